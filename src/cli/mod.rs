@@ -1,0 +1,1 @@
+//! Command-line types (clap) and the glue that turns arguments into calls on the library.

@@ -1,0 +1,95 @@
+//! The one event type between the runner and the reporters. The runner emits; reporters
+//! (terminal lines, progress, JSON, JUnit, later the store and the dashboard) render.
+//! Serializable so a JSON-lines reporter can write it as is.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+/// How one attempt of a task ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttemptStatus {
+    /// Exit status 0.
+    Success,
+    /// Exited with a non-zero status.
+    Failed { exit_code: i32 },
+    /// Killed by a signal it did not ask for (not a timeout, not fanout's cancel).
+    Signaled { signal: i32 },
+    /// Ran past its timeout; its process group was terminated.
+    TimedOut { after: Duration },
+    /// Could not be started at all (program missing, bad cwd, ...).
+    SpawnFailed { message: String },
+    /// Terminated by fanout (fail-fast or Ctrl-C).
+    Cancelled,
+}
+
+impl AttemptStatus {
+    pub fn is_success(&self) -> bool {
+        matches!(self, AttemptStatus::Success)
+    }
+}
+
+/// Why the run stopped starting new tasks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StopCause {
+    /// Fail-fast after this task failed.
+    FailFast { task: String },
+    /// The first tasks to finish all failed.
+    Systemic { first_task: String, count: usize },
+    /// Ctrl-C (or SIGTERM) received.
+    Interrupted,
+}
+
+/// Something that happened during a run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        run_id: String,
+        plan: PathBuf,
+        /// Tasks selected for this run.
+        tasks: usize,
+        jobs: usize,
+        log_dir: PathBuf,
+        at: SystemTime,
+    },
+    TaskStarted {
+        index: usize,
+        task: String,
+        attempt: u32,
+        at: SystemTime,
+        /// Time since the run started.
+        offset: Duration,
+    },
+    AttemptFinished {
+        index: usize,
+        task: String,
+        attempt: u32,
+        status: AttemptStatus,
+        duration: Duration,
+        at: SystemTime,
+        offset: Duration,
+        log: PathBuf,
+        /// `Some(delay)`: the task will be tried again after `delay`.
+        retry_in: Option<Duration>,
+    },
+    TaskSkipped {
+        index: usize,
+        task: String,
+        /// The dependency that did not succeed.
+        because: String,
+    },
+    /// A failed task gets one more attempt on its own after everything else finished.
+    SerialRetry { index: usize, task: String },
+    RunStopping { cause: StopCause },
+    /// A second interrupt: running tasks are killed at once.
+    KillingNow,
+    RunFinished {
+        at: SystemTime,
+        wall: Duration,
+        interrupted: bool,
+    },
+}

@@ -1,0 +1,137 @@
+//! The validated plan: what every later stage (graph, scheduler, runner, reporters) reads.
+//!
+//! Values here are already checked: ids are unique, dependencies point at real tasks (as
+//! indices), matrices are expanded, durations are parsed. Nothing in this file does I/O.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+/// A plan ready to analyse or run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The file the plan was read from (for messages and the state directory).
+    pub path: PathBuf,
+    /// The directory tasks run in unless they set `cwd`: the plan file's directory.
+    pub base_dir: PathBuf,
+    pub settings: Settings,
+    /// Named counted resources and their capacities (`[resources] gpu = 1`).
+    pub resources: IndexMap<String, u32>,
+    /// Environment added to every task.
+    pub env: IndexMap<String, String>,
+    /// Tasks in plan order (matrix tasks expanded in place).
+    pub tasks: Vec<Task>,
+}
+
+/// Run-wide settings after merging defaults, the project file and the plan file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Maximum number of tasks running at once (never 0).
+    pub jobs: usize,
+    /// Default per-task timeout.
+    pub timeout: Option<Duration>,
+    /// Default number of retries after a failed attempt.
+    pub retries: u32,
+    /// Default backoff between attempts.
+    pub backoff: Backoff,
+    /// `true`: dependents of a failed task are skipped, everything else runs.
+    /// `false` (fail fast): the first failure stops new starts and terminates running tasks.
+    pub keep_going: bool,
+    /// Time between SIGTERM and SIGKILL when a task is terminated.
+    pub grace: Duration,
+    /// After everything else finished, try failed tasks once more, one at a time.
+    pub retry_failed_serially: bool,
+    /// Stop starting tasks when the first few tasks to finish all failed.
+    pub systemic_failure_stop: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            timeout: None,
+            retries: 0,
+            backoff: Backoff::default(),
+            keep_going: true,
+            grace: Duration::from_secs(5),
+            retry_failed_serially: false,
+            systemic_failure_stop: true,
+        }
+    }
+}
+
+/// How long to wait before attempt `n + 1` after attempt `n` failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backoff {
+    /// `base * 2^(attempt-1)`, capped at `max`, with full jitter applied by the scheduler.
+    Exponential { base: Duration, max: Duration },
+    /// Always the same delay.
+    Fixed(Duration),
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::Exponential {
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One task of the plan.
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// Unique id (after matrix expansion).
+    pub id: String,
+    /// A human title.
+    pub subject: Option<String>,
+    /// What the task does.
+    pub action: Action,
+    /// Indices (into `Plan::tasks`) of the tasks this one waits for; no duplicates.
+    pub deps: Vec<usize>,
+    /// Path globs this task writes; tasks whose globs overlap never run at once.
+    pub writes: Vec<String>,
+    /// Counted resources this task holds while it runs.
+    pub uses: IndexMap<String, u32>,
+    /// Effective timeout (task's own, else the settings').
+    pub timeout: Option<Duration>,
+    /// Effective retries.
+    pub retries: u32,
+    /// Effective backoff.
+    pub backoff: Backoff,
+    /// Higher runs first among ready tasks.
+    pub priority: i64,
+    /// The user's estimate of the task's duration (weights the critical path).
+    pub estimate: Option<Duration>,
+    /// Environment added for this task (after the plan's).
+    pub env: IndexMap<String, String>,
+    /// Working directory, relative to `Plan::base_dir` unless absolute.
+    pub cwd: Option<PathBuf>,
+    /// The task's `type`, as in hand-written task arrays.
+    pub kind: Option<String>,
+    /// The skill an agent task asks for (`required_skill`).
+    pub required_skill: Option<String>,
+}
+
+/// What running a task means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A shell string. Executed directly when it has no shell metacharacters.
+    Shell(String),
+    /// An argv array, run without a shell.
+    Argv(Vec<String>),
+    /// A prompt for a coding agent (not runnable yet).
+    Agent { prompt: String },
+}
+
+impl Task {
+    /// The text to show for the task's command.
+    pub fn command_line(&self) -> String {
+        match &self.action {
+            Action::Shell(s) => s.clone(),
+            Action::Argv(v) => v.join(" "),
+            Action::Agent { prompt } => format!("agent: {prompt}"),
+        }
+    }
+}

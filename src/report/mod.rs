@@ -1,0 +1,1 @@
+//! Reporters: turn events into terminal lines, progress, summaries, JSON and JUnit.

@@ -1,0 +1,1 @@
+//! The runner: a dispatcher over executor units, one per attempt.

@@ -1,0 +1,11 @@
+//! The scheduler: a pure state machine over task states. It decides what may start now
+//! (slots, counted resources, write locks, priority) and what follows an attempt's outcome
+//! (retry after a backoff, dependents ready or skipped, the run stopping). No async, no I/O,
+//! no clock of its own: the caller passes `now` as time since the run began.
+
+mod state;
+
+pub use state::{
+    Decision, Outcome, Scheduler, SchedulerConfig, Start, StopReason, TaskState,
+    SYSTEMIC_FAILURE_THRESHOLD,
+};
