@@ -16,8 +16,37 @@ pub struct Dag {
 impl Dag {
     /// Builds the graph; `deps[i]` lists the tasks `i` waits for.
     pub fn new(deps: Vec<Vec<usize>>) -> Result<Dag, Cycle> {
-        let _ = deps;
-        unimplemented!("graph::Dag::new")
+        let n = deps.len();
+        let mut dependents = vec![Vec::new(); n];
+        let mut pending: Vec<usize> = deps.iter().map(Vec::len).collect();
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                dependents[d].push(i);
+            }
+        }
+        // Kahn's algorithm with a min-heap so ties come out in plan order.
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = (0..n)
+            .filter(|&i| pending[i] == 0)
+            .map(std::cmp::Reverse)
+            .collect();
+        let mut topo = Vec::with_capacity(n);
+        while let Some(std::cmp::Reverse(i)) = ready.pop() {
+            topo.push(i);
+            for &j in &dependents[i] {
+                pending[j] -= 1;
+                if pending[j] == 0 {
+                    ready.push(std::cmp::Reverse(j));
+                }
+            }
+        }
+        if topo.len() < n {
+            return Err(find_cycle(&deps, &pending));
+        }
+        Ok(Dag {
+            deps,
+            dependents,
+            topo,
+        })
     }
     pub fn len(&self) -> usize {
         self.deps.len()
@@ -48,8 +77,15 @@ impl Dag {
     }
     /// For each task, its weight plus the heaviest path from it to the end of the graph.
     pub fn bottom_levels(&self, weights: &[f64]) -> Vec<f64> {
-        let _ = weights;
-        unimplemented!("graph::Dag::bottom_levels")
+        let mut level = vec![0.0; self.len()];
+        for &i in self.topo.iter().rev() {
+            let tail = self.dependents[i]
+                .iter()
+                .map(|&j| level[j])
+                .fold(0.0, f64::max);
+            level[i] = weights[i] + tail;
+        }
+        level
     }
     /// The heaviest path through the graph (first task first) and its total weight.
     pub fn critical_path(&self, weights: &[f64]) -> (Vec<usize>, f64) {
@@ -58,7 +94,78 @@ impl Dag {
     }
     /// `roots` plus everything they depend on, transitively, as a membership vector.
     pub fn closure(&self, roots: &[usize]) -> Vec<bool> {
-        let _ = roots;
-        unimplemented!("graph::Dag::closure")
+        let mut member = vec![false; self.len()];
+        let mut stack: Vec<usize> = roots.to_vec();
+        while let Some(i) = stack.pop() {
+            if !std::mem::replace(&mut member[i], true) {
+                stack.extend_from_slice(&self.deps[i]);
+            }
+        }
+        member
+    }
+}
+
+/// Finds one cycle among the nodes Kahn's algorithm could not order (`pending > 0`).
+fn find_cycle(deps: &[Vec<usize>], pending: &[usize]) -> Cycle {
+    // Every unordered node has an unordered dependency, so walking unordered dependencies
+    // from any unordered node must revisit a node: the walk from there is a cycle.
+    let start = pending.iter().position(|&p| p > 0).expect("a node left unordered");
+    let mut seen_at = vec![usize::MAX; deps.len()];
+    let mut path = Vec::new();
+    let mut node = start;
+    loop {
+        if seen_at[node] != usize::MAX {
+            return Cycle(path.split_off(seen_at[node]));
+        }
+        seen_at[node] = path.len();
+        path.push(node);
+        node = *deps[node]
+            .iter()
+            .find(|&&d| pending[d] > 0)
+            .expect("an unordered node has an unordered dependency");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_dependencies_first_and_ties_in_plan_order() {
+        let dag = Dag::new(vec![vec![2], vec![], vec![], vec![0, 1]]).unwrap();
+        assert_eq!(dag.topo_order(), &[1, 2, 0, 3]);
+        assert_eq!(dag.dependents(2), &[0]);
+        assert_eq!(dag.edge_count(), 3);
+    }
+
+    #[test]
+    fn reports_the_whole_cycle() {
+        // 0 -> 1 -> 2 -> 0, and 3 hangs off the cycle.
+        let err = Dag::new(vec![vec![1], vec![2], vec![0], vec![0]]).unwrap_err();
+        let mut cycle = err.0.clone();
+        cycle.sort_unstable();
+        assert_eq!(cycle, vec![0, 1, 2]);
+        for (k, &a) in err.0.iter().enumerate() {
+            let b = err.0[(k + 1) % err.0.len()];
+            assert!([vec![1], vec![2], vec![0]][a].contains(&b));
+        }
+    }
+
+    #[test]
+    fn self_dependency_is_a_cycle_of_one() {
+        assert_eq!(Dag::new(vec![vec![0]]).unwrap_err(), Cycle(vec![0]));
+    }
+
+    #[test]
+    fn bottom_levels_sum_the_heaviest_tail() {
+        // 0 -> {1, 2}; 1 -> 3. Weights 1, 5, 2, 1.
+        let dag = Dag::new(vec![vec![], vec![0], vec![0], vec![1]]).unwrap();
+        assert_eq!(dag.bottom_levels(&[1.0, 5.0, 2.0, 1.0]), vec![7.0, 6.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn closure_follows_dependencies_only() {
+        let dag = Dag::new(vec![vec![], vec![0], vec![1], vec![]]).unwrap();
+        assert_eq!(dag.closure(&[1]), vec![true, true, false, false]);
     }
 }

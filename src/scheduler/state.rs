@@ -97,14 +97,18 @@ pub struct Scheduler {
 impl Scheduler {
     /// `selected[i]`: task i is part of this run (callers pass the closure of the requested
     /// tasks). `weights[i]`: expected seconds, for the remaining-path priority.
+    /// `conflicts[i]`: tasks that must never run at the same time as i (from overlapping
+    /// `writes`, see [`crate::graph::write_conflicts`]). Resource capacities and each task's
+    /// `uses`, `priority`, `retries` and `backoff` come from `plan`.
     pub fn new(
         plan: &Plan,
         dag: &Dag,
         selected: &[bool],
         weights: &[f64],
+        conflicts: &[Vec<usize>],
         config: SchedulerConfig,
     ) -> Scheduler {
-        let _ = (plan, dag, selected, weights, config);
+        let _ = (plan, dag, selected, weights, conflicts, config);
         unimplemented!("Scheduler::new")
     }
 
