@@ -93,3 +93,32 @@ pub enum Event {
         interrupted: bool,
     },
 }
+
+/// Where the runner sends events. Reporters implement it; the runner calls it in order,
+/// from its one dispatcher, so implementations see a consistent sequence.
+pub trait EventSink {
+    fn emit(&mut self, event: &Event);
+}
+
+/// Sends every event to several sinks in turn.
+#[derive(Default)]
+pub struct Fanout<'a> {
+    sinks: Vec<&'a mut dyn EventSink>,
+}
+
+impl<'a> Fanout<'a> {
+    pub fn new() -> Self {
+        Fanout { sinks: Vec::new() }
+    }
+    pub fn push(&mut self, sink: &'a mut dyn EventSink) {
+        self.sinks.push(sink);
+    }
+}
+
+impl EventSink for Fanout<'_> {
+    fn emit(&mut self, event: &Event) {
+        for sink in &mut self.sinks {
+            sink.emit(event);
+        }
+    }
+}

@@ -1,1 +1,56 @@
 //! Command-line types (clap) and the glue that turns arguments into calls on the library.
+
+mod args;
+mod dry_run;
+mod error;
+pub mod exit;
+mod run_cmd;
+mod select;
+mod source;
+
+pub use args::{Cli, ColorChoice, Command};
+pub use error::CliError;
+
+use std::io::IsTerminal;
+
+use clap::Parser;
+
+/// Parses the process arguments, runs the command, prints any error, and returns the exit
+/// code. `main` only passes it to the OS.
+pub fn main_entry() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version are not errors.
+            let code = if err.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let _ = err.print();
+            return code;
+        }
+    };
+    let color = use_color(cli.color);
+    console::set_colors_enabled(color);
+    console::set_colors_enabled_stderr(color);
+    let result = match cli.command {
+        Command::Run(args) => run_cmd::run(args, color),
+        Command::Plan(args) => run_cmd::plan(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            err.print(color);
+            err.exit_code()
+        }
+    }
+}
+
+/// Colour on stderr: `auto` means a terminal and no `NO_COLOR`.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}

@@ -1,1 +1,17 @@
-//! Reporters: turn events into terminal lines, progress, summaries, JSON and JUnit.
+//! Reporters: turn events into terminal lines, progress, summaries, JSON and JUnit. They
+//! render what happened; they never decide anything.
+
+mod format;
+mod junit;
+mod summary;
+mod summary_text;
+mod terminal;
+
+pub use format::{human_duration, signal_name, timestamp};
+pub use junit::{junit_xml, write_junit};
+pub use summary::{
+    Counts, CriticalPath, RUN_SCHEMA_VERSION, RunSummary, SummaryCollector, TaskRecord,
+    TaskStatus,
+};
+pub use summary_text::render_summary;
+pub use terminal::{OutputMode, TerminalOptions, TerminalReporter};

@@ -1,1 +1,11 @@
-//! The runner: a dispatcher over executor units, one per attempt.
+//! The runner: one dispatcher that linearizes everything (attempt ends, signals, retry
+//! timers) and one executor unit per attempt that supervises a process group. It asks the
+//! scheduler what to start and tells it what ended; it never prints, it emits events.
+
+mod command;
+mod dispatcher;
+mod executor;
+mod unix;
+
+pub use command::{ExecPlan, needs_shell};
+pub use dispatcher::{RunOptions, RunResult, log_file_name, run};

@@ -1,0 +1,108 @@
+//! The command line, as clap types. Plain data; no logic.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::plan::Format;
+use crate::report::OutputMode;
+
+/// Run many tasks at once, safely and fast.
+#[derive(Debug, Parser)]
+#[command(name = "fanout", version, about, max_term_width = 100)]
+#[command(after_help = "Exit codes: 0 all tasks succeeded, 1 some task failed, \
+2 bad plan or usage, 3 fanout itself failed (I/O), 130 interrupted.")]
+pub struct Cli {
+    /// When to use colour (NO_COLOR is respected in `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a plan's analysis without running it: waves, critical path, conflicts, speedup.
+    Plan(PlanArgs),
+    /// Run a plan's tasks: each as soon as its dependencies succeeded, within the limits.
+    Run(RunArgs),
+}
+
+/// Where the plan comes from.
+#[derive(Debug, Args)]
+pub struct PlanSource {
+    /// The plan file (TOML, YAML or JSON). Default: the nearest fanout.toml.
+    pub file: Option<PathBuf>,
+    /// The plan file's format, when its extension does not tell.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub plan_format: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub source: PlanSource,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AnalysisFormat::Text)]
+    pub format: AnalysisFormat,
+    /// Jobs to assume for the speedup estimate (default: the plan's, else CPUs).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AnalysisFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub source: PlanSource,
+    /// Run only these tasks (ids or globs) and what they depend on.
+    #[arg(value_name = "TASK", trailing_var_arg = false)]
+    pub tasks: Vec<String>,
+    /// Run at most N tasks at once.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// On a failure, skip its dependents and run everything else.
+    #[arg(long, overrides_with = "fail_fast")]
+    pub keep_going: bool,
+    /// On the first failure, start nothing new and terminate running tasks.
+    #[arg(long, overrides_with = "keep_going")]
+    pub fail_fast: bool,
+    /// Print the order tasks would start in, and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// After everything else, retry failed tasks once more, one at a time.
+    #[arg(long)]
+    pub retry_failed_serially: bool,
+    /// Keep starting tasks even when the first ones to finish all failed.
+    #[arg(long)]
+    pub no_systemic_stop: bool,
+    /// Which task output to print.
+    #[arg(long, value_enum, default_value_t = OutputMode::Failed)]
+    pub output: OutputMode,
+    /// Print the documented JSON result on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Where fanout keeps logs and state (default: .fanout beside the plan).
+    #[arg(long, env = "FANOUT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}

@@ -1,0 +1,355 @@
+//! The run summary: collected from events, it knows what every task did and computes the
+//! figures that tell how much parallelism saved: wall time against summed task time,
+//! speedup, efficiency, the observed critical path and the lower bound. Its JSON form is
+//! documented in `docs/run-json.md` and versioned.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::format::timestamp;
+use crate::events::{AttemptStatus, Event, EventSink, StopCause};
+use crate::graph::Dag;
+use crate::plan::Plan;
+
+/// Version of the JSON result; bump on incompatible change.
+pub const RUN_SCHEMA_VERSION: u32 = 1;
+
+/// How a task ended, as reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+    /// Could not be started.
+    Errored,
+    /// A dependency did not succeed.
+    Skipped,
+    /// Terminated by fanout (fail-fast or interrupt).
+    Cancelled,
+    /// Never started because the run stopped.
+    NotRun,
+}
+
+impl TaskStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "failed",
+            TaskStatus::TimedOut => "timed out",
+            TaskStatus::Errored => "could not start",
+            TaskStatus::Skipped => "skipped",
+            TaskStatus::Cancelled => "cancelled",
+            TaskStatus::NotRun => "not run",
+        }
+    }
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Failed | TaskStatus::TimedOut | TaskStatus::Errored
+        )
+    }
+}
+
+/// One task in the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskRecord {
+    pub id: String,
+    #[serde(skip)]
+    pub index: usize,
+    pub status: TaskStatus,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub attempts: u32,
+    #[serde(serialize_with = "ser_time")]
+    pub start: Option<SystemTime>,
+    #[serde(serialize_with = "ser_time")]
+    pub end: Option<SystemTime>,
+    /// Summed duration of all its attempts.
+    #[serde(rename = "duration_secs", serialize_with = "ser_secs")]
+    pub duration: Duration,
+    pub log: Option<PathBuf>,
+    /// For skipped tasks: the dependency that did not succeed.
+    pub skipped_because: Option<String>,
+    /// For tasks that could not start: why.
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub start_offset: Option<Duration>,
+    #[serde(skip)]
+    pub end_offset: Option<Duration>,
+}
+
+/// Counts by status.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Counts {
+    pub total: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub timed_out: usize,
+    pub errored: usize,
+    pub skipped: usize,
+    pub cancelled: usize,
+    pub not_run: usize,
+}
+
+/// The observed critical path: the heaviest chain of dependencies by actual durations.
+#[derive(Clone, Debug, Serialize)]
+pub struct CriticalPath {
+    pub tasks: Vec<String>,
+    #[serde(serialize_with = "ser_secs")]
+    pub duration: Duration,
+}
+
+/// Everything a run's report says.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub plan: PathBuf,
+    pub jobs: usize,
+    #[serde(serialize_with = "ser_time")]
+    pub started_at: Option<SystemTime>,
+    #[serde(rename = "wall_secs", serialize_with = "ser_secs")]
+    pub wall: Duration,
+    /// Sum of every attempt's duration.
+    #[serde(rename = "task_time_secs", serialize_with = "ser_secs")]
+    pub task_time: Duration,
+    /// task time / wall.
+    pub speedup: f64,
+    /// speedup / jobs.
+    pub efficiency: f64,
+    pub critical_path: CriticalPath,
+    /// max(critical path, task time / jobs).
+    #[serde(rename = "lower_bound_secs", serialize_with = "ser_secs")]
+    pub lower_bound: Duration,
+    /// wall / lower bound (1.0 is perfect scheduling).
+    pub wall_over_lower_bound: f64,
+    pub counts: Counts,
+    pub interrupted: bool,
+    pub stop: Option<StopCause>,
+    pub tasks: Vec<TaskRecord>,
+}
+
+impl RunSummary {
+    pub fn failures(&self) -> impl Iterator<Item = &TaskRecord> {
+        self.tasks.iter().filter(|t| t.status.is_failure())
+    }
+    /// The JSON result, pretty-printed with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a summary serializes");
+        s.push('\n');
+        s
+    }
+}
+
+fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+fn ser_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&timestamp(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Builds a [`RunSummary`] from the events of a run.
+#[derive(Debug)]
+pub struct SummaryCollector {
+    summary: RunSummary,
+    /// Position in `summary.tasks` of each plan task, if selected.
+    slot: Vec<Option<usize>>,
+}
+
+impl SummaryCollector {
+    /// `selected[i]`: task i takes part in the run.
+    pub fn new(plan: &Plan, selected: &[bool]) -> Self {
+        let mut slot = vec![None; plan.tasks.len()];
+        let mut tasks = Vec::new();
+        for (i, task) in plan.tasks.iter().enumerate() {
+            if selected[i] {
+                slot[i] = Some(tasks.len());
+                tasks.push(TaskRecord {
+                    id: task.id.clone(),
+                    index: i,
+                    status: TaskStatus::NotRun,
+                    exit_code: None,
+                    signal: None,
+                    attempts: 0,
+                    start: None,
+                    end: None,
+                    duration: Duration::ZERO,
+                    log: None,
+                    skipped_because: None,
+                    error: None,
+                    start_offset: None,
+                    end_offset: None,
+                });
+            }
+        }
+        SummaryCollector {
+            summary: RunSummary {
+                schema_version: RUN_SCHEMA_VERSION,
+                run_id: String::new(),
+                plan: plan.path.clone(),
+                jobs: 1,
+                started_at: None,
+                wall: Duration::ZERO,
+                task_time: Duration::ZERO,
+                speedup: 0.0,
+                efficiency: 0.0,
+                critical_path: CriticalPath {
+                    tasks: Vec::new(),
+                    duration: Duration::ZERO,
+                },
+                lower_bound: Duration::ZERO,
+                wall_over_lower_bound: 0.0,
+                counts: Counts::default(),
+                interrupted: false,
+                stop: None,
+                tasks,
+            },
+            slot,
+        }
+    }
+
+    fn record(&mut self, index: usize) -> Option<&mut TaskRecord> {
+        let slot = self.slot.get(index).copied().flatten()?;
+        self.summary.tasks.get_mut(slot)
+    }
+
+    /// The summary so far (complete after `RunFinished`), with the derived figures
+    /// computed over `dag`.
+    pub fn finish(mut self, dag: &Dag) -> RunSummary {
+        let s = &mut self.summary;
+        let mut counts = Counts {
+            total: s.tasks.len(),
+            ..Counts::default()
+        };
+        for t in &s.tasks {
+            match t.status {
+                TaskStatus::Succeeded => counts.succeeded += 1,
+                TaskStatus::Failed => counts.failed += 1,
+                TaskStatus::TimedOut => counts.timed_out += 1,
+                TaskStatus::Errored => counts.errored += 1,
+                TaskStatus::Skipped => counts.skipped += 1,
+                TaskStatus::Cancelled => counts.cancelled += 1,
+                TaskStatus::NotRun => counts.not_run += 1,
+            }
+        }
+        s.counts = counts;
+        s.task_time = s.tasks.iter().map(|t| t.duration).sum();
+        let wall = s.wall.as_secs_f64();
+        s.speedup = if wall > 0.0 {
+            s.task_time.as_secs_f64() / wall
+        } else {
+            0.0
+        };
+        s.efficiency = s.speedup / s.jobs.max(1) as f64;
+
+        let mut weights = vec![0.0; dag.len()];
+        for t in &s.tasks {
+            weights[t.index] = t.duration.as_secs_f64();
+        }
+        let (path, weight) = dag.critical_path(&weights);
+        s.critical_path = CriticalPath {
+            tasks: path
+                .into_iter()
+                .filter(|&i| weights[i] > 0.0)
+                .filter_map(|i| self.slot[i].map(|k| s.tasks[k].id.clone()))
+                .collect(),
+            duration: Duration::from_secs_f64(weight),
+        };
+        let per_job = s.task_time.as_secs_f64() / s.jobs.max(1) as f64;
+        s.lower_bound = Duration::from_secs_f64(weight.max(per_job));
+        s.wall_over_lower_bound = if s.lower_bound.is_zero() {
+            0.0
+        } else {
+            wall / s.lower_bound.as_secs_f64()
+        };
+        self.summary
+    }
+}
+
+impl EventSink for SummaryCollector {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                run_id, jobs, at, ..
+            } => {
+                self.summary.run_id = run_id.clone();
+                self.summary.jobs = *jobs;
+                self.summary.started_at = Some(*at);
+            }
+            Event::TaskStarted {
+                index,
+                attempt,
+                at,
+                offset,
+                ..
+            } => {
+                if let Some(r) = self.record(*index) {
+                    r.attempts = *attempt;
+                    r.start.get_or_insert(*at);
+                    r.start_offset.get_or_insert(*offset);
+                }
+            }
+            Event::AttemptFinished {
+                index,
+                status,
+                duration,
+                at,
+                offset,
+                log,
+                ..
+            } => {
+                if let Some(r) = self.record(*index) {
+                    r.duration += *duration;
+                    r.end = Some(*at);
+                    r.end_offset = Some(*offset);
+                    r.log = Some(log.clone());
+                    r.exit_code = None;
+                    r.signal = None;
+                    r.error = None;
+                    r.status = match status {
+                        AttemptStatus::Success => TaskStatus::Succeeded,
+                        AttemptStatus::Failed { exit_code } => {
+                            r.exit_code = Some(*exit_code);
+                            TaskStatus::Failed
+                        }
+                        AttemptStatus::Signaled { signal } => {
+                            r.signal = Some(*signal);
+                            TaskStatus::Failed
+                        }
+                        AttemptStatus::TimedOut { .. } => TaskStatus::TimedOut,
+                        AttemptStatus::SpawnFailed { message } => {
+                            r.error = Some(message.clone());
+                            TaskStatus::Errored
+                        }
+                        AttemptStatus::Cancelled => TaskStatus::Cancelled,
+                    };
+                }
+            }
+            Event::TaskSkipped { index, because, .. } => {
+                if let Some(r) = self.record(*index) {
+                    r.status = TaskStatus::Skipped;
+                    r.skipped_because = Some(because.clone());
+                }
+            }
+            Event::RunStopping { cause } => {
+                if self.summary.stop.is_none() {
+                    self.summary.stop = Some(cause.clone());
+                }
+            }
+            Event::RunFinished {
+                wall, interrupted, ..
+            } => {
+                self.summary.wall = *wall;
+                self.summary.interrupted = *interrupted;
+            }
+            Event::SerialRetry { .. } | Event::KillingNow => {}
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The human form of a [`RunSummary`]: counts by outcome, wall time against summed task
+//! time, speedup and efficiency, the critical path against the lower bound, and each
+//! failure with its exit code or signal and log path.
+
+use std::fmt::Write as _;
+
+use super::format::{human_duration, signal_name};
+use super::summary::{RunSummary, TaskStatus};
+use crate::events::StopCause;
+
+/// Renders the summary as plain text lines (no colour).
+pub fn render_summary(s: &RunSummary) -> String {
+    let mut out = String::new();
+    let c = &s.counts;
+    let mut parts = Vec::new();
+    for (n, label) in [
+        (c.succeeded, "succeeded"),
+        (c.failed, "failed"),
+        (c.timed_out, "timed out"),
+        (c.errored, "could not start"),
+        (c.skipped, "skipped"),
+        (c.cancelled, "cancelled"),
+        (c.not_run, "not run"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Summary: {} task{}: {}   [run {}]",
+        c.total,
+        if c.total == 1 { "" } else { "s" },
+        if parts.is_empty() { "none ran".into() } else { parts.join(", ") },
+        s.run_id
+    );
+    let _ = writeln!(
+        out,
+        "  wall {} · task time {} · speedup {:.2}× · efficiency {:.0}% of {} job{}",
+        human_duration(s.wall),
+        human_duration(s.task_time),
+        s.speedup,
+        s.efficiency * 100.0,
+        s.jobs,
+        if s.jobs == 1 { "" } else { "s" }
+    );
+    if !s.critical_path.tasks.is_empty() {
+        let mut path: Vec<&str> = s.critical_path.tasks.iter().map(String::as_str).collect();
+        if path.len() > 6 {
+            let n = path.len();
+            path.splice(3..n - 2, ["…"]);
+        }
+        let _ = writeln!(
+            out,
+            "  critical path {} ({}) · lower bound {} · wall / lower bound {:.2}×",
+            human_duration(s.critical_path.duration),
+            path.join(" → "),
+            human_duration(s.lower_bound),
+            s.wall_over_lower_bound
+        );
+    }
+    match &s.stop {
+        Some(StopCause::Systemic { first_task, count }) => {
+            let _ = writeln!(
+                out,
+                "  stopped early: the first {count} tasks to finish all failed (likely a systemic problem); first failure: `{first_task}`"
+            );
+        }
+        Some(StopCause::FailFast { task }) => {
+            let _ = writeln!(out, "  stopped early: `{task}` failed and --fail-fast is on");
+        }
+        Some(StopCause::Interrupted) => {
+            let _ = writeln!(out, "  interrupted");
+        }
+        None => {}
+    }
+    let failures: Vec<_> = s.failures().collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "Failures:");
+        let width = failures.iter().map(|t| t.id.len()).max().unwrap_or(0).min(40);
+        for t in failures {
+            let why = match (t.status, t.exit_code, t.signal, &t.error) {
+                (TaskStatus::TimedOut, ..) => "timed out".to_owned(),
+                (_, Some(code), ..) => format!("exit code {code}"),
+                (_, _, Some(sig), _) => format!("killed by {}", signal_name(sig)),
+                (_, _, _, Some(err)) => err.clone(),
+                _ => t.status.label().to_owned(),
+            };
+            let attempts = if t.attempts > 1 {
+                format!(" after {} attempts", t.attempts)
+            } else {
+                String::new()
+            };
+            let log = t
+                .log
+                .as_ref()
+                .map(|p| format!("  {}", p.display()))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {:<width$}  {why}{attempts}{log}", t.id);
+        }
+    }
+    out
+}

@@ -1,0 +1,320 @@
+//! The terminal reporter: one line per finished task (ok / failed / timed out / skipped /
+//! retrying, with its duration), the tail of a failed task's log, optionally every task's
+//! output grouped as it finishes, and a progress bar when stderr is a terminal.
+//! Status lines go to stderr; task output (`--output all`) goes to stdout.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use console::Style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+
+use super::format::{human_duration, signal_name};
+use crate::events::{AttemptStatus, Event, EventSink, StopCause};
+
+/// Which task output to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputMode {
+    /// The tail of each failed task's output.
+    Failed,
+    /// Every task's whole output, grouped as it finishes.
+    All,
+    /// No task output.
+    None,
+}
+
+/// How the terminal reporter behaves.
+#[derive(Clone, Debug)]
+pub struct TerminalOptions {
+    pub output: OutputMode,
+    /// Draw a progress bar (only sensible when stderr is a terminal).
+    pub progress: bool,
+    pub color: bool,
+    /// Lines of a failed task's log to show.
+    pub tail_lines: usize,
+}
+
+type Running = Arc<Mutex<Vec<(String, Instant)>>>;
+
+/// See the module documentation.
+pub struct TerminalReporter {
+    options: TerminalOptions,
+    bar: Option<ProgressBar>,
+    running: Running,
+    width: usize,
+    styles: Styles,
+}
+
+struct Styles {
+    ok: Style,
+    fail: Style,
+    warn: Style,
+    dim: Style,
+}
+
+impl TerminalReporter {
+    /// `total`: tasks in the run (for the progress bar); `width`: longest task id shown.
+    pub fn new(options: TerminalOptions, total: usize, width: usize) -> Self {
+        let running: Running = Arc::default();
+        let bar = options.progress.then(|| progress_bar(total, running.clone()));
+        let plain = Style::new().force_styling(false);
+        let styles = if options.color {
+            Styles {
+                ok: Style::new().green().bold().force_styling(true),
+                fail: Style::new().red().bold().force_styling(true),
+                warn: Style::new().yellow().bold().force_styling(true),
+                dim: Style::new().dim().force_styling(true),
+            }
+        } else {
+            Styles {
+                ok: plain.clone(),
+                fail: plain.clone(),
+                warn: plain.clone(),
+                dim: plain,
+            }
+        };
+        TerminalReporter {
+            options,
+            bar,
+            running,
+            width: width.min(40),
+            styles,
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(io::stderr().lock(), "{text}");
+            }
+        }
+    }
+
+    fn status_line(&self, label: &str, style: &Style, id: &str, detail: &str) {
+        let label = style.apply_to(format!("{label:>9}"));
+        let line = format!("{label} {id:<width$} {detail}", width = self.width);
+        self.line(line.trim_end());
+    }
+
+    fn print_output(&self, id: &str, status: &str, log: &Path) {
+        let print = || -> io::Result<()> {
+            let mut out = io::stdout().lock();
+            writeln!(out, "── {id} ({status}) ──")?;
+            if let Ok(mut file) = File::open(log) {
+                io::copy(&mut file, &mut out)?;
+            }
+            out.flush()
+        };
+        // A closed stdout is not our error to report.
+        let _ = match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        };
+    }
+
+    fn print_tail(&self, log: &Path) {
+        let lines = tail(log, self.options.tail_lines);
+        if lines.is_empty() {
+            return;
+        }
+        let mut text = String::new();
+        for l in lines {
+            let _ = writeln!(text, "  {} {l}", self.styles.dim.apply_to("│"));
+        }
+        self.line(text.trim_end_matches('\n'));
+        self.line(&format!(
+            "  {} {}",
+            self.styles.dim.apply_to("└"),
+            self.styles.dim.apply_to(log.display())
+        ));
+    }
+
+    fn set_running(&self, index_id: &str, start: bool) {
+        let mut running = self.running.lock().expect("the running list is never poisoned");
+        if start {
+            running.push((index_id.to_owned(), Instant::now()));
+        } else if let Some(pos) = running.iter().position(|(id, _)| id == index_id) {
+            running.remove(pos);
+        }
+    }
+}
+
+fn progress_bar(total: usize, running: Running) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{spinner} {elapsed_precise} [{bar:25}] {pos}/{len} eta {eta}  {running}",
+    )
+    .expect("the template is valid")
+    .progress_chars("=> ")
+    .with_key("running", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let running = running.lock().expect("the running list is never poisoned");
+        let shown: Vec<String> = running
+            .iter()
+            .take(4)
+            .map(|(id, since)| format!("{id} {}s", since.elapsed().as_secs()))
+            .collect();
+        let _ = write!(w, "{}", shown.join(", "));
+        if running.len() > 4 {
+            let _ = write!(w, " +{}", running.len() - 4);
+        }
+    });
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// The last `n` lines of a file, read from its end so a huge log is never held in memory.
+fn tail(path: &Path, n: usize) -> Vec<String> {
+    let Ok(mut file) = File::open(path) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let window = 64 * 1024;
+    let from = len.saturating_sub(window);
+    if file.seek(SeekFrom::Start(from)).is_err() {
+        return Vec::new();
+    }
+    let mut lines: Vec<String> = BufReader::new(file)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .map(|l| String::from_utf8_lossy(&l).trim_end_matches('\r').to_owned())
+        .collect();
+    if from > 0 && !lines.is_empty() {
+        lines.remove(0); // a partial first line
+    }
+    let skip = lines.len().saturating_sub(n);
+    lines.split_off(skip)
+}
+
+fn failure_detail(status: &AttemptStatus) -> String {
+    match status {
+        AttemptStatus::Success => String::new(),
+        AttemptStatus::Failed { exit_code } => format!("exit code {exit_code}"),
+        AttemptStatus::Signaled { signal } => format!("killed by {}", signal_name(*signal)),
+        AttemptStatus::TimedOut { after } => format!("timed out after {}", human_duration(*after)),
+        AttemptStatus::SpawnFailed { message } => message.clone(),
+        AttemptStatus::Cancelled => "cancelled".into(),
+    }
+}
+
+impl EventSink for TerminalReporter {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { .. } => {}
+            Event::TaskStarted { task, .. } => self.set_running(task, true),
+            Event::AttemptFinished {
+                task,
+                attempt,
+                status,
+                duration,
+                log,
+                retry_in,
+                ..
+            } => {
+                self.set_running(task, false);
+                let took = human_duration(*duration);
+                let s = &self.styles;
+                if let Some(delay) = retry_in {
+                    let detail = format!(
+                        "attempt {attempt} failed ({}); retrying in {}",
+                        failure_detail(status),
+                        human_duration(*delay)
+                    );
+                    self.status_line("RETRY", &s.warn, task, &detail);
+                } else {
+                    if let Some(bar) = &self.bar {
+                        bar.inc(1);
+                    }
+                    let tries = if *attempt > 1 {
+                        format!(" (attempt {attempt})")
+                    } else {
+                        String::new()
+                    };
+                    match status {
+                        AttemptStatus::Success => {
+                            self.status_line("ok", &s.ok, task, &format!("{took}{tries}"));
+                        }
+                        AttemptStatus::Cancelled => {
+                            self.status_line("CANCELLED", &s.warn, task, &took);
+                        }
+                        AttemptStatus::TimedOut { .. } => self.status_line(
+                            "TIMEOUT",
+                            &s.fail,
+                            task,
+                            &format!("{}{tries}", failure_detail(status)),
+                        ),
+                        _ => self.status_line(
+                            "FAILED",
+                            &s.fail,
+                            task,
+                            &format!("{} after {took}{tries}", failure_detail(status)),
+                        ),
+                    }
+                }
+                let failed = !status.is_success() && *status != AttemptStatus::Cancelled;
+                match self.options.output {
+                    OutputMode::All => {
+                        let label = if status.is_success() { "ok" } else { "failed" };
+                        self.print_output(task, label, log);
+                    }
+                    OutputMode::Failed if failed && retry_in.is_none() => self.print_tail(log),
+                    _ => {}
+                }
+            }
+            Event::TaskSkipped { task, because, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                let detail = format!("dependency `{because}` did not succeed");
+                self.status_line("SKIPPED", &self.styles.warn, task, &detail);
+            }
+            Event::SerialRetry { task, .. } => {
+                self.status_line("RETRY", &self.styles.warn, task, "once more, on its own");
+            }
+            Event::RunStopping { cause } => {
+                let text = match cause {
+                    StopCause::FailFast { task } => format!(
+                        "stopping: `{task}` failed (fail-fast); terminating running tasks"
+                    ),
+                    StopCause::Systemic { first_task, count } => format!(
+                        "stopping: the first {count} tasks to finish all failed, likely a \
+                         systemic problem; first failure: `{first_task}`"
+                    ),
+                    StopCause::Interrupted => {
+                        "interrupted: terminating running tasks (Ctrl-C again to kill them now)"
+                            .into()
+                    }
+                };
+                self.line(&self.styles.warn.apply_to(text).to_string());
+            }
+            Event::KillingNow => {
+                self.line(&self.styles.fail.apply_to("killing running tasks now").to_string());
+            }
+            Event::RunFinished { .. } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_reads_only_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let text: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(tail(&path, 3), ["line 98", "line 99", "line 100"]);
+        assert!(tail(&dir.path().join("missing"), 3).is_empty());
+    }
+}

@@ -1,0 +1,356 @@
+//! The dispatcher: the one loop that linearizes everything of a run with `tokio::select!`:
+//! attempt ends, Ctrl-C / SIGTERM, and retry timers. It asks the scheduler what may start,
+//! launches an executor unit per attempt, feeds outcomes back, and emits events in order.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::command::ExecPlan;
+use super::executor::{AttemptEnd, AttemptSpec, UnitRequest, run_attempt};
+use crate::events::{AttemptStatus, Event, EventSink, StopCause};
+use crate::graph::Dag;
+use crate::plan::Plan;
+use crate::scheduler::{
+    Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, StopReason,
+    TaskState,
+};
+
+/// How to run a plan.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub run_id: String,
+    /// Directory for this run's log files (created if missing).
+    pub log_dir: PathBuf,
+    /// `selected[i]`: task i takes part (a dependency closure).
+    pub selected: Vec<bool>,
+    /// Expected seconds per task, for the critical-path priority.
+    pub weights: Vec<f64>,
+    /// Tasks that must not run alongside each task (overlapping writes).
+    pub conflicts: Vec<Vec<usize>>,
+    pub scheduler: SchedulerConfig,
+    /// Time between SIGTERM and SIGKILL.
+    pub grace: Duration,
+}
+
+/// The final state of every task, for the exit code.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub states: Vec<TaskState>,
+    pub interrupted: bool,
+    pub wall: Duration,
+}
+
+impl RunResult {
+    /// Whether every selected task succeeded.
+    pub fn all_succeeded(&self) -> bool {
+        self.states
+            .iter()
+            .all(|s| matches!(s, TaskState::Excluded | TaskState::Succeeded))
+    }
+}
+
+/// The log file name of a task's attempt: the id when it is a plain file name, else a
+/// sanitized id made unique with the task's index.
+pub fn log_file_name(id: &str, index: usize, attempt: u32) -> String {
+    let plain = !id.is_empty()
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let stem = if plain {
+        id.to_owned()
+    } else {
+        let cleaned: String = id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' })
+            .take(100)
+            .collect();
+        format!("{cleaned}-{index}")
+    };
+    if attempt <= 1 {
+        format!("{stem}.log")
+    } else {
+        format!("{stem}.attempt{attempt}.log")
+    }
+}
+
+struct Dispatcher<'a> {
+    plan: &'a Plan,
+    options: &'a RunOptions,
+    sink: &'a mut dyn EventSink,
+    scheduler: Scheduler,
+    started_at: Instant,
+    units: JoinSet<AttemptEnd>,
+    handles: HashMap<usize, mpsc::UnboundedSender<UnitRequest>>,
+    logs: HashMap<usize, PathBuf>,
+    interrupted: bool,
+}
+
+/// Runs the selected tasks of `plan` to the end (or until interrupted), emitting events.
+pub async fn run(
+    plan: &Plan,
+    dag: &Dag,
+    options: &RunOptions,
+    sink: &mut dyn EventSink,
+) -> std::io::Result<RunResult> {
+    std::fs::create_dir_all(&options.log_dir)?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let scheduler = Scheduler::new(
+        plan,
+        dag,
+        &options.selected,
+        &options.weights,
+        &options.conflicts,
+        options.scheduler.clone(),
+    );
+    let mut dispatcher = Dispatcher {
+        plan,
+        options,
+        sink,
+        scheduler,
+        started_at: Instant::now(),
+        units: JoinSet::new(),
+        handles: HashMap::new(),
+        logs: HashMap::new(),
+        interrupted: false,
+    };
+    dispatcher.sink.emit(&Event::RunStarted {
+        run_id: options.run_id.clone(),
+        plan: plan.path.clone(),
+        tasks: options.selected.iter().filter(|s| **s).count(),
+        jobs: options.scheduler.jobs,
+        log_dir: options.log_dir.clone(),
+        at: SystemTime::now(),
+    });
+
+    let mut interrupts = 0;
+    loop {
+        dispatcher.start_ready();
+        if dispatcher.units.is_empty() && dispatcher.scheduler.is_finished() {
+            break;
+        }
+        let wakeup = dispatcher
+            .scheduler
+            .next_wakeup()
+            .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
+        tokio::select! {
+            Some(joined) = dispatcher.units.join_next() => {
+                let end = joined.unwrap_or_else(|err| panic!("an executor unit failed: {err}"));
+                dispatcher.attempt_ended(end);
+            }
+            _ = sigint.recv() => { interrupts += 1; dispatcher.interrupt(interrupts); }
+            _ = sigterm.recv() => { interrupts += 1; dispatcher.interrupt(interrupts); }
+            () = sleep_until(wakeup) => {}
+        }
+    }
+
+    let wall = dispatcher.started_at.elapsed();
+    dispatcher.sink.emit(&Event::RunFinished {
+        at: SystemTime::now(),
+        wall,
+        interrupted: dispatcher.interrupted,
+    });
+    let states = (0..plan.tasks.len())
+        .map(|i| dispatcher.scheduler.state(i))
+        .collect();
+    Ok(RunResult {
+        states,
+        interrupted: dispatcher.interrupted,
+        wall,
+    })
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Dispatcher<'_> {
+    fn now(&self) -> Duration {
+        self.started_at.elapsed()
+    }
+
+    fn start_ready(&mut self) {
+        while let Some(start) = self.scheduler.start_next(self.now()) {
+            self.launch(start.task, start.attempt);
+        }
+    }
+
+    fn launch(&mut self, index: usize, attempt: u32) {
+        let task = &self.plan.tasks[index];
+        let log = self
+            .options
+            .log_dir
+            .join(log_file_name(&task.id, index, attempt));
+        let offset = self.now();
+        self.sink.emit(&Event::TaskStarted {
+            index,
+            task: task.id.clone(),
+            attempt,
+            at: SystemTime::now(),
+            offset,
+        });
+        let Some(exec) = ExecPlan::for_action(&task.action) else {
+            // Validation keeps agent tasks and empty commands out of a run; should one get
+            // here, it fails like a program that cannot start.
+            let end = AttemptEnd {
+                index,
+                attempt,
+                status: AttemptStatus::SpawnFailed {
+                    message: "the task has no command to run".into(),
+                },
+                duration: Duration::ZERO,
+            };
+            self.logs.insert(index, log);
+            self.units.spawn(async move { end });
+            return;
+        };
+        let spec = AttemptSpec {
+            index,
+            attempt,
+            exec,
+            env: self.task_env(index, attempt),
+            cwd: resolve_cwd(&self.plan.base_dir, task.cwd.as_deref()),
+            log: log.clone(),
+            timeout: task.timeout,
+            grace: self.options.grace,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.handles.insert(index, tx);
+        self.logs.insert(index, log);
+        self.units.spawn(run_attempt(spec, rx));
+    }
+
+    fn task_env(&self, index: usize, attempt: u32) -> Vec<(String, String)> {
+        let task = &self.plan.tasks[index];
+        let mut env: Vec<(String, String)> = self
+            .plan
+            .env
+            .iter()
+            .chain(task.env.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        env.push(("FANOUT_TASK_ID".into(), task.id.clone()));
+        env.push(("FANOUT_RUN_ID".into(), self.options.run_id.clone()));
+        env.push(("FANOUT_ATTEMPT".into(), attempt.to_string()));
+        env
+    }
+
+    fn attempt_ended(&mut self, end: AttemptEnd) {
+        let AttemptEnd {
+            index,
+            attempt,
+            status,
+            duration,
+        } = end;
+        self.handles.remove(&index);
+        let outcome = match &status {
+            AttemptStatus::Success => Outcome::Success,
+            AttemptStatus::Cancelled => Outcome::Cancelled,
+            _ => Outcome::Failure,
+        };
+        let decisions = self.scheduler.finished(index, outcome, self.now());
+        let retry_in = decisions.iter().find_map(|d| match d {
+            Decision::Retry { task, delay, .. } if *task == index => Some(*delay),
+            _ => None,
+        });
+        let log = self.logs.remove(&index).unwrap_or_default();
+        self.sink.emit(&Event::AttemptFinished {
+            index,
+            task: self.plan.tasks[index].id.clone(),
+            attempt,
+            status,
+            duration,
+            at: SystemTime::now(),
+            offset: self.now(),
+            log,
+            retry_in,
+        });
+        self.apply(decisions);
+    }
+
+    fn apply(&mut self, decisions: Vec<Decision>) {
+        for decision in decisions {
+            match decision {
+                Decision::Retry { .. } => {}
+                Decision::Skipped { task, because } => self.sink.emit(&Event::TaskSkipped {
+                    index: task,
+                    task: self.plan.tasks[task].id.clone(),
+                    because: self.plan.tasks[because].id.clone(),
+                }),
+                Decision::SerialRetry { task } => self.sink.emit(&Event::SerialRetry {
+                    index: task,
+                    task: self.plan.tasks[task].id.clone(),
+                }),
+                Decision::Stop { reason } => {
+                    let cause = match reason {
+                        StopReason::FailFast { task } => {
+                            self.request_all(UnitRequest::Terminate);
+                            StopCause::FailFast {
+                                task: self.plan.tasks[task].id.clone(),
+                            }
+                        }
+                        StopReason::Systemic { first } => StopCause::Systemic {
+                            first_task: self.plan.tasks[first].id.clone(),
+                            count: SYSTEMIC_FAILURE_THRESHOLD,
+                        },
+                        StopReason::Interrupted => {
+                            self.request_all(UnitRequest::Terminate);
+                            StopCause::Interrupted
+                        }
+                    };
+                    self.sink.emit(&Event::RunStopping { cause });
+                }
+            }
+        }
+    }
+
+    fn interrupt(&mut self, count: u32) {
+        self.interrupted = true;
+        if count == 1 {
+            let decisions = self.scheduler.stop(StopReason::Interrupted);
+            self.apply(decisions);
+            // Whatever the scheduler said, running units must go.
+            self.request_all(UnitRequest::Terminate);
+        } else {
+            self.sink.emit(&Event::KillingNow);
+            self.request_all(UnitRequest::Kill);
+        }
+    }
+
+    fn request_all(&mut self, request: UnitRequest) {
+        for handle in self.handles.values() {
+            // A unit that already ended dropped its receiver: nothing to do.
+            let _ = handle.send(request);
+        }
+    }
+}
+
+fn resolve_cwd(base: &Path, cwd: Option<&Path>) -> PathBuf {
+    match cwd {
+        Some(dir) => base.join(dir),
+        None => base.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_names_are_safe_and_unique() {
+        assert_eq!(log_file_name("build", 0, 1), "build.log");
+        assert_eq!(log_file_name("build", 0, 2), "build.attempt2.log");
+        assert_eq!(log_file_name("a/b", 3, 1), "a_b-3.log");
+        assert_eq!(log_file_name("a_b", 4, 1), "a_b.log");
+        assert_eq!(log_file_name("..", 5, 1), "__-5.log");
+    }
+}

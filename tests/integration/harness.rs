@@ -1,0 +1,142 @@
+//! A small fluent harness: a temporary project directory with files, and `fanout` run in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+pub(crate) struct Project {
+    dir: tempfile::TempDir,
+}
+
+pub(crate) struct RunOutput {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl RunOutput {
+    /// Panics with both streams shown when the exit code is not `code`.
+    #[track_caller]
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+pub(crate) fn fanout_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_fanout")
+}
+
+impl Project {
+    pub(crate) fn new() -> Self {
+        Project {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn join(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub(crate) fn file(&self, rel: &str, contents: &str) -> &Self {
+        let path = self.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub(crate) fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.join(rel))
+            .unwrap_or_else(|e| panic!("failed to read {rel}: {e}"))
+    }
+
+    /// A `fanout` command in the project directory, with a clean colour environment.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(fanout_bin());
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("FANOUT_STATE_DIR")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub(crate) fn fanout(&self, args: &[&str]) -> RunOutput {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.command(args).output().expect("fanout starts");
+        RunOutput {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+/// Nanoseconds since the epoch, as written by `date +%s%N` in a task.
+pub(crate) fn read_stamp(project: &Project, rel: &str) -> u128 {
+    project
+        .read(rel)
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{rel} holds no timestamp: {e}"))
+}
+
+/// A shell snippet that records the task's start and end around `body`, in `t/<id>.start`
+/// and `t/<id>.end`.
+pub(crate) fn timed(body: &str) -> String {
+    format!(
+        "mkdir -p t && date +%s%N > t/$FANOUT_TASK_ID.start && {body} && date +%s%N > t/$FANOUT_TASK_ID.end"
+    )
+}
+
+/// `(start, end)` of a task recorded by [`timed`].
+pub(crate) fn interval(project: &Project, id: &str) -> (u128, u128) {
+    (
+        read_stamp(project, &format!("t/{id}.start")),
+        read_stamp(project, &format!("t/{id}.end")),
+    )
+}
+
+/// Whether a process with this pid exists (zombies count as gone once reaped by init).
+pub(crate) fn process_alive(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+    match stat {
+        // State is the field after the parenthesised command name; Z = zombie.
+        Ok(s) => s
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+            .unwrap_or(true),
+        Err(_) => false,
+    }
+}
+
+/// Waits until `f` holds or `limit` passes; returns whether it held. For waiting on the
+/// system (a file appearing), never for judging speed.
+pub(crate) fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}

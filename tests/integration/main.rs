@@ -1,0 +1,7 @@
+//! Integration tests: the real `fanout` binary on real files and real processes, each test
+//! in its own temporary directory.
+
+mod harness;
+mod run;
+mod run_limits;
+mod run_signals;

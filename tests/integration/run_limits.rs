@@ -1,0 +1,102 @@
+//! Limits a run respects, proven from timestamps the tasks write themselves: jobs, counted
+//! resources, overlapping writes, priorities.
+
+use crate::harness::{Project, interval, timed};
+
+/// The largest number of intervals open at one instant.
+fn max_overlap(intervals: &[(u128, u128)]) -> usize {
+    let mut edges: Vec<(u128, i32)> = Vec::new();
+    for &(s, e) in intervals {
+        edges.push((s, 1));
+        edges.push((e, -1));
+    }
+    // Ends sort before starts at the same instant.
+    edges.sort();
+    let (mut open, mut max) = (0i32, 0i32);
+    for (_, d) in edges {
+        open += d;
+        max = max.max(open);
+    }
+    max as usize
+}
+
+fn plan_of(header: &str, tasks: impl IntoIterator<Item = (String, String)>) -> String {
+    let mut s = header.to_owned();
+    for (id, extra) in tasks {
+        s.push_str(&format!(
+            "\n[[task]]\nid = \"{id}\"\nrun = '''{}'''\n{extra}\n",
+            timed("sleep 0.25")
+        ));
+    }
+    s
+}
+
+#[test]
+fn never_more_tasks_at_once_than_jobs() {
+    let p = Project::new();
+    let ids: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+    p.file("plan.toml", &plan_of("", ids.iter().map(|i| (i.clone(), String::new()))));
+    p.fanout(&["run", "plan.toml", "-j", "2"]).expect_code(0);
+    let spans: Vec<_> = ids.iter().map(|i| interval(&p, i)).collect();
+    assert_eq!(max_overlap(&spans), 2, "{spans:?}");
+}
+
+#[test]
+fn a_resource_is_never_used_beyond_its_capacity() {
+    let p = Project::new();
+    let ids: Vec<String> = (0..5).map(|i| format!("db{i}")).collect();
+    let header = "[settings]\njobs = 8\n\n[resources]\ndb = 2\ngpu = 1\n";
+    let mut tasks: Vec<(String, String)> =
+        ids.iter().map(|i| (i.clone(), "uses = { db = 1 }".to_owned())).collect();
+    tasks.push(("g1".into(), "uses = { gpu = 1 }".into()));
+    tasks.push(("g2".into(), "uses = { gpu = 1 }".into()));
+    p.file("plan.toml", &plan_of(header, tasks));
+    p.fanout(&["run", "plan.toml"]).expect_code(0);
+    let db: Vec<_> = ids.iter().map(|i| interval(&p, i)).collect();
+    assert_eq!(max_overlap(&db), 2, "{db:?}");
+    let gpu = [interval(&p, "g1"), interval(&p, "g2")];
+    assert_eq!(max_overlap(&gpu), 1, "{gpu:?}");
+}
+
+#[test]
+fn tasks_whose_writes_overlap_never_run_at_the_same_time() {
+    let p = Project::new();
+    let tasks = vec![
+        ("all-out".to_owned(), "writes = [\"out/**\"]".to_owned()),
+        ("one-file".to_owned(), "writes = [\"out/report.txt\"]".to_owned()),
+        ("elsewhere".to_owned(), "writes = [\"docs/**\"]".to_owned()),
+    ];
+    p.file("plan.toml", &plan_of("[settings]\njobs = 3\n", tasks));
+    p.fanout(&["run", "plan.toml"]).expect_code(0);
+    let a = interval(&p, "all-out");
+    let b = interval(&p, "one-file");
+    let c = interval(&p, "elsewhere");
+    assert_eq!(max_overlap(&[a, b]), 1, "overlapping writes ran together");
+    assert_eq!(max_overlap(&[a, b, c]), 2, "the unrelated task did not run alongside");
+}
+
+#[test]
+fn ready_tasks_start_by_priority_then_longest_remaining_path() {
+    let p = Project::new();
+    let tasks = vec![
+        ("plain".to_owned(), String::new()),
+        ("chain-head".to_owned(), String::new()),
+        ("chain-tail".to_owned(), "after = [\"chain-head\"]".to_owned()),
+        ("urgent".to_owned(), "priority = 5".to_owned()),
+    ];
+    p.file("plan.toml", &plan_of("[settings]\njobs = 1\n", tasks));
+    p.fanout(&["run", "plan.toml"]).expect_code(0);
+    let mut starts: Vec<(u128, &str)> = ["plain", "chain-head", "chain-tail", "urgent"]
+        .iter()
+        .map(|id| (interval(&p, id).0, *id))
+        .collect();
+    starts.sort();
+    let order: Vec<&str> = starts.iter().map(|(_, id)| *id).collect();
+    assert_eq!(order, ["urgent", "chain-head", "plain", "chain-tail"]);
+}
+
+#[test]
+fn max_overlap_counts_what_it_should() {
+    assert_eq!(max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
+    assert_eq!(max_overlap(&[(0, 1), (1, 2)]), 1);
+}
