@@ -22,7 +22,11 @@ pub fn main_entry() -> i32 {
         Ok(cli) => cli,
         Err(err) => {
             // Help and version are not errors.
-            let code = if err.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let code = if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            };
             let _ = err.print();
             return code;
         }

@@ -38,11 +38,19 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
     };
 
     if args.dry_run {
-        let order = super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
+        let order =
+            super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
         let mut out = std::io::stdout().lock();
         for (n, (index, offset)) in order.iter().enumerate() {
             let task = &plan.tasks[*index];
-            let _ = writeln!(out, "{:>4}. {} (at {:.1})  {}", n + 1, task.id, offset, task.command_line());
+            let _ = writeln!(
+                out,
+                "{:>4}. {} (at {:.1})  {}",
+                n + 1,
+                task.id,
+                offset,
+                task.command_line()
+            );
         }
         return Ok(exit::SUCCESS);
     }
@@ -92,7 +100,10 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         runtime
             .block_on(runner::run(&plan, &dag, &options, &mut sinks))
             .with_context(|| {
-                format!("failed to prepare the log directory {}", options.log_dir.display())
+                format!(
+                    "failed to prepare the log directory {}",
+                    options.log_dir.display()
+                )
             })?
     };
     let summary = collector.finish(&dag);

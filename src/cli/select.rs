@@ -38,11 +38,10 @@ pub(crate) fn select_tasks(
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             let message = format!("no task matches `{pattern}`");
             return Err(match best {
-                Some((_, id)) => CliError::usage_with_help(message, format!("did you mean `{id}`?")),
-                None => CliError::usage_with_help(
-                    message,
-                    "`fanout plan` lists the plan's tasks",
-                ),
+                Some((_, id)) => {
+                    CliError::usage_with_help(message, format!("did you mean `{id}`?"))
+                }
+                None => CliError::usage_with_help(message, "`fanout plan` lists the plan's tasks"),
             });
         }
     }

@@ -109,7 +109,10 @@ impl Dag {
 fn find_cycle(deps: &[Vec<usize>], pending: &[usize]) -> Cycle {
     // Every unordered node has an unordered dependency, so walking unordered dependencies
     // from any unordered node must revisit a node: the walk from there is a cycle.
-    let start = pending.iter().position(|&p| p > 0).expect("a node left unordered");
+    let start = pending
+        .iter()
+        .position(|&p| p > 0)
+        .expect("a node left unordered");
     let mut seen_at = vec![usize::MAX; deps.len()];
     let mut path = Vec::new();
     let mut node = start;
@@ -160,7 +163,10 @@ mod tests {
     fn bottom_levels_sum_the_heaviest_tail() {
         // 0 -> {1, 2}; 1 -> 3. Weights 1, 5, 2, 1.
         let dag = Dag::new(vec![vec![], vec![0], vec![0], vec![1]]).unwrap();
-        assert_eq!(dag.bottom_levels(&[1.0, 5.0, 2.0, 1.0]), vec![7.0, 6.0, 2.0, 1.0]);
+        assert_eq!(
+            dag.bottom_levels(&[1.0, 5.0, 2.0, 1.0]),
+            vec![7.0, 6.0, 2.0, 1.0]
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ pub fn render_summary(s: &RunSummary) -> String {
         "Summary: {} task{}: {}   [run {}]",
         c.total,
         if c.total == 1 { "" } else { "s" },
-        if parts.is_empty() { "none ran".into() } else { parts.join(", ") },
+        if parts.is_empty() {
+            "none ran".into()
+        } else {
+            parts.join(", ")
+        },
         s.run_id
     );
     let _ = writeln!(
@@ -67,7 +71,10 @@ pub fn render_summary(s: &RunSummary) -> String {
             );
         }
         Some(StopCause::FailFast { task }) => {
-            let _ = writeln!(out, "  stopped early: `{task}` failed and --fail-fast is on");
+            let _ = writeln!(
+                out,
+                "  stopped early: `{task}` failed and --fail-fast is on"
+            );
         }
         Some(StopCause::Interrupted) => {
             let _ = writeln!(out, "  interrupted");
@@ -77,7 +84,12 @@ pub fn render_summary(s: &RunSummary) -> String {
     let failures: Vec<_> = s.failures().collect();
     if !failures.is_empty() {
         let _ = writeln!(out, "Failures:");
-        let width = failures.iter().map(|t| t.id.len()).max().unwrap_or(0).min(40);
+        let width = failures
+            .iter()
+            .map(|t| t.id.len())
+            .max()
+            .unwrap_or(0)
+            .min(40);
         for t in failures {
             let why = match (t.status, t.exit_code, t.signal, &t.error) {
                 (TaskStatus::TimedOut, ..) => "timed out".to_owned(),

@@ -60,7 +60,9 @@ impl TerminalReporter {
     /// `total`: tasks in the run (for the progress bar); `width`: longest task id shown.
     pub fn new(options: TerminalOptions, total: usize, width: usize) -> Self {
         let running: Running = Arc::default();
-        let bar = options.progress.then(|| progress_bar(total, running.clone()));
+        let bar = options
+            .progress
+            .then(|| progress_bar(total, running.clone()));
         let plain = Style::new().force_styling(false);
         let styles = if options.color {
             Styles {
@@ -135,7 +137,10 @@ impl TerminalReporter {
     }
 
     fn set_running(&self, index_id: &str, start: bool) {
-        let mut running = self.running.lock().expect("the running list is never poisoned");
+        let mut running = self
+            .running
+            .lock()
+            .expect("the running list is never poisoned");
         if start {
             running.push((index_id.to_owned(), Instant::now()));
         } else if let Some(pos) = running.iter().position(|(id, _)| id == index_id) {
@@ -151,18 +156,21 @@ fn progress_bar(total: usize, running: Running) -> ProgressBar {
     )
     .expect("the template is valid")
     .progress_chars("=> ")
-    .with_key("running", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
-        let running = running.lock().expect("the running list is never poisoned");
-        let shown: Vec<String> = running
-            .iter()
-            .take(4)
-            .map(|(id, since)| format!("{id} {}s", since.elapsed().as_secs()))
-            .collect();
-        let _ = write!(w, "{}", shown.join(", "));
-        if running.len() > 4 {
-            let _ = write!(w, " +{}", running.len() - 4);
-        }
-    });
+    .with_key(
+        "running",
+        move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let running = running.lock().expect("the running list is never poisoned");
+            let shown: Vec<String> = running
+                .iter()
+                .take(4)
+                .map(|(id, since)| format!("{id} {}s", since.elapsed().as_secs()))
+                .collect();
+            let _ = write!(w, "{}", shown.join(", "));
+            if running.len() > 4 {
+                let _ = write!(w, " +{}", running.len() - 4);
+            }
+        },
+    );
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -182,7 +190,11 @@ fn tail(path: &Path, n: usize) -> Vec<String> {
     let mut lines: Vec<String> = BufReader::new(file)
         .split(b'\n')
         .map_while(Result::ok)
-        .map(|l| String::from_utf8_lossy(&l).trim_end_matches('\r').to_owned())
+        .map(|l| {
+            String::from_utf8_lossy(&l)
+                .trim_end_matches('\r')
+                .to_owned()
+        })
         .collect();
     if from > 0 && !lines.is_empty() {
         lines.remove(0); // a partial first line
@@ -278,9 +290,9 @@ impl EventSink for TerminalReporter {
             }
             Event::RunStopping { cause } => {
                 let text = match cause {
-                    StopCause::FailFast { task } => format!(
-                        "stopping: `{task}` failed (fail-fast); terminating running tasks"
-                    ),
+                    StopCause::FailFast { task } => {
+                        format!("stopping: `{task}` failed (fail-fast); terminating running tasks")
+                    }
                     StopCause::Systemic { first_task, count } => format!(
                         "stopping: the first {count} tasks to finish all failed, likely a \
                          systemic problem; first failure: `{first_task}`"
@@ -293,7 +305,13 @@ impl EventSink for TerminalReporter {
                 self.line(&self.styles.warn.apply_to(text).to_string());
             }
             Event::KillingNow => {
-                self.line(&self.styles.fail.apply_to("killing running tasks now").to_string());
+                self.line(
+                    &self
+                        .styles
+                        .fail
+                        .apply_to("killing running tasks now")
+                        .to_string(),
+                );
             }
             Event::RunFinished { .. } => {
                 if let Some(bar) = self.bar.take() {

@@ -13,17 +13,17 @@ pub struct ExecPlan {
 /// Words that only mean something to a shell: a command starting with one of them must go
 /// through `sh -c` even without metacharacters.
 const SHELL_WORDS: &[&str] = &[
-    "!", ".", ":", "alias", "break", "case", "cd", "command", "continue", "do", "done",
-    "elif", "else", "esac", "eval", "exec", "exit", "export", "fi", "for", "function", "getopts",
-    "hash", "if", "read", "readonly", "return", "set", "shift", "source", "then", "times",
-    "trap", "type", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
+    "!", ".", ":", "alias", "break", "case", "cd", "command", "continue", "do", "done", "elif",
+    "else", "esac", "eval", "exec", "exit", "export", "fi", "for", "function", "getopts", "hash",
+    "if", "read", "readonly", "return", "set", "shift", "source", "then", "times", "trap", "type",
+    "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
 ];
 
 /// Whether a shell string needs a shell to mean what it says.
 pub fn needs_shell(command: &str) -> bool {
     const META: &[char] = &[
-        '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '#',
-        '~', '=', '%', '{', '}', '\n', '\r', '\t',
+        '|', '&', ';', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '#', '~',
+        '=', '%', '{', '}', '\n', '\r', '\t',
     ];
     if command.contains(META) {
         return true;

@@ -67,7 +67,13 @@ pub fn log_file_name(id: &str, index: usize, attempt: u32) -> String {
     } else {
         let cleaned: String = id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(100)
             .collect();
         format!("{cleaned}-{index}")

@@ -33,9 +33,18 @@ fn dependencies_finish_before_dependents_start_and_independent_tasks_overlap() {
     let a = interval(&p, "test-a");
     let b = interval(&p, "test-b");
     let package = interval(&p, "package");
-    assert!(build.1 <= a.0 && build.1 <= b.0, "tests started before build ended");
-    assert!(a.1 <= package.0 && b.1 <= package.0, "package started too early");
-    assert!(a.0 < b.1 && b.0 < a.1, "test-a and test-b did not overlap: {a:?} {b:?}");
+    assert!(
+        build.1 <= a.0 && build.1 <= b.0,
+        "tests started before build ended"
+    );
+    assert!(
+        a.1 <= package.0 && b.1 <= package.0,
+        "package started too early"
+    );
+    assert!(
+        a.0 < b.1 && b.0 < a.1,
+        "test-a and test-b did not overlap: {a:?} {b:?}"
+    );
 }
 
 #[test]
@@ -113,7 +122,11 @@ fn keep_going_skips_dependents_of_a_failure_and_runs_everything_else() {
             "jobs = 2\nkeep_going = true",
             &[
                 ("broken", "echo boom; exit 1", ""),
-                ("after-broken", "touch after-broken.ran", "after = [\"broken\"]"),
+                (
+                    "after-broken",
+                    "touch after-broken.ran",
+                    "after = [\"broken\"]",
+                ),
                 ("later", "touch later.ran", "after = [\"after-broken\"]"),
                 ("independent", "touch independent.ran", ""),
             ],
@@ -139,7 +152,11 @@ fn keep_going_skips_dependents_of_a_failure_and_runs_everything_else() {
     assert_eq!(status("later"), "skipped");
     assert_eq!(status("independent"), "succeeded");
     assert!(out.stderr.contains("SKIPPED"), "{}", out.stderr);
-    assert!(out.stderr.contains("`broken` did not succeed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`broken` did not succeed"),
+        "{}",
+        out.stderr
+    );
     // The tail of the failed task's output is shown.
     assert!(out.stderr.contains("boom"), "{}", out.stderr);
 }
@@ -169,7 +186,10 @@ fn fail_fast_terminates_running_tasks_and_starts_nothing_new() {
     assert_eq!(json["tasks"][3]["status"], "not_run");
     assert!(out.stderr.contains("fail-fast"), "{}", out.stderr);
     let pid: i32 = p.read("long.pid").trim().parse().unwrap();
-    assert!(!crate::harness::process_alive(pid), "the long task survived");
+    assert!(
+        !crate::harness::process_alive(pid),
+        "the long task survived"
+    );
 }
 
 #[test]
@@ -202,7 +222,16 @@ fn the_json_result_has_the_documented_fields() {
         assert!(json.get(key).is_some(), "missing `{key}` in {json}");
     }
     let task = &json["tasks"][1];
-    for key in ["id", "status", "exit_code", "attempts", "start", "end", "duration_secs", "log"] {
+    for key in [
+        "id",
+        "status",
+        "exit_code",
+        "attempts",
+        "start",
+        "end",
+        "duration_secs",
+        "log",
+    ] {
         assert!(task.get(key).is_some(), "missing task `{key}` in {task}");
     }
     assert_eq!(json["counts"]["succeeded"], 1);
@@ -217,10 +246,15 @@ fn junit_report_lists_every_task() {
         "plan.toml",
         &toml_plan(
             "jobs = 2",
-            &[("good", "true", ""), ("bad", "exit 4", ""), ("child", "true", "after = [\"bad\"]")],
+            &[
+                ("good", "true", ""),
+                ("bad", "exit 4", ""),
+                ("child", "true", "after = [\"bad\"]"),
+            ],
         ),
     );
-    p.fanout(&["run", "plan.toml", "--junit", "report.xml"]).expect_code(1);
+    p.fanout(&["run", "plan.toml", "--junit", "report.xml"])
+        .expect_code(1);
     let xml = p.read("report.xml");
     assert!(xml.contains("<testcase name=\"good\""), "{xml}");
     assert!(xml.contains("exit code 4"), "{xml}");
@@ -246,7 +280,10 @@ env = { TASK_VAR = "from-task" }
     let out = p.fanout(&["run", "plan.toml", "--json"]);
     out.expect_code(0);
     assert_eq!(p.read("env.txt").trim(), "show 1 from-plan from-task");
-    assert_eq!(p.read("run.txt").trim(), out.json()["run_id"].as_str().unwrap());
+    assert_eq!(
+        p.read("run.txt").trim(),
+        out.json()["run_id"].as_str().unwrap()
+    );
 }
 
 #[test]
@@ -294,8 +331,16 @@ fn naming_an_unknown_task_is_a_usage_error_with_a_suggestion() {
     p.file("plan.toml", &toml_plan("", &[("build", "touch ran", "")]));
     let out = p.fanout(&["run", "plan.toml", "biuld"]);
     out.expect_code(2);
-    assert!(out.stderr.contains("no task matches `biuld`"), "{}", out.stderr);
-    assert!(out.stderr.contains("did you mean `build`?"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no task matches `biuld`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `build`?"),
+        "{}",
+        out.stderr
+    );
     assert!(!p.join("ran").exists());
 }
 
@@ -311,7 +356,11 @@ fn agent_tasks_are_refused_by_name_and_nothing_runs() {
     );
     let out = p.fanout(&["run", "tasks.json"]);
     out.expect_code(2);
-    assert!(out.stderr.contains("task `2` is an agent task"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("task `2` is an agent task"),
+        "{}",
+        out.stderr
+    );
     assert!(!p.join("prepared").exists());
     // The other tasks can still be run on their own.
     p.fanout(&["run", "tasks.json", "1"]).expect_code(0);
@@ -351,7 +400,10 @@ fn output_all_prints_each_task_output_whole_and_never_interleaved() {
     let chatty = "for i in 1 2 3 4 5; do echo $FANOUT_TASK_ID line $i; sleep 0.05; done";
     p.file(
         "plan.toml",
-        &toml_plan("jobs = 3", &[("a", chatty, ""), ("b", chatty, ""), ("c", chatty, "")]),
+        &toml_plan(
+            "jobs = 3",
+            &[("a", chatty, ""), ("b", chatty, ""), ("c", chatty, "")],
+        ),
     );
     let out = p.fanout(&["run", "plan.toml", "--output", "all"]);
     out.expect_code(0);
@@ -364,7 +416,11 @@ fn output_all_prints_each_task_output_whole_and_never_interleaved() {
             .take(5)
             .collect();
         let expected: Vec<String> = (1..=5).map(|i| format!("{id} line {i}")).collect();
-        assert_eq!(block, expected, "output of {id} not grouped:\n{}", out.stdout);
+        assert_eq!(
+            block, expected,
+            "output of {id} not grouped:\n{}",
+            out.stdout
+        );
     }
 }
 
@@ -378,7 +434,11 @@ fn a_program_that_cannot_start_fails_its_task_with_the_reason() {
     let out = p.fanout(&["run", "plan.toml", "--json"]);
     out.expect_code(1);
     assert_eq!(out.json()["tasks"][0]["status"], "errored");
-    assert!(out.stderr.contains("could not start `./no-such-program`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("could not start `./no-such-program`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -387,22 +447,35 @@ fn when_the_first_five_tasks_all_fail_no_more_start() {
     let tasks: Vec<(String, String)> = (0..12)
         .map(|i| (format!("t{i:02}"), format!("touch ran-{i}; exit 1")))
         .collect();
-    let tasks: Vec<(&str, &str, &str)> =
-        tasks.iter().map(|(a, b)| (a.as_str(), b.as_str(), "")).collect();
+    let tasks: Vec<(&str, &str, &str)> = tasks
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str(), ""))
+        .collect();
     p.file("plan.toml", &toml_plan("jobs = 1", &tasks));
     let out = p.fanout(&["run", "plan.toml", "--json"]);
     out.expect_code(1);
-    let ran = (0..12).filter(|i| p.join(&format!("ran-{i}")).exists()).count();
+    let ran = (0..12)
+        .filter(|i| p.join(&format!("ran-{i}")).exists())
+        .count();
     assert_eq!(ran, 5, "{}", out.stderr);
-    assert!(out.stderr.contains("likely a systemic problem"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("likely a systemic problem"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("`t00`"), "{}", out.stderr);
     assert_eq!(out.json()["counts"]["not_run"], 7);
 
     // The setting turns it off.
     let p2 = Project::new();
-    p2.file("plan.toml", &toml_plan("jobs = 1\nsystemic_failure_stop = false", &tasks));
+    p2.file(
+        "plan.toml",
+        &toml_plan("jobs = 1\nsystemic_failure_stop = false", &tasks),
+    );
     p2.fanout(&["run", "plan.toml"]).expect_code(1);
-    let ran = (0..12).filter(|i| p2.join(&format!("ran-{i}")).exists()).count();
+    let ran = (0..12)
+        .filter(|i| p2.join(&format!("ran-{i}")).exists())
+        .count();
     assert_eq!(ran, 12);
 }
 
@@ -415,7 +488,10 @@ fn failed_tasks_get_one_more_serial_try_at_the_end() {
         "plan.toml",
         &toml_plan(
             "jobs = 2",
-            &[("contended", once, ""), ("after", "touch after.ran", "after = [\"contended\"]")],
+            &[
+                ("contended", once, ""),
+                ("after", "touch after.ran", "after = [\"contended\"]"),
+            ],
         ),
     );
     let out = p.fanout(&["run", "plan.toml", "--retry-failed-serially", "--json"]);
@@ -431,12 +507,20 @@ fn the_summary_reports_wall_time_task_time_and_speedup() {
         "plan.toml",
         &toml_plan(
             "jobs = 2",
-            &[("a", "sleep 0.2", ""), ("b", "sleep 0.2", ""), ("c", "sleep 0.2", "after = [\"a\"]")],
+            &[
+                ("a", "sleep 0.2", ""),
+                ("b", "sleep 0.2", ""),
+                ("c", "sleep 0.2", "after = [\"a\"]"),
+            ],
         ),
     );
     let out = p.fanout(&["run", "plan.toml", "--json"]);
     out.expect_code(0);
-    assert!(out.stderr.contains("Summary: 3 tasks: 3 succeeded"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Summary: 3 tasks: 3 succeeded"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("speedup"), "{}", out.stderr);
     assert!(out.stderr.contains("critical path"), "{}", out.stderr);
     let json = out.json();
@@ -444,7 +528,10 @@ fn the_summary_reports_wall_time_task_time_and_speedup() {
     let work = json["task_time_secs"].as_f64().unwrap();
     let speedup = json["speedup"].as_f64().unwrap();
     assert!((speedup - work / wall).abs() < 0.01, "{json}");
-    assert_eq!(json["critical_path"]["tasks"], serde_json::json!(["a", "c"]));
+    assert_eq!(
+        json["critical_path"]["tasks"],
+        serde_json::json!(["a", "c"])
+    );
     let lower = json["lower_bound_secs"].as_f64().unwrap();
     let cp = json["critical_path"]["duration_secs"].as_f64().unwrap();
     assert!(lower >= cp && lower >= work / 2.0 - 0.001, "{json}");
@@ -459,13 +546,27 @@ fn the_project_file_is_the_default_plan_and_its_settings_are_defaults() {
     );
     p.file(
         "sub/other.toml",
-        &toml_plan("", &[("x", &timed("sleep 0.2"), ""), ("y", &timed("sleep 0.2"), "")]),
+        &toml_plan(
+            "",
+            &[
+                ("x", &timed("sleep 0.2"), ""),
+                ("y", &timed("sleep 0.2"), ""),
+            ],
+        ),
     );
     p.fanout(&["run"]).expect_code(0);
     assert!(p.join("own.ran").exists());
     // jobs = 1 from the project file: x and y never overlap.
-    let out = p.command(&["run", "other.toml"]).current_dir(p.join("sub")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = p
+        .command(&["run", "other.toml"])
+        .current_dir(p.join("sub"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let x = interval_in(&p, "sub", "x");
     let y = interval_in(&p, "sub", "y");
     assert!(x.1 <= y.0 || y.1 <= x.0, "x and y overlapped with jobs = 1");
@@ -473,7 +574,10 @@ fn the_project_file_is_the_default_plan_and_its_settings_are_defaults() {
 
 fn interval_in(p: &Project, dir: &str, id: &str) -> (u128, u128) {
     let read = |suffix: &str| -> u128 {
-        p.read(&format!("{dir}/t/{id}.{suffix}")).trim().parse().unwrap()
+        p.read(&format!("{dir}/t/{id}.{suffix}"))
+            .trim()
+            .parse()
+            .unwrap()
     };
     (read("start"), read("end"))
 }

@@ -35,7 +35,10 @@ fn plan_of(header: &str, tasks: impl IntoIterator<Item = (String, String)>) -> S
 fn never_more_tasks_at_once_than_jobs() {
     let p = Project::new();
     let ids: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
-    p.file("plan.toml", &plan_of("", ids.iter().map(|i| (i.clone(), String::new()))));
+    p.file(
+        "plan.toml",
+        &plan_of("", ids.iter().map(|i| (i.clone(), String::new()))),
+    );
     p.fanout(&["run", "plan.toml", "-j", "2"]).expect_code(0);
     let spans: Vec<_> = ids.iter().map(|i| interval(&p, i)).collect();
     assert_eq!(max_overlap(&spans), 2, "{spans:?}");
@@ -46,8 +49,10 @@ fn a_resource_is_never_used_beyond_its_capacity() {
     let p = Project::new();
     let ids: Vec<String> = (0..5).map(|i| format!("db{i}")).collect();
     let header = "[settings]\njobs = 8\n\n[resources]\ndb = 2\ngpu = 1\n";
-    let mut tasks: Vec<(String, String)> =
-        ids.iter().map(|i| (i.clone(), "uses = { db = 1 }".to_owned())).collect();
+    let mut tasks: Vec<(String, String)> = ids
+        .iter()
+        .map(|i| (i.clone(), "uses = { db = 1 }".to_owned()))
+        .collect();
     tasks.push(("g1".into(), "uses = { gpu = 1 }".into()));
     tasks.push(("g2".into(), "uses = { gpu = 1 }".into()));
     p.file("plan.toml", &plan_of(header, tasks));
@@ -63,7 +68,10 @@ fn tasks_whose_writes_overlap_never_run_at_the_same_time() {
     let p = Project::new();
     let tasks = vec![
         ("all-out".to_owned(), "writes = [\"out/**\"]".to_owned()),
-        ("one-file".to_owned(), "writes = [\"out/report.txt\"]".to_owned()),
+        (
+            "one-file".to_owned(),
+            "writes = [\"out/report.txt\"]".to_owned(),
+        ),
         ("elsewhere".to_owned(), "writes = [\"docs/**\"]".to_owned()),
     ];
     p.file("plan.toml", &plan_of("[settings]\njobs = 3\n", tasks));
@@ -72,7 +80,11 @@ fn tasks_whose_writes_overlap_never_run_at_the_same_time() {
     let b = interval(&p, "one-file");
     let c = interval(&p, "elsewhere");
     assert_eq!(max_overlap(&[a, b]), 1, "overlapping writes ran together");
-    assert_eq!(max_overlap(&[a, b, c]), 2, "the unrelated task did not run alongside");
+    assert_eq!(
+        max_overlap(&[a, b, c]),
+        2,
+        "the unrelated task did not run alongside"
+    );
 }
 
 #[test]
@@ -81,7 +93,10 @@ fn ready_tasks_start_by_priority_then_longest_remaining_path() {
     let tasks = vec![
         ("plain".to_owned(), String::new()),
         ("chain-head".to_owned(), String::new()),
-        ("chain-tail".to_owned(), "after = [\"chain-head\"]".to_owned()),
+        (
+            "chain-tail".to_owned(),
+            "after = [\"chain-head\"]".to_owned(),
+        ),
         ("urgent".to_owned(), "priority = 5".to_owned()),
     ];
     p.file("plan.toml", &plan_of("[settings]\njobs = 1\n", tasks));

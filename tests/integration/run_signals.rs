@@ -75,9 +75,11 @@ after = ["one"]
         .spawn()
         .unwrap();
     assert!(
-        wait_for(Duration::from_secs(10), || std::fs::read_to_string(p.join("pids"))
-            .map(|s| s.lines().count() == 4)
-            .unwrap_or(false)),
+        wait_for(Duration::from_secs(10), || std::fs::read_to_string(
+            p.join("pids")
+        )
+        .map(|s| s.lines().count() == 4)
+        .unwrap_or(false)),
         "the tasks did not start"
     );
     child
