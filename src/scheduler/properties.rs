@@ -44,6 +44,8 @@ struct Scenario {
     roots: Option<Vec<usize>>,
     /// Interrupt the run after this many finished attempts.
     interrupt_after: Option<usize>,
+    /// Every attempt fails (a broken toolchain, say), whatever `tasks` says.
+    broken: bool,
     seed: u64,
 }
 
@@ -59,7 +61,12 @@ fn backoff() -> impl Strategy<Value = Backoff> {
 
 fn task_spec() -> impl Strategy<Value = TaskSpec> {
     (
-        (any::<u64>(), any::<u64>(), -2i64..3, 0.0f64..10.0),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            -2i64..3,
+            (0u8..3).prop_map(f64::from),
+        ),
         (0u32..=2, backoff()),
         prop::collection::vec((0usize..3, 1u32..=3), 0..3),
         prop::array::uniform4((0u64..20, prop::bool::weighted(0.7))),
@@ -87,7 +94,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             (1usize..=4, any::<bool>(), any::<bool>(), any::<bool>()),
             prop::option::weighted(0.2, prop::collection::vec(0..n, 1..4)),
             prop::option::weighted(0.15, 0usize..60),
-            any::<u64>(),
+            (prop::bool::weighted(0.1), any::<u64>()),
         )
             .prop_map(
                 |(
@@ -97,7 +104,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     (jobs, keep_going, serial_retry, systemic_stop),
                     roots,
                     interrupt_after,
-                    seed,
+                    (broken, seed),
                 )| {
                     Scenario {
                         tasks,
@@ -109,6 +116,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                         systemic_stop,
                         roots,
                         interrupt_after,
+                        broken,
                         seed,
                     }
                 },
@@ -191,9 +199,64 @@ fn simulate(scenario: &Scenario) -> Result<Trace, TestCaseError> {
     let mut serially_retried = BTreeSet::new();
     let mut decisions_seen = Vec::new();
     let mut finished_attempts = 0;
+    let levels = {
+        let weights: Vec<f64> = (0..n)
+            .map(|t| {
+                if fixture.selected[t] {
+                    fixture.weights[t]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        fixture.dag().bottom_levels(&weights)
+    };
+    // Ready (or due) tasks that fit beside what runs, best first.
+    let startable = |sched: &Scheduler, running: &[usize], clock: Duration| -> Vec<usize> {
+        let mut fitting: Vec<usize> = (0..n)
+            .filter(|&t| match sched.state(t) {
+                TaskState::Ready => true,
+                TaskState::Waiting { until, .. } => until <= clock,
+                _ => false,
+            })
+            .filter(|&t| !fixture.conflicts[t].iter().any(|c| running.contains(c)))
+            .filter(|&t| {
+                plan.tasks[t].uses.iter().all(|(name, &amount)| {
+                    let held: u32 = running
+                        .iter()
+                        .map(|&r| plan.tasks[r].uses.get(name).copied().unwrap_or(0))
+                        .sum();
+                    held + amount <= plan.resources[name]
+                })
+            })
+            .collect();
+        fitting.sort_by(|&a, &b| {
+            let key = |t: usize| (plan.tasks[t].priority, levels[t]);
+            key(b)
+                .0
+                .cmp(&key(a).0)
+                .then(key(b).1.total_cmp(&key(a).1))
+                .then(a.cmp(&b))
+        });
+        fitting
+    };
 
     for _step in 0..10_000 {
-        while let Some(start) = sched.start_next(clock) {
+        loop {
+            // The best task that fits starts, if a slot is free; never another one.
+            let now_running: Vec<usize> = running.iter().map(|Reverse((_, t, _))| *t).collect();
+            let jobs = if serially_retried.is_empty() {
+                scenario.jobs
+            } else {
+                1
+            };
+            let expected = startable(&sched, &now_running, clock)
+                .first()
+                .copied()
+                .filter(|_| now_running.len() < jobs && !sched.is_stopped());
+            let started = sched.start_next(clock);
+            prop_assert_eq!(started.map(|s| s.task), expected, "at {:?}", clock);
+            let Some(start) = started else { break };
             let task = start.task;
             prop_assert!(fixture.selected[task], "started an excluded task {task}");
             prop_assert!(
@@ -298,7 +361,8 @@ fn simulate(scenario: &Scenario) -> Result<Trace, TestCaseError> {
                 clock = end;
                 let outcome = if cancelling {
                     Outcome::Cancelled
-                } else if scenario.tasks[task].attempts[attempt as usize - 1].1 {
+                } else if !scenario.broken && scenario.tasks[task].attempts[attempt as usize - 1].1
+                {
                     Outcome::Success
                 } else {
                     Outcome::Failure
@@ -383,6 +447,7 @@ proptest! {
             }
         }
         scenario.interrupt_after = None;
+        scenario.broken = false;
         let trace = simulate(&scenario)?;
         prop_assert!(trace.final_states.iter().all(|&s| s == TaskState::Succeeded), "{:?}", trace.final_states);
         prop_assert!(trace.decisions.is_empty(), "{:?}", trace.decisions);

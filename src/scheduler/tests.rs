@@ -102,7 +102,7 @@ fn counted_resources_admit_up_to_their_capacity() {
         .build();
     assert_eq!(start_all(&mut sched, T0), vec![0, 2, 3]);
     assert_eq!(sched.finished(2, Outcome::Success, T0), vec![]);
-    assert_eq!(start_all(&mut sched, T0), vec![]);
+    assert_eq!(start_all(&mut sched, T0), Vec::<usize>::new());
     assert_eq!(sched.finished(0, Outcome::Success, T0), vec![]);
     assert_eq!(start_all(&mut sched, T0), vec![1]);
 }
@@ -163,7 +163,7 @@ fn a_fixed_retry_waits_without_holding_its_slot() {
     // The slot goes to the other task meanwhile.
     assert_eq!(start_all(&mut sched, secs(1)), vec![1]);
     assert_eq!(sched.finished(1, Outcome::Success, secs(2)), vec![]);
-    assert_eq!(start_all(&mut sched, secs(5)), vec![]);
+    assert_eq!(start_all(&mut sched, secs(5)), Vec::<usize>::new());
     assert_eq!(
         sched.start_next(secs(6)),
         Some(Start {
