@@ -18,7 +18,8 @@ use super::systemic::SystemicWatch;
 use crate::graph::Dag;
 use crate::plan::{Backoff, Plan};
 
-/// How many first-finished tasks must all have failed to call a problem systemic.
+/// How many of the first attempts to finish in a run must all have failed (final failures
+/// and failed attempts that will be retried alike) to call a problem systemic.
 pub const SYSTEMIC_FAILURE_THRESHOLD: usize = 5;
 
 /// Run-wide policy.
