@@ -3,7 +3,18 @@
 //! (retry after a backoff, dependents ready or skipped, the run stopping). No async, no I/O,
 //! no clock of its own: the caller passes `now` as time since the run began.
 
+mod backoff;
+mod limits;
+mod ready_queue;
 mod state;
+mod systemic;
+
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod properties;
+#[cfg(test)]
+mod tests;
 
 pub use state::{
     Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, Start, StopReason,

@@ -1,11 +1,25 @@
-//! Task states and the transitions between them.
+//! Task states and the transitions between them: the [`Scheduler`] itself.
+//!
+//! Every selected task moves `Blocked → Ready → Running` and on to exactly one final state
+//! (`Succeeded`, `Failed`, `Cancelled`, `Skipped`, `NotRun`), possibly through `Waiting`
+//! between attempts. What may start is decided with [`Limits`] (slots, resources, locks)
+//! and the [`ReadyQueue`] (priority); this file holds the failure policy: retries,
+//! keep-going, fail-fast, the systemic stop and the serial retry of failed tasks. It never
+//! reads a clock; `now` always comes from the caller.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use super::backoff::retry_delay;
+use super::limits::Limits;
+use super::ready_queue::ReadyQueue;
+use super::systemic::SystemicWatch;
 use crate::graph::Dag;
-use crate::plan::Plan;
+use crate::plan::{Backoff, Plan};
 
-/// How many first-finished tasks must all have failed to call a problem systemic.
+/// How many of the first attempts to finish in a run must all have failed (final failures
+/// and failed attempts that will be retried alike) to call a problem systemic.
 pub const SYSTEMIC_FAILURE_THRESHOLD: usize = 5;
 
 /// Run-wide policy.
@@ -64,7 +78,8 @@ pub enum Decision {
         attempt: u32,
         delay: Duration,
     },
-    /// `task` will never run because its dependency `because` did not succeed.
+    /// `task` will never run because its dependency `because` did not succeed. `because` is
+    /// the task that failed for good, even when `task` depends on it only transitively.
     Skipped { task: usize, because: usize },
     /// No new task starts from now on.
     Stop { reason: StopReason },
@@ -79,7 +94,8 @@ pub enum TaskState {
     Excluded,
     /// Waiting for dependencies.
     Blocked,
-    /// Dependencies done; waiting for a slot, resources or a write lock.
+    /// Dependencies done (or a retry's delay passed); waiting for a slot, resources or a
+    /// write lock.
     Ready,
     /// Failed, waiting for its retry time.
     Waiting {
@@ -90,12 +106,16 @@ pub enum TaskState {
         attempt: u32,
     },
     Succeeded,
+    /// Failed for good. With [`SchedulerConfig::retry_failed_serially`] (and keep-going),
+    /// not quite yet: once all else is done it gets one more attempt
+    /// ([`Decision::SerialRetry`]), and only the outcome of that one is final.
     Failed,
     Cancelled,
     Skipped {
         because: usize,
     },
-    /// Never started because the run stopped.
+    /// Never started because the run stopped (a retry still waiting when the run stopped
+    /// ends here too), or because a dependency was cancelled.
     NotRun,
 }
 
@@ -103,6 +123,27 @@ pub enum TaskState {
 #[derive(Debug)]
 pub struct Scheduler {
     states: Vec<TaskState>,
+    /// Attempts started so far, per task.
+    attempts: Vec<u32>,
+    /// Per task: selected dependencies that have not succeeded yet.
+    unmet_deps: Vec<usize>,
+    /// Per task: selected tasks that depend on it.
+    dependents: Vec<Vec<usize>>,
+    retries: Vec<u32>,
+    backoff: Vec<Backoff>,
+    ready: ReadyQueue,
+    /// Retries not yet due, earliest first. Holds exactly the `Waiting` tasks.
+    waiting: BinaryHeap<Reverse<(Duration, usize)>>,
+    limits: Limits,
+    /// Set when a look through the ready queue found nothing that fits; cleared by anything
+    /// that could change that (a task released, a task queued). Spares the caller's
+    /// "start until `None`" loop from rescanning tasks held back by resources or locks.
+    saturated: bool,
+    systemic: SystemicWatch,
+    /// Per task: it was given its serial retry (started or about to start).
+    serially_retried: Vec<bool>,
+    stop_reason: Option<StopReason>,
+    config: SchedulerConfig,
 }
 
 impl Scheduler {
@@ -111,6 +152,10 @@ impl Scheduler {
     /// `conflicts[i]`: tasks that must never run at the same time as i (from overlapping
     /// `writes`, see [`crate::graph::write_conflicts`]). Resource capacities and each task's
     /// `uses`, `priority`, `retries` and `backoff` come from `plan`.
+    ///
+    /// # Panics
+    ///
+    /// When `dag`, `selected`, `weights` or `conflicts` do not have one entry per task.
     pub fn new(
         plan: &Plan,
         dag: &Dag,
@@ -119,49 +164,285 @@ impl Scheduler {
         conflicts: &[Vec<usize>],
         config: SchedulerConfig,
     ) -> Scheduler {
-        let _ = (plan, dag, selected, weights, conflicts, config);
-        unimplemented!("Scheduler::new")
+        let n = plan.tasks.len();
+        assert_eq!(dag.len(), n, "one graph node per task");
+        assert_eq!(selected.len(), n, "one `selected` entry per task");
+        assert_eq!(weights.len(), n, "one weight per task");
+        assert_eq!(conflicts.len(), n, "one conflict list per task");
+
+        // Tasks outside the run add nothing to the remaining path of those inside.
+        let weights: Vec<f64> = (0..n)
+            .map(|i| if selected[i] { weights[i] } else { 0.0 })
+            .collect();
+        let bottom_levels = dag.bottom_levels(&weights);
+        let keys = (0..n)
+            .map(|i| (plan.tasks[i].priority, bottom_levels[i]))
+            .collect();
+
+        let unmet_deps: Vec<usize> = (0..n)
+            .map(|i| dag.deps(i).iter().filter(|&&d| selected[d]).count())
+            .collect();
+        let dependents = (0..n)
+            .map(|i| {
+                if selected[i] {
+                    dag.dependents(i)
+                        .iter()
+                        .copied()
+                        .filter(|&d| selected[d])
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+
+        let mut ready = ReadyQueue::new(keys);
+        let states = (0..n)
+            .map(|i| {
+                if !selected[i] {
+                    TaskState::Excluded
+                } else if unmet_deps[i] == 0 {
+                    ready.push(i);
+                    TaskState::Ready
+                } else {
+                    TaskState::Blocked
+                }
+            })
+            .collect();
+
+        let selected_count = selected.iter().filter(|&&s| s).count();
+        Scheduler {
+            states,
+            attempts: vec![0; n],
+            unmet_deps,
+            dependents,
+            retries: plan.tasks.iter().map(|t| t.retries).collect(),
+            backoff: plan.tasks.iter().map(|t| t.backoff).collect(),
+            ready,
+            waiting: BinaryHeap::new(),
+            limits: Limits::new(plan, selected, conflicts, config.jobs),
+            saturated: false,
+            systemic: SystemicWatch::new(config.systemic_failure_stop, selected_count),
+            serially_retried: vec![false; n],
+            stop_reason: None,
+            config,
+        }
     }
 
     /// The next attempt that may start at `now`, with its slot, resources and write locks
     /// taken. Call until `None`.
     pub fn start_next(&mut self, now: Duration) -> Option<Start> {
-        let _ = now;
-        unimplemented!("Scheduler::start_next")
+        if self.is_stopped() {
+            return None;
+        }
+        while let Some(&Reverse((until, task))) = self.waiting.peek() {
+            if until > now {
+                break;
+            }
+            self.waiting.pop();
+            self.states[task] = TaskState::Ready;
+            self.enqueue(task);
+        }
+        if self.saturated || !self.limits.slot_free() {
+            return None;
+        }
+        let limits = &self.limits;
+        let Some(task) = self.ready.pop_best_fitting(|task| limits.fits(task)) else {
+            self.saturated = true;
+            return None;
+        };
+        self.limits.take(task);
+        self.attempts[task] += 1;
+        let attempt = self.attempts[task];
+        self.states[task] = TaskState::Running { attempt };
+        Some(Start { task, attempt })
     }
 
     /// Records how a running attempt of `task` ended.
+    ///
+    /// # Panics
+    ///
+    /// When `task` is not running.
     pub fn finished(&mut self, task: usize, outcome: Outcome, now: Duration) -> Vec<Decision> {
-        let _ = (task, outcome, now);
-        unimplemented!("Scheduler::finished")
+        let TaskState::Running { attempt } = self.states[task] else {
+            panic!(
+                "task {task} finished but is {:?}, not running",
+                self.states[task]
+            );
+        };
+        self.limits.release(task);
+        self.saturated = false;
+
+        let systemic_first = match outcome {
+            Outcome::Cancelled => None,
+            Outcome::Success | Outcome::Failure => {
+                let first = self.systemic.record(task, outcome == Outcome::Failure);
+                first.filter(|_| !self.is_stopped())
+            }
+        };
+
+        let mut decisions = Vec::new();
+        match outcome {
+            Outcome::Success => self.succeeded(task),
+            Outcome::Cancelled => {
+                self.states[task] = TaskState::Cancelled;
+                self.cut_off_dependents(task, TaskState::NotRun);
+            }
+            Outcome::Failure if self.is_stopped() || systemic_first.is_some() => {
+                // No new attempts once the run stops; the stop turns dependents to NotRun.
+                self.states[task] = TaskState::Failed;
+            }
+            Outcome::Failure => self.failed(task, attempt, now, &mut decisions),
+        }
+        if let Some(first) = systemic_first {
+            decisions.extend(self.stop(StopReason::Systemic { first }));
+        }
+        self.offer_serial_retry(&mut decisions);
+        decisions
     }
 
-    /// Stops starting tasks (interrupt). Tasks not yet started become `NotRun`.
+    /// Stops starting tasks (interrupt, or any other reason the caller has). Tasks not yet
+    /// started, and retries still waiting, become `NotRun`; running tasks are left to the
+    /// caller and are recorded normally when they finish, but never retried. The first
+    /// reason given is the one [`Scheduler::stop_reason`] keeps.
     pub fn stop(&mut self, reason: StopReason) -> Vec<Decision> {
-        let _ = reason;
-        unimplemented!("Scheduler::stop")
+        self.stop_reason.get_or_insert(reason);
+        for state in &mut self.states {
+            if matches!(
+                state,
+                TaskState::Blocked | TaskState::Ready | TaskState::Waiting { .. }
+            ) {
+                *state = TaskState::NotRun;
+            }
+        }
+        self.ready.clear();
+        self.waiting.clear();
+        vec![Decision::Stop { reason }]
     }
 
     /// The earliest time a waiting retry becomes due, if any.
     pub fn next_wakeup(&self) -> Option<Duration> {
-        unimplemented!("Scheduler::next_wakeup")
+        if self.is_stopped() {
+            return None;
+        }
+        self.waiting.peek().map(|&Reverse((until, _))| until)
     }
 
     /// Nothing runs and nothing is left that could start.
     pub fn is_finished(&self) -> bool {
-        unimplemented!("Scheduler::is_finished")
+        self.limits.running() == 0 && self.ready.is_empty() && self.waiting.is_empty()
     }
 
     /// Whether new starts are stopped.
     pub fn is_stopped(&self) -> bool {
-        unimplemented!("Scheduler::is_stopped")
+        self.stop_reason.is_some()
+    }
+
+    /// Why new starts are stopped, if they are: the first reason.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        self.stop_reason
     }
 
     pub fn state(&self, task: usize) -> TaskState {
         self.states[task]
     }
 
+    /// Attempts of `task` started so far.
+    pub fn attempts(&self, task: usize) -> u32 {
+        self.attempts[task]
+    }
+
     pub fn running_count(&self) -> usize {
-        unimplemented!("Scheduler::running_count")
+        self.limits.running()
+    }
+
+    fn enqueue(&mut self, task: usize) {
+        self.ready.push(task);
+        self.saturated = false;
+    }
+
+    fn succeeded(&mut self, task: usize) {
+        self.states[task] = TaskState::Succeeded;
+        if self.is_stopped() {
+            return;
+        }
+        for k in 0..self.dependents[task].len() {
+            let dependent = self.dependents[task][k];
+            self.unmet_deps[dependent] -= 1;
+            if self.unmet_deps[dependent] == 0 && self.states[dependent] == TaskState::Blocked {
+                self.states[dependent] = TaskState::Ready;
+                self.enqueue(dependent);
+            }
+        }
+    }
+
+    /// A failed attempt while the run goes on: retry, or fail for good and apply the policy.
+    fn failed(&mut self, task: usize, attempt: u32, now: Duration, decisions: &mut Vec<Decision>) {
+        let serial_attempt = self.serially_retried[task];
+        if !serial_attempt && attempt <= self.retries[task] {
+            let delay = retry_delay(self.backoff[task], attempt, task, self.config.seed);
+            let until = now.saturating_add(delay);
+            let next = attempt + 1;
+            self.states[task] = TaskState::Waiting {
+                until,
+                attempt: next,
+            };
+            self.waiting.push(Reverse((until, task)));
+            decisions.push(Decision::Retry {
+                task,
+                attempt: next,
+                delay,
+            });
+            return;
+        }
+        self.states[task] = TaskState::Failed;
+        if !self.config.keep_going {
+            decisions.extend(self.stop(StopReason::FailFast { task }));
+        } else if self.serial_retries_enabled() && !serial_attempt {
+            // Dependents stay blocked until the serial retry decides.
+        } else {
+            let mut skipped = self.cut_off_dependents(task, TaskState::Skipped { because: task });
+            skipped.sort_unstable();
+            decisions.extend(skipped.into_iter().map(|dependent| Decision::Skipped {
+                task: dependent,
+                because: task,
+            }));
+        }
+    }
+
+    /// Moves every blocked transitive dependent of `task` to `to`; returns them.
+    fn cut_off_dependents(&mut self, task: usize, to: TaskState) -> Vec<usize> {
+        let mut cut = Vec::new();
+        let mut stack = self.dependents[task].clone();
+        while let Some(dependent) = stack.pop() {
+            // A dependent already cut off had its own dependents cut off with it.
+            if self.states[dependent] == TaskState::Blocked {
+                self.states[dependent] = to;
+                cut.push(dependent);
+                stack.extend_from_slice(&self.dependents[dependent]);
+            }
+        }
+        cut
+    }
+
+    fn serial_retries_enabled(&self) -> bool {
+        self.config.retry_failed_serially && self.config.keep_going
+    }
+
+    /// When the run has gone idle with failed tasks left, queues the first of them (in
+    /// plan order) for its one serial retry, and from then on runs one task at a time.
+    fn offer_serial_retry(&mut self, decisions: &mut Vec<Decision>) {
+        if !self.serial_retries_enabled() || self.is_stopped() || !self.is_finished() {
+            return;
+        }
+        let candidate = (0..self.states.len())
+            .find(|&i| self.states[i] == TaskState::Failed && !self.serially_retried[i]);
+        if let Some(task) = candidate {
+            self.serially_retried[task] = true;
+            self.limits.set_jobs(1);
+            self.states[task] = TaskState::Ready;
+            self.enqueue(task);
+            decisions.push(Decision::SerialRetry { task });
+        }
     }
 }

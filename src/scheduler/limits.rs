@@ -1,0 +1,116 @@
+//! What running tasks hold: slots, counted resources and write locks. Decides whether a task
+//! fits now; knows nothing of task states, dependencies or priorities.
+
+use crate::plan::Plan;
+
+/// Slots, resource counts and conflicts held by the running attempts.
+#[derive(Debug)]
+pub(super) struct Limits {
+    jobs: usize,
+    running: usize,
+    /// Remaining capacity per declared resource (in the plan's order).
+    available: Vec<u32>,
+    /// Per task: `(resource index, amount)` it holds while running.
+    demand: Vec<Vec<(usize, u32)>>,
+    /// Per task: the tasks it must never run alongside (symmetric, without itself).
+    conflicts: Vec<Vec<usize>>,
+    /// Per task: how many running tasks conflict with it.
+    conflicting_running: Vec<u32>,
+}
+
+impl Limits {
+    /// Only `selected` tasks take part. A resource a task uses but the plan does not declare
+    /// is unlimited; an amount above the resource's capacity is held as the whole capacity,
+    /// so such a task runs alone on that resource instead of never.
+    pub(super) fn new(
+        plan: &Plan,
+        selected: &[bool],
+        conflicts: &[Vec<usize>],
+        jobs: usize,
+    ) -> Limits {
+        let n = plan.tasks.len();
+        let available: Vec<u32> = plan.resources.values().copied().collect();
+        let demand = plan
+            .tasks
+            .iter()
+            .map(|task| {
+                task.uses
+                    .iter()
+                    .filter_map(|(name, &amount)| {
+                        let index = plan.resources.get_index_of(name)?;
+                        let amount = amount.min(available[index]);
+                        (amount > 0).then_some((index, amount))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Make the relation symmetric whatever the caller passed, so that "no conflicting
+        // task is running" reads the same from either side.
+        let mut symmetric = vec![Vec::new(); n];
+        for (a, others) in conflicts.iter().enumerate() {
+            for &b in others {
+                if a != b && selected[a] && selected[b] {
+                    symmetric[a].push(b);
+                    symmetric[b].push(a);
+                }
+            }
+        }
+        for list in &mut symmetric {
+            list.sort_unstable();
+            list.dedup();
+        }
+        Limits {
+            jobs: jobs.max(1),
+            running: 0,
+            available,
+            demand,
+            conflicts: symmetric,
+            conflicting_running: vec![0; n],
+        }
+    }
+
+    pub(super) fn running(&self) -> usize {
+        self.running
+    }
+
+    pub(super) fn slot_free(&self) -> bool {
+        self.running < self.jobs
+    }
+
+    /// From now on at most `jobs` attempts run at once.
+    pub(super) fn set_jobs(&mut self, jobs: usize) {
+        self.jobs = jobs.max(1);
+    }
+
+    /// Whether `task`'s resources are there and no task it conflicts with is running.
+    /// Slots are the caller's concern ([`Limits::slot_free`]).
+    pub(super) fn fits(&self, task: usize) -> bool {
+        self.conflicting_running[task] == 0
+            && self.demand[task]
+                .iter()
+                .all(|&(resource, amount)| self.available[resource] >= amount)
+    }
+
+    /// Takes a slot, the resources and the locks of `task`, which must fit.
+    pub(super) fn take(&mut self, task: usize) {
+        debug_assert!(self.slot_free() && self.fits(task));
+        self.running += 1;
+        for &(resource, amount) in &self.demand[task] {
+            self.available[resource] -= amount;
+        }
+        for &other in &self.conflicts[task] {
+            self.conflicting_running[other] += 1;
+        }
+    }
+
+    /// Gives back what [`Limits::take`] took.
+    pub(super) fn release(&mut self, task: usize) {
+        self.running -= 1;
+        for &(resource, amount) in &self.demand[task] {
+            self.available[resource] += amount;
+        }
+        for &other in &self.conflicts[task] {
+            self.conflicting_running[other] -= 1;
+        }
+    }
+}

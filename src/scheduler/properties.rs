@@ -1,0 +1,455 @@
+//! Property tests: random plans (dependencies, slots, resources, write conflicts, retries,
+//! random outcomes) run to the end by a small simulator with a virtual clock, checking the
+//! scheduler's promises after every step.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use super::fixture::Fixture;
+use super::{Decision, Outcome, Scheduler, StopReason, TaskState};
+use crate::plan::Backoff;
+
+const RESOURCES: [&str; 3] = ["cpu", "gpu", "net"];
+/// Attempts per task at most: the first, two retries and a serial retry.
+const MAX_ATTEMPTS: usize = 4;
+
+#[derive(Clone, Debug)]
+struct TaskSpec {
+    /// Bit `j` (for `j` below the task's index): depends on task `j`, if also set in `thin`.
+    dep_bits: u64,
+    thin: u64,
+    priority: i64,
+    weight: f64,
+    retries: u32,
+    backoff: Backoff,
+    /// `(resource index, raw amount)`; the amount is brought within the capacity.
+    uses: Vec<(usize, u32)>,
+    /// Per attempt: how long it runs (ms) and whether it succeeds.
+    attempts: [(u64, bool); MAX_ATTEMPTS],
+}
+
+#[derive(Clone, Debug)]
+struct Scenario {
+    tasks: Vec<TaskSpec>,
+    capacities: [u32; 3],
+    conflicts: Vec<(usize, usize)>,
+    jobs: usize,
+    keep_going: bool,
+    serial_retry: bool,
+    systemic_stop: bool,
+    /// Run only these and their dependencies.
+    roots: Option<Vec<usize>>,
+    /// Interrupt the run after this many finished attempts.
+    interrupt_after: Option<usize>,
+    /// Every attempt fails (a broken toolchain, say), whatever `tasks` says.
+    broken: bool,
+    seed: u64,
+}
+
+fn backoff() -> impl Strategy<Value = Backoff> {
+    prop_oneof![
+        (0u64..10).prop_map(|ms| Backoff::Fixed(Duration::from_millis(ms))),
+        (1u64..4, 2u64..12).prop_map(|(base, max)| Backoff::Exponential {
+            base: Duration::from_millis(base),
+            max: Duration::from_millis(max),
+        }),
+    ]
+}
+
+fn task_spec() -> impl Strategy<Value = TaskSpec> {
+    (
+        (
+            any::<u64>(),
+            any::<u64>(),
+            -2i64..3,
+            (0u8..3).prop_map(f64::from),
+        ),
+        (0u32..=2, backoff()),
+        prop::collection::vec((0usize..3, 1u32..=3), 0..3),
+        prop::array::uniform4((0u64..20, prop::bool::weighted(0.7))),
+    )
+        .prop_map(
+            |((dep_bits, thin, priority, weight), (retries, backoff), uses, attempts)| TaskSpec {
+                dep_bits,
+                thin,
+                priority,
+                weight,
+                retries,
+                backoff,
+                uses,
+                attempts,
+            },
+        )
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    (1usize..=40).prop_flat_map(|n| {
+        (
+            prop::collection::vec(task_spec(), n),
+            prop::array::uniform3(1u32..=3),
+            prop::collection::vec((0..n, 0..n), 0..=n),
+            (1usize..=4, any::<bool>(), any::<bool>(), any::<bool>()),
+            prop::option::weighted(0.2, prop::collection::vec(0..n, 1..4)),
+            prop::option::weighted(0.15, 0usize..60),
+            (prop::bool::weighted(0.1), any::<u64>()),
+        )
+            .prop_map(
+                |(
+                    tasks,
+                    capacities,
+                    conflicts,
+                    (jobs, keep_going, serial_retry, systemic_stop),
+                    roots,
+                    interrupt_after,
+                    (broken, seed),
+                )| {
+                    Scenario {
+                        tasks,
+                        capacities,
+                        conflicts,
+                        jobs,
+                        keep_going,
+                        serial_retry,
+                        systemic_stop,
+                        roots,
+                        interrupt_after,
+                        broken,
+                        seed,
+                    }
+                },
+            )
+    })
+}
+
+impl Scenario {
+    fn fixture(&self) -> Fixture {
+        let n = self.tasks.len();
+        let mut fixture = Fixture::new(n).jobs(self.jobs).keep_going(self.keep_going);
+        fixture.config.seed = self.seed;
+        if self.serial_retry {
+            fixture = fixture.serial_retry();
+        }
+        if self.systemic_stop {
+            fixture = fixture.systemic_stop();
+        }
+        for (name, &capacity) in RESOURCES.iter().zip(&self.capacities) {
+            fixture = fixture.resource(name, capacity);
+        }
+        for (i, spec) in self.tasks.iter().enumerate() {
+            for j in 0..i {
+                if (spec.dep_bits & spec.thin) >> j & 1 == 1 {
+                    fixture = fixture.dep(i, j);
+                }
+            }
+            for &(resource, amount) in &spec.uses {
+                let capacity = self.capacities[resource];
+                fixture = fixture.uses(i, RESOURCES[resource], 1 + (amount - 1) % capacity);
+            }
+            fixture = fixture
+                .priority(i, spec.priority)
+                .weight(i, spec.weight)
+                .retries(i, spec.retries, spec.backoff);
+        }
+        for &(a, b) in &self.conflicts {
+            if a != b {
+                fixture = fixture.conflict(a, b);
+            }
+        }
+        if let Some(roots) = &self.roots {
+            fixture = fixture.select(roots);
+        }
+        fixture
+    }
+}
+
+fn is_final(state: TaskState) -> bool {
+    matches!(
+        state,
+        TaskState::Succeeded
+            | TaskState::Failed
+            | TaskState::Cancelled
+            | TaskState::Skipped { .. }
+            | TaskState::NotRun
+    )
+}
+
+/// What the simulation saw, for the properties that look at the whole run.
+struct Trace {
+    final_states: Vec<TaskState>,
+    decisions: Vec<Decision>,
+}
+
+/// Runs `scenario` to the end, event by event, checking every invariant on the way.
+fn simulate(scenario: &Scenario) -> Result<Trace, TestCaseError> {
+    let fixture = scenario.fixture();
+    let plan = &fixture.plan;
+    let n = plan.tasks.len();
+    let mut sched: Scheduler = fixture.build();
+
+    let mut clock = Duration::ZERO;
+    // Running attempts by end time: (end, task, attempt).
+    let mut running: BinaryHeap<Reverse<(Duration, usize, u32)>> = BinaryHeap::new();
+    let mut cancelling = false;
+    let mut attempts = vec![0u32; n];
+    let mut final_states: Vec<Option<TaskState>> = vec![None; n];
+    let mut skipped_reported = BTreeSet::new();
+    let mut serially_retried = BTreeSet::new();
+    let mut decisions_seen = Vec::new();
+    let mut finished_attempts = 0;
+    let levels = {
+        let weights: Vec<f64> = (0..n)
+            .map(|t| {
+                if fixture.selected[t] {
+                    fixture.weights[t]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        fixture.dag().bottom_levels(&weights)
+    };
+    // Ready (or due) tasks that fit beside what runs, best first.
+    let startable = |sched: &Scheduler, running: &[usize], clock: Duration| -> Vec<usize> {
+        let mut fitting: Vec<usize> = (0..n)
+            .filter(|&t| match sched.state(t) {
+                TaskState::Ready => true,
+                TaskState::Waiting { until, .. } => until <= clock,
+                _ => false,
+            })
+            .filter(|&t| !fixture.conflicts[t].iter().any(|c| running.contains(c)))
+            .filter(|&t| {
+                plan.tasks[t].uses.iter().all(|(name, &amount)| {
+                    let held: u32 = running
+                        .iter()
+                        .map(|&r| plan.tasks[r].uses.get(name).copied().unwrap_or(0))
+                        .sum();
+                    held + amount <= plan.resources[name]
+                })
+            })
+            .collect();
+        fitting.sort_by(|&a, &b| {
+            let key = |t: usize| (plan.tasks[t].priority, levels[t]);
+            key(b)
+                .0
+                .cmp(&key(a).0)
+                .then(key(b).1.total_cmp(&key(a).1))
+                .then(a.cmp(&b))
+        });
+        fitting
+    };
+
+    for _step in 0..10_000 {
+        loop {
+            // The best task that fits starts, if a slot is free; never another one.
+            let now_running: Vec<usize> = running.iter().map(|Reverse((_, t, _))| *t).collect();
+            let jobs = if serially_retried.is_empty() {
+                scenario.jobs
+            } else {
+                1
+            };
+            let expected = startable(&sched, &now_running, clock)
+                .first()
+                .copied()
+                .filter(|_| now_running.len() < jobs && !sched.is_stopped());
+            let started = sched.start_next(clock);
+            prop_assert_eq!(started.map(|s| s.task), expected, "at {:?}", clock);
+            let Some(start) = started else { break };
+            let task = start.task;
+            prop_assert!(fixture.selected[task], "started an excluded task {task}");
+            prop_assert!(
+                final_states[task].is_none(),
+                "task {task} started after it ended"
+            );
+            prop_assert_eq!(start.attempt, attempts[task] + 1);
+            prop_assert!((start.attempt as usize) <= MAX_ATTEMPTS);
+            attempts[task] = start.attempt;
+            prop_assert_eq!(
+                sched.state(task),
+                TaskState::Running {
+                    attempt: start.attempt
+                }
+            );
+            for &dep in &plan.tasks[task].deps {
+                prop_assert_eq!(
+                    sched.state(dep),
+                    TaskState::Succeeded,
+                    "dep {} of {}",
+                    dep,
+                    task
+                );
+            }
+            prop_assert!(!running.iter().any(|Reverse((_, t, _))| *t == task));
+            let (duration, _) = scenario.tasks[task].attempts[start.attempt as usize - 1];
+            running.push(Reverse((
+                clock + Duration::from_millis(duration),
+                task,
+                start.attempt,
+            )));
+
+            let now_running: Vec<usize> = running.iter().map(|Reverse((_, t, _))| *t).collect();
+            prop_assert!(now_running.len() <= scenario.jobs, "more running than jobs");
+            prop_assert_eq!(now_running.len(), sched.running_count());
+            for (r, name) in RESOURCES.iter().enumerate() {
+                let held: u32 = now_running
+                    .iter()
+                    .map(|&t| plan.tasks[t].uses.get(*name).copied().unwrap_or(0))
+                    .sum();
+                prop_assert!(held <= scenario.capacities[r], "{} over capacity", name);
+            }
+            for &a in &now_running {
+                for &b in &fixture.conflicts[a] {
+                    prop_assert!(
+                        !now_running.contains(&b),
+                        "conflicting {} and {} run together",
+                        a,
+                        b
+                    );
+                }
+            }
+        }
+
+        // With serial retries, `Failed` is final only once the task had its serial retry
+        // (or the run stopped, so it never will).
+        let serial = scenario.keep_going && scenario.serial_retry && !sched.is_stopped();
+        let awaits_serial_retry = |task: usize, state| {
+            serial && state == TaskState::Failed && !serially_retried.contains(&task)
+        };
+        for (task, seen) in final_states.iter_mut().enumerate() {
+            let state = sched.state(task);
+            if !fixture.selected[task] {
+                prop_assert_eq!(state, TaskState::Excluded);
+            } else if let Some(earlier) = seen {
+                prop_assert_eq!(state, *earlier, "task {} left its final state", task);
+            } else if is_final(state) && !awaits_serial_retry(task, state) {
+                *seen = Some(state);
+            }
+        }
+
+        if sched.is_finished() {
+            prop_assert!(running.is_empty(), "finished with attempts running");
+            let final_states = (0..n)
+                .filter(|&t| fixture.selected[t])
+                .map(|t| {
+                    final_states[t].ok_or_else(|| {
+                        TestCaseError::fail(format!("task {t} never ended: {:?}", sched.state(t)))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            return Ok(Trace {
+                final_states,
+                decisions: decisions_seen,
+            });
+        }
+
+        let next_end = running.peek().map(|Reverse((end, _, _))| *end);
+        let wakeup = sched.next_wakeup();
+        if let Some(wakeup) = wakeup {
+            prop_assert!(wakeup > clock, "a due retry was not started");
+        }
+        match (next_end, wakeup) {
+            (None, None) => {
+                return Err(TestCaseError::fail(
+                    "stuck: nothing runs, nothing waits, not finished",
+                ));
+            }
+            (end, Some(wakeup)) if end.is_none_or(|end| wakeup < end) => clock = wakeup,
+            _ => {
+                let Reverse((end, task, attempt)) = running.pop().expect("peeked");
+                clock = end;
+                let outcome = if cancelling {
+                    Outcome::Cancelled
+                } else if !scenario.broken && scenario.tasks[task].attempts[attempt as usize - 1].1
+                {
+                    Outcome::Success
+                } else {
+                    Outcome::Failure
+                };
+                finished_attempts += 1;
+                let interrupt = scenario.interrupt_after == Some(finished_attempts);
+                for batch in 0..2 {
+                    let decisions = match batch {
+                        0 => sched.finished(task, outcome, clock),
+                        _ if interrupt => sched.stop(StopReason::Interrupted),
+                        _ => break,
+                    };
+                    for decision in &decisions {
+                        match *decision {
+                            Decision::Retry {
+                                task: t,
+                                attempt: a,
+                                delay,
+                            } => {
+                                prop_assert_eq!(t, task);
+                                prop_assert_eq!(a, attempt + 1);
+                                prop_assert_eq!(
+                                    sched.state(t),
+                                    TaskState::Waiting {
+                                        until: clock + delay,
+                                        attempt: a
+                                    }
+                                );
+                            }
+                            Decision::Skipped { task: t, because } => {
+                                prop_assert!(
+                                    skipped_reported.insert(t),
+                                    "task {} skipped twice",
+                                    t
+                                );
+                                prop_assert_eq!(sched.state(t), TaskState::Skipped { because });
+                                prop_assert_eq!(sched.state(because), TaskState::Failed);
+                            }
+                            Decision::Stop { reason } => {
+                                prop_assert!(sched.is_stopped());
+                                if !matches!(reason, StopReason::Systemic { .. }) {
+                                    // The caller terminates what runs: it ends now, cancelled.
+                                    cancelling = true;
+                                    running = running
+                                        .drain()
+                                        .map(|Reverse((_, t, a))| Reverse((clock, t, a)))
+                                        .collect();
+                                }
+                            }
+                            Decision::SerialRetry { task: t } => {
+                                prop_assert!(scenario.keep_going && scenario.serial_retry);
+                                prop_assert!(
+                                    serially_retried.insert(t),
+                                    "task {} serially retried twice",
+                                    t
+                                );
+                                prop_assert_eq!(sched.state(t), TaskState::Ready);
+                            }
+                        }
+                    }
+                    decisions_seen.extend(decisions);
+                }
+            }
+        }
+    }
+    Err(TestCaseError::fail("the simulation did not end"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_runs_keep_every_promise(scenario in scenario()) {
+        simulate(&scenario)?;
+    }
+
+    #[test]
+    fn without_failures_every_task_succeeds(mut scenario in scenario()) {
+        for spec in &mut scenario.tasks {
+            for attempt in &mut spec.attempts {
+                attempt.1 = true;
+            }
+        }
+        scenario.interrupt_after = None;
+        scenario.broken = false;
+        let trace = simulate(&scenario)?;
+        prop_assert!(trace.final_states.iter().all(|&s| s == TaskState::Succeeded), "{:?}", trace.final_states);
+        prop_assert!(trace.decisions.is_empty(), "{:?}", trace.decisions);
+    }
+}
