@@ -1,8 +1,14 @@
-//! Entry point: read a plan file, parse it in its format, validate it, expand it.
+//! Entry point: read a plan file, parse it in its format, merge the project file's
+//! defaults under it, validate it and expand it. The only I/O of the plan module is
+//! reading those two files.
 
 use std::path::{Path, PathBuf};
 
 use crate::plan::Plan;
+use crate::plan::decode::{self, Document};
+use crate::plan::error::{PlanError, Problem};
+use crate::plan::resolve::{Defaults, resolve};
+use crate::plan::syntax;
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = "fanout.toml";
@@ -15,6 +21,19 @@ pub enum Format {
     Json,
 }
 
+impl Format {
+    /// The format a file's extension names, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "toml" => Some(Format::Toml),
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" | "jsonc" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
 /// How to load a plan.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
@@ -23,11 +42,6 @@ pub struct LoadOptions {
     /// The project file whose tables are defaults (when the plan is not that file itself).
     pub project_file: Option<PathBuf>,
 }
-
-/// A plan that cannot be used: one or more located problems.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("invalid plan")]
-pub struct PlanError {}
 
 /// The nearest `fanout.toml` in `dir` or its parents.
 pub fn find_project_file(dir: &Path) -> Option<PathBuf> {
@@ -38,6 +52,351 @@ pub fn find_project_file(dir: &Path) -> Option<PathBuf> {
 
 /// Reads, parses, validates and expands the plan at `path`.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
-    let _ = (path, options);
-    unimplemented!("plan::load")
+    let defaults = match &options.project_file {
+        Some(project) if !same_file(project, path) => {
+            Defaults::from(read_document(project, None)?.0)
+        }
+        _ => Defaults::default(),
+    };
+    let (doc, text) = read_document(path, options.format)?;
+    let mut problems = Vec::new();
+    let resolved = resolve(doc, defaults, &text, &mut problems);
+    if !problems.is_empty() {
+        return Err(PlanError::located(path, &text, problems));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(Plan {
+        path: path.to_path_buf(),
+        base_dir: dir.canonicalize().unwrap_or(dir),
+        settings: resolved.settings,
+        resources: resolved.resources,
+        env: resolved.env,
+        tasks: resolved.tasks,
+    })
+}
+
+/// Parses `text` as a plan in `format`, without project defaults or a file.
+#[cfg(test)]
+pub(crate) fn load_str(path: &Path, text: &str, format: Format) -> Result<Plan, PlanError> {
+    let doc = parse_document(path, text, format)?;
+    let mut problems = Vec::new();
+    let resolved = resolve(doc, Defaults::default(), text, &mut problems);
+    if !problems.is_empty() {
+        return Err(PlanError::located(path, text, problems));
+    }
+    Ok(Plan {
+        path: path.to_path_buf(),
+        base_dir: PathBuf::from("."),
+        settings: resolved.settings,
+        resources: resolved.resources,
+        env: resolved.env,
+        tasks: resolved.tasks,
+    })
+}
+
+/// Reads and decodes one file; problems found while decoding end the load.
+fn read_document(path: &Path, format: Option<Format>) -> Result<(Document, String), PlanError> {
+    let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| {
+        PlanError::whole_file(
+            path,
+            Problem::new(match path.extension() {
+                Some(ext) => format!(
+                    "cannot tell the format of a `.{}` file",
+                    ext.to_string_lossy()
+                ),
+                None => "cannot tell the format of a file without an extension".to_owned(),
+            })
+            .help("name it .toml, .yaml or .json, or pass `--format toml|yaml|json`"),
+        )
+    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        PlanError::whole_file(
+            path,
+            Problem::new(format!("cannot read `{}`: {e}", path.display())),
+        )
+    })?;
+    let doc = parse_document(path, &text, format)?;
+    Ok((doc, text))
+}
+
+fn parse_document(path: &Path, text: &str, format: Format) -> Result<Document, PlanError> {
+    let root = syntax::parse(text, format).map_err(|p| PlanError::located(path, text, p))?;
+    let mut problems = Vec::new();
+    let doc = decode::document(&root, &mut problems);
+    if problems.is_empty() {
+        Ok(doc)
+    } else {
+        Err(PlanError::located(path, text, problems))
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::plan::{Action, Backoff, Settings};
+
+    fn plan(text: &str, format: Format) -> Plan {
+        load_str(Path::new("plan"), text, format).unwrap_or_else(|e| {
+            let problems: Vec<String> = e.problems().iter().map(|p| p.message.clone()).collect();
+            panic!("{e}: {problems:#?}")
+        })
+    }
+
+    fn problems(text: &str, format: Format) -> Vec<(String, usize, usize)> {
+        let err = load_str(Path::new("plan"), text, format).unwrap_err();
+        err.problems()
+            .iter()
+            .map(|p| (p.message.clone(), p.line, p.column))
+            .collect()
+    }
+
+    fn ids(plan: &Plan) -> Vec<&str> {
+        plan.tasks.iter().map(|t| t.id.as_str()).collect()
+    }
+
+    #[test]
+    fn parses_toml() {
+        let p = plan(
+            "[settings]\njobs = 3\n[[task]]\nid = \"a\"\nrun = \"echo a\"\n",
+            Format::Toml,
+        );
+        assert_eq!(p.settings.jobs, 3);
+        assert_eq!(p.tasks[0].action, Action::Shell("echo a".into()));
+    }
+
+    #[test]
+    fn parses_yaml() {
+        let p = plan(
+            "settings:\n  retries: 2\ntask:\n  - id: a\n    run: [echo, a]\n  - id: b\n    prompt: do b\n    needs: a\n",
+            Format::Yaml,
+        );
+        assert_eq!(p.settings.retries, 2);
+        assert_eq!(
+            p.tasks[0].action,
+            Action::Argv(vec!["echo".into(), "a".into()])
+        );
+        assert_eq!(p.tasks[1].deps, [0]);
+    }
+
+    #[test]
+    fn parses_json_with_comments() {
+        let p = plan(
+            r#"{ // the plan
+              "tasks": [{ "id": "a", "cmd": "echo a", "dir": "sub" }] }"#,
+            Format::Json,
+        );
+        assert_eq!(p.tasks[0].cwd.as_deref(), Some(Path::new("sub")));
+    }
+
+    #[test]
+    fn reads_the_task_list_shape() {
+        let p = plan(
+            r#"[{"id":"1","subject":"Set up","prompt":"...","blockedBy":[]},{"id":"2","subject":"...","prompt":"...","blockedBy":["1"],"required_skill":"x","type":"feature"}]"#,
+            Format::Json,
+        );
+        assert_eq!(ids(&p), ["1", "2"]);
+        assert_eq!(p.tasks[0].subject.as_deref(), Some("Set up"));
+        assert_eq!(p.tasks[1].deps, [0]);
+        assert_eq!(p.tasks[1].required_skill.as_deref(), Some("x"));
+        assert_eq!(p.tasks[1].kind.as_deref(), Some("feature"));
+        assert_eq!(
+            p.tasks[1].action,
+            Action::Agent {
+                prompt: "...".into()
+            }
+        );
+    }
+
+    #[test]
+    fn accepts_every_alias() {
+        for (alias, after) in [
+            ("blockedBy", "blockedBy"),
+            ("blocked_by", "blocked_by"),
+            ("depends_on", "depends_on"),
+            ("deps", "deps"),
+            ("needs", "needs"),
+        ] {
+            let text = format!(
+                "[[task]]\nid = \"a\"\ncommand = \"x\"\n[[task]]\nid = \"b\"\ncmd = \"y\"\ntitle = \"B\"\nskill = \"s\"\ndir = \"d\"\n{after} = [\"a\"]\n"
+            );
+            let p = plan(&text, Format::Toml);
+            assert_eq!(p.tasks[1].deps, [0], "{alias}");
+            assert_eq!(p.tasks[1].subject.as_deref(), Some("B"));
+            assert_eq!(p.tasks[1].required_skill.as_deref(), Some("s"));
+        }
+    }
+
+    #[test]
+    fn an_alias_and_its_field_together_are_a_problem() {
+        let found = problems(
+            "[[task]]\nid = \"a\"\nrun = \"x\"\ncmd = \"y\"\n",
+            Format::Toml,
+        );
+        assert_eq!(
+            found,
+            [("`run` is given twice in task `a`".to_owned(), 3, 1)]
+        );
+    }
+
+    #[test]
+    fn settings_fall_back_to_defaults_and_tasks_to_settings() {
+        let p = plan(
+            "[settings]\nfail_fast = true\nbackoff_delay = 2\n[[task]]\nid = \"a\"\nrun = \"x\"\nbackoff = \"fixed\"\n",
+            Format::Toml,
+        );
+        let d = Settings::default();
+        assert!(!p.settings.keep_going);
+        assert_eq!(p.settings.jobs, d.jobs);
+        assert_eq!(p.settings.grace, Duration::from_secs(5));
+        assert_eq!(
+            p.settings.backoff,
+            Backoff::Exponential {
+                base: Duration::from_secs(2),
+                max: Duration::from_secs(60)
+            }
+        );
+        assert_eq!(p.tasks[0].backoff, Backoff::Fixed(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn matrix_tasks_expand_in_place_and_link_by_value() {
+        let p = plan(
+            r#"
+[[task]]
+id = "first"
+run = "x"
+
+[[task]]
+id = "build-{svc}"
+run = ["make", "{svc}"]
+matrix.svc = ["a", "b"]
+
+[[task]]
+id = "test-{svc}"
+run = "test {svc} {{literal}}"
+matrix.svc = ["a", "b"]
+after = ["build-{svc}"]
+
+[[task]]
+id = "all"
+run = "x"
+after = ["test-{svc}"]
+"#,
+            Format::Toml,
+        );
+        assert_eq!(
+            ids(&p),
+            ["first", "build-a", "build-b", "test-a", "test-b", "all"]
+        );
+        assert_eq!(
+            p.tasks[2].action,
+            Action::Argv(vec!["make".into(), "b".into()])
+        );
+        assert_eq!(p.tasks[3].deps, [1]);
+        assert_eq!(p.tasks[4].deps, [2]);
+        assert_eq!(p.tasks[4].action, Action::Shell("test b {literal}".into()));
+        assert_eq!(p.tasks[5].deps, [3, 4]);
+    }
+
+    #[test]
+    fn a_matrix_id_without_placeholder_repeats_itself() {
+        let found = problems(
+            "[[task]]\nid = \"t\"\nrun = \"x {v}\"\nmatrix.v = [1, 2]\n",
+            Format::Toml,
+        );
+        assert_eq!(found, [("duplicate task id `t`".to_owned(), 2, 6)]);
+    }
+
+    #[test]
+    fn dependencies_are_deduplicated_and_blocks_reverse_them() {
+        let p = plan(
+            r#"[{"id": "a", "run": "x", "blocks": ["c"]},
+                {"id": "b", "run": "x"},
+                {"id": "c", "run": "x", "after": ["b", "a", "b", "?"]}]"#,
+            Format::Json,
+        );
+        // Edges in the order they are met: `a`'s `blocks` comes first in the file.
+        assert_eq!(p.tasks[2].deps, [0, 1]);
+    }
+
+    #[test]
+    fn reports_every_problem_of_a_pass_with_its_place() {
+        let found = problems(
+            "[[task]]\nid = \"a\"\nrun = \"x\"\nafter = [\"b\"]\n\n[[task]]\nid = \"c\"\nrun = \"x\"\nafter = [\"c\"]\n",
+            Format::Toml,
+        );
+        assert_eq!(
+            found,
+            [
+                ("unknown dependency `b` in task `a`".to_owned(), 4, 10),
+                ("task `c` depends on itself".to_owned(), 9, 10),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_project_file_gives_defaults_key_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join(PROJECT_FILE);
+        std::fs::write(
+            &project,
+            "[settings]\njobs = 8\nretries = 2\n[resources]\ngpu = 1\n[env]\nA = \"project\"\nB = \"project\"\n[[task]]\nid = \"project-task\"\nrun = \"x\"\n",
+        )
+        .unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let plan_path = sub.join("plan.yaml");
+        std::fs::write(
+            &plan_path,
+            "settings:\n  jobs: 2\nenv:\n  B: plan\ntasks:\n  - id: t\n    run: x\n    uses: { gpu: 1 }\n",
+        )
+        .unwrap();
+        assert_eq!(find_project_file(&sub), Some(project.clone()));
+        let options = LoadOptions {
+            format: None,
+            project_file: Some(project.clone()),
+        };
+        let p = load(&plan_path, &options).unwrap();
+        assert_eq!(p.settings.jobs, 2, "the plan's own key wins");
+        assert_eq!(p.settings.retries, 2, "the project's key fills in");
+        assert_eq!(p.tasks[0].retries, 2);
+        assert_eq!(p.resources.get("gpu"), Some(&1));
+        assert_eq!(p.env["A"], "project");
+        assert_eq!(p.env["B"], "plan");
+        assert_eq!(ids(&p), ["t"], "the project's tasks are not merged");
+        assert_eq!(p.base_dir, sub.canonicalize().unwrap());
+
+        // The project file as the plan itself: its own tasks.
+        let p = load(&project, &options).unwrap();
+        assert_eq!(ids(&p), ["project-task"]);
+        assert_eq!(p.settings.jobs, 8);
+    }
+
+    #[test]
+    fn format_follows_the_extension_unless_given() {
+        assert_eq!(Format::from_path(Path::new("a.yml")), Some(Format::Yaml));
+        assert_eq!(Format::from_path(Path::new("a.JSON")), Some(Format::Json));
+        assert_eq!(Format::from_path(Path::new("a.plan")), None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tasks.plan");
+        std::fs::write(&path, "[[task]]\nid = \"a\"\nrun = \"x\"\n").unwrap();
+        assert!(load(&path, &LoadOptions::default()).is_err());
+        let options = LoadOptions {
+            format: Some(Format::Toml),
+            project_file: None,
+        };
+        assert_eq!(ids(&load(&path, &options).unwrap()), ["a"]);
+    }
 }

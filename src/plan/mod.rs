@@ -2,8 +2,18 @@
 //! with error locations, matrix expansion, and the `fanout.toml` project file whose tables
 //! are the defaults of every plan run in that project. Reads files; does nothing else.
 
+mod decode;
+mod error;
 mod load;
+mod matrix;
 mod model;
+mod node;
+mod resolve;
+mod syntax;
+#[cfg(test)]
+mod tests;
+mod values;
 
-pub use load::{Format, LoadOptions, PROJECT_FILE, PlanError, find_project_file, load};
+pub use error::{PlanError, PlanProblem};
+pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load};
 pub use model::{Action, Backoff, Plan, Settings, Task};

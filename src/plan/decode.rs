@@ -1,0 +1,490 @@
+//! Turning the document tree into the plan's raw parts: settings, resources, environment
+//! and task templates, with names resolved (aliases), types checked and durations parsed.
+//! Keeps the places of everything later checks need. Cross-task checks (ids,
+//! dependencies, matrices, resources) are not done here.
+
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::plan::error::Problem;
+use crate::plan::model::{Backoff, Settings};
+use crate::plan::node::{Key, Kind, Node, Span};
+use crate::plan::values::{
+    Field, Text, boolean, count, duration, field, id_list, id_text, integer, match_fields, string,
+    string_list, string_map, table, wrong_type,
+};
+
+/// What one plan file says, before tasks are expanded and linked.
+#[derive(Debug, Default)]
+pub(crate) struct Document {
+    pub(crate) settings: RawSettings,
+    pub(crate) resources: IndexMap<String, u32>,
+    pub(crate) env: IndexMap<String, String>,
+    pub(crate) tasks: Vec<RawTask>,
+}
+
+/// Settings as written: only what the file sets.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawSettings {
+    pub(crate) jobs: Option<usize>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retries: Option<u32>,
+    pub(crate) backoff: RawBackoff,
+    pub(crate) keep_going: Option<bool>,
+    pub(crate) grace: Option<Duration>,
+    pub(crate) retry_failed_serially: Option<bool>,
+    pub(crate) systemic_failure_stop: Option<bool>,
+}
+
+/// The backoff keys as written (task or settings).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RawBackoff {
+    pub(crate) fixed: Option<bool>,
+    pub(crate) delay: Option<Duration>,
+    pub(crate) max: Option<Duration>,
+}
+
+impl RawBackoff {
+    /// Each key this one leaves unset is taken from `defaults`.
+    pub(crate) fn or(self, defaults: RawBackoff) -> RawBackoff {
+        RawBackoff {
+            fixed: self.fixed.or(defaults.fixed),
+            delay: self.delay.or(defaults.delay),
+            max: self.max.or(defaults.max),
+        }
+    }
+
+    pub(crate) fn resolve(self) -> Backoff {
+        let delay = self.delay.unwrap_or(Duration::from_millis(500));
+        if self.fixed == Some(true) {
+            Backoff::Fixed(delay)
+        } else {
+            Backoff::Exponential {
+                base: delay,
+                max: self.max.unwrap_or(Duration::from_secs(60)),
+            }
+        }
+    }
+}
+
+impl RawSettings {
+    /// Each key this one leaves unset is taken from `defaults`.
+    pub(crate) fn or(self, defaults: RawSettings) -> RawSettings {
+        RawSettings {
+            jobs: self.jobs.or(defaults.jobs),
+            timeout: self.timeout.or(defaults.timeout),
+            retries: self.retries.or(defaults.retries),
+            backoff: self.backoff.or(defaults.backoff),
+            keep_going: self.keep_going.or(defaults.keep_going),
+            grace: self.grace.or(defaults.grace),
+            retry_failed_serially: self
+                .retry_failed_serially
+                .or(defaults.retry_failed_serially),
+            systemic_failure_stop: self
+                .systemic_failure_stop
+                .or(defaults.systemic_failure_stop),
+        }
+    }
+
+    pub(crate) fn resolve(&self) -> Settings {
+        let d = Settings::default();
+        Settings {
+            jobs: self.jobs.unwrap_or(d.jobs),
+            timeout: self.timeout.or(d.timeout),
+            retries: self.retries.unwrap_or(d.retries),
+            backoff: self.backoff.resolve(),
+            keep_going: self.keep_going.unwrap_or(d.keep_going),
+            grace: self.grace.unwrap_or(d.grace),
+            retry_failed_serially: self
+                .retry_failed_serially
+                .unwrap_or(d.retry_failed_serially),
+            systemic_failure_stop: self
+                .systemic_failure_stop
+                .unwrap_or(d.systemic_failure_stop),
+        }
+    }
+}
+
+/// A command as written.
+#[derive(Clone, Debug)]
+pub(crate) enum RawRun {
+    Shell(Text),
+    Argv(Vec<Text>),
+}
+
+/// A task as written: a template when it has a matrix.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawTask {
+    /// The whole task, for problems with no better place.
+    pub(crate) span: Span,
+    pub(crate) id: Option<Text>,
+    pub(crate) run: Option<RawRun>,
+    pub(crate) prompt: Option<Text>,
+    pub(crate) subject: Option<Text>,
+    pub(crate) kind: Option<String>,
+    pub(crate) required_skill: Option<String>,
+    pub(crate) after: Vec<Text>,
+    pub(crate) blocks: Vec<Text>,
+    /// Matrix keys (with their places) and their values, in the order written.
+    pub(crate) matrix: Vec<(Key, Vec<String>)>,
+    pub(crate) writes: Vec<Text>,
+    /// Resource, amount, place of the amount.
+    pub(crate) uses: Vec<(Key, u32)>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retries: Option<u32>,
+    pub(crate) backoff: RawBackoff,
+    pub(crate) priority: i64,
+    pub(crate) estimate: Option<Duration>,
+    pub(crate) env: Vec<(Key, Text)>,
+    pub(crate) cwd: Option<Text>,
+}
+
+const TOP_FIELDS: &[Field] = &[
+    field("settings", &[]),
+    field("resources", &[]),
+    field("env", &[]),
+    field("task", &["tasks"]),
+];
+/// Tables kept for features to come: accepted, not read.
+const RESERVED_TABLES: &[&str] = &[
+    "limits",
+    "agents",
+    "skills",
+    "budget",
+    "worktree",
+    "dashboard",
+];
+
+/// Decodes a whole document: a table of sections, or a bare array of tasks.
+pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
+    let mut doc = Document::default();
+    match &root.kind {
+        Kind::Array(items) => doc.tasks = tasks(items, problems),
+        Kind::Map(entries) => {
+            let found = match_fields(entries, TOP_FIELDS, RESERVED_TABLES, "the plan", problems);
+            if let Some(node) = found.get(0) {
+                doc.settings = settings(node, problems);
+            }
+            if let Some(node) = found.get(1) {
+                doc.resources = resources(node, problems);
+            }
+            if let Some(node) = found.get(2) {
+                doc.env = string_map(node, "env", problems)
+                    .into_iter()
+                    .map(|(k, v)| (k.name, v.value))
+                    .collect();
+            }
+            if let Some(node) = found.get(3) {
+                match &node.kind {
+                    Kind::Array(items) => doc.tasks = tasks(items, problems),
+                    _ => problems.push(wrong_type(node, "task", "an array of tables")),
+                }
+            }
+        }
+        _ => problems.push(
+            Problem::at(
+                &root.span,
+                format!("a plan is a table, found {}", root.type_name()),
+                "expected a table",
+            )
+            .help("write `[settings]` and `[[task]]` tables, or a JSON array of tasks"),
+        ),
+    }
+    doc
+}
+
+const SETTINGS_FIELDS: &[Field] = &[
+    field("jobs", &[]),
+    field("timeout", &[]),
+    field("retries", &[]),
+    field("backoff", &[]),
+    field("backoff_delay", &[]),
+    field("backoff_max", &[]),
+    field("keep_going", &[]),
+    field("fail_fast", &[]),
+    field("grace", &["kill_grace"]),
+    field("retry_failed_serially", &[]),
+    field("systemic_failure_stop", &[]),
+];
+
+fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
+    let mut s = RawSettings::default();
+    let Some(entries) = table(node, "settings", problems) else {
+        return s;
+    };
+    let f = match_fields(entries, SETTINGS_FIELDS, &[], "`[settings]`", problems);
+    s.jobs = f
+        .get(0)
+        .and_then(|n| count(n, "jobs", 1, problems))
+        .map(|n| n as usize);
+    s.timeout = f.get(1).and_then(|n| duration(n, "timeout", problems));
+    s.retries = f.get(2).and_then(|n| count(n, "retries", 0, problems));
+    s.backoff = RawBackoff {
+        fixed: f.get(3).and_then(|n| backoff_kind(n, problems)),
+        delay: f
+            .get(4)
+            .and_then(|n| duration(n, "backoff_delay", problems)),
+        max: f.get(5).and_then(|n| duration(n, "backoff_max", problems)),
+    };
+    let keep_going = f.get(6).and_then(|n| boolean(n, "keep_going", problems));
+    let fail_fast = f.get(7).and_then(|n| boolean(n, "fail_fast", problems));
+    if let (Some(k), Some(ff)) = (keep_going, fail_fast)
+        && k == ff
+    {
+        let (kk, fk) = (f.key(6).expect("found"), f.key(7).expect("found"));
+        problems.push(
+            Problem::new(format!("`fail_fast = {ff}` contradicts `keep_going = {k}`"))
+                .label(&kk.span, format!("keep_going = {k}"))
+                .label(&fk.span, format!("fail_fast = {ff}"))
+                .help("`fail_fast` is the opposite of `keep_going`; keep one of them"),
+        );
+    }
+    s.keep_going = keep_going.or(fail_fast.map(|ff| !ff));
+    s.grace = f.get(8).and_then(|n| duration(n, "grace", problems));
+    s.retry_failed_serially = f
+        .get(9)
+        .and_then(|n| boolean(n, "retry_failed_serially", problems));
+    s.systemic_failure_stop = f
+        .get(10)
+        .and_then(|n| boolean(n, "systemic_failure_stop", problems));
+    s
+}
+
+/// `"exponential"` → `Some(false)`, `"fixed"` → `Some(true)`.
+fn backoff_kind(node: &Node, problems: &mut Vec<Problem>) -> Option<bool> {
+    let text = string(node, "backoff", problems)?;
+    match text.value.as_str() {
+        "exponential" => Some(false),
+        "fixed" => Some(true),
+        other => {
+            problems.push(
+                Problem::at(
+                    &node.span,
+                    format!("unknown backoff `{other}`"),
+                    "expected \"exponential\" or \"fixed\"",
+                )
+                .help("`backoff` is \"exponential\" or \"fixed\""),
+            );
+            None
+        }
+    }
+}
+
+fn resources(node: &Node, problems: &mut Vec<Problem>) -> IndexMap<String, u32> {
+    let Some(entries) = table(node, "resources", problems) else {
+        return IndexMap::new();
+    };
+    entries
+        .iter()
+        .filter_map(|(k, v)| Some((k.name.clone(), count(v, &k.name, 1, problems)?)))
+        .collect()
+}
+
+const TASK_FIELDS: &[Field] = &[
+    field("id", &[]),
+    field("run", &["command", "cmd"]),
+    field("subject", &["title"]),
+    field("description", &[]),
+    field("prompt", &[]),
+    field("type", &[]),
+    field("required_skill", &["skill"]),
+    field(
+        "after",
+        &["blockedBy", "blocked_by", "depends_on", "deps", "needs"],
+    ),
+    field("blocks", &[]),
+    field("matrix", &[]),
+    field("writes", &[]),
+    field("uses", &[]),
+    field("timeout", &[]),
+    field("retries", &[]),
+    field("backoff", &[]),
+    field("backoff_delay", &[]),
+    field("backoff_max", &[]),
+    field("priority", &[]),
+    field("estimate", &[]),
+    field("env", &[]),
+    field("cwd", &["dir"]),
+];
+/// Keys of hand-written task lists that mean nothing to a run.
+const IGNORED_TASK_FIELDS: &[&str] = &["activeForm", "status", "owner", "metadata"];
+
+fn tasks(items: &[Node], problems: &mut Vec<Problem>) -> Vec<RawTask> {
+    items.iter().filter_map(|n| task(n, problems)).collect()
+}
+
+fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
+    let entries = table(node, "task", problems)?;
+    let mut t = RawTask {
+        span: node.span.clone(),
+        ..RawTask::default()
+    };
+    // The id first, so that other messages can name the task.
+    let id_node = entries.iter().find(|(k, _)| k.name == "id").map(|(_, n)| n);
+    t.id = id_node.and_then(|n| id_text(n, "id", problems));
+    let what = match &t.id {
+        Some(id) => format!("task `{}`", id.value),
+        None => "a task".to_owned(),
+    };
+    let f = match_fields(entries, TASK_FIELDS, IGNORED_TASK_FIELDS, &what, problems);
+    if t.id.is_none() && id_node.is_none() {
+        problems.push(
+            Problem::at(&node.span, "task without an `id`", "this task")
+                .help("give every task a unique `id`"),
+        );
+    }
+    t.run = f.get(1).and_then(|n| run(n, &what, problems));
+    t.subject = f.get(2).and_then(|n| string(n, "subject", problems));
+    let _description = f.get(3).and_then(|n| string(n, "description", problems));
+    t.prompt = f.get(4).and_then(|n| string(n, "prompt", problems));
+    t.kind = f
+        .get(5)
+        .and_then(|n| string(n, "type", problems))
+        .map(|s| s.value);
+    t.required_skill = f
+        .get(6)
+        .and_then(|n| string(n, "required_skill", problems))
+        .map(|s| s.value);
+    t.after = f
+        .get(7)
+        .map_or_else(Vec::new, |n| id_list(n, "after", problems));
+    t.blocks = f
+        .get(8)
+        .map_or_else(Vec::new, |n| id_list(n, "blocks", problems));
+    t.matrix = f.get(9).map_or_else(Vec::new, |n| matrix(n, problems));
+    t.writes = f
+        .get(10)
+        .map_or_else(Vec::new, |n| string_list(n, "writes", problems));
+    t.uses = f.get(11).map_or_else(Vec::new, |n| uses(n, problems));
+    t.timeout = f.get(12).and_then(|n| duration(n, "timeout", problems));
+    t.retries = f.get(13).and_then(|n| count(n, "retries", 0, problems));
+    t.backoff = RawBackoff {
+        fixed: f.get(14).and_then(|n| backoff_kind(n, problems)),
+        delay: f
+            .get(15)
+            .and_then(|n| duration(n, "backoff_delay", problems)),
+        max: f.get(16).and_then(|n| duration(n, "backoff_max", problems)),
+    };
+    t.priority = f
+        .get(17)
+        .and_then(|n| integer(n, "priority", problems))
+        .unwrap_or(0);
+    t.estimate = f.get(18).and_then(|n| duration(n, "estimate", problems));
+    t.env = f
+        .get(19)
+        .map_or_else(Vec::new, |n| string_map(n, "env", problems));
+    t.cwd = f.get(20).and_then(|n| string(n, "cwd", problems));
+
+    // A `run` or `prompt` given but invalid was reported already.
+    match (f.get(1).or(f.get(4)), &t.run, &t.prompt) {
+        (None, _, _) => problems.push(
+            Problem::at(
+                t.id.as_ref().map_or(&node.span, |id| &id.span),
+                format!("{what} has nothing to run"),
+                "neither `run` nor `prompt`",
+            )
+            .help("give the task a `run` command, or a `prompt` for an agent"),
+        ),
+        (_, Some(_), Some(_)) => problems.push(
+            Problem::new(format!("{what} has both `run` and `prompt`"))
+                .label(&f.key(1).expect("found").span, "a command")
+                .label(&f.key(4).expect("found").span, "and a prompt")
+                .help("a task has either run or prompt; split it into two tasks"),
+        ),
+        _ => {}
+    }
+    Some(t)
+}
+
+fn run(node: &Node, what: &str, problems: &mut Vec<Problem>) -> Option<RawRun> {
+    let empty = |problems: &mut Vec<Problem>| {
+        problems.push(
+            Problem::at(
+                &node.span,
+                format!("empty `run` in {what}"),
+                "this command is empty",
+            )
+            .help("write the command to run, or remove the task"),
+        );
+    };
+    match &node.kind {
+        Kind::Str(s) => {
+            if s.trim().is_empty() {
+                empty(problems);
+                return None;
+            }
+            Some(RawRun::Shell(Text {
+                value: s.clone(),
+                span: node.span.clone(),
+            }))
+        }
+        Kind::Array(items) => {
+            let argv: Vec<Text> = items
+                .iter()
+                .filter_map(|i| string(i, "run", problems))
+                .collect();
+            if argv.len() != items.len() {
+                return None;
+            }
+            if argv.first().is_none_or(|a| a.value.is_empty()) {
+                empty(problems);
+                return None;
+            }
+            Some(RawRun::Argv(argv))
+        }
+        _ => {
+            problems.push(wrong_type(node, "run", "a string or an array of strings"));
+            None
+        }
+    }
+}
+
+fn matrix(node: &Node, problems: &mut Vec<Problem>) -> Vec<(Key, Vec<String>)> {
+    let Some(entries) = table(node, "matrix", problems) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        let Kind::Array(items) = &value.kind else {
+            problems.push(wrong_type(value, &key.name, "an array of values"));
+            continue;
+        };
+        if items.is_empty() {
+            problems.push(Problem::at(
+                &value.span,
+                format!("matrix `{}` has no values", key.name),
+                "empty",
+            ));
+            continue;
+        }
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            match item.scalar_text() {
+                Some(v) => values.push(v),
+                None => problems.push(wrong_type(item, &key.name, "a string or a number")),
+            }
+        }
+        out.push((key.clone(), values));
+    }
+    out
+}
+
+fn uses(node: &Node, problems: &mut Vec<Problem>) -> Vec<(Key, u32)> {
+    let Some(entries) = table(node, "uses", problems) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|(k, v)| {
+            let n = count(v, &k.name, 1, problems)?;
+            Some((
+                Key {
+                    name: k.name.clone(),
+                    span: k.span.start..v.span.end,
+                },
+                n,
+            ))
+        })
+        .collect()
+}
