@@ -83,8 +83,13 @@ pub enum Event {
         because: String,
     },
     /// A failed task gets one more attempt on its own after everything else finished.
-    SerialRetry { index: usize, task: String },
-    RunStopping { cause: StopCause },
+    SerialRetry {
+        index: usize,
+        task: String,
+    },
+    RunStopping {
+        cause: StopCause,
+    },
     /// A second interrupt: running tasks are killed at once.
     KillingNow,
     RunFinished {

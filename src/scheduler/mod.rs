@@ -6,6 +6,6 @@
 mod state;
 
 pub use state::{
-    Decision, Outcome, Scheduler, SchedulerConfig, Start, StopReason, TaskState,
-    SYSTEMIC_FAILURE_THRESHOLD,
+    Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, Start, StopReason,
+    TaskState,
 };

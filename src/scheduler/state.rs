@@ -59,7 +59,11 @@ pub enum StopReason {
 pub enum Decision {
     /// `task` failed and will be tried again as `attempt` once `delay` has passed. It holds
     /// no slot meanwhile.
-    Retry { task: usize, attempt: u32, delay: Duration },
+    Retry {
+        task: usize,
+        attempt: u32,
+        delay: Duration,
+    },
     /// `task` will never run because its dependency `because` did not succeed.
     Skipped { task: usize, because: usize },
     /// No new task starts from now on.
@@ -78,12 +82,19 @@ pub enum TaskState {
     /// Dependencies done; waiting for a slot, resources or a write lock.
     Ready,
     /// Failed, waiting for its retry time.
-    Waiting { until: Duration, attempt: u32 },
-    Running { attempt: u32 },
+    Waiting {
+        until: Duration,
+        attempt: u32,
+    },
+    Running {
+        attempt: u32,
+    },
     Succeeded,
     Failed,
     Cancelled,
-    Skipped { because: usize },
+    Skipped {
+        because: usize,
+    },
     /// Never started because the run stopped.
     NotRun,
 }
