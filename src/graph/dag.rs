@@ -102,12 +102,14 @@ impl Dag {
     }
     /// The heaviest path through the graph (first task first) and its total weight.
     ///
-    /// The total equals the largest bottom level. Among equally heavy choices, the task
-    /// earlier in plan order wins, both for the start and for each next step. An empty
-    /// graph has an empty path of weight 0.
+    /// The path runs from a task without dependencies to one without dependents, and its
+    /// total equals the largest bottom level (weights are never negative). Among equally
+    /// heavy choices, the task earlier in plan order wins, both for the start and for each
+    /// next step. An empty graph has an empty path of weight 0.
     pub fn critical_path(&self, weights: &[f64]) -> (Vec<usize>, f64) {
         let level = self.bottom_levels(weights);
-        let Some(mut node) = heaviest(0..self.len(), &level) else {
+        let sources = (0..self.len()).filter(|&i| self.deps[i].is_empty());
+        let Some(mut node) = heaviest(sources, &level) else {
             return (Vec::new(), 0.0);
         };
         let total = level[node];
@@ -229,6 +231,9 @@ mod tests {
         // Two equal chains 0 -> 2 and 1 -> 3; and 0 has two equal dependents.
         let dag = Dag::new(vec![vec![], vec![], vec![0], vec![1], vec![0]]).unwrap();
         assert_eq!(dag.critical_path(&[1.0; 5]), (vec![0, 2], 2.0));
+        // A weightless first task still starts the path: 1 -> 0.
+        let dag = Dag::new(vec![vec![1], vec![]]).unwrap();
+        assert_eq!(dag.critical_path(&[5.0, 0.0]), (vec![1, 0], 5.0));
         assert_eq!(
             Dag::new(Vec::new()).unwrap().critical_path(&[]),
             (Vec::new(), 0.0)
