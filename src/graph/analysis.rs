@@ -112,7 +112,10 @@ impl Verdict {
         let jobs = plural(jobs, "job");
         match self {
             Verdict::Pays { best_speedup } => {
-                format!("parallelism pays: up to {best_speedup:.1}× faster with {jobs}")
+                format!(
+                    "parallelism pays: up to {} faster with {jobs}",
+                    speedup_label(*best_speedup)
+                )
             }
             Verdict::NoTasks => "nothing to run: the plan has no tasks".to_owned(),
             Verdict::SingleTask => {
@@ -128,10 +131,14 @@ impl Verdict {
                 speedup_with_more_jobs,
             } => format!(
                 "parallelism does not pay: only 1 job may run at a time \
-                 (more jobs could make it up to {speedup_with_more_jobs:.1}× faster)"
+                 (more jobs could make it up to {} faster)",
+                speedup_label(*speedup_with_more_jobs)
             ),
             Verdict::Marginal { best_speedup } => {
-                format!("parallelism does not pay: at best {best_speedup:.1}× faster with {jobs}")
+                format!(
+                    "parallelism does not pay: at best {} faster with {jobs}",
+                    speedup_label(*best_speedup)
+                )
             }
         }
     }
@@ -142,6 +149,14 @@ impl Analysis {
     pub fn verdict_sentence(&self) -> String {
         self.verdict.sentence(self.jobs)
     }
+}
+
+/// A speedup for people: one decimal, rounded down so that "up to" never promises more
+/// than the bound (and 1.19 never reads as the 1.2 that would pay), e.g. "2.3×".
+pub fn speedup_label(speedup: f64) -> String {
+    // The small nudge keeps 2.0 computed as 1.999… from showing as 1.9.
+    let tenths = (speedup * 10.0 + 1e-9).floor() / 10.0;
+    format!("{tenths:.1}×")
 }
 
 /// The weights [`analyse`] expects: each task's estimate in seconds, else 1.
@@ -392,8 +407,15 @@ mod tests {
         assert!(!a.verdict.pays());
         assert_eq!(
             a.verdict_sentence(),
-            "parallelism does not pay: at best 1.1× faster with 8 jobs"
+            "parallelism does not pay: at best 1.0× faster with 8 jobs"
         );
+    }
+
+    #[test]
+    fn speedups_round_down() {
+        assert_eq!(speedup_label(1.19), "1.1×");
+        assert_eq!(speedup_label(7.0 / 3.0), "2.3×");
+        assert_eq!(speedup_label(0.3 * 3.0 / 0.9 * 2.0), "2.0×");
     }
 
     #[test]

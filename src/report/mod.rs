@@ -1,1 +1,3 @@
 //! Reporters: turn events into terminal lines, progress, summaries, JSON and JUnit.
+
+pub mod analysis;
