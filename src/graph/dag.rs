@@ -73,7 +73,20 @@ impl Dag {
     /// Levels: wave 0 holds tasks with no dependencies, wave k tasks whose deepest
     /// dependency is in wave k-1. Members in plan order.
     pub fn waves(&self) -> Vec<Vec<usize>> {
-        unimplemented!("graph::Dag::waves")
+        let mut level = vec![0usize; self.len()];
+        for &i in &self.topo {
+            level[i] = self.deps[i]
+                .iter()
+                .map(|&d| level[d] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        let depth = level.iter().max().map_or(0, |&deepest| deepest + 1);
+        let mut waves = vec![Vec::new(); depth];
+        for (i, &k) in level.iter().enumerate() {
+            waves[k].push(i);
+        }
+        waves
     }
     /// For each task, its weight plus the heaviest path from it to the end of the graph.
     pub fn bottom_levels(&self, weights: &[f64]) -> Vec<f64> {
@@ -88,9 +101,26 @@ impl Dag {
         level
     }
     /// The heaviest path through the graph (first task first) and its total weight.
+    ///
+    /// The path runs from a task without dependencies to one without dependents, and its
+    /// total equals the largest bottom level (weights are never negative). Among equally
+    /// heavy choices, the task earlier in plan order wins, both for the start and for each
+    /// next step. An empty graph has an empty path of weight 0.
     pub fn critical_path(&self, weights: &[f64]) -> (Vec<usize>, f64) {
-        let _ = weights;
-        unimplemented!("graph::Dag::critical_path")
+        let level = self.bottom_levels(weights);
+        let sources = (0..self.len()).filter(|&i| self.deps[i].is_empty());
+        let Some(mut node) = heaviest(sources, &level) else {
+            return (Vec::new(), 0.0);
+        };
+        let total = level[node];
+        let mut path = vec![node];
+        // The bottom level of a task is its weight plus the heaviest level among its
+        // dependents, so following the heaviest dependent retraces that sum.
+        while let Some(next) = heaviest(self.dependents[node].iter().copied(), &level) {
+            path.push(next);
+            node = next;
+        }
+        (path, total)
     }
     /// `roots` plus everything they depend on, transitively, as a membership vector.
     pub fn closure(&self, roots: &[usize]) -> Vec<bool> {
@@ -103,6 +133,14 @@ impl Dag {
         }
         member
     }
+}
+
+/// The candidate with the largest level; the first one seen among equals.
+fn heaviest(candidates: impl Iterator<Item = usize>, level: &[f64]) -> Option<usize> {
+    candidates.fold(None, |best, i| match best {
+        Some(b) if level[b] >= level[i] => Some(b),
+        _ => Some(i),
+    })
 }
 
 /// Finds one cycle among the nodes Kahn's algorithm could not order (`pending > 0`).
@@ -166,6 +204,39 @@ mod tests {
         assert_eq!(
             dag.bottom_levels(&[1.0, 5.0, 2.0, 1.0]),
             vec![7.0, 6.0, 2.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn waves_put_each_task_one_past_its_deepest_dependency() {
+        // 0, 1 free; 2 after 0; 3 after 1 and 2; 4 after 0.
+        let dag = Dag::new(vec![vec![], vec![], vec![0], vec![1, 2], vec![0]]).unwrap();
+        assert_eq!(dag.waves(), vec![vec![0, 1], vec![2, 4], vec![3]]);
+        assert!(Dag::new(Vec::new()).unwrap().waves().is_empty());
+    }
+
+    #[test]
+    fn critical_path_follows_the_heaviest_chain() {
+        // 0 -> {1, 2}; 1 -> 3. Weights 1, 5, 2, 1.
+        let dag = Dag::new(vec![vec![], vec![0], vec![0], vec![1]]).unwrap();
+        assert_eq!(
+            dag.critical_path(&[1.0, 5.0, 2.0, 1.0]),
+            (vec![0, 1, 3], 7.0)
+        );
+        assert_eq!(dag.critical_path(&[1.0, 1.0, 9.0, 1.0]), (vec![0, 2], 10.0));
+    }
+
+    #[test]
+    fn critical_path_ties_go_to_plan_order() {
+        // Two equal chains 0 -> 2 and 1 -> 3; and 0 has two equal dependents.
+        let dag = Dag::new(vec![vec![], vec![], vec![0], vec![1], vec![0]]).unwrap();
+        assert_eq!(dag.critical_path(&[1.0; 5]), (vec![0, 2], 2.0));
+        // A weightless first task still starts the path: 1 -> 0.
+        let dag = Dag::new(vec![vec![1], vec![]]).unwrap();
+        assert_eq!(dag.critical_path(&[5.0, 0.0]), (vec![1, 0], 5.0));
+        assert_eq!(
+            Dag::new(Vec::new()).unwrap().critical_path(&[]),
+            (Vec::new(), 0.0)
         );
     }
 

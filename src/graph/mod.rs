@@ -5,7 +5,12 @@
 mod analysis;
 mod conflicts;
 mod dag;
+#[cfg(test)]
+mod proptests;
 
-pub use analysis::{ANALYSIS_SCHEMA_VERSION, Analysis, Verdict, analyse};
+pub use analysis::{
+    ANALYSIS_SCHEMA_VERSION, Analysis, CriticalPath, Verdict, WeightUnit, analyse, default_weights,
+    speedup_label,
+};
 pub use conflicts::{conflict_groups, globs_overlap, write_conflicts};
 pub use dag::{Cycle, Dag};

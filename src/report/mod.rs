@@ -1,6 +1,8 @@
-//! Reporters: turn events into terminal lines, progress, summaries, JSON and JUnit. They
-//! render what happened; they never decide anything.
+//! Reporters: turn events into terminal lines, progress, summaries, JSON and JUnit, and a
+//! plan's analysis into text, JSON, DOT and Mermaid. They render what happened; they never
+//! decide anything.
 
+pub mod analysis;
 mod format;
 mod junit;
 mod summary;
