@@ -98,7 +98,7 @@ pub struct Counts {
 #[derive(Clone, Debug, Serialize)]
 pub struct CriticalPath {
     pub tasks: Vec<String>,
-    #[serde(serialize_with = "ser_secs")]
+    #[serde(rename = "duration_secs", serialize_with = "ser_secs")]
     pub duration: Duration,
 }
 

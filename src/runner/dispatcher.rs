@@ -322,10 +322,9 @@ impl Dispatcher<'_> {
     fn interrupt(&mut self, count: u32) {
         self.interrupted = true;
         if count == 1 {
+            // The scheduler answers with a stop, whose handling terminates running units.
             let decisions = self.scheduler.stop(StopReason::Interrupted);
             self.apply(decisions);
-            // Whatever the scheduler said, running units must go.
-            self.request_all(UnitRequest::Terminate);
         } else {
             self.sink.emit(&Event::KillingNow);
             self.request_all(UnitRequest::Kill);

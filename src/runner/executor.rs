@@ -113,6 +113,11 @@ async fn recv_request(requests: &mut mpsc::UnboundedReceiver<UnitRequest>) -> Un
     }
 }
 
+/// Waits for a kill request; a repeated terminate request changes nothing.
+async fn recv_kill(requests: &mut mpsc::UnboundedReceiver<UnitRequest>) {
+    while recv_request(requests).await != UnitRequest::Kill {}
+}
+
 fn natural_status(status: ExitStatus) -> AttemptStatus {
     match (status.code(), status.signal()) {
         (Some(0), _) => AttemptStatus::Success,
@@ -159,14 +164,14 @@ async fn terminate(
     let status = tokio::select! {
         status = child.wait() => status,
         () = tokio::time::sleep_until(deadline) => return kill(child, pgid).await,
-        _ = recv_request(requests) => return kill(child, pgid).await,
+        () = recv_kill(requests) => return kill(child, pgid).await,
     };
     // The leader is gone; give the rest of the group what is left of the grace period.
     // There is no notification for the exit of a process that is not our child, so look.
     while group_alive(pgid) && tokio::time::Instant::now() < deadline {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(20)) => {}
-            _ = recv_request(requests) => break,
+            () = recv_kill(requests) => break,
         }
     }
     signal_group(pgid, Signal::SIGKILL);
