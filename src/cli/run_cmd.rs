@@ -6,13 +6,14 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 
-use super::args::{PlanArgs, RunArgs};
+use super::args::{AnalysisFormat, PlanArgs, RunArgs};
 use super::select::select_tasks;
 use super::source::load_plan;
 use super::{CliError, exit};
 use crate::events::Fanout;
 use crate::graph::{self, Dag};
 use crate::plan::{Action, Plan};
+use crate::report::analysis;
 use crate::report::{
     SummaryCollector, TerminalOptions, TerminalReporter, render_summary, write_junit,
 };
@@ -127,8 +128,31 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
 
 /// `fanout plan`.
 pub(crate) fn plan(args: PlanArgs) -> Result<i32, CliError> {
-    let _ = args;
-    Err(CliError::usage("`fanout plan` is not available yet"))
+    let mut plan = load_plan(&args.source)?;
+    if let Some(jobs) = args.jobs {
+        if jobs == 0 {
+            return Err(CliError::usage_with_help(
+                "`--jobs 0` would never run anything",
+                "give a number of 1 or more",
+            ));
+        }
+        plan.settings.jobs = jobs;
+    }
+    let dag = build_dag(&plan)?;
+    let text = match args.format {
+        AnalysisFormat::Text => {
+            analysis::render_text(&graph::analyse(&plan, &dag, &expected_weights(&plan)))
+        }
+        AnalysisFormat::Json => {
+            analysis::render_json(&graph::analyse(&plan, &dag, &expected_weights(&plan)))
+        }
+        AnalysisFormat::Dot => analysis::render_dot(&plan, &dag),
+        AnalysisFormat::Mermaid => analysis::render_mermaid(&plan, &dag),
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`fanout plan | head`) is not an error.
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    Ok(exit::SUCCESS)
 }
 
 fn apply_overrides(plan: &mut Plan, args: &RunArgs) -> Result<(), CliError> {
@@ -190,10 +214,7 @@ fn refuse_agent_tasks(plan: &Plan, selected: &[bool]) -> Result<(), CliError> {
 
 /// Expected seconds per task: its estimate, else 1.
 pub(crate) fn expected_weights(plan: &Plan) -> Vec<f64> {
-    plan.tasks
-        .iter()
-        .map(|t| t.estimate.map_or(1.0, |d| d.as_secs_f64()))
-        .collect()
+    graph::default_weights(plan)
 }
 
 fn seed() -> u64 {

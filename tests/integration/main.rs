@@ -2,6 +2,7 @@
 //! in its own temporary directory.
 
 mod harness;
+mod plan_cmd;
 mod run;
 mod run_limits;
 mod run_signals;
