@@ -72,7 +72,8 @@ pub enum Event {
         duration: Duration,
         at: SystemTime,
         offset: Duration,
-        log: PathBuf,
+        /// The attempt's log file; `None` when it wrote no output.
+        log: Option<PathBuf>,
         /// `Some(delay)`: the task will be tried again after `delay`.
         retry_in: Option<Duration>,
     },

@@ -309,7 +309,7 @@ impl EventSink for SummaryCollector {
                     r.duration += *duration;
                     r.end = Some(*at);
                     r.end_offset = Some(*offset);
-                    r.log = Some(log.clone());
+                    r.log.clone_from(log);
                     r.exit_code = None;
                     r.signal = None;
                     r.error = None;

@@ -103,11 +103,11 @@ impl TerminalReporter {
         self.line(line.trim_end());
     }
 
-    fn print_output(&self, id: &str, status: &str, log: &Path) {
+    fn print_output(&self, id: &str, status: &str, log: Option<&Path>) {
         let print = || -> io::Result<()> {
             let mut out = io::stdout().lock();
             writeln!(out, "── {id} ({status}) ──")?;
-            if let Ok(mut file) = File::open(log) {
+            if let Some(Ok(mut file)) = log.map(File::open) {
                 io::copy(&mut file, &mut out)?;
             }
             out.flush()
@@ -272,9 +272,13 @@ impl EventSink for TerminalReporter {
                 match self.options.output {
                     OutputMode::All => {
                         let label = if status.is_success() { "ok" } else { "failed" };
-                        self.print_output(task, label, log);
+                        self.print_output(task, label, log.as_deref());
                     }
-                    OutputMode::Failed if failed && retry_in.is_none() => self.print_tail(log),
+                    OutputMode::Failed if failed && retry_in.is_none() => {
+                        if let Some(log) = log {
+                            self.print_tail(log);
+                        }
+                    }
                     _ => {}
                 }
             }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::command::ExecPlan;
-use super::executor::{AttemptEnd, AttemptSpec, UnitRequest, run_attempt};
+use super::executor::{AttemptEnd, AttemptSpec, UnitRequest, resolve_program, run_attempt};
 use crate::events::{AttemptStatus, Event, EventSink, StopCause};
 use crate::graph::Dag;
 use crate::plan::Plan;
@@ -94,6 +94,8 @@ struct Dispatcher<'a> {
     units: JoinSet<AttemptEnd>,
     handles: HashMap<usize, mpsc::UnboundedSender<UnitRequest>>,
     logs: HashMap<usize, PathBuf>,
+    /// Programs already looked up on PATH.
+    programs: HashMap<String, Option<PathBuf>>,
     interrupted: bool,
 }
 
@@ -124,6 +126,7 @@ pub async fn run(
         units: JoinSet::new(),
         handles: HashMap::new(),
         logs: HashMap::new(),
+        programs: HashMap::new(),
         interrupted: false,
     };
     dispatcher.sink.emit(&Event::RunStarted {
@@ -214,15 +217,29 @@ impl Dispatcher<'_> {
                     message: "the task has no command to run".into(),
                 },
                 duration: Duration::ZERO,
+                has_log: false,
             };
             self.logs.insert(index, log);
             self.units.spawn(async move { end });
             return;
         };
+        // A plan or task that sets PATH gets exec's own search, with its PATH.
+        let sets_path = self.plan.env.contains_key("PATH") || task.env.contains_key("PATH");
+        let program_path = if sets_path {
+            None
+        } else {
+            self.programs
+                .entry(exec.program.clone())
+                .or_insert_with(|| {
+                    resolve_program(&exec.program, std::env::var_os("PATH").as_deref())
+                })
+                .clone()
+        };
         let spec = AttemptSpec {
             index,
             attempt,
             exec,
+            program_path,
             env: self.task_env(index, attempt),
             cwd: resolve_cwd(&self.plan.base_dir, task.cwd.as_deref()),
             log: log.clone(),
@@ -256,6 +273,7 @@ impl Dispatcher<'_> {
             attempt,
             status,
             duration,
+            has_log,
         } = end;
         self.handles.remove(&index);
         let outcome = match &status {
@@ -268,7 +286,7 @@ impl Dispatcher<'_> {
             Decision::Retry { task, delay, .. } if *task == index => Some(*delay),
             _ => None,
         });
-        let log = self.logs.remove(&index).unwrap_or_default();
+        let log = self.logs.remove(&index).filter(|_| has_log);
         self.sink.emit(&Event::AttemptFinished {
             index,
             task: self.plan.tasks[index].id.clone(),

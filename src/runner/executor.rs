@@ -1,15 +1,22 @@
 //! One executor unit per attempt: spawns the task's process in its own process group with
-//! stdin from /dev/null and output to its log file, waits for it, and enforces its timeout
-//! and the dispatcher's terminate/kill requests on the whole group. The unit does not talk
-//! to the outside world; it answers the dispatcher with an [`AttemptEnd`].
+//! stdin from /dev/null and stdout and stderr into one pipe, copies that pipe into the
+//! attempt's log file (created only when there is output, so silent tasks cost no file),
+//! waits for the process, and enforces its timeout and the dispatcher's terminate/kill
+//! requests on the whole group. The unit does not talk to the outside world; it answers
+//! the dispatcher with an [`AttemptEnd`].
 
 use std::fs::File;
+use std::io::Write as _;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::Signal;
+use tokio::io::AsyncReadExt as _;
+use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
@@ -23,6 +30,8 @@ pub(crate) struct AttemptSpec {
     pub(crate) index: usize,
     pub(crate) attempt: u32,
     pub(crate) exec: ExecPlan,
+    /// The program's resolved path, when known (saves a search of PATH per spawn).
+    pub(crate) program_path: Option<PathBuf>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) cwd: PathBuf,
     pub(crate) log: PathBuf,
@@ -46,7 +55,14 @@ pub(crate) struct AttemptEnd {
     pub(crate) attempt: u32,
     pub(crate) status: AttemptStatus,
     pub(crate) duration: Duration,
+    /// Whether the attempt wrote any output (and so has a log file).
+    pub(crate) has_log: bool,
 }
+
+/// How long to keep reading output after the process ended, for what its leftover
+/// background processes still write, before reporting the attempt. The copy goes on after
+/// that until the pipe closes or fanout exits.
+const LEAK_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Why the unit ended the process itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,20 +78,25 @@ pub(crate) async fn run_attempt(
     mut requests: mpsc::UnboundedReceiver<UnitRequest>,
 ) -> AttemptEnd {
     let started = Instant::now();
-    let end = |status| AttemptEnd {
+    let end = |status, has_log| AttemptEnd {
         index: spec.index,
         attempt: spec.attempt,
         status,
         duration: started.elapsed(),
+        has_log,
     };
-    let mut child = match spawn(&spec) {
-        Ok(child) => child,
-        Err(message) => return end(AttemptStatus::SpawnFailed { message }),
+    let (mut child, output) = match spawn(&spec) {
+        Ok(spawned) => spawned,
+        Err(message) => return end(AttemptStatus::SpawnFailed { message }, false),
     };
+    let mut copy = tokio::spawn(copy_output(output, spec.log.clone()));
     let Some(pgid) = child.id() else {
-        return end(AttemptStatus::SpawnFailed {
-            message: "the process ended before it could be supervised".into(),
-        });
+        return end(
+            AttemptStatus::SpawnFailed {
+                message: "the process ended before it could be supervised".into(),
+            },
+            false,
+        );
     };
 
     let timeout = async {
@@ -102,7 +123,44 @@ pub(crate) async fn run_attempt(
         (Ending::Cancelled, Ok(_)) => AttemptStatus::Cancelled,
         (Ending::Natural, Ok(status)) => natural_status(status),
     };
-    end(status)
+    let has_log = match tokio::time::timeout(LEAK_TIMEOUT, &mut copy).await {
+        Ok(Ok(wrote)) => wrote,
+        // Still copying what leftover processes write, or the copy failed: look.
+        Ok(Err(_)) | Err(_) => spec.log.exists(),
+    };
+    end(status, has_log)
+}
+
+/// Copies the attempt's output into its log file, creating the file at the first byte.
+/// Returns whether the file was written. Keeps draining (and dropping) output the file
+/// cannot take, so the task never blocks on a full pipe or dies of SIGPIPE.
+async fn copy_output(mut output: pipe::Receiver, log: PathBuf) -> bool {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut file: Option<Option<File>> = None;
+    loop {
+        let n = match output.read(&mut buf).await {
+            Ok(0) | Err(_) => return matches!(file, Some(Some(_))),
+            Ok(n) => n,
+        };
+        let target = file.get_or_insert_with(|| File::create(&log).ok());
+        if let Some(f) = target {
+            if f.write_all(&buf[..n]).is_err() {
+                *target = None;
+            }
+        }
+    }
+}
+
+/// A pipe whose read end is non-blocking (for the runtime) and whose write end stays
+/// blocking (for the task).
+fn output_pipe() -> std::io::Result<(pipe::Receiver, OwnedFd)> {
+    let (reader, writer) = std::io::pipe()?;
+    let reader = OwnedFd::from(reader);
+    fcntl(reader.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(std::io::Error::from)?;
+    Ok((
+        pipe::Receiver::from_owned_fd_unchecked(reader)?,
+        OwnedFd::from(writer),
+    ))
 }
 
 /// A request, or never when the dispatcher dropped its sender.
@@ -127,28 +185,66 @@ fn natural_status(status: ExitStatus) -> AttemptStatus {
     }
 }
 
-fn spawn(spec: &AttemptSpec) -> Result<Child, String> {
-    let log = File::create(&spec.log)
-        .map_err(|e| format!("failed to create log file {}: {e}", spec.log.display()))?;
-    let log_err = log
+fn spawn(spec: &AttemptSpec) -> Result<(Child, pipe::Receiver), String> {
+    let (output, out_writer) =
+        output_pipe().map_err(|e| format!("failed to create an output pipe: {e}"))?;
+    let err_writer = out_writer
         .try_clone()
-        .map_err(|e| format!("failed to share log file {}: {e}", spec.log.display()))?;
-    let mut command = Command::new(&spec.exec.program);
+        .map_err(|e| format!("failed to share the output pipe: {e}"))?;
+    let mut command = match &spec.program_path {
+        Some(path) => {
+            let mut command = Command::new(path);
+            command.arg0(&spec.exec.program);
+            command
+        }
+        None => Command::new(&spec.exec.program),
+    };
     command
         .args(&spec.exec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&spec.cwd)
         .stdin(Stdio::null())
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err))
+        .stdout(Stdio::from(out_writer))
+        .stderr(Stdio::from(err_writer))
         .process_group(0);
-    command.spawn().map_err(|e| {
+    let child = command.spawn().map_err(|e| {
         format!(
             "could not start `{}` in {}: {e}",
             spec.exec.program,
             spec.cwd.display()
         )
-    })
+    })?;
+    // `command` holds the pipe's write ends: drop it so the pipe closes when the task's
+    // processes are done with it.
+    drop(command);
+    Ok((child, output))
+}
+
+/// Finds `program` on `path_var` the way execvp would, or `None` to leave the search to
+/// exec (a name with a slash, a relative PATH entry met first, nothing found).
+pub(crate) fn resolve_program(
+    program: &str,
+    path_var: Option<&std::ffi::OsStr>,
+) -> Option<PathBuf> {
+    if program.is_empty() || program.contains('/') {
+        return None;
+    }
+    for dir in std::env::split_paths(path_var?) {
+        if dir.is_relative() {
+            return None;
+        }
+        let candidate = dir.join(program);
+        if is_executable(&candidate) {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// SIGTERM to the group; SIGKILL once the grace period has passed (or at a kill request),
@@ -181,4 +277,22 @@ async fn terminate(
 async fn kill(child: &mut Child, pgid: u32) -> std::io::Result<ExitStatus> {
     signal_group(pgid, Signal::SIGKILL);
     child.wait().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_resolve_like_execvp() {
+        let path = std::ffi::OsStr::new("/nonexistent:/bin:/usr/bin");
+        let sh = resolve_program("sh", Some(path)).unwrap();
+        assert!(sh.ends_with("sh") && sh.is_absolute());
+        assert_eq!(resolve_program("./local", Some(path)), None);
+        assert_eq!(resolve_program("no-such-program-x", Some(path)), None);
+        assert_eq!(
+            resolve_program("sh", Some(std::ffi::OsStr::new(".:/bin"))),
+            None
+        );
+    }
 }
