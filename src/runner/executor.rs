@@ -143,10 +143,10 @@ async fn copy_output(mut output: pipe::Receiver, log: PathBuf) -> bool {
             Ok(n) => n,
         };
         let target = file.get_or_insert_with(|| File::create(&log).ok());
-        if let Some(f) = target {
-            if f.write_all(&buf[..n]).is_err() {
-                *target = None;
-            }
+        if let Some(f) = target
+            && f.write_all(&buf[..n]).is_err()
+        {
+            *target = None;
         }
     }
 }
