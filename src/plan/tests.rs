@@ -263,3 +263,12 @@ fn large_plans_load_fast() {
         assert!(took < Duration::from_secs(1), "{name} took {took:?}");
     }
 }
+
+#[test]
+fn the_error_can_cross_threads_and_be_a_report() {
+    fn assert_error<E: miette::Diagnostic + std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<PlanError>();
+    let err = load_fixture("bad", "cycle.toml").unwrap_err();
+    let report = miette::Report::new(err);
+    assert!(report.to_string().ends_with("cycle.toml: 1 problem"));
+}
