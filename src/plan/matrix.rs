@@ -4,6 +4,7 @@
 //! template, so substitution itself cannot fail. Which fields are substituted is decided
 //! by the caller.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::plan::error::{Problem, suggestion};
@@ -81,9 +82,9 @@ fn pieces(s: &str) -> Vec<Piece<'_>> {
 }
 
 /// `s` with placeholders replaced by `values` (unknown ones are kept as written).
-pub(crate) fn substitute(s: &str, values: &[(String, String)]) -> String {
-    if !s.contains('{') && !s.contains('}') {
-        return s.to_owned();
+pub(crate) fn substitute<'s>(s: &'s str, values: &[(String, String)]) -> Cow<'s, str> {
+    if !s.contains(['{', '}']) {
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     for piece in pieces(s) {
@@ -95,7 +96,7 @@ pub(crate) fn substitute(s: &str, values: &[(String, String)]) -> String {
             },
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The placeholder names in `s` that are not among `names`.
@@ -185,7 +186,7 @@ mod tests {
         ];
         let combos: Vec<String> = combinations(&m)
             .iter()
-            .map(|c| substitute("{os}-{v}", c))
+            .map(|c| substitute("{os}-{v}", c).into_owned())
             .collect();
         assert_eq!(combos, ["linux-1", "linux-2", "mac-1", "mac-2"]);
         assert_eq!(combinations(&[]), vec![Vec::new()]);

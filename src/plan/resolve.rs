@@ -99,8 +99,14 @@ fn task_name(t: &RawTask) -> String {
 /// Every substituted field of a template may only use its own matrix names.
 fn check_template(t: &RawTask, source: &str, problems: &mut Vec<Problem>) {
     let names: Vec<&str> = t.matrix.iter().map(|(k, _)| k.name.as_str()).collect();
-    let what = task_name(t);
-    let mut check = |text: &Text| check_placeholders(text, &names, &what, source, problems);
+    // Most tasks have no braces at all: name the task only when there is something to check.
+    let what = std::cell::OnceCell::new();
+    let mut check = |text: &Text| {
+        if text.value.contains('{') {
+            let what = what.get_or_init(|| task_name(t));
+            check_placeholders(text, &names, what, source, problems);
+        }
+    };
     let texts =
         t.id.iter()
             .chain(&t.subject)
@@ -201,7 +207,7 @@ impl<'a> Expander<'a> {
     }
 
     fn instance(&self, t: &RawTask, values: &Values) -> Task {
-        let sub = |s: &str| substitute(s, values);
+        let sub = |s: &str| substitute(s, values).into_owned();
         let action = match (&t.run, &t.prompt) {
             (Some(RawRun::Shell(s)), _) => Action::Shell(sub(&s.value)),
             (Some(RawRun::Argv(argv)), _) => {
@@ -313,8 +319,8 @@ impl<'e, 'p> Links<'e, 'p> {
         let ex = self.ex;
         let task = &ex.tasks[i].id;
         let own: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
-        let missing = matrix::unknown_placeholders(&entry.value, &own);
-        if !missing.is_empty() {
+        if entry.value.contains('{') && !matrix::unknown_placeholders(&entry.value, &own).is_empty()
+        {
             if let Some(expansions) = ex.templates.get(entry.value.as_str()) {
                 return expansions.clone();
             }
@@ -331,7 +337,7 @@ impl<'e, 'p> Links<'e, 'p> {
         if name.contains(['*', '?']) {
             return self.glob(i, entry, &name, what);
         }
-        match ex.ids.get(&name) {
+        match ex.ids.get(name.as_ref()) {
             Some(&j) if j == i => {
                 self.problems.push(
                     Problem::at(

@@ -197,3 +197,78 @@ fn a_missing_file_is_a_clear_error() {
     assert_eq!((problem.line, problem.column), (0, 0));
     assert!(err.to_string().ends_with("no-such-plan.toml: 1 problem"));
 }
+
+/// A generated plan of 100,000 tasks and 300,000 edges, in `format`.
+fn large_plan(format: crate::plan::Format) -> String {
+    use std::fmt::Write;
+    let n = 100_000;
+    let deps = |i: usize| -> Vec<String> {
+        if i < 8 {
+            Vec::new()
+        } else {
+            [i - 1, i - 3, i / 2]
+                .iter()
+                .map(|d| format!("\"t{d}\""))
+                .collect()
+        }
+    };
+    let mut out = String::with_capacity(n * 80);
+    match format {
+        crate::plan::Format::Toml => {
+            for i in 0..n {
+                let d = deps(i).join(", ");
+                writeln!(
+                    out,
+                    "[[task]]\nid = \"t{i}\"\nrun = \"echo {i}\"\nafter = [{d}]\n"
+                )
+                .unwrap();
+            }
+        }
+        _ => {
+            out.push('[');
+            for i in 0..n {
+                let d = deps(i).join(",");
+                let sep = if i + 1 < n { "," } else { "" };
+                writeln!(
+                    out,
+                    "{{\"id\":\"t{i}\",\"run\":\"echo {i}\",\"after\":[{d}]}}{sep}"
+                )
+                .unwrap();
+            }
+            out.push(']');
+        }
+    }
+    out
+}
+
+/// Run with `cargo test --release --lib -- --ignored large_plans`.
+#[test]
+#[ignore = "a timing check, meaningful in release builds only"]
+fn large_plans_load_fast() {
+    use crate::plan::Format;
+    let dir = tempfile::tempdir().unwrap();
+    for (format, name) in [(Format::Json, "large.json"), (Format::Toml, "large.toml")] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, large_plan(format)).unwrap();
+        let start = std::time::Instant::now();
+        let plan = load(&path, &LoadOptions::default()).unwrap();
+        let took = start.elapsed();
+        let edges: usize = plan.tasks.iter().map(|t| t.deps.len()).sum();
+        eprintln!(
+            "{name}: {} tasks, {edges} edges in {took:?}",
+            plan.tasks.len()
+        );
+        assert_eq!(plan.tasks.len(), 100_000);
+        assert!(edges >= 299_000);
+        assert!(took < Duration::from_secs(1), "{name} took {took:?}");
+    }
+}
+
+#[test]
+fn the_error_can_cross_threads_and_be_a_report() {
+    fn assert_error<E: miette::Diagnostic + std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<PlanError>();
+    let err = load_fixture("bad", "cycle.toml").unwrap_err();
+    let report = miette::Report::new(err);
+    assert!(report.to_string().ends_with("cycle.toml: 1 problem"));
+}
