@@ -23,12 +23,33 @@ pub enum AttemptStatus {
     SpawnFailed { message: String },
     /// Terminated by fanout (fail-fast or Ctrl-C).
     Cancelled,
+    /// Not run: an earlier successful attempt (of run `from_run`) had the same cache key
+    /// and its outputs still exist.
+    Cached { from_run: String },
 }
 
 impl AttemptStatus {
+    /// Success, whether run now or found in the cache.
     pub fn is_success(&self) -> bool {
-        matches!(self, AttemptStatus::Success)
+        matches!(self, AttemptStatus::Success | AttemptStatus::Cached { .. })
     }
+}
+
+/// How a whole run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+    Interrupted,
+}
+
+/// What computing a task's cache key took.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HashingStats {
+    pub files: usize,
+    pub bytes: u64,
+    pub took: Duration,
 }
 
 /// Why the run stopped starting new tasks.
@@ -64,6 +85,13 @@ pub enum Event {
         /// Time since the run started.
         offset: Duration,
     },
+    /// The attempt's process exists: `pid` is also its process group id.
+    AttemptSpawned {
+        index: usize,
+        task: String,
+        attempt: u32,
+        pid: u32,
+    },
     AttemptFinished {
         index: usize,
         task: String,
@@ -76,6 +104,10 @@ pub enum Event {
         log: Option<PathBuf>,
         /// `Some(delay)`: the task will be tried again after `delay`.
         retry_in: Option<Duration>,
+        /// The task's cache key, when it declares inputs.
+        cache_key: Option<String>,
+        /// What computing the key took.
+        hashing: Option<HashingStats>,
     },
     TaskSkipped {
         index: usize,
@@ -97,6 +129,7 @@ pub enum Event {
         at: SystemTime,
         wall: Duration,
         interrupted: bool,
+        outcome: RunOutcome,
     },
 }
 
@@ -104,6 +137,10 @@ pub enum Event {
 /// from its one dispatcher, so implementations see a consistent sequence.
 pub trait EventSink {
     fn emit(&mut self, event: &Event);
+
+    /// Called after attempts were started and before their processes are spawned: a
+    /// sink that must have recorded them first (the store) waits here. Most do nothing.
+    fn flush(&mut self) {}
 }
 
 /// Sends every event to several sinks in turn.
@@ -125,6 +162,12 @@ impl EventSink for Fanout<'_> {
     fn emit(&mut self, event: &Event) {
         for sink in &mut self.sinks {
             sink.emit(event);
+        }
+    }
+
+    fn flush(&mut self) {
+        for sink in &mut self.sinks {
+            sink.flush();
         }
     }
 }

@@ -33,6 +33,71 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run a plan's tasks: each as soon as its dependencies succeeded, within the limits.
     Run(RunArgs),
+    /// List earlier runs, newest first.
+    History(HistoryArgs),
+    /// Show a run's tasks and attempts, or one task's attempts.
+    Show(ShowArgs),
+    /// Print the output of a task in a run.
+    Logs(LogsArgs),
+    /// Figures over every run: speedup, time saved, failure and cache hit rates.
+    Stats(StateArgs),
+    /// Remove old runs and their logs.
+    Clean(CleanArgs),
+}
+
+/// Where the store is, for commands that only read or clean it.
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// The state directory (default: .fanout beside the project file, else here).
+    #[arg(long, env = "FANOUT_STATE_DIR", value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// How many runs to list.
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// The run id (or a unique prefix; `last` for the newest run).
+    pub run: String,
+    /// Show only this task's attempts.
+    pub task: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// The run id (or a unique prefix; `last` for the newest run).
+    pub run: String,
+    /// The task id.
+    pub task: String,
+    /// Which attempt (default: the last).
+    #[arg(long)]
+    pub attempt: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Remove runs that ended longer ago than this (e.g. 30d, 12h).
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub older_than: std::time::Duration,
+    /// Print what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Where the plan comes from.
@@ -105,4 +170,20 @@ pub struct RunArgs {
     /// Where fanout keeps logs and state (default: .fanout beside the plan).
     #[arg(long, env = "FANOUT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Continue the latest unfinished run of this plan (or RUN): tasks that succeeded
+    /// there (and whose definition did not change) are not run again.
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "", conflicts_with = "resume_failed")]
+    pub resume: Option<String>,
+    /// Run again only the tasks that failed in the last run of this plan.
+    #[arg(long)]
+    pub resume_failed: bool,
+    /// Run tasks with `inputs` even when an earlier success had the same inputs.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Record nothing (no history, resume or cache). For measuring the store's cost.
+    #[arg(long, conflicts_with_all = ["resume", "resume_failed"])]
+    pub no_store: bool,
+    /// Say more: how long hashing inputs took, what was recovered.
+    #[arg(short, long)]
+    pub verbose: bool,
 }

@@ -3,10 +3,12 @@
 mod args;
 mod dry_run;
 mod error;
+mod history;
 pub mod exit;
 mod run_cmd;
 mod select;
 mod source;
+mod store_cmd;
 
 pub use args::{Cli, ColorChoice, Command};
 pub use error::CliError;
@@ -37,6 +39,11 @@ pub fn main_entry() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args, color),
         Command::Plan(args) => run_cmd::plan(args),
+        Command::History(args) => store_cmd::history(args),
+        Command::Show(args) => store_cmd::show(args),
+        Command::Logs(args) => store_cmd::logs(args),
+        Command::Stats(args) => store_cmd::stats(args),
+        Command::Clean(args) => store_cmd::clean(args),
     };
     match result {
         Ok(code) => code,

@@ -2,11 +2,13 @@
 //! analysis, to the reporters, to an exit code.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Context;
 
 use super::args::{AnalysisFormat, PlanArgs, RunArgs};
+use super::history::{StoreCache, expected_weights, known_keys, restored_tasks, store_error};
 use super::select::select_tasks;
 use super::source::load_plan;
 use super::{CliError, exit};
@@ -19,15 +21,17 @@ use crate::report::{
 };
 use crate::runner::{self, RunOptions};
 use crate::scheduler::SchedulerConfig;
+use crate::store::{
+    Recovery, ResumePoint, RunRecord, Store, StoreSink, definition_hash, plan_hash,
+};
 
 /// `fanout run`.
 pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
     let mut plan = load_plan(&args.source)?;
     apply_overrides(&mut plan, &args)?;
     let dag = build_dag(&plan)?;
-    let selected = select_tasks(&plan, &dag, &args.tasks)?;
+    let mut selected = select_tasks(&plan, &dag, &args.tasks)?;
     refuse_agent_tasks(&plan, &selected)?;
-    let weights = expected_weights(&plan);
     let writes: Vec<Vec<String>> = plan.tasks.iter().map(|t| t.writes.clone()).collect();
     let conflicts = graph::write_conflicts(&writes);
     let config = SchedulerConfig {
@@ -37,29 +41,62 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         systemic_failure_stop: plan.settings.systemic_failure_stop,
         seed: seed(),
     };
-
-    if args.dry_run {
-        let order =
-            super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
-        let mut out = std::io::stdout().lock();
-        for (n, (index, offset)) in order.iter().enumerate() {
-            let task = &plan.tasks[*index];
-            let _ = writeln!(
-                out,
-                "{:>4}. {} (at {:.1})  {}",
-                n + 1,
-                task.id,
-                offset,
-                task.command_line()
-            );
-        }
-        return Ok(exit::SUCCESS);
-    }
-
     let state_dir = args
         .state_dir
         .clone()
         .unwrap_or_else(|| plan.base_dir.join(".fanout"));
+
+    if args.dry_run {
+        // Read what is remembered, write nothing.
+        let store = Store::open_existing(&state_dir).ok().flatten();
+        let weights = expected_weights(&plan, store.as_ref());
+        let order = super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
+        let mut out = std::io::stdout().lock();
+        for (n, (index, offset)) in order.iter().enumerate() {
+            let task = &plan.tasks[*index];
+            let _ = writeln!(out, "{:>4}. {} (at {:.1})  {}", n + 1, task.id, offset, task.command_line());
+        }
+        return Ok(exit::SUCCESS);
+    }
+
+    let plan_key = plan_key(&plan);
+    let mut store = None;
+    let mut restored = vec![false; plan.tasks.len()];
+    let mut known = vec![None; plan.tasks.len()];
+    let mut resumed_from = None;
+    if !args.no_store {
+        let (opened, recovery) = Store::open(&state_dir).map_err(store_error)?;
+        report_recovery(&recovery);
+        if args.resume.is_some() || args.resume_failed {
+            let Some(point) = resume_point(&opened, &plan_key, &plan, &args)? else {
+                return Ok(exit::SUCCESS);
+            };
+            if args.resume_failed {
+                let roots: Vec<usize> = (0..plan.tasks.len())
+                    .filter(|&i| selected[i] && point.failed.contains(&plan.tasks[i].id))
+                    .collect();
+                selected = dag.closure(&roots);
+            }
+            restored = restored_tasks(&plan, &dag, &selected, &point);
+            known = known_keys(&plan, &restored, &point);
+            for (s, r) in selected.iter_mut().zip(&restored) {
+                *s &= !*r;
+            }
+            resumed_from = Some(point.run_id);
+        }
+        store = Some(opened);
+    }
+    let weights = expected_weights(&plan, store.as_ref());
+    let cache: Option<Arc<dyn crate::runner::Cache>> = match (&store, args.no_cache) {
+        (Some(_), false) if plan.tasks.iter().any(|t| !t.inputs.is_empty()) => {
+            let reader = Store::open_existing(&state_dir)
+                .map_err(store_error)?
+                .ok_or_else(|| anyhow::anyhow!("the store vanished while opening it"))?;
+            Some(StoreCache::new(&plan, reader))
+        }
+        _ => None,
+    };
+
     let run_id = new_run_id();
     let options = RunOptions {
         run_id: run_id.clone(),
@@ -69,6 +106,32 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         conflicts,
         scheduler: config,
         grace: plan.settings.grace,
+        cache,
+        known_keys: known,
+    };
+    let mut store_sink = match store {
+        Some(store) => {
+            let record = RunRecord {
+                run_id: run_id.clone(),
+                plan_path: plan_key.clone(),
+                plan_hash: plan_hash(&std::fs::read(&plan.path).unwrap_or_default()),
+                args: std::env::args().collect(),
+                jobs: plan.settings.jobs,
+                resumed_from: resumed_from.clone(),
+                tasks: plan
+                    .tasks
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| selected[*i] || restored[*i])
+                    .map(|(i, t)| {
+                        let from = restored[i].then(|| resumed_from.clone()).flatten();
+                        (t.id.clone(), definition_hash(&plan, t), from)
+                    })
+                    .collect(),
+            };
+            Some(StoreSink::start(store, &record).map_err(store_error)?)
+        }
+        None => None,
     };
     let total = selected.iter().filter(|s| **s).count();
     let width = plan
@@ -85,13 +148,21 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
             progress: !args.no_progress && std::io::stderr().is_terminal(),
             color,
             tail_lines: 20,
+            verbose: args.verbose,
         },
         total,
         width,
     );
-    let mut collector = SummaryCollector::new(&plan, &selected);
+    if let Some(from) = &resumed_from {
+        let kept = restored.iter().filter(|r| **r).count();
+        eprintln!("resuming run {from}: {kept} task(s) succeeded there and are not run again");
+    }
+    let mut collector = SummaryCollector::with_restored(&plan, &selected, &restored);
     let result = {
         let mut sinks = Fanout::new();
+        if let Some(sink) = store_sink.as_mut() {
+            sinks.push(sink);
+        }
         sinks.push(&mut terminal);
         sinks.push(&mut collector);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -101,12 +172,14 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         runtime
             .block_on(runner::run(&plan, &dag, &options, &mut sinks))
             .with_context(|| {
-                format!(
-                    "failed to prepare the log directory {}",
-                    options.log_dir.display()
-                )
+                format!("failed to prepare the log directory {}", options.log_dir.display())
             })?
     };
+    if let Some(sink) = store_sink
+        && let Err(err) = sink.finish()
+    {
+        eprintln!("warning: the run was not fully recorded: {:#}", anyhow::Error::new(err));
+    }
     let summary = collector.finish(&dag);
     eprint!("{}", render_summary(&summary));
     if args.json {
@@ -126,6 +199,63 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
     })
 }
 
+/// The plan's identity in the store: its canonical path.
+fn plan_key(plan: &Plan) -> String {
+    plan.path
+        .canonicalize()
+        .unwrap_or_else(|_| plan.path.clone())
+        .display()
+        .to_string()
+}
+
+/// The run to resume, or `None` (after saying why) when there is nothing to do.
+fn resume_point(
+    store: &Store,
+    plan_key: &str,
+    plan: &Plan,
+    args: &RunArgs,
+) -> Result<Option<ResumePoint>, CliError> {
+    let run = match args.resume.as_deref() {
+        Some(id) if !id.is_empty() => store.run(id).map_err(store_error)?.ok_or_else(|| {
+            CliError::usage_with_help(
+                format!("no run `{id}` in the store"),
+                "`fanout history` lists the runs",
+            )
+        })?,
+        _ => store.latest_run(plan_key).map_err(store_error)?.ok_or_else(|| {
+            CliError::usage(format!(
+                "there is no earlier run of {} to resume",
+                plan.path.display()
+            ))
+        })?,
+    };
+    if args.resume.is_some() && run.outcome.as_deref() == Some("succeeded") {
+        eprintln!("nothing to resume: run {} succeeded", run.id);
+        return Ok(None);
+    }
+    let point = store
+        .resume_point(&run.id)
+        .map_err(store_error)?
+        .ok_or_else(|| CliError::usage(format!("no run `{}` in the store", run.id)))?;
+    if args.resume_failed && point.failed.is_empty() {
+        eprintln!("nothing to run again: no task failed in run {}", run.id);
+        return Ok(None);
+    }
+    Ok(Some(point))
+}
+
+fn report_recovery(recovery: &Recovery) {
+    for run in &recovery.crashed_runs {
+        eprintln!("note: run {run} ended without fanout (crashed or killed); marked as crashed");
+    }
+    if recovery.interrupted_attempts > 0 {
+        eprintln!(
+            "note: {} attempt(s) of crashed runs marked interrupted; {} leftover process group(s) terminated",
+            recovery.interrupted_attempts, recovery.terminated_groups
+        );
+    }
+}
+
 /// `fanout plan`.
 pub(crate) fn plan(args: PlanArgs) -> Result<i32, CliError> {
     let mut plan = load_plan(&args.source)?;
@@ -140,11 +270,16 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, CliError> {
     }
     let dag = build_dag(&plan)?;
     let text = match args.format {
-        AnalysisFormat::Text => {
-            analysis::render_text(&graph::analyse(&plan, &dag, &expected_weights(&plan)))
-        }
-        AnalysisFormat::Json => {
-            analysis::render_json(&graph::analyse(&plan, &dag, &expected_weights(&plan)))
+        AnalysisFormat::Text | AnalysisFormat::Json => {
+            // Remembered durations weigh the critical path when there are any.
+            let state_dir = plan.base_dir.join(".fanout");
+            let store = Store::open_existing(&state_dir).ok().flatten();
+            let analysis = graph::analyse(&plan, &dag, &expected_weights(&plan, store.as_ref()));
+            if args.format == AnalysisFormat::Json {
+                analysis::render_json(&analysis)
+            } else {
+                analysis::render_text(&analysis)
+            }
         }
         AnalysisFormat::Dot => analysis::render_dot(&plan, &dag),
         AnalysisFormat::Mermaid => analysis::render_mermaid(&plan, &dag),
@@ -212,10 +347,6 @@ fn refuse_agent_tasks(plan: &Plan, selected: &[bool]) -> Result<(), CliError> {
     }
 }
 
-/// Expected seconds per task: its estimate, else 1.
-pub(crate) fn expected_weights(plan: &Plan) -> Vec<f64> {
-    graph::default_weights(plan)
-}
 
 fn seed() -> u64 {
     SystemTime::now()

@@ -275,6 +275,8 @@ mod tests {
             estimate: None,
             env: IndexMap::new(),
             cwd: None,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
             kind: None,
             required_skill: None,
         }

@@ -138,6 +138,8 @@ pub(crate) struct RawTask {
     pub(crate) estimate: Option<Duration>,
     pub(crate) env: Vec<(Key, Text)>,
     pub(crate) cwd: Option<Text>,
+    pub(crate) inputs: Vec<Text>,
+    pub(crate) outputs: Vec<Text>,
 }
 
 const TOP_FIELDS: &[Field] = &[
@@ -306,6 +308,8 @@ const TASK_FIELDS: &[Field] = &[
     field("estimate", &[]),
     field("env", &[]),
     field("cwd", &["dir"]),
+    field("inputs", &[]),
+    field("outputs", &[]),
 ];
 /// Keys of hand-written task lists that mean nothing to a run.
 const IGNORED_TASK_FIELDS: &[&str] = &["activeForm", "status", "owner", "metadata"];
@@ -375,6 +379,12 @@ fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
         .get(19)
         .map_or_else(Vec::new, |n| string_map(n, "env", problems));
     t.cwd = f.get(20).and_then(|n| string(n, "cwd", problems));
+    t.inputs = f
+        .get(21)
+        .map_or_else(Vec::new, |n| string_list(n, "inputs", problems));
+    t.outputs = f
+        .get(22)
+        .map_or_else(Vec::new, |n| string_list(n, "outputs", problems));
 
     // A `run` or `prompt` given but invalid was reported already.
     match (f.get(1).or(f.get(4)), &t.run, &t.prompt) {

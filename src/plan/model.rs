@@ -108,6 +108,12 @@ pub struct Task {
     pub env: IndexMap<String, String>,
     /// Working directory, relative to `Plan::base_dir` unless absolute.
     pub cwd: Option<PathBuf>,
+    /// Path globs (relative to the task's directory) whose contents, with the command,
+    /// environment, directory and the dependencies' keys, make the task's cache key.
+    /// Empty: the task is never cached.
+    pub inputs: Vec<String>,
+    /// Paths the task produces: a cached result counts only while they all exist.
+    pub outputs: Vec<String>,
     /// The task's `type`, as in hand-written task arrays.
     pub kind: Option<String>,
     /// The skill an agent task asks for (`required_skill`).

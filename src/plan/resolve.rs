@@ -113,6 +113,8 @@ fn check_template(t: &RawTask, source: &str, problems: &mut Vec<Problem>) {
             .chain(&t.prompt)
             .chain(&t.cwd)
             .chain(&t.writes)
+            .chain(&t.inputs)
+            .chain(&t.outputs)
             .chain(t.env.iter().map(|(_, v)| v));
     texts.for_each(&mut check);
     match &t.run {
@@ -237,6 +239,8 @@ impl<'a> Expander<'a> {
                 .map(|(k, v)| (k.name.clone(), sub(&v.value)))
                 .collect(),
             cwd: t.cwd.as_ref().map(|c| PathBuf::from(sub(&c.value))),
+            inputs: t.inputs.iter().map(|w| sub(&w.value)).collect(),
+            outputs: t.outputs.iter().map(|w| sub(&w.value)).collect(),
             kind: t.kind.clone(),
             required_skill: t.required_skill.clone(),
         }

@@ -17,7 +17,9 @@ pub fn junit_xml(s: &RunSummary) -> String {
     suite.set_time(s.wall);
     for t in &s.tasks {
         let status = match t.status {
-            TaskStatus::Succeeded => TestCaseStatus::success(),
+            TaskStatus::Succeeded | TaskStatus::Cached | TaskStatus::Restored => {
+                TestCaseStatus::success()
+            }
             TaskStatus::Skipped | TaskStatus::NotRun | TaskStatus::Cancelled => {
                 let mut st = TestCaseStatus::skipped();
                 let msg = match &t.skipped_because {

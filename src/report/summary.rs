@@ -21,6 +21,10 @@ pub const RUN_SCHEMA_VERSION: u32 = 1;
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Succeeded,
+    /// Not run: an earlier success had the same cache key.
+    Cached,
+    /// Not run: it succeeded in the run being resumed.
+    Restored,
     Failed,
     TimedOut,
     /// Could not be started.
@@ -37,6 +41,8 @@ impl TaskStatus {
     pub fn label(self) -> &'static str {
         match self {
             TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Cached => "cached",
+            TaskStatus::Restored => "succeeded earlier",
             TaskStatus::Failed => "failed",
             TaskStatus::TimedOut => "timed out",
             TaskStatus::Errored => "could not start",
@@ -86,6 +92,8 @@ pub struct TaskRecord {
 pub struct Counts {
     pub total: usize,
     pub succeeded: usize,
+    pub cached: usize,
+    pub restored: usize,
     pub failed: usize,
     pub timed_out: usize,
     pub errored: usize,
@@ -166,15 +174,25 @@ pub struct SummaryCollector {
 impl SummaryCollector {
     /// `selected[i]`: task i takes part in the run.
     pub fn new(plan: &Plan, selected: &[bool]) -> Self {
+        Self::with_restored(plan, selected, &vec![false; plan.tasks.len()])
+    }
+
+    /// Like [`SummaryCollector::new`], with `restored[i]`: task i succeeded in the run
+    /// being resumed and is reported as such without running.
+    pub fn with_restored(plan: &Plan, selected: &[bool], restored: &[bool]) -> Self {
         let mut slot = vec![None; plan.tasks.len()];
         let mut tasks = Vec::new();
         for (i, task) in plan.tasks.iter().enumerate() {
-            if selected[i] {
+            if selected[i] || restored[i] {
                 slot[i] = Some(tasks.len());
                 tasks.push(TaskRecord {
                     id: task.id.clone(),
                     index: i,
-                    status: TaskStatus::NotRun,
+                    status: if restored[i] {
+                        TaskStatus::Restored
+                    } else {
+                        TaskStatus::NotRun
+                    },
                     exit_code: None,
                     signal: None,
                     attempts: 0,
@@ -231,6 +249,8 @@ impl SummaryCollector {
         for t in &s.tasks {
             match t.status {
                 TaskStatus::Succeeded => counts.succeeded += 1,
+                TaskStatus::Cached => counts.cached += 1,
+                TaskStatus::Restored => counts.restored += 1,
                 TaskStatus::Failed => counts.failed += 1,
                 TaskStatus::TimedOut => counts.timed_out += 1,
                 TaskStatus::Errored => counts.errored += 1,
@@ -315,6 +335,7 @@ impl EventSink for SummaryCollector {
                     r.error = None;
                     r.status = match status {
                         AttemptStatus::Success => TaskStatus::Succeeded,
+                        AttemptStatus::Cached { .. } => TaskStatus::Cached,
                         AttemptStatus::Failed { exit_code } => {
                             r.exit_code = Some(*exit_code);
                             TaskStatus::Failed
@@ -349,7 +370,7 @@ impl EventSink for SummaryCollector {
                 self.summary.wall = *wall;
                 self.summary.interrupted = *interrupted;
             }
-            Event::SerialRetry { .. } | Event::KillingNow => {}
+            Event::SerialRetry { .. } | Event::KillingNow | Event::AttemptSpawned { .. } => {}
         }
     }
 }

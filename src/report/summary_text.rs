@@ -15,6 +15,8 @@ pub fn render_summary(s: &RunSummary) -> String {
     let mut parts = Vec::new();
     for (n, label) in [
         (c.succeeded, "succeeded"),
+        (c.cached, "cached"),
+        (c.restored, "succeeded earlier"),
         (c.failed, "failed"),
         (c.timed_out, "timed out"),
         (c.errored, "could not start"),

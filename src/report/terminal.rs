@@ -36,6 +36,8 @@ pub struct TerminalOptions {
     pub color: bool,
     /// Lines of a failed task's log to show.
     pub tail_lines: usize,
+    /// Also say how long hashing each task's inputs took.
+    pub verbose: bool,
 }
 
 type Running = Arc<Mutex<Vec<(String, Instant)>>>;
@@ -211,13 +213,14 @@ fn failure_detail(status: &AttemptStatus) -> String {
         AttemptStatus::TimedOut { after } => format!("timed out after {}", human_duration(*after)),
         AttemptStatus::SpawnFailed { message } => message.clone(),
         AttemptStatus::Cancelled => "cancelled".into(),
+        AttemptStatus::Cached { from_run } => format!("cached (run {from_run})"),
     }
 }
 
 impl EventSink for TerminalReporter {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { .. } => {}
+            Event::RunStarted { .. } | Event::AttemptSpawned { .. } => {}
             Event::TaskStarted { task, .. } => self.set_running(task, true),
             Event::AttemptFinished {
                 task,
@@ -226,9 +229,21 @@ impl EventSink for TerminalReporter {
                 duration,
                 log,
                 retry_in,
+                hashing,
                 ..
             } => {
                 self.set_running(task, false);
+                if self.options.verbose
+                    && let Some(h) = hashing
+                {
+                    let detail = format!(
+                        "hashed {} input file(s), {} bytes, in {}",
+                        h.files,
+                        h.bytes,
+                        human_duration(h.took)
+                    );
+                    self.status_line("inputs", &self.styles.dim, task, &detail);
+                }
                 let took = human_duration(*duration);
                 let s = &self.styles;
                 if let Some(delay) = retry_in {
@@ -253,6 +268,14 @@ impl EventSink for TerminalReporter {
                         }
                         AttemptStatus::Cancelled => {
                             self.status_line("CANCELLED", &s.warn, task, &took);
+                        }
+                        AttemptStatus::Cached { from_run } => {
+                            self.status_line(
+                                "cached",
+                                &s.ok,
+                                task,
+                                &format!("unchanged since run {from_run}"),
+                            );
                         }
                         AttemptStatus::TimedOut { .. } => self.status_line(
                             "TIMEOUT",

@@ -4,15 +4,19 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::cache::Cache;
 use super::command::ExecPlan;
-use super::executor::{AttemptEnd, AttemptSpec, UnitRequest, resolve_program, run_attempt};
-use crate::events::{AttemptStatus, Event, EventSink, StopCause};
+use super::executor::{
+    AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
+};
+use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
 use crate::graph::Dag;
 use crate::plan::Plan;
 use crate::scheduler::{
@@ -35,6 +39,16 @@ pub struct RunOptions {
     pub scheduler: SchedulerConfig,
     /// Time between SIGTERM and SIGKILL.
     pub grace: Duration,
+    /// Where to look for earlier results of tasks that declare inputs.
+    pub cache: Option<Arc<dyn Cache>>,
+    /// Cache keys of tasks that are not part of this run but finished earlier (resume).
+    pub known_keys: Vec<Option<String>>,
+}
+
+impl std::fmt::Debug for dyn Cache + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn Cache")
+    }
 }
 
 /// The final state of every task, for the exit code.
@@ -93,7 +107,9 @@ struct Dispatcher<'a> {
     started_at: Instant,
     units: JoinSet<AttemptEnd>,
     handles: HashMap<usize, mpsc::UnboundedSender<UnitRequest>>,
-    logs: HashMap<usize, PathBuf>,
+    notices: mpsc::UnboundedSender<UnitNotice>,
+    /// Cache keys of tasks that finished, for their dependents' keys.
+    keys: Vec<Option<String>>,
     /// Programs already looked up on PATH.
     programs: HashMap<String, Option<PathBuf>>,
     interrupted: bool,
@@ -109,6 +125,9 @@ pub async fn run(
     std::fs::create_dir_all(&options.log_dir)?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
+    let (notices, mut notices_rx) = mpsc::unbounded_channel();
+    let mut keys = options.known_keys.clone();
+    keys.resize(plan.tasks.len(), None);
     let scheduler = Scheduler::new(
         plan,
         dag,
@@ -125,7 +144,8 @@ pub async fn run(
         started_at: Instant::now(),
         units: JoinSet::new(),
         handles: HashMap::new(),
-        logs: HashMap::new(),
+        notices,
+        keys,
         programs: HashMap::new(),
         interrupted: false,
     };
@@ -149,6 +169,8 @@ pub async fn run(
             .next_wakeup()
             .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
         tokio::select! {
+            biased;
+            Some(notice) = notices_rx.recv() => dispatcher.notice(notice),
             Some(joined) = dispatcher.units.join_next() => {
                 let end = joined.unwrap_or_else(|err| panic!("an executor unit failed: {err}"));
                 dispatcher.attempt_ended(end);
@@ -159,20 +181,32 @@ pub async fn run(
         }
     }
 
+    // Notices of attempts that ended in the same turn as they spawned.
+    while let Ok(notice) = notices_rx.try_recv() {
+        dispatcher.notice(notice);
+    }
     let wall = dispatcher.started_at.elapsed();
+    let states = (0..plan.tasks.len())
+        .map(|i| dispatcher.scheduler.state(i))
+        .collect();
+    let result = RunResult {
+        states,
+        interrupted: dispatcher.interrupted,
+        wall,
+    };
     dispatcher.sink.emit(&Event::RunFinished {
         at: SystemTime::now(),
         wall,
         interrupted: dispatcher.interrupted,
+        outcome: if result.interrupted {
+            RunOutcome::Interrupted
+        } else if result.all_succeeded() {
+            RunOutcome::Succeeded
+        } else {
+            RunOutcome::Failed
+        },
     });
-    let states = (0..plan.tasks.len())
-        .map(|i| dispatcher.scheduler.state(i))
-        .collect();
-    Ok(RunResult {
-        states,
-        interrupted: dispatcher.interrupted,
-        wall,
-    })
+    Ok(result)
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {
@@ -188,8 +222,30 @@ impl Dispatcher<'_> {
     }
 
     fn start_ready(&mut self) {
+        let mut launched = false;
         while let Some(start) = self.scheduler.start_next(self.now()) {
             self.launch(start.task, start.attempt);
+            launched = true;
+        }
+        if launched {
+            // Units spawn their processes only once this loop yields: sinks that must
+            // record attempts before their processes exist do it now.
+            self.sink.flush();
+        }
+    }
+
+    fn notice(&mut self, notice: UnitNotice) {
+        match notice {
+            UnitNotice::Spawned {
+                index,
+                attempt,
+                pid,
+            } => self.sink.emit(&Event::AttemptSpawned {
+                index,
+                task: self.plan.tasks[index].id.clone(),
+                attempt,
+                pid,
+            }),
         }
     }
 
@@ -217,9 +273,10 @@ impl Dispatcher<'_> {
                     message: "the task has no command to run".into(),
                 },
                 duration: Duration::ZERO,
-                has_log: false,
+                log: None,
+                cache_key: None,
+                hashing: None,
             };
-            self.logs.insert(index, log);
             self.units.spawn(async move { end });
             return;
         };
@@ -235,11 +292,20 @@ impl Dispatcher<'_> {
                 })
                 .clone()
         };
+        let cache = match &self.options.cache {
+            Some(cache) if !task.inputs.is_empty() => {
+                let dep_keys = task.deps.iter().map(|&d| self.keys[d].clone()).collect();
+                Some((cache.clone(), dep_keys))
+            }
+            _ => None,
+        };
         let spec = AttemptSpec {
             index,
             attempt,
             exec,
             program_path,
+            cache,
+            notices: self.notices.clone(),
             env: self.task_env(index, attempt),
             cwd: resolve_cwd(&self.plan.base_dir, task.cwd.as_deref()),
             log: log.clone(),
@@ -248,7 +314,6 @@ impl Dispatcher<'_> {
         };
         let (tx, rx) = mpsc::unbounded_channel();
         self.handles.insert(index, tx);
-        self.logs.insert(index, log);
         self.units.spawn(run_attempt(spec, rx));
     }
 
@@ -273,11 +338,14 @@ impl Dispatcher<'_> {
             attempt,
             status,
             duration,
-            has_log,
+            log,
+            cache_key,
+            hashing,
         } = end;
         self.handles.remove(&index);
+        self.keys[index].clone_from(&cache_key);
         let outcome = match &status {
-            AttemptStatus::Success => Outcome::Success,
+            AttemptStatus::Success | AttemptStatus::Cached { .. } => Outcome::Success,
             AttemptStatus::Cancelled => Outcome::Cancelled,
             _ => Outcome::Failure,
         };
@@ -286,7 +354,6 @@ impl Dispatcher<'_> {
             Decision::Retry { task, delay, .. } if *task == index => Some(*delay),
             _ => None,
         });
-        let log = self.logs.remove(&index).filter(|_| has_log);
         self.sink.emit(&Event::AttemptFinished {
             index,
             task: self.plan.tasks[index].id.clone(),
@@ -297,6 +364,8 @@ impl Dispatcher<'_> {
             offset: self.now(),
             log,
             retry_in,
+            cache_key,
+            hashing,
         });
         self.apply(decisions);
     }

@@ -11,6 +11,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
@@ -20,9 +21,10 @@ use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
+use super::cache::Cache;
 use super::command::ExecPlan;
 use super::unix::{group_alive, signal_group};
-use crate::events::AttemptStatus;
+use crate::events::{AttemptStatus, HashingStats};
 
 /// Everything a unit needs to run one attempt.
 #[derive(Debug)]
@@ -37,7 +39,25 @@ pub(crate) struct AttemptSpec {
     pub(crate) log: PathBuf,
     pub(crate) timeout: Option<Duration>,
     pub(crate) grace: Duration,
+    /// The cache to consult before running, with the dependencies' keys.
+    pub(crate) cache: Option<CacheCheck>,
+    /// Where to tell the dispatcher that the process exists.
+    pub(crate) notices: mpsc::UnboundedSender<UnitNotice>,
 }
+
+/// A cache and the keys of the task's dependencies.
+pub(crate) type CacheCheck = (Arc<dyn Cache>, Vec<Option<String>>);
+
+/// What a unit tells the dispatcher while it runs.
+#[derive(Debug)]
+pub(crate) enum UnitNotice {
+    Spawned {
+        index: usize,
+        attempt: u32,
+        pid: u32,
+    },
+}
+
 
 /// What the dispatcher may ask of a running unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,8 +75,10 @@ pub(crate) struct AttemptEnd {
     pub(crate) attempt: u32,
     pub(crate) status: AttemptStatus,
     pub(crate) duration: Duration,
-    /// Whether the attempt wrote any output (and so has a log file).
-    pub(crate) has_log: bool,
+    /// The log file: the attempt's when it wrote output, the earlier one's when cached.
+    pub(crate) log: Option<PathBuf>,
+    pub(crate) cache_key: Option<String>,
+    pub(crate) hashing: Option<HashingStats>,
 }
 
 /// How long to keep reading output after the process ended, for what its leftover
@@ -78,16 +100,27 @@ pub(crate) async fn run_attempt(
     mut requests: mpsc::UnboundedReceiver<UnitRequest>,
 ) -> AttemptEnd {
     let started = Instant::now();
-    let end = |status, has_log| AttemptEnd {
+    let (cache_key, hashing, hit) = check_cache(&spec).await;
+    let end = |status, log| AttemptEnd {
         index: spec.index,
         attempt: spec.attempt,
         status,
         duration: started.elapsed(),
-        has_log,
+        log,
+        cache_key: cache_key.clone(),
+        hashing: hashing.clone(),
     };
+    if let Some(hit) = hit {
+        return end(
+            AttemptStatus::Cached {
+                from_run: hit.run_id,
+            },
+            hit.log,
+        );
+    }
     let (mut child, output) = match spawn(&spec) {
         Ok(spawned) => spawned,
-        Err(message) => return end(AttemptStatus::SpawnFailed { message }, false),
+        Err(message) => return end(AttemptStatus::SpawnFailed { message }, None),
     };
     let mut copy = tokio::spawn(copy_output(output, spec.log.clone()));
     let Some(pgid) = child.id() else {
@@ -95,9 +128,14 @@ pub(crate) async fn run_attempt(
             AttemptStatus::SpawnFailed {
                 message: "the process ended before it could be supervised".into(),
             },
-            false,
+            None,
         );
     };
+    let _ = spec.notices.send(UnitNotice::Spawned {
+        index: spec.index,
+        attempt: spec.attempt,
+        pid: pgid,
+    });
 
     let timeout = async {
         match spec.timeout {
@@ -128,7 +166,31 @@ pub(crate) async fn run_attempt(
         // Still copying what leftover processes write, or the copy failed: look.
         Ok(Err(_)) | Err(_) => spec.log.exists(),
     };
-    end(status, has_log)
+    end(status, has_log.then(|| spec.log.clone()))
+}
+
+/// Computes the task's cache key off the runtime thread (it reads files) and looks it up.
+async fn check_cache(
+    spec: &AttemptSpec,
+) -> (
+    Option<String>,
+    Option<HashingStats>,
+    Option<super::cache::CacheHit>,
+) {
+    let Some((cache, dep_keys)) = &spec.cache else {
+        return (None, None, None);
+    };
+    let (cache, dep_keys, index) = (cache.clone(), dep_keys.clone(), spec.index);
+    let looked = tokio::task::spawn_blocking(move || {
+        let key = cache.key(index, &dep_keys)?;
+        let hit = cache.lookup(index, &key.key);
+        Some((key, hit))
+    })
+    .await;
+    match looked {
+        Ok(Some((key, hit))) => (Some(key.key), Some(key.stats), hit),
+        _ => (None, None, None),
+    }
 }
 
 /// Copies the attempt's output into its log file, creating the file at the first byte.

@@ -2,10 +2,12 @@
 //! timers) and one executor unit per attempt that supervises a process group. It asks the
 //! scheduler what to start and tells it what ended; it never prints, it emits events.
 
+mod cache;
 mod command;
 mod dispatcher;
 mod executor;
 mod unix;
 
+pub use cache::{Cache, CacheHit, CacheKey};
 pub use command::{ExecPlan, needs_shell};
 pub use dispatcher::{RunOptions, RunResult, log_file_name, run};

@@ -35,6 +35,8 @@ pub(super) fn task(id: String) -> Task {
         estimate: None,
         env: IndexMap::new(),
         cwd: None,
+        inputs: Vec::new(),
+        outputs: Vec::new(),
         kind: None,
         required_skill: None,
     }

@@ -1,0 +1,236 @@
+//! Opening the store: the file, its pragmas (WAL, a busy timeout), migrations, and the
+//! recovery of runs whose fanout died: their attempts left `running` become
+//! `interrupted`, and process groups of theirs still alive are terminated.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use rusqlite::{Connection, params};
+
+use super::process::same_process_alive;
+use super::schema::{SchemaError, migrate};
+
+/// The database file inside a state directory.
+pub fn db_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("fanout.db")
+}
+
+/// Why the store cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("failed to open the store {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("failed to create the state directory {path}")]
+    StateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot use the store {path}: {source}")]
+    Schema {
+        path: PathBuf,
+        #[source]
+        source: SchemaError,
+    },
+    #[error("failed to {doing}")]
+    Sql {
+        doing: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+pub(crate) trait SqlContext<T> {
+    fn doing(self, doing: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
+    fn doing(self, doing: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Sql { doing, source })
+    }
+}
+
+/// What recovery found and did on open.
+#[derive(Clone, Debug, Default)]
+pub struct Recovery {
+    /// Runs whose fanout died while they ran.
+    pub crashed_runs: Vec<String>,
+    /// Attempts left `running` by them, now `interrupted`.
+    pub interrupted_attempts: usize,
+    /// Task process groups of theirs that were still alive and were terminated.
+    pub terminated_groups: usize,
+}
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store of `state_dir`, migrates it, and recovers
+    /// crashed runs.
+    pub fn open(state_dir: &Path) -> Result<(Store, Recovery), StoreError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| StoreError::StateDir {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let path = db_path(state_dir);
+        let mut conn = connect(&path)?;
+        migrate(&mut conn).map_err(|source| StoreError::Schema {
+            path: path.clone(),
+            source,
+        })?;
+        let mut store = Store { conn, path };
+        let recovery = store.recover()?;
+        Ok((store, recovery))
+    }
+
+    /// Opens an existing store for reading, without recovery; `None` when there is none.
+    pub fn open_existing(state_dir: &Path) -> Result<Option<Store>, StoreError> {
+        let path = db_path(state_dir);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let mut conn = connect(&path)?;
+        migrate(&mut conn).map_err(|source| StoreError::Schema {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Some(Store { conn, path }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn recover(&mut self) -> Result<Recovery, StoreError> {
+        let mut recovery = Recovery::default();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .doing("start recovery")?;
+        let open_runs: Vec<(String, u32, Option<i64>)> = {
+            let mut stmt = tx
+                .prepare("SELECT id, owner_pid, owner_start FROM runs WHERE outcome IS NULL")
+                .doing("find unfinished runs")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .doing("find unfinished runs")?
+                .collect::<Result<_, _>>()
+                .doing("find unfinished runs")?
+        };
+        let now = unix_now();
+        for (run, owner_pid, owner_start) in open_runs {
+            let owner_alive =
+                owner_start.is_some_and(|s| same_process_alive(owner_pid, s as u64));
+            if owner_alive {
+                continue; // another fanout is running it right now
+            }
+            let groups: Vec<(u32, i64)> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT pgid, pgid_start FROM attempts
+                         WHERE run_id = ?1 AND status = 'running'
+                           AND pgid IS NOT NULL AND pgid_start IS NOT NULL",
+                    )
+                    .doing("find interrupted attempts")?;
+                stmt.query_map([&run], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .doing("find interrupted attempts")?
+                    .collect::<Result<_, _>>()
+                    .doing("find interrupted attempts")?
+            };
+            let groups: Vec<(u32, u64)> = groups.into_iter().map(|(g, s)| (g, s as u64)).collect();
+            recovery.terminated_groups += terminate_groups(&groups);
+            recovery.interrupted_attempts += tx
+                .execute(
+                    "UPDATE attempts SET status = 'interrupted', ended_at = ?2
+                     WHERE run_id = ?1 AND status = 'running'",
+                    params![run, now],
+                )
+                .doing("mark interrupted attempts")?;
+            tx.execute(
+                "UPDATE runs SET outcome = 'crashed', ended_at = ?2 WHERE id = ?1",
+                params![run, now],
+            )
+            .doing("mark a crashed run")?;
+            recovery.crashed_runs.push(run);
+        }
+        tx.commit().doing("finish recovery")?;
+        Ok(recovery)
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(open_err)?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(open_err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(open_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(open_err)?;
+    Ok(conn)
+}
+
+/// SIGTERM to every recorded group that is still the same group, up to two seconds'
+/// grace, then SIGKILL. Returns how many were alive.
+///
+/// A group is still ours when its leader runs with the recorded start time, or when the
+/// leader is gone but the group still has members: Linux does not hand out a number
+/// that is still in use as a process group id, so such members can only be the task's.
+fn terminate_groups(groups: &[(u32, u64)]) -> usize {
+    let alive: Vec<u32> = groups
+        .iter()
+        .filter(|(pgid, start)| {
+            same_process_alive(*pgid, *start)
+                || (super::process::start_time(*pgid).is_none() && !group_gone(*pgid))
+        })
+        .map(|(pgid, _)| *pgid)
+        .collect();
+    let signal = |pgid: u32, sig| {
+        if let Ok(raw) = i32::try_from(pgid) {
+            let _ = killpg(Pid::from_raw(raw), sig);
+        }
+    };
+    for &pgid in &alive {
+        signal(pgid, Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline && !alive.iter().all(|&p| group_gone(p)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for &pgid in &alive {
+        signal(pgid, Signal::SIGKILL);
+    }
+    alive.len()
+}
+
+fn group_gone(pgid: u32) -> bool {
+    i32::try_from(pgid).map_or(true, |raw| {
+        matches!(
+            killpg(Pid::from_raw(raw), None),
+            Err(nix::errno::Errno::ESRCH)
+        )
+    })
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> f64 {
+    to_unix(std::time::SystemTime::now())
+}
+
+pub(crate) fn to_unix(t: std::time::SystemTime) -> f64 {
+    t.duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

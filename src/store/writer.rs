@@ -1,0 +1,331 @@
+//! The store as a reporter: a sink that turns run events into rows, written by a thread
+//! of its own over a bounded channel, in batches, so the runner never waits on SQL —
+//! except at `flush`, which the dispatcher calls after starting attempts and before their
+//! processes are spawned, so that every process is on record before it exists.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, params};
+
+use super::open::{SqlContext, Store, StoreError, to_unix};
+use super::process::start_time;
+use crate::events::{AttemptStatus, Event, EventSink, RunOutcome};
+
+/// What a run is, recorded when it begins.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub plan_path: String,
+    pub plan_hash: String,
+    /// The command line, for `fanout show`.
+    pub args: Vec<String>,
+    pub jobs: usize,
+    pub resumed_from: Option<String>,
+    /// Every task of the run: id, definition hash, and the run it was restored from when
+    /// it succeeded earlier and is not run again.
+    pub tasks: Vec<(String, String, Option<String>)>,
+}
+
+enum Op {
+    Started {
+        task: String,
+        attempt: u32,
+        at: f64,
+    },
+    Spawned {
+        task: String,
+        attempt: u32,
+        pgid: u32,
+        pgid_start: Option<u64>,
+    },
+    Finished {
+        task: String,
+        attempt: u32,
+        status: &'static str,
+        exit_code: Option<i32>,
+        signal: Option<i32>,
+        at: f64,
+        duration: f64,
+        log: Option<String>,
+        cache_key: Option<String>,
+    },
+    RunFinished {
+        at: f64,
+        outcome: &'static str,
+        wall: f64,
+    },
+    Flush(SyncSender<()>),
+}
+
+/// See the module documentation.
+pub struct StoreSink {
+    tx: Option<SyncSender<Op>>,
+    writer: Option<JoinHandle<Result<(), StoreError>>>,
+}
+
+impl std::fmt::Debug for StoreSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSink").finish_non_exhaustive()
+    }
+}
+
+/// The status word stored for an attempt.
+pub(crate) fn status_word(status: &AttemptStatus) -> &'static str {
+    match status {
+        AttemptStatus::Success => "succeeded",
+        AttemptStatus::Cached { .. } => "cached",
+        AttemptStatus::Failed { .. } | AttemptStatus::Signaled { .. } => "failed",
+        AttemptStatus::TimedOut { .. } => "timed_out",
+        AttemptStatus::SpawnFailed { .. } => "errored",
+        AttemptStatus::Cancelled => "cancelled",
+    }
+}
+
+impl StoreSink {
+    /// Records the run and its tasks, then starts the writer thread.
+    pub fn start(store: Store, run: &RunRecord) -> Result<StoreSink, StoreError> {
+        let Store { mut conn, .. } = store;
+        let tx = conn.transaction().doing("record the run")?;
+        let me = std::process::id();
+        tx.execute(
+            "INSERT INTO runs (id, plan_path, plan_hash, args, started_at, jobs, resumed_from,
+                               owner_pid, owner_start)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                run.run_id,
+                run.plan_path,
+                run.plan_hash,
+                serde_json::to_string(&run.args).unwrap_or_default(),
+                to_unix(std::time::SystemTime::now()),
+                run.jobs as i64,
+                run.resumed_from,
+                me,
+                start_time(me).map(|s| s as i64),
+            ],
+        )
+        .doing("record the run")?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO tasks (run_id, task_id, def_hash, restored_from)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .doing("record the run's tasks")?;
+            for (task, hash, restored) in &run.tasks {
+                insert
+                    .execute(params![run.run_id, task, hash, restored])
+                    .doing("record the run's tasks")?;
+            }
+        }
+        tx.commit().doing("record the run")?;
+        let (sender, receiver) = sync_channel(4096);
+        let run_id = run.run_id.clone();
+        let writer = std::thread::Builder::new()
+            .name("fanout-store".into())
+            .spawn(move || write_loop(conn, &run_id, receiver))
+            .map_err(|e| StoreError::Sql {
+                doing: "start the store writer",
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        Ok(StoreSink {
+            tx: Some(sender),
+            writer: Some(writer),
+        })
+    }
+
+    fn send(&mut self, op: Op) {
+        if let Some(tx) = &self.tx
+            && tx.send(op).is_err()
+        {
+            // The writer stopped on an error; `finish` reports it.
+            self.tx = None;
+        }
+    }
+
+    /// Waits for everything sent so far to be written, and reports a writer failure.
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        self.tx = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(StoreError::Sql {
+                doing: "write the run (the writer thread panicked)",
+                source: rusqlite::Error::InvalidQuery,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for StoreSink {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl EventSink for StoreSink {
+    fn emit(&mut self, event: &Event) {
+        let op = match event {
+            Event::TaskStarted {
+                task, attempt, at, ..
+            } => Op::Started {
+                task: task.clone(),
+                attempt: *attempt,
+                at: to_unix(*at),
+            },
+            Event::AttemptSpawned {
+                task, attempt, pid, ..
+            } => Op::Spawned {
+                task: task.clone(),
+                attempt: *attempt,
+                pgid: *pid,
+                pgid_start: start_time(*pid),
+            },
+            Event::AttemptFinished {
+                task,
+                attempt,
+                status,
+                duration,
+                at,
+                log,
+                cache_key,
+                ..
+            } => Op::Finished {
+                task: task.clone(),
+                attempt: *attempt,
+                status: status_word(status),
+                exit_code: match status {
+                    AttemptStatus::Failed { exit_code } => Some(*exit_code),
+                    AttemptStatus::Success => Some(0),
+                    _ => None,
+                },
+                signal: match status {
+                    AttemptStatus::Signaled { signal } => Some(*signal),
+                    _ => None,
+                },
+                at: to_unix(*at),
+                duration: duration.as_secs_f64(),
+                log: log.as_ref().map(|p| p.display().to_string()),
+                cache_key: cache_key.clone(),
+            },
+            Event::RunFinished {
+                at, wall, outcome, ..
+            } => Op::RunFinished {
+                at: to_unix(*at),
+                outcome: match outcome {
+                    RunOutcome::Succeeded => "succeeded",
+                    RunOutcome::Failed => "failed",
+                    RunOutcome::Interrupted => "interrupted",
+                },
+                wall: wall.as_secs_f64(),
+            },
+            _ => return,
+        };
+        self.send(op);
+    }
+
+    fn flush(&mut self) {
+        let (ack, done) = sync_channel(1);
+        self.send(Op::Flush(ack));
+        // An error ends the writer and drops the ack: nothing to wait for then.
+        let _ = done.recv();
+    }
+}
+
+/// The writer thread: batches of operations, one transaction each.
+fn write_loop(mut conn: Connection, run_id: &str, rx: Receiver<Op>) -> Result<(), StoreError> {
+    while let Ok(first) = rx.recv() {
+        let mut acks = Vec::new();
+        let tx = conn.transaction().doing("write run events")?;
+        let mut op = Some(first);
+        let mut batch = 0;
+        while let Some(current) = op.take() {
+            match current {
+                Op::Flush(ack) => acks.push(ack),
+                other => apply(&tx, run_id, other)?,
+            }
+            batch += 1;
+            if batch < 512 {
+                op = rx.try_recv().ok();
+            }
+        }
+        tx.commit().doing("write run events")?;
+        for ack in acks {
+            let _ = ack.send(());
+        }
+    }
+    Ok(())
+}
+
+fn apply(conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
+    match op {
+        Op::Started { task, attempt, at } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO attempts (run_id, task_id, attempt, status, started_at)
+                 VALUES (?1, ?2, ?3, 'running', ?4)",
+            )
+            .and_then(|mut s| s.execute(params![run_id, task, attempt, at]))
+            .doing("record a started attempt")?;
+        }
+        Op::Spawned {
+            task,
+            attempt,
+            pgid,
+            pgid_start,
+        } => {
+            conn.prepare_cached(
+                "UPDATE attempts SET pgid = ?4, pgid_start = ?5
+                 WHERE run_id = ?1 AND task_id = ?2 AND attempt = ?3",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    run_id,
+                    task,
+                    attempt,
+                    pgid,
+                    pgid_start.map(|v| v as i64)
+                ])
+            })
+            .doing("record an attempt's process group")?;
+        }
+        Op::Finished {
+            task,
+            attempt,
+            status,
+            exit_code,
+            signal,
+            at,
+            duration,
+            log,
+            cache_key,
+        } => {
+            conn.prepare_cached(
+                "UPDATE attempts SET status = ?4, exit_code = ?5, signal = ?6, ended_at = ?7,
+                        duration_secs = ?8, log_path = ?9, cache_key = ?10
+                 WHERE run_id = ?1 AND task_id = ?2 AND attempt = ?3",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    run_id, task, attempt, status, exit_code, signal, at, duration, log,
+                    cache_key
+                ])
+            })
+            .doing("record a finished attempt")?;
+        }
+        Op::RunFinished { at, outcome, wall } => {
+            conn.execute(
+                "UPDATE runs SET ended_at = ?2, outcome = ?3, wall_secs = ?4,
+                        task_time_secs = (SELECT COALESCE(SUM(duration_secs), 0)
+                                          FROM attempts WHERE run_id = ?1 AND status != 'cached')
+                 WHERE id = ?1",
+                params![run_id, at, outcome, wall],
+            )
+            .doing("record the end of the run")?;
+        }
+        Op::Flush(_) => {}
+    }
+    Ok(())
+}
