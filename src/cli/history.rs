@@ -60,7 +60,11 @@ pub(crate) fn restored_tasks(
 }
 
 /// The cache keys restored tasks had.
-pub(crate) fn known_keys(plan: &Plan, restored: &[bool], point: &ResumePoint) -> Vec<Option<String>> {
+pub(crate) fn known_keys(
+    plan: &Plan,
+    restored: &[bool],
+    point: &ResumePoint,
+) -> Vec<Option<String>> {
     plan.tasks
         .iter()
         .zip(restored)

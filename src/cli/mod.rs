@@ -3,8 +3,8 @@
 mod args;
 mod dry_run;
 mod error;
-mod history;
 pub mod exit;
+mod history;
 mod run_cmd;
 mod select;
 mod source;

@@ -50,11 +50,19 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         // Read what is remembered, write nothing.
         let store = Store::open_existing(&state_dir).ok().flatten();
         let weights = expected_weights(&plan, store.as_ref());
-        let order = super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
+        let order =
+            super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
         let mut out = std::io::stdout().lock();
         for (n, (index, offset)) in order.iter().enumerate() {
             let task = &plan.tasks[*index];
-            let _ = writeln!(out, "{:>4}. {} (at {:.1})  {}", n + 1, task.id, offset, task.command_line());
+            let _ = writeln!(
+                out,
+                "{:>4}. {} (at {:.1})  {}",
+                n + 1,
+                task.id,
+                offset,
+                task.command_line()
+            );
         }
         return Ok(exit::SUCCESS);
     }
@@ -155,7 +163,11 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
     );
     if let Some(from) = &resumed_from {
         let kept = restored.iter().filter(|r| **r).count();
-        eprintln!("resuming run {from}: {kept} task(s) succeeded there and are not run again");
+        if args.resume_failed {
+            eprintln!("running again what failed in run {from}: {total} task(s)");
+        } else {
+            eprintln!("resuming run {from}: {kept} task(s) succeeded there and are not run again");
+        }
     }
     let mut collector = SummaryCollector::with_restored(&plan, &selected, &restored);
     let result = {
@@ -172,13 +184,19 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         runtime
             .block_on(runner::run(&plan, &dag, &options, &mut sinks))
             .with_context(|| {
-                format!("failed to prepare the log directory {}", options.log_dir.display())
+                format!(
+                    "failed to prepare the log directory {}",
+                    options.log_dir.display()
+                )
             })?
     };
     if let Some(sink) = store_sink
         && let Err(err) = sink.finish()
     {
-        eprintln!("warning: the run was not fully recorded: {:#}", anyhow::Error::new(err));
+        eprintln!(
+            "warning: the run was not fully recorded: {:#}",
+            anyhow::Error::new(err)
+        );
     }
     let summary = collector.finish(&dag);
     eprint!("{}", render_summary(&summary));
@@ -222,12 +240,15 @@ fn resume_point(
                 "`fanout history` lists the runs",
             )
         })?,
-        _ => store.latest_run(plan_key).map_err(store_error)?.ok_or_else(|| {
-            CliError::usage(format!(
-                "there is no earlier run of {} to resume",
-                plan.path.display()
-            ))
-        })?,
+        _ => store
+            .latest_run(plan_key)
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "there is no earlier run of {} to resume",
+                    plan.path.display()
+                ))
+            })?,
     };
     if args.resume.is_some() && run.outcome.as_deref() == Some("succeeded") {
         eprintln!("nothing to resume: run {} succeeded", run.id);
@@ -346,7 +367,6 @@ fn refuse_agent_tasks(plan: &Plan, selected: &[bool]) -> Result<(), CliError> {
         )),
     }
 }
-
 
 fn seed() -> u64 {
     SystemTime::now()

@@ -29,12 +29,16 @@ fn state_dir(args: &StateArgs) -> PathBuf {
 
 fn open(args: &StateArgs) -> Result<Store, CliError> {
     let dir = state_dir(args);
-    Store::open_existing(&dir).map_err(store_error)?.ok_or_else(|| {
-        CliError::usage_with_help(
-            format!("no runs recorded in {}", dir.display()),
-            format!("runs are recorded beside the plan (or {PROJECT_FILE}); pass --state-dir DIR"),
-        )
-    })
+    Store::open_existing(&dir)
+        .map_err(store_error)?
+        .ok_or_else(|| {
+            CliError::usage_with_help(
+                format!("no runs recorded in {}", dir.display()),
+                format!(
+                    "runs are recorded beside the plan (or {PROJECT_FILE}); pass --state-dir DIR"
+                ),
+            )
+        })
 }
 
 fn find_run(store: &Store, id: &str) -> Result<RunRow, CliError> {
@@ -69,7 +73,10 @@ fn when(unix: f64) -> String {
 }
 
 fn secs(s: Option<f64>) -> String {
-    s.map_or_else(|| "-".into(), |s| human_duration(Duration::from_secs_f64(s.max(0.0))))
+    s.map_or_else(
+        || "-".into(),
+        |s| human_duration(Duration::from_secs_f64(s.max(0.0))),
+    )
 }
 
 /// `fanout history`.
@@ -108,7 +115,10 @@ pub(crate) fn show(args: ShowArgs) -> Result<i32, CliError> {
     if let Some(task) = &args.task {
         tasks.retain(|t| &t.task == task);
         if tasks.is_empty() {
-            return Err(CliError::usage(format!("run {} has no task `{task}`", run.id)));
+            return Err(CliError::usage(format!(
+                "run {} has no task `{task}`",
+                run.id
+            )));
         }
     }
     if args.state.json {
@@ -117,7 +127,10 @@ pub(crate) fn show(args: ShowArgs) -> Result<i32, CliError> {
             run: &'a RunRow,
             tasks: &'a [crate::store::TaskRow],
         }
-        return Ok(print(&json(&Shown { run: &run, tasks: &tasks })));
+        return Ok(print(&json(&Shown {
+            run: &run,
+            tasks: &tasks,
+        })));
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -162,10 +175,7 @@ pub(crate) fn show(args: ShowArgs) -> Result<i32, CliError> {
                 a.status,
                 code,
                 secs(a.duration_secs),
-                a.log
-                    .as_ref()
-                    .map(|l| format!("  {l}"))
-                    .unwrap_or_default()
+                a.log.as_ref().map(|l| format!("  {l}")).unwrap_or_default()
             );
         }
     }
@@ -178,7 +188,10 @@ pub(crate) fn logs(args: LogsArgs) -> Result<i32, CliError> {
     let run = find_run(&store, &args.run)?;
     let tasks = store.run_tasks(&run.id).map_err(store_error)?;
     let Some(task) = tasks.iter().find(|t| t.task == args.task) else {
-        return Err(CliError::usage(format!("run {} has no task `{}`", run.id, args.task)));
+        return Err(CliError::usage(format!(
+            "run {} has no task `{}`",
+            run.id, args.task
+        )));
     };
     let attempt = match args.attempt {
         Some(n) => task.attempts.iter().find(|a| a.attempt == i64::from(n)),
@@ -204,9 +217,8 @@ pub(crate) fn logs(args: LogsArgs) -> Result<i32, CliError> {
     }
     match &attempt.log {
         Some(path) => {
-            let mut file = std::fs::File::open(path).map_err(|e| {
-                CliError::usage(format!("the log {path} cannot be read: {e}"))
-            })?;
+            let mut file = std::fs::File::open(path)
+                .map_err(|e| CliError::usage(format!("the log {path} cannot be read: {e}")))?;
             let mut out = std::io::stdout().lock();
             let _ = std::io::copy(&mut file, &mut out);
         }
@@ -242,7 +254,9 @@ pub(crate) fn clean(args: CleanArgs) -> Result<i32, CliError> {
     let mut store = open(&args.state)?;
     let ids = if args.dry_run {
         let cutoff = std::time::SystemTime::now() - args.older_than;
-        let cutoff = cutoff.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        let cutoff = cutoff
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
         store
             .runs(usize::MAX >> 1)
             .map_err(store_error)?
@@ -266,9 +280,15 @@ pub(crate) fn clean(args: CleanArgs) -> Result<i32, CliError> {
         }
     }
     if args.state.json {
-        return Ok(print(&json(&serde_json::json!({ "removed": ids, "dry_run": args.dry_run }))));
+        return Ok(print(&json(
+            &serde_json::json!({ "removed": ids, "dry_run": args.dry_run }),
+        )));
     }
-    let verb = if args.dry_run { "would remove" } else { "removed" };
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
     let mut out = format!("{verb} {} run(s) and their logs\n", ids.len());
     for id in &ids {
         let _ = writeln!(out, "  {id}");

@@ -58,7 +58,6 @@ pub(crate) enum UnitNotice {
     },
 }
 
-
 /// What the dispatcher may ask of a running unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum UnitRequest {

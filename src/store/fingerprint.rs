@@ -68,7 +68,12 @@ fn update_definition(h: &mut blake3::Hasher, plan: &Plan, task: &Task) {
     }
     update_str(
         h,
-        &task.cwd.as_deref().unwrap_or(Path::new("")).display().to_string(),
+        &task
+            .cwd
+            .as_deref()
+            .unwrap_or(Path::new(""))
+            .display()
+            .to_string(),
     );
     for list in [&task.inputs, &task.outputs] {
         h.update(&(list.len() as u64).to_le_bytes());
@@ -254,12 +259,21 @@ mod tests {
         let d = dir.path();
         std::fs::create_dir_all(d.join("src/deep")).unwrap();
         std::fs::create_dir_all(d.join(".git")).unwrap();
-        for f in ["src/a.rs", "src/deep/b.rs", "src/c.txt", "Cargo.lock", "other/Cargo.lock"] {
+        for f in [
+            "src/a.rs",
+            "src/deep/b.rs",
+            "src/c.txt",
+            "Cargo.lock",
+            "other/Cargo.lock",
+        ] {
             std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
             std::fs::write(d.join(f), f).unwrap();
         }
         std::fs::write(d.join(".gitignore"), "src/deep/\n").unwrap();
         let files = input_files(d, &["src/**/*.rs".into(), "Cargo.lock".into()]);
-        assert_eq!(files, vec![PathBuf::from("Cargo.lock"), PathBuf::from("src/a.rs")]);
+        assert_eq!(
+            files,
+            vec![PathBuf::from("Cargo.lock"), PathBuf::from("src/a.rs")]
+        );
     }
 }

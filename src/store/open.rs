@@ -128,8 +128,7 @@ impl Store {
         };
         let now = unix_now();
         for (run, owner_pid, owner_start) in open_runs {
-            let owner_alive =
-                owner_start.is_some_and(|s| same_process_alive(owner_pid, s as u64));
+            let owner_alive = owner_start.is_some_and(|s| same_process_alive(owner_pid, s as u64));
             if owner_alive {
                 continue; // another fanout is running it right now
             }
@@ -173,14 +172,44 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         source,
     };
     let conn = Connection::open(path).map_err(open_err)?;
-    conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
+    conn.busy_timeout(Duration::from_secs(30))
         .map_err(open_err)?;
+    // Refuse a newer schema before changing anything (even the journal mode).
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(open_err)?;
+    if version > super::schema::SCHEMA_VERSION {
+        return Err(StoreError::Schema {
+            path: path.to_path_buf(),
+            source: SchemaError::TooNew { found: version },
+        });
+    }
+    set_wal(&conn).map_err(open_err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(open_err)?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(open_err)?;
     Ok(conn)
+}
+
+/// Switches the database to WAL mode. Two fanouts creating the same new database at once
+/// can meet here; the switch takes an exclusive lock that SQLite does not wait for, so
+/// retry it for a while.
+fn set_wal(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mode: Result<String, _> =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
+        match mode {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// SIGTERM to every recorded group that is still the same group, up to two seconds'

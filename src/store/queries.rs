@@ -160,7 +160,9 @@ impl Store {
         let mut tasks: Vec<TaskRow> = {
             let mut stmt = self
                 .conn
-                .prepare("SELECT task_id, restored_from FROM tasks WHERE run_id = ?1 ORDER BY rowid")
+                .prepare(
+                    "SELECT task_id, restored_from FROM tasks WHERE run_id = ?1 ORDER BY rowid",
+                )
                 .doing("list a run's tasks")?;
             stmt.query_map([run_id], |r| {
                 Ok(TaskRow {
@@ -320,7 +322,11 @@ impl Store {
         s.failed_attempts = failed;
         s.cached = cached;
         s.tasks_run = tasks_run;
-        s.failure_rate = if attempts > 0 { failed as f64 / attempts as f64 } else { 0.0 };
+        s.failure_rate = if attempts > 0 {
+            failed as f64 / attempts as f64
+        } else {
+            0.0
+        };
         s.cache_hit_rate = if cached + keyed > 0 {
             cached as f64 / (cached + keyed) as f64
         } else {
@@ -330,7 +336,10 @@ impl Store {
     }
 
     /// Deletes runs that ended more than `age` ago (and their attempts). Returns their ids.
-    pub fn delete_runs_older_than(&mut self, age: std::time::Duration) -> Result<Vec<String>, StoreError> {
+    pub fn delete_runs_older_than(
+        &mut self,
+        age: std::time::Duration,
+    ) -> Result<Vec<String>, StoreError> {
         let cutoff = unix_now() - age.as_secs_f64();
         let tx = self.conn.transaction().doing("clean old runs")?;
         let ids: Vec<String> = {

@@ -309,8 +309,7 @@ fn apply(conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    run_id, task, attempt, status, exit_code, signal, at, duration, log,
-                    cache_key
+                    run_id, task, attempt, status, exit_code, signal, at, duration, log, cache_key
                 ])
             })
             .doing("record a finished attempt")?;

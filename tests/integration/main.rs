@@ -6,3 +6,4 @@ mod plan_cmd;
 mod run;
 mod run_limits;
 mod run_signals;
+mod store;
