@@ -19,7 +19,13 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+WINDOW = 25
+
+
 def make_graph(seed, n):
+    """Each task depends on 1-3 (2 on average) of the WINDOW tasks before it: build graphs
+    have locality, and uniform picks over all earlier tasks make unrealistically shallow
+    graphs."""
     rng = random.Random(seed)
     durations = []
     deps = []
@@ -27,8 +33,9 @@ def make_graph(seed, n):
         # Pareto-tailed, clipped to 10..300 ms.
         ms = min(300, max(10, int(10 * rng.paretovariate(1.1))))
         durations.append(ms)
-        k = min(i, rng.choice([1, 2, 2, 3]))
-        deps.append(sorted(rng.sample(range(i), k)) if i else [])
+        lo = max(0, i - WINDOW)
+        k = min(i - lo, rng.choice([1, 2, 2, 3]))
+        deps.append(sorted(rng.sample(range(lo, i), k)) if i else [])
     return durations, deps
 
 
@@ -97,7 +104,8 @@ def main():
                       f"waves {wave_wall:.2f}s", file=sys.stderr)
     out = [
         "## Scheduling quality\n",
-        f"Random DAGs of {args.tasks} tasks (~2 dependencies each, sleeps of 10–300 ms, heavy-tailed),",
+        f"Random DAGs of {args.tasks} tasks (1–3 dependencies each, 2 on average, drawn from the {WINDOW} tasks before;",
+        "sleeps of 10–300 ms, Pareto-tailed; `estimate` set to each sleep),",
         f"seeds 1–{args.seeds}, on {os.cpu_count()} cores. Lower bound = max(critical path, work / jobs).",
         "Reproduce: `python3 scripts/bench/sched_quality.py`\n",
         "| seed | jobs | lower bound | fanout | wall / lower bound | wave by wave | fanout vs waves |",
