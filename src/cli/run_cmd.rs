@@ -36,6 +36,7 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         retry_failed_serially: plan.settings.retry_failed_serially,
         systemic_failure_stop: plan.settings.systemic_failure_stop,
         seed: seed(),
+        halt: None,
     };
 
     if args.dry_run {
@@ -69,6 +70,7 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         conflicts,
         scheduler: config,
         grace: plan.settings.grace,
+        separate_stderr: false,
     };
     let total = selected.iter().filter(|s| **s).count();
     let width = plan

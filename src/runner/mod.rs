@@ -8,4 +8,4 @@ mod executor;
 mod unix;
 
 pub use command::{ExecPlan, needs_shell};
-pub use dispatcher::{RunOptions, RunResult, log_file_name, run};
+pub use dispatcher::{RunOptions, RunResult, log_file_name, run, stderr_log_path};
