@@ -4,11 +4,12 @@ mod args;
 mod dry_run;
 mod error;
 pub mod exit;
+mod map_cmd;
 mod run_cmd;
 mod select;
 mod source;
 
-pub use args::{Cli, ColorChoice, Command};
+pub use args::{Cli, ColorChoice, Command, MapArgs};
 pub use error::CliError;
 
 use std::io::IsTerminal;
@@ -37,6 +38,7 @@ pub fn main_entry() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args, color),
         Command::Plan(args) => run_cmd::plan(args),
+        Command::Map(args) => Ok(map_cmd::map(args, color)),
     };
     match result {
         Ok(code) => code,

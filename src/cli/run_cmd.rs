@@ -219,14 +219,14 @@ pub(crate) fn expected_weights(plan: &Plan) -> Vec<f64> {
     graph::default_weights(plan)
 }
 
-fn seed() -> u64 {
+pub(crate) fn seed() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// A sortable, readable, unique run id: `20261122-061502-3fa9`.
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
     let (date, time) = digits.split_at(8.min(digits.len()));

@@ -9,6 +9,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use crate::events::{AttemptStatus, Event, EventSink};
+
 /// The first line of every job log.
 pub const JOBLOG_HEADER: &str =
     "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand";
@@ -105,6 +107,79 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, bool>> {
         jobs.insert(seq, ok);
     }
     Ok(jobs)
+}
+
+/// Writes a job's line to the job log as each job ends for good. Jobs fanout cancelled
+/// (interrupt, `--halt now`) get no line, so that `--resume` runs them again.
+pub struct JoblogRecorder {
+    writer: JoblogWriter,
+    /// Per task: its command line.
+    commands: Vec<String>,
+    /// Per task: when its latest attempt started.
+    starts: Vec<Option<SystemTime>>,
+    /// The first error writing the log, for the caller to report.
+    error: Option<io::Error>,
+}
+
+impl JoblogRecorder {
+    pub fn new(writer: JoblogWriter, commands: Vec<String>) -> Self {
+        let starts = vec![None; commands.len()];
+        JoblogRecorder {
+            writer,
+            commands,
+            starts,
+            error: None,
+        }
+    }
+
+    /// The first error met writing the log, if any.
+    pub fn into_error(self) -> Option<io::Error> {
+        self.error
+    }
+}
+
+impl EventSink for JoblogRecorder {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::TaskStarted { index, at, .. } => self.starts[*index] = Some(*at),
+            Event::AttemptFinished {
+                index,
+                status,
+                duration,
+                at,
+                log,
+                retry_in: None,
+                ..
+            } => {
+                let (exit_value, signal) = match status {
+                    AttemptStatus::Success => (0, 0),
+                    AttemptStatus::Failed { exit_code } => (*exit_code, 0),
+                    AttemptStatus::Signaled { signal } => (0, *signal),
+                    AttemptStatus::TimedOut { .. } => (-1, nix::libc::SIGTERM),
+                    AttemptStatus::SpawnFailed { .. } => (127, 0),
+                    AttemptStatus::Cancelled => return,
+                };
+                let entry = JoblogEntry {
+                    seq: index + 1,
+                    start: self.starts[*index].unwrap_or(*at),
+                    runtime: *duration,
+                    received: log
+                        .as_deref()
+                        .and_then(|p| p.metadata().ok())
+                        .map_or(0, |m| m.len()),
+                    exit_value,
+                    signal,
+                    command: self.commands[*index].clone(),
+                };
+                if let Err(err) = self.writer.write(&entry)
+                    && self.error.is_none()
+                {
+                    self.error = Some(err);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@ mod options;
 mod plan;
 mod quote;
 mod replace;
+mod status;
 
 pub use input::{
     CommandLine, InputError, InputSource, ReadOptions, SourceKind, job_inputs, split_command_line,
 };
-pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogWriter, read_joblog};
+pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
 pub use options::{parse_halt, parse_jobs};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, Transform};
+pub use status::{MAP_ERROR, MapStatus};
