@@ -13,8 +13,8 @@ use super::args::MapArgs;
 use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::Fanout;
 use crate::map::{
-    JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions, Template, job_inputs,
-    map_plan, parse_halt, parse_jobs, read_joblog, split_command_line,
+    InputError, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions, Template,
+    job_inputs, map_plan, parse_halt, parse_jobs, read_joblog, split_command_line,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -59,14 +59,13 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         .transpose()
         .map_err(|e| CliError::usage(format!("`--colsep` is not a regular expression: {e}")))?;
 
-    let line = split_command_line(&args.words, &args.arg_file)
-        .map_err(|e| CliError::Internal(anyhow::Error::new(e)))?;
+    let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
     let options = ReadOptions {
         null: args.null,
         colsep,
     };
-    let inputs = job_inputs(&line.sources, &options, &mut std::io::stdin().lock())
-        .map_err(|e| CliError::Internal(anyhow::Error::new(e).context("failed to read")))?;
+    let inputs =
+        job_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
     } else {
@@ -203,4 +202,19 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
     } else {
         status.exit_code()
     })
+}
+
+/// A problem with the inputs: a usage error when the command line is wrong, fanout's own
+/// failure when an input could not be read.
+fn input_error(err: InputError) -> CliError {
+    match &err {
+        InputError::NoFiles(_) => CliError::usage(err.to_string()),
+        InputError::Read { .. } | InputError::Stdin(_) => {
+            let cause = std::error::Error::source(&err).map(ToString::to_string);
+            CliError::Internal(match cause {
+                Some(cause) => anyhow::anyhow!("failed to {err}: {cause}"),
+                None => anyhow::anyhow!("failed to {err}"),
+            })
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! finish (`--keep-order`), optionally each line tagged with the job's inputs (`--tag`),
 //! with an optional progress bar on stderr (`--bar`). Reads the attempt logs the runner
 //! wrote (stdout in the log, stderr in its own file beside it); output of attempts that
-//! will be retried is dropped.
+//! will be retried is dropped. A halt policy that fires is announced on stderr.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, StopCause};
 use crate::runner::{log_file_name, stderr_log_path};
 
 /// How the job output reporter prints.
@@ -160,6 +160,20 @@ impl EventSink for JobOutput {
                     stderr: stderr_log_path(&log_path),
                 };
                 self.finished(*index, job);
+            }
+            Event::RunStopping {
+                cause: StopCause::Halt { task, now },
+            } => {
+                let running = if *now {
+                    "terminating running jobs"
+                } else {
+                    "waiting for running jobs to finish"
+                };
+                let line = format!("fanout: halting after job {task}; {running}");
+                match &self.bar {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
             }
             Event::RunFinished { .. } => {
                 self.flush();
