@@ -62,6 +62,9 @@ pub enum StopCause {
     Systemic { first_task: String, count: usize },
     /// Ctrl-C (or SIGTERM) received.
     Interrupted,
+    /// The halt policy's threshold was reached when this task ended. `now`: running tasks
+    /// are terminated; otherwise they finish.
+    Halt { task: String, now: bool },
 }
 
 /// Something that happened during a run.

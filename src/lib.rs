@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod events;
 pub mod graph;
+pub mod map;
 pub mod plan;
 pub mod report;
 pub mod runner;

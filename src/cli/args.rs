@@ -43,6 +43,8 @@ pub enum Command {
     Stats(StateArgs),
     /// Remove old runs and their logs.
     Clean(CleanArgs),
+    /// Run a command for each input, N at a time (GNU parallel's command line).
+    Map(MapArgs),
 }
 
 /// Where the store is, for commands that only read or clean it.
@@ -186,4 +188,87 @@ pub struct RunArgs {
     /// Say more: how long hashing inputs took, what was recovered.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// `fanout map`: GNU parallel's options where the same option exists.
+#[derive(Debug, Args)]
+#[command(
+    override_usage = "fanout map [OPTIONS] [COMMAND...] [::: VALUES... | :::+ VALUES... | \
+:::: FILES... | ::::+ FILES...]...",
+    after_help = "Inputs: `::: a b` gives values; several `:::` groups run every combination \
+(the first group varies slowest); `:::+` takes its values side by side with the group \
+before; `:::: FILE` and `-a FILE` read one input per line (`-` is stdin); with no input \
+group, stdin. Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.}; \
+a command without any gets the inputs appended. Inputs are quoted for the shell.\n\n\
+Output: each job's stdout on stdout and its stderr on stderr, whole when the job ends \
+(--line-buffer behaves as --group).\n\n\
+Exit status (as GNU parallel): 0 every job succeeded; 1-100 that many jobs failed; 101 \
+more than 100 failed; with --halt: fail=1 gives the failing job's own status, fail=N% the \
+percentage of failed jobs, success=N 0; 130 interrupted; 255 fanout itself failed."
+)]
+pub struct MapArgs {
+    /// Run N jobs at once: N, +N / -N (CPUs plus or minus N), N% (of CPUs), 0 (all).
+    #[arg(short, long, value_name = "N", allow_hyphen_values = true)]
+    pub jobs: Option<String>,
+    /// Print jobs' output in input order, whatever order they end in.
+    #[arg(short = 'k', long)]
+    pub keep_order: bool,
+    /// Prefix each output line with the job's inputs and a tab.
+    #[arg(long)]
+    pub tag: bool,
+    /// Print each job's output whole when it ends (the default).
+    #[arg(long, overrides_with = "line_buffer")]
+    pub group: bool,
+    /// Accepted for GNU parallel compatibility; output is grouped all the same.
+    #[arg(long, overrides_with = "group")]
+    pub line_buffer: bool,
+    /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Try each failing job up to N times in all.
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// When to stop: now|soon,fail|success|done=N or N% (e.g. now,fail=1, soon,fail=10%).
+    #[arg(long, value_name = "WHEN,WHY=N", allow_hyphen_values = true)]
+    pub halt: Option<String>,
+    /// Print the commands that would run, and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Show a progress bar on stderr.
+    #[arg(long)]
+    pub bar: bool,
+    /// Log each finished job to FILE in GNU parallel's format.
+    #[arg(long, value_name = "FILE")]
+    pub joblog: Option<PathBuf>,
+    /// Skip the jobs the job log lists (it needs --joblog).
+    #[arg(long)]
+    pub resume: bool,
+    /// Skip the jobs the job log lists as succeeded; run failed ones again (needs --joblog).
+    #[arg(long)]
+    pub resume_failed: bool,
+    /// Inputs end with a NUL byte rather than a newline.
+    #[arg(short = '0', long)]
+    pub null: bool,
+    /// Split each input into columns {1} {2} … at matches of REGEX.
+    #[arg(long, value_name = "REGEX")]
+    pub colsep: Option<String>,
+    /// Read inputs from FILE, one per line (may be repeated).
+    #[arg(short = 'a', long = "arg-file", value_name = "FILE")]
+    pub arg_file: Vec<PathBuf>,
+    /// Print the run summary on stderr at the end (default: when stderr is a terminal).
+    #[arg(long)]
+    pub summary: bool,
+    /// Where jobs' output waits until it is printed (default: the system's temp directory).
+    #[arg(long, value_name = "DIR")]
+    pub tmpdir: Option<PathBuf>,
+    /// Accepted for GNU parallel compatibility.
+    #[arg(long, hide = true)]
+    pub will_cite: bool,
+    /// The command, then the input groups.
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        num_args = 0..
+    )]
+    pub words: Vec<String>,
 }

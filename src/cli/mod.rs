@@ -5,12 +5,13 @@ mod dry_run;
 mod error;
 pub mod exit;
 mod history;
+mod map_cmd;
 mod run_cmd;
 mod select;
 mod source;
 mod store_cmd;
 
-pub use args::{Cli, ColorChoice, Command};
+pub use args::{Cli, ColorChoice, Command, MapArgs};
 pub use error::CliError;
 
 use std::io::IsTerminal;
@@ -44,6 +45,7 @@ pub fn main_entry() -> i32 {
         Command::Logs(args) => store_cmd::logs(args),
         Command::Stats(args) => store_cmd::stats(args),
         Command::Clean(args) => store_cmd::clean(args),
+        Command::Map(args) => Ok(map_cmd::map(args, color)),
     };
     match result {
         Ok(code) => code,

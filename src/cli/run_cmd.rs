@@ -40,6 +40,7 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         retry_failed_serially: plan.settings.retry_failed_serially,
         systemic_failure_stop: plan.settings.systemic_failure_stop,
         seed: seed(),
+        halt: None,
     };
     let state_dir = args
         .state_dir
@@ -116,6 +117,7 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         grace: plan.settings.grace,
         cache,
         known_keys: known,
+        separate_stderr: false,
     };
     let mut store_sink = match store {
         Some(store) => {
@@ -368,14 +370,14 @@ fn refuse_agent_tasks(plan: &Plan, selected: &[bool]) -> Result<(), CliError> {
     }
 }
 
-fn seed() -> u64 {
+pub(crate) fn seed() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// A sortable, readable, unique run id: `20261122-061502-3fa9`.
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
     let (date, time) = digits.split_at(8.min(digits.len()));

@@ -4,12 +4,14 @@
 
 pub mod analysis;
 mod format;
+mod job_output;
 mod junit;
 mod summary;
 mod summary_text;
 mod terminal;
 
 pub use format::{human_duration, signal_name, timestamp};
+pub use job_output::{JobOutput, JobOutputOptions};
 pub use junit::{junit_xml, write_junit};
 pub use summary::{
     Counts, CriticalPath, RUN_SCHEMA_VERSION, RunSummary, SummaryCollector, TaskRecord, TaskStatus,

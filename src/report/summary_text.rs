@@ -81,6 +81,12 @@ pub fn render_summary(s: &RunSummary) -> String {
         Some(StopCause::Interrupted) => {
             let _ = writeln!(out, "  interrupted");
         }
+        Some(StopCause::Halt { task, .. }) => {
+            let _ = writeln!(
+                out,
+                "  stopped early: the halt policy's threshold was reached when `{task}` ended"
+            );
+        }
         None => {}
     }
     let failures: Vec<_> = s.failures().collect();

@@ -328,6 +328,14 @@ impl EventSink for TerminalReporter {
                         "interrupted: terminating running tasks (Ctrl-C again to kill them now)"
                             .into()
                     }
+                    StopCause::Halt { task, now: true } => format!(
+                        "halting: the threshold was reached when `{task}` ended; \
+                         terminating running tasks"
+                    ),
+                    StopCause::Halt { task, now: false } => format!(
+                        "halting: the threshold was reached when `{task}` ended; \
+                         waiting for running tasks"
+                    ),
                 };
                 self.line(&self.styles.warn.apply_to(text).to_string());
             }

@@ -2,7 +2,8 @@
 //! attempt ends, Ctrl-C / SIGTERM, and retry timers. It asks the scheduler what may start,
 //! launches an executor unit per attempt, feeds outcomes back, and emits events in order.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -43,12 +44,22 @@ pub struct RunOptions {
     pub cache: Option<Arc<dyn Cache>>,
     /// Cache keys of tasks that are not part of this run but finished earlier (resume).
     pub known_keys: Vec<Option<String>>,
+    /// Keep each attempt's stderr apart from its stdout, in a log file of its own (see
+    /// [`stderr_log_path`]). `false`: both go into the one log, interleaved as written.
+    pub separate_stderr: bool,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("dyn Cache")
     }
+}
+
+/// Where an attempt's stderr goes when [`RunOptions::separate_stderr`] is set: beside its
+/// log, with the extension `stderr` (`build.log` → `build.stderr`). Created at the first
+/// byte, like the log.
+pub fn stderr_log_path(log: &Path) -> PathBuf {
+    log.with_extension("stderr")
 }
 
 /// The final state of every task, for the exit code.
@@ -112,6 +123,11 @@ struct Dispatcher<'a> {
     keys: Vec<Option<String>>,
     /// Programs already looked up on PATH.
     programs: HashMap<String, Option<PathBuf>>,
+    /// The slot (1..=jobs) each running attempt holds, by task.
+    slots: HashMap<usize, usize>,
+    /// Slots given back, lowest first; slots above `slots_issued` were never used yet.
+    free_slots: BinaryHeap<Reverse<usize>>,
+    slots_issued: usize,
     interrupted: bool,
 }
 
@@ -147,6 +163,9 @@ pub async fn run(
         notices,
         keys,
         programs: HashMap::new(),
+        slots: HashMap::new(),
+        free_slots: BinaryHeap::new(),
+        slots_issued: 0,
         interrupted: false,
     };
     dispatcher.sink.emit(&Event::RunStarted {
@@ -299,6 +318,10 @@ impl Dispatcher<'_> {
             }
             _ => None,
         };
+        let slot = self.take_slot(index);
+        let mut env = self.task_env(index, attempt);
+        push_slot_env(&mut env, index, slot);
+        let stderr_log = self.options.separate_stderr.then(|| stderr_log_path(&log));
         let spec = AttemptSpec {
             index,
             attempt,
@@ -306,7 +329,8 @@ impl Dispatcher<'_> {
             program_path,
             cache,
             notices: self.notices.clone(),
-            env: self.task_env(index, attempt),
+            env,
+            stderr_log,
             cwd: resolve_cwd(&self.plan.base_dir, task.cwd.as_deref()),
             log: log.clone(),
             timeout: task.timeout,
@@ -344,6 +368,9 @@ impl Dispatcher<'_> {
         } = end;
         self.handles.remove(&index);
         self.keys[index].clone_from(&cache_key);
+        if let Some(slot) = self.slots.remove(&index) {
+            self.free_slots.push(Reverse(slot));
+        }
         let outcome = match &status {
             AttemptStatus::Success | AttemptStatus::Cached { .. } => Outcome::Success,
             AttemptStatus::Cancelled => Outcome::Cancelled,
@@ -399,11 +426,33 @@ impl Dispatcher<'_> {
                             self.request_all(UnitRequest::Terminate);
                             StopCause::Interrupted
                         }
+                        StopReason::Halt { task, now } => {
+                            if now {
+                                self.request_all(UnitRequest::Terminate);
+                            }
+                            StopCause::Halt {
+                                task: self.plan.tasks[task].id.clone(),
+                                now,
+                            }
+                        }
                     };
                     self.sink.emit(&Event::RunStopping { cause });
                 }
             }
         }
+    }
+
+    /// The lowest slot number no running attempt holds.
+    fn take_slot(&mut self, index: usize) -> usize {
+        let slot = match self.free_slots.pop() {
+            Some(Reverse(slot)) => slot,
+            None => {
+                self.slots_issued += 1;
+                self.slots_issued
+            }
+        };
+        self.slots.insert(index, slot);
+        slot
     }
 
     fn interrupt(&mut self, count: u32) {
@@ -424,6 +473,17 @@ impl Dispatcher<'_> {
             let _ = handle.send(request);
         }
     }
+}
+
+/// The attempt's slot and position, under fanout's names and GNU parallel's (so that
+/// commands written for `parallel` find them).
+fn push_slot_env(env: &mut Vec<(String, String)>, index: usize, slot: usize) {
+    let slot = slot.to_string();
+    let seq = (index + 1).to_string();
+    env.push(("FANOUT_SLOT".into(), slot.clone()));
+    env.push(("FANOUT_SEQ".into(), seq.clone()));
+    env.push(("PARALLEL_JOBSLOT".into(), slot));
+    env.push(("PARALLEL_SEQ".into(), seq));
 }
 
 fn resolve_cwd(base: &Path, cwd: Option<&Path>) -> PathBuf {

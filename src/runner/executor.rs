@@ -1,6 +1,6 @@
 //! One executor unit per attempt: spawns the task's process in its own process group with
-//! stdin from /dev/null and stdout and stderr into one pipe, copies that pipe into the
-//! attempt's log file (created only when there is output, so silent tasks cost no file),
+//! stdin from /dev/null and stdout and stderr into one pipe (or, when asked, stderr into a
+//! second pipe and file of its own), copies that pipe into the attempt's log file (created only when there is output, so silent tasks cost no file),
 //! waits for the process, and enforces its timeout and the dispatcher's terminate/kill
 //! requests on the whole group. The unit does not talk to the outside world; it answers
 //! the dispatcher with an [`AttemptEnd`].
@@ -37,6 +37,8 @@ pub(crate) struct AttemptSpec {
     pub(crate) env: Vec<(String, String)>,
     pub(crate) cwd: PathBuf,
     pub(crate) log: PathBuf,
+    /// Where stderr goes when it is kept apart from stdout; `None`: into `log` as well.
+    pub(crate) stderr_log: Option<PathBuf>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) grace: Duration,
     /// The cache to consult before running, with the dependencies' keys.
@@ -117,11 +119,14 @@ pub(crate) async fn run_attempt(
             hit.log,
         );
     }
-    let (mut child, output) = match spawn(&spec) {
+    let (mut child, output, errors) = match spawn(&spec) {
         Ok(spawned) => spawned,
         Err(message) => return end(AttemptStatus::SpawnFailed { message }, None),
     };
     let mut copy = tokio::spawn(copy_output(output, spec.log.clone()));
+    let error_copy = errors
+        .zip(spec.stderr_log.clone())
+        .map(|(errors, path)| tokio::spawn(copy_output(errors, path)));
     let Some(pgid) = child.id() else {
         return end(
             AttemptStatus::SpawnFailed {
@@ -165,6 +170,9 @@ pub(crate) async fn run_attempt(
         // Still copying what leftover processes write, or the copy failed: look.
         Ok(Err(_)) | Err(_) => spec.log.exists(),
     };
+    if let Some(error_copy) = error_copy {
+        let _ = tokio::time::timeout(LEAK_TIMEOUT, error_copy).await;
+    }
     end(status, has_log.then(|| spec.log.clone()))
 }
 
@@ -246,12 +254,23 @@ fn natural_status(status: ExitStatus) -> AttemptStatus {
     }
 }
 
-fn spawn(spec: &AttemptSpec) -> Result<(Child, pipe::Receiver), String> {
+/// The child, its stdout (and stderr unless kept apart) pipe, and its stderr pipe when
+/// [`AttemptSpec::stderr_log`] keeps it apart.
+type Spawned = (Child, pipe::Receiver, Option<pipe::Receiver>);
+
+fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
     let (output, out_writer) =
         output_pipe().map_err(|e| format!("failed to create an output pipe: {e}"))?;
-    let err_writer = out_writer
-        .try_clone()
-        .map_err(|e| format!("failed to share the output pipe: {e}"))?;
+    let (errors, err_writer) = if spec.stderr_log.is_some() {
+        let (errors, writer) =
+            output_pipe().map_err(|e| format!("failed to create an error pipe: {e}"))?;
+        (Some(errors), writer)
+    } else {
+        let writer = out_writer
+            .try_clone()
+            .map_err(|e| format!("failed to share the output pipe: {e}"))?;
+        (None, writer)
+    };
     let mut command = match &spec.program_path {
         Some(path) => {
             let mut command = Command::new(path);
@@ -278,7 +297,7 @@ fn spawn(spec: &AttemptSpec) -> Result<(Child, pipe::Receiver), String> {
     // `command` holds the pipe's write ends: drop it so the pipe closes when the task's
     // processes are done with it.
     drop(command);
-    Ok((child, output))
+    Ok((child, output, errors))
 }
 
 /// Finds `program` on `path_var` the way execvp would, or `None` to leave the search to

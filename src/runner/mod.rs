@@ -10,4 +10,4 @@ mod unix;
 
 pub use cache::{Cache, CacheHit, CacheKey};
 pub use command::{ExecPlan, needs_shell};
-pub use dispatcher::{RunOptions, RunResult, log_file_name, run};
+pub use dispatcher::{RunOptions, RunResult, log_file_name, run, stderr_log_path};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use super::{Scheduler, SchedulerConfig};
+use super::{HaltPolicy, Scheduler, SchedulerConfig};
 use crate::graph::Dag;
 use crate::plan::{Action, Backoff, Plan, Settings, Task};
 
@@ -62,6 +62,7 @@ impl Fixture {
                 retry_failed_serially: false,
                 systemic_failure_stop: false,
                 seed: 7,
+                halt: None,
             },
         }
     }
@@ -78,6 +79,11 @@ impl Fixture {
 
     pub(super) fn serial_retry(mut self) -> Self {
         self.config.retry_failed_serially = true;
+        self
+    }
+
+    pub(super) fn halt(mut self, policy: HaltPolicy) -> Self {
+        self.config.halt = Some(policy);
         self
     }
 

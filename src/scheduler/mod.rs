@@ -4,6 +4,7 @@
 //! no clock of its own: the caller passes `now` as time since the run began.
 
 mod backoff;
+mod halt;
 mod limits;
 mod ready_queue;
 mod state;
@@ -16,6 +17,7 @@ mod properties;
 #[cfg(test)]
 mod tests;
 
+pub use halt::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen};
 pub use state::{
     Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, Start, StopReason,
     TaskState,

@@ -12,6 +12,7 @@ use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use super::backoff::retry_delay;
+use super::halt::{HaltPolicy, HaltWatch, HaltWhen};
 use super::limits::Limits;
 use super::ready_queue::ReadyQueue;
 use super::systemic::SystemicWatch;
@@ -35,6 +36,8 @@ pub struct SchedulerConfig {
     pub systemic_failure_stop: bool,
     /// Seed for backoff jitter (deterministic for tests).
     pub seed: u64,
+    /// Stop once enough tasks failed or succeeded for good (`None`: never).
+    pub halt: Option<HaltPolicy>,
 }
 
 /// An attempt the caller must start now.
@@ -65,6 +68,9 @@ pub enum StopReason {
     Systemic { first: usize },
     /// The user interrupted the run. Running tasks should be terminated.
     Interrupted,
+    /// The halt policy's threshold was reached when `task` ended. `now`: running tasks
+    /// should be terminated; otherwise they finish.
+    Halt { task: usize, now: bool },
 }
 
 /// What follows an outcome, for the caller to act on and report.
@@ -140,6 +146,7 @@ pub struct Scheduler {
     /// "start until `None`" loop from rescanning tasks held back by resources or locks.
     saturated: bool,
     systemic: SystemicWatch,
+    halt: HaltWatch,
     /// Per task: it was given its serial retry (started or about to start).
     serially_retried: Vec<bool>,
     stop_reason: Option<StopReason>,
@@ -223,6 +230,7 @@ impl Scheduler {
             limits: Limits::new(plan, selected, conflicts, config.jobs),
             saturated: false,
             systemic: SystemicWatch::new(config.systemic_failure_stop, selected_count),
+            halt: HaltWatch::new(config.halt, selected_count),
             serially_retried: vec![false; n],
             stop_reason: None,
             config,
@@ -297,6 +305,7 @@ impl Scheduler {
         if let Some(first) = systemic_first {
             decisions.extend(self.stop(StopReason::Systemic { first }));
         }
+        self.watch_halt(task, &mut decisions);
         self.offer_serial_retry(&mut decisions);
         decisions
     }
@@ -407,6 +416,23 @@ impl Scheduler {
                 task: dependent,
                 because: task,
             }));
+        }
+    }
+
+    /// Counts a task that just ended for good against the halt policy, and stops the run
+    /// when its threshold is reached.
+    fn watch_halt(&mut self, task: usize, decisions: &mut Vec<Decision>) {
+        if self.is_stopped() {
+            return;
+        }
+        let succeeded = match self.states[task] {
+            TaskState::Succeeded => true,
+            TaskState::Failed => false,
+            _ => return,
+        };
+        if let Some(when) = self.halt.record(succeeded) {
+            let now = when == HaltWhen::Now;
+            decisions.extend(self.stop(StopReason::Halt { task, now }));
         }
     }
 

@@ -624,3 +624,106 @@ fn a_long_run_without_limits_is_fast() {
     }
     assert_eq!(done, n);
 }
+
+#[test]
+fn halt_policies_stop_the_run_when_their_threshold_is_reached() {
+    use super::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen};
+    let policy = |when, on, threshold| HaltPolicy {
+        when,
+        on,
+        threshold,
+    };
+    // (name, policy, retries of task 0, outcomes fed in order (task, outcome), expected stop
+    // reason after the last outcome, tasks left NotRun)
+    let cases = vec![
+        (
+            "now,fail=1 halts at the first failure and terminates",
+            policy(HaltWhen::Now, HaltOn::Fail, HaltThreshold::Count(1)),
+            0,
+            vec![(0, Outcome::Success), (1, Outcome::Failure)],
+            Some(StopReason::Halt { task: 1, now: true }),
+            vec![4, 5],
+        ),
+        (
+            "soon,fail=2 halts at the second failure and lets running tasks finish",
+            policy(HaltWhen::Soon, HaltOn::Fail, HaltThreshold::Count(2)),
+            0,
+            vec![
+                (0, Outcome::Failure),
+                (1, Outcome::Success),
+                (2, Outcome::Failure),
+            ],
+            Some(StopReason::Halt {
+                task: 2,
+                now: false,
+            }),
+            vec![5],
+        ),
+        (
+            "a failure that will be retried is not counted",
+            policy(HaltWhen::Now, HaltOn::Fail, HaltThreshold::Count(1)),
+            1,
+            vec![(0, Outcome::Failure), (1, Outcome::Success)],
+            None,
+            vec![],
+        ),
+        (
+            "now,success=1 halts at the first success",
+            policy(HaltWhen::Now, HaltOn::Success, HaltThreshold::Count(1)),
+            0,
+            vec![(0, Outcome::Failure), (1, Outcome::Success)],
+            Some(StopReason::Halt { task: 1, now: true }),
+            vec![4, 5],
+        ),
+        (
+            "now,fail=50% of six tasks halts at the third failure",
+            policy(HaltWhen::Now, HaltOn::Fail, HaltThreshold::Percent(50.0)),
+            0,
+            vec![
+                (0, Outcome::Failure),
+                (1, Outcome::Failure),
+                (2, Outcome::Success),
+                (3, Outcome::Failure),
+            ],
+            Some(StopReason::Halt { task: 3, now: true }),
+            vec![],
+        ),
+        (
+            "cancelled tasks are not counted",
+            policy(HaltWhen::Now, HaltOn::Done, HaltThreshold::Count(1)),
+            0,
+            vec![(0, Outcome::Cancelled)],
+            None,
+            vec![],
+        ),
+    ];
+    for (name, policy, retries, outcomes, reason, not_run) in cases {
+        // Six independent tasks, three at a time; each finished task frees a slot for the
+        // next one in plan order.
+        let mut sched = Fixture::new(6)
+            .jobs(3)
+            .retries(0, retries, Backoff::Fixed(ms(10)))
+            .halt(policy)
+            .build();
+        assert_eq!(start_all(&mut sched, T0), vec![0, 1, 2], "{name}");
+        let mut last = Vec::new();
+        for (task, outcome) in outcomes {
+            last = sched.finished(task, outcome, T0);
+            let _ = start_all(&mut sched, T0);
+        }
+        match reason {
+            Some(reason) => {
+                assert!(
+                    last.contains(&Decision::Stop { reason }),
+                    "{name}: {last:?}"
+                );
+                assert_eq!(sched.stop_reason(), Some(reason), "{name}");
+            }
+            None => assert_eq!(sched.stop_reason(), None, "{name}: {last:?}"),
+        }
+        let left: Vec<usize> = (0..6)
+            .filter(|&t| sched.state(t) == TaskState::NotRun)
+            .collect();
+        assert_eq!(left, not_run, "{name}");
+    }
+}

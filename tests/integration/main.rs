@@ -2,6 +2,8 @@
 //! in its own temporary directory.
 
 mod harness;
+mod map;
+mod map_compat;
 mod plan_cmd;
 mod run;
 mod run_limits;

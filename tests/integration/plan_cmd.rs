@@ -15,12 +15,12 @@ fn fixtures() -> PathBuf {
 
 #[test]
 fn text_analysis_of_the_example_plan() {
+    // A copy, so that durations remembered from runs of the example do not weigh in.
     let p = Project::new();
-    let plan = examples().join("build.toml");
-    let out = p.fanout(&["plan", plan.to_str().unwrap()]);
+    std::fs::copy(examples().join("build.toml"), p.join("build.toml")).unwrap();
+    let out = p.fanout(&["plan", "build.toml"]);
     out.expect_code(0);
-    let text = out.stdout.replace(plan.to_str().unwrap(), "[PLAN]");
-    insta::assert_snapshot!(text);
+    insta::assert_snapshot!(out.stdout.replace("build.toml", "[PLAN]"));
 }
 
 #[test]

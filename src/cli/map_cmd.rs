@@ -1,0 +1,222 @@
+//! `fanout map`: from GNU parallel's command line to a plan of one task per job, to the
+//! engine's runner, to the job output reporter, the job log and the summary, to GNU
+//! parallel's exit status.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::Context;
+use regex::Regex;
+
+use super::CliError;
+use super::args::MapArgs;
+use super::run_cmd::{build_dag, new_run_id, seed};
+use crate::events::Fanout;
+use crate::map::{
+    InputError, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions, Template,
+    job_inputs, map_plan, parse_halt, parse_jobs, read_joblog, split_command_line,
+};
+use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
+use crate::runner::{self, RunOptions};
+use crate::scheduler::SchedulerConfig;
+
+/// How long a terminated job gets between SIGTERM and SIGKILL (GNU parallel's default
+/// `--termseq` adds up to about as much).
+const MAP_GRACE: Duration = Duration::from_millis(400);
+
+/// `fanout map`; returns the exit status, errors included (255, printed here).
+pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
+    match run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            err.print(color);
+            MAP_ERROR
+        }
+    }
+}
+
+fn run(args: MapArgs) -> Result<i32, CliError> {
+    if (args.resume || args.resume_failed) && args.joblog.is_none() {
+        return Err(CliError::usage_with_help(
+            "--resume and --resume-failed read the job log, and no --joblog was given",
+            "add `--joblog FILE` naming the log of the earlier run",
+        ));
+    }
+    let halt = parse_halt(args.halt.as_deref().unwrap_or("never")).map_err(CliError::usage)?;
+    let timeout = match args.timeout {
+        Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
+        Some(secs) => {
+            return Err(CliError::usage(format!(
+                "`--timeout {secs}` is not a positive number of seconds"
+            )));
+        }
+        None => None,
+    };
+    let colsep = args
+        .colsep
+        .as_deref()
+        .map(Regex::new)
+        .transpose()
+        .map_err(|e| CliError::usage(format!("`--colsep` is not a regular expression: {e}")))?;
+
+    let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
+    let options = ReadOptions {
+        null: args.null,
+        colsep,
+    };
+    let inputs =
+        job_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
+    let (template, quote) = if line.command.is_empty() {
+        (Template::inputs_as_commands(), false)
+    } else {
+        (Template::parse(&line.command.join(" ")), true)
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = match &args.jobs {
+        Some(value) => parse_jobs(value, cpus, inputs.len()).map_err(CliError::usage)?,
+        None => cpus,
+    };
+    let base_dir = std::env::current_dir().context("failed to read the current directory")?;
+    let spec = MapSpec {
+        template,
+        quote,
+        inputs,
+        jobs,
+        timeout,
+        tries: args.retries.unwrap_or(1),
+        grace: MAP_GRACE,
+        base_dir,
+    };
+    let plan = map_plan(&spec);
+    let commands: Vec<String> = plan.tasks.iter().map(|t| t.command_line()).collect();
+
+    let selected = match &args.joblog {
+        Some(path) if args.resume || args.resume_failed => {
+            let done = read_joblog(path)
+                .with_context(|| format!("failed to read the job log {}", path.display()))?;
+            (1..=plan.tasks.len())
+                .map(|seq| match done.get(&seq) {
+                    None => true,
+                    Some(&ok) => args.resume_failed && !ok,
+                })
+                .collect()
+        }
+        _ => vec![true; plan.tasks.len()],
+    };
+
+    if args.dry_run {
+        let mut out = std::io::stdout().lock();
+        for (command, _) in commands.iter().zip(&selected).filter(|(_, s)| **s) {
+            // A closed pipe (`fanout map --dry-run … | head`) is not an error.
+            if writeln!(out, "{command}").is_err() {
+                break;
+            }
+        }
+        return Ok(0);
+    }
+
+    let joblog = args
+        .joblog
+        .as_deref()
+        .map(|path| {
+            JoblogWriter::open(path, args.resume || args.resume_failed)
+                .with_context(|| format!("failed to write the job log {}", path.display()))
+        })
+        .transpose()?;
+
+    let dag = build_dag(&plan)?;
+    let run_id = new_run_id();
+    let log_dir = args
+        .tmpdir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("fanout-map-{run_id}-{}", std::process::id()));
+    let total = selected.iter().filter(|s| **s).count();
+    let run_options = RunOptions {
+        run_id,
+        log_dir: log_dir.clone(),
+        selected: selected.clone(),
+        weights: vec![1.0; plan.tasks.len()],
+        conflicts: vec![Vec::new(); plan.tasks.len()],
+        scheduler: SchedulerConfig {
+            jobs: plan.settings.jobs,
+            keep_going: true,
+            retry_failed_serially: false,
+            systemic_failure_stop: false,
+            seed: seed(),
+            halt,
+        },
+        grace: plan.settings.grace,
+        cache: None,
+        known_keys: Vec::new(),
+        separate_stderr: true,
+    };
+    let tags: Vec<String> = spec.inputs.iter().map(|args| args.join(" ")).collect();
+    let mut output = JobOutput::new(
+        JobOutputOptions {
+            keep_order: args.keep_order,
+            tag: args.tag,
+            bar: args.bar,
+        },
+        tags,
+        selected.clone(),
+    );
+    let mut status = MapStatus::new(halt, total);
+    let mut collector = SummaryCollector::new(&plan, &selected);
+    let mut recorder = joblog.map(|writer| JoblogRecorder::new(writer, commands));
+    let result = {
+        let mut sinks = Fanout::new();
+        sinks.push(&mut output);
+        sinks.push(&mut status);
+        sinks.push(&mut collector);
+        if let Some(recorder) = recorder.as_mut() {
+            sinks.push(recorder);
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("failed to start the async runtime")?;
+        let result = runtime.block_on(runner::run(&plan, &dag, &run_options, &mut sinks));
+        // The logs were only a place for output to wait until it was printed.
+        let _ = std::fs::remove_dir_all(&log_dir);
+        result.with_context(|| {
+            format!(
+                "failed to prepare the output directory {}",
+                log_dir.display()
+            )
+        })?
+    };
+    if let Some(err) = recorder.and_then(JoblogRecorder::into_error) {
+        return Err(CliError::Internal(
+            anyhow::Error::new(err).context("failed to write the job log"),
+        ));
+    }
+    if args.summary || std::io::stderr().is_terminal() {
+        let mut summary = collector.finish(&dag);
+        // The logs are gone; do not point at them.
+        for task in &mut summary.tasks {
+            task.log = None;
+        }
+        eprint!("{}", render_summary(&summary));
+    }
+    Ok(if result.interrupted {
+        super::exit::INTERRUPTED
+    } else {
+        status.exit_code()
+    })
+}
+
+/// A problem with the inputs: a usage error when the command line is wrong, fanout's own
+/// failure when an input could not be read.
+fn input_error(err: InputError) -> CliError {
+    match &err {
+        InputError::NoFiles(_) => CliError::usage(err.to_string()),
+        InputError::Read { .. } | InputError::Stdin(_) => {
+            let cause = std::error::Error::source(&err).map(ToString::to_string);
+            CliError::Internal(match cause {
+                Some(cause) => anyhow::anyhow!("failed to {err}: {cause}"),
+                None => anyhow::anyhow!("failed to {err}"),
+            })
+        }
+    }
+}

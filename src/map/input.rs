@@ -1,0 +1,333 @@
+//! Where a map's inputs come from and in which order jobs get them: the command line after
+//! the command (`::: values`, `:::+ values` linked to the group before, `:::: files`,
+//! `::::+ files`), `-a FILE`, or standard input; values split on newlines or NUL bytes,
+//! lines split into columns by `--colsep`, and groups combined in GNU parallel's order
+//! (every combination, the first group varying slowest; linked groups side by side, as
+//! long as the shortest of them).
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use regex::Regex;
+
+/// Separates the command from inputs, and input groups from each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Separator {
+    /// `:::` values, or `:::+` values linked to the group before.
+    Values { linked: bool },
+    /// `::::` files, or `::::+` files linked to the group before.
+    Files { linked: bool },
+}
+
+fn separator(word: &str) -> Option<Separator> {
+    Some(match word {
+        ":::" => Separator::Values { linked: false },
+        ":::+" => Separator::Values { linked: true },
+        "::::" => Separator::Files { linked: false },
+        "::::+" => Separator::Files { linked: true },
+        _ => return None,
+    })
+}
+
+/// Where one group of inputs comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Values given on the command line.
+    Values(Vec<String>),
+    /// A file, one input per line (`-` is standard input).
+    File(PathBuf),
+    /// Standard input, one input per line.
+    Stdin,
+}
+
+/// One group of inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSource {
+    pub kind: SourceKind,
+    /// Linked to the group before (`:::+`, `::::+`): taken side by side with it rather than
+    /// in every combination.
+    pub linked: bool,
+}
+
+/// The words after map's own options, taken apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandLine {
+    /// The command's words (joined with spaces into one shell command, as GNU parallel does).
+    pub command: Vec<String>,
+    pub sources: Vec<InputSource>,
+}
+
+/// A problem with the inputs.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("read the input file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("read the inputs on standard input")]
+    Stdin(#[source] std::io::Error),
+    #[error("`{0}` must be followed by at least one file")]
+    NoFiles(String),
+}
+
+/// Splits the words after the options into the command and its input sources. Input files
+/// given with `-a` come first, in order, as in GNU parallel.
+pub fn split_command_line(
+    words: &[String],
+    arg_files: &[PathBuf],
+) -> Result<CommandLine, InputError> {
+    let mut sources: Vec<InputSource> = arg_files
+        .iter()
+        .map(|path| InputSource {
+            kind: SourceKind::File(path.clone()),
+            linked: false,
+        })
+        .collect();
+    let first = words
+        .iter()
+        .position(|w| separator(w).is_some())
+        .unwrap_or(words.len());
+    let command = words[..first].to_vec();
+    let mut i = first;
+    while i < words.len() {
+        let sep = separator(&words[i]).expect("the loop stops at separators");
+        let end = words[i + 1..]
+            .iter()
+            .position(|w| separator(w).is_some())
+            .map_or(words.len(), |p| i + 1 + p);
+        let group = &words[i + 1..end];
+        match sep {
+            Separator::Values { linked } => sources.push(InputSource {
+                kind: SourceKind::Values(group.to_vec()),
+                linked,
+            }),
+            Separator::Files { linked } => {
+                if group.is_empty() {
+                    return Err(InputError::NoFiles(words[i].clone()));
+                }
+                for (k, path) in group.iter().enumerate() {
+                    sources.push(InputSource {
+                        kind: SourceKind::File(PathBuf::from(path)),
+                        linked: linked && k == 0,
+                    });
+                }
+            }
+        }
+        i = end;
+    }
+    if sources.is_empty() {
+        sources.push(InputSource {
+            kind: SourceKind::Stdin,
+            linked: false,
+        });
+    }
+    Ok(CommandLine { command, sources })
+}
+
+/// How values are read.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Inputs end with NUL rather than newline (`-0`).
+    pub null: bool,
+    /// Split each input into columns (`--colsep`).
+    pub colsep: Option<Regex>,
+}
+
+/// Reads every source and returns each job's inputs (`{1}`, `{2}`, …), in job order.
+pub fn job_inputs(
+    sources: &[InputSource],
+    options: &ReadOptions,
+    stdin: &mut dyn Read,
+) -> Result<Vec<Vec<String>>, InputError> {
+    let separator = if options.null { '\0' } else { '\n' };
+    let mut groups: Vec<Vec<Vec<String>>> = Vec::new();
+    let mut stdin_text: Option<String> = None;
+    for source in sources {
+        let values: Vec<String> = match &source.kind {
+            // A value holding newlines is several inputs, as it is for GNU parallel.
+            SourceKind::Values(values) => values
+                .iter()
+                .flat_map(|v| v.split(separator).map(str::to_owned).collect::<Vec<_>>())
+                .collect(),
+            SourceKind::Stdin => split_records(read_stdin(&mut stdin_text, stdin)?, separator),
+            SourceKind::File(path) if path.as_os_str() == "-" => {
+                split_records(read_stdin(&mut stdin_text, stdin)?, separator)
+            }
+            SourceKind::File(path) => {
+                let bytes = std::fs::read(path).map_err(|source| InputError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                split_records(&String::from_utf8_lossy(&bytes), separator)
+            }
+        };
+        let rows: Vec<Vec<String>> = values
+            .into_iter()
+            .map(|v| columns(v, options.colsep.as_ref()))
+            .collect();
+        match groups.last_mut() {
+            Some(previous) if source.linked => {
+                previous.truncate(rows.len());
+                for (row, more) in previous.iter_mut().zip(rows) {
+                    row.extend(more);
+                }
+            }
+            _ => groups.push(rows),
+        }
+    }
+    Ok(combine(&groups))
+}
+
+fn read_stdin<'a>(
+    cache: &'a mut Option<String>,
+    stdin: &mut dyn Read,
+) -> Result<&'a str, InputError> {
+    if cache.is_none() {
+        let mut bytes = Vec::new();
+        stdin.read_to_end(&mut bytes).map_err(InputError::Stdin)?;
+        *cache = Some(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    Ok(cache.as_deref().unwrap_or_default())
+}
+
+/// Records ended (or separated) by `separator`; nothing at all is no record.
+fn split_records(text: &str, separator: char) -> Vec<String> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let text = text.strip_suffix(separator).unwrap_or(text);
+    text.split(separator).map(str::to_owned).collect()
+}
+
+fn columns(value: String, colsep: Option<&Regex>) -> Vec<String> {
+    match colsep {
+        Some(re) => re.split(&value).map(str::to_owned).collect(),
+        None => vec![value],
+    }
+}
+
+/// Every combination of one row per group, the first group varying slowest.
+fn combine(groups: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
+    let mut jobs: Vec<Vec<String>> = vec![Vec::new()];
+    for group in groups {
+        let mut next = Vec::with_capacity(jobs.len() * group.len());
+        for job in &jobs {
+            for row in group {
+                let mut combined = job.clone();
+                combined.extend(row.iter().cloned());
+                next.push(combined);
+            }
+        }
+        jobs = next;
+    }
+    if groups.is_empty() { Vec::new() } else { jobs }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &[&str]) -> Vec<String> {
+        s.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    fn inputs(line: &[&str], stdin: &str, null: bool, colsep: Option<&str>) -> Vec<Vec<String>> {
+        let line = split_command_line(&words(line), &[]).unwrap();
+        let options = ReadOptions {
+            null,
+            colsep: colsep.map(|c| Regex::new(c).unwrap()),
+        };
+        job_inputs(&line.sources, &options, &mut stdin.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_command_ends_at_the_first_separator() {
+        let line =
+            split_command_line(&words(&["echo", "-n", ":::", "a", ":::+", "b"]), &[]).unwrap();
+        assert_eq!(line.command, ["echo", "-n"]);
+        assert_eq!(line.sources.len(), 2);
+        assert!(line.sources[1].linked);
+        let line = split_command_line(&words(&["echo"]), &[]).unwrap();
+        assert_eq!(line.sources[0].kind, SourceKind::Stdin);
+        assert!(split_command_line(&words(&["echo", "::::"]), &[]).is_err());
+    }
+
+    #[test]
+    fn jobs_come_in_gnu_parallel_order() {
+        let rows = |v: &[&[&str]]| -> Vec<Vec<String>> { v.iter().map(|r| words(r)).collect() };
+        // (command line, stdin, null, colsep, expected inputs per job)
+        type Case<'a> = (
+            Vec<&'a str>,
+            &'a str,
+            bool,
+            Option<&'a str>,
+            Vec<Vec<String>>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                vec![":::", "a", "b"],
+                "",
+                false,
+                None,
+                rows(&[&["a"], &["b"]]),
+            ),
+            (
+                vec![":::", "a", "b", ":::", "1", "2"],
+                "",
+                false,
+                None,
+                rows(&[&["a", "1"], &["a", "2"], &["b", "1"], &["b", "2"]]),
+            ),
+            (
+                vec![":::", "a", "b", ":::+", "1", "2", "3", ":::", "x"],
+                "",
+                false,
+                None,
+                rows(&[&["a", "1", "x"], &["b", "2", "x"]]),
+            ),
+            (
+                vec![":::", "l1\nl2"],
+                "",
+                false,
+                None,
+                rows(&[&["l1"], &["l2"]]),
+            ),
+            (vec![":::", "l1\nl2"], "", true, None, rows(&[&["l1\nl2"]])),
+            (vec![":::", ""], "", false, None, rows(&[&[""]])),
+            (
+                vec![],
+                "a\n\nb\n",
+                false,
+                None,
+                rows(&[&["a"], &[""], &["b"]]),
+            ),
+            (vec![], "a\nb", false, None, rows(&[&["a"], &["b"]])),
+            (vec![], "", false, None, rows(&[])),
+            (vec![], "\n", false, None, rows(&[&[""]])),
+            (vec![], "a\0b c\0", true, None, rows(&[&["a"], &["b c"]])),
+            (
+                vec![],
+                "a,b\nc,d\n",
+                false,
+                Some(","),
+                rows(&[&["a", "b"], &["c", "d"]]),
+            ),
+            (
+                vec!["::::", "-", ":::", "x", "y"],
+                "1\n2\n",
+                false,
+                None,
+                rows(&[&["1", "x"], &["1", "y"], &["2", "x"], &["2", "y"]]),
+            ),
+        ];
+        for (line, stdin, null, colsep, expected) in cases {
+            assert_eq!(
+                inputs(&line, stdin, null, colsep),
+                expected,
+                "{line:?} {stdin:?}"
+            );
+        }
+    }
+}

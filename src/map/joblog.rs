@@ -1,0 +1,234 @@
+//! The job log in GNU parallel's format: a header, then one tab-separated line per job as
+//! it ends (`Seq Host Starttime JobRuntime Send Receive Exitval Signal Command`), so tools
+//! written for `parallel --joblog` read it, and `--resume` / `--resume-failed` can read
+//! either tool's log back.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::events::{AttemptStatus, Event, EventSink};
+
+/// The first line of every job log.
+pub const JOBLOG_HEADER: &str =
+    "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand";
+
+/// One job's line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoblogEntry {
+    /// 1-based job number.
+    pub seq: usize,
+    pub start: SystemTime,
+    pub runtime: Duration,
+    /// Bytes of output the job wrote.
+    pub received: u64,
+    /// The exit status; -1 when the job was killed for a timeout.
+    pub exit_value: i32,
+    /// The signal that killed it, or 0.
+    pub signal: i32,
+    pub command: String,
+}
+
+impl JoblogEntry {
+    /// The line as GNU parallel writes it (no newline): times with three decimals, the
+    /// runtime right-aligned in ten columns, the host `:` for the local machine.
+    pub fn line(&self) -> String {
+        let start = self
+            .start
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        format!(
+            "{}\t:\t{:.3}\t{:>10.3}\t0\t{}\t{}\t{}\t{}",
+            self.seq,
+            start,
+            self.runtime.as_secs_f64(),
+            self.received,
+            self.exit_value,
+            self.signal,
+            self.command
+        )
+    }
+}
+
+/// Appends lines to a job log, each written out as soon as its job ends (so that an
+/// interrupted run leaves a log `--resume` can trust).
+pub struct JoblogWriter {
+    file: BufWriter<File>,
+}
+
+impl JoblogWriter {
+    /// Opens `path`: appending when resuming a log that exists, else starting it afresh
+    /// with the header.
+    pub fn open(path: &Path, resume: bool) -> io::Result<JoblogWriter> {
+        let append = resume && path.exists();
+        let file = if append {
+            OpenOptions::new().append(true).open(path)?
+        } else {
+            File::create(path)?
+        };
+        let mut writer = JoblogWriter {
+            file: BufWriter::new(file),
+        };
+        if !append {
+            writeln!(writer.file, "{JOBLOG_HEADER}")?;
+            writer.file.flush()?;
+        }
+        Ok(writer)
+    }
+
+    pub fn write(&mut self, entry: &JoblogEntry) -> io::Result<()> {
+        writeln!(self.file, "{}", entry.line())?;
+        self.file.flush()
+    }
+}
+
+/// What a job log says about the jobs it lists: by job number, whether the job succeeded
+/// (exit value 0 and no signal). A job listed twice counts by its last line.
+pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, bool>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(err) => return Err(err),
+    };
+    let mut jobs = HashMap::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.splitn(9, '\t').collect();
+        let [seq, _, _, _, _, _, exit, signal, _] = fields.as_slice() else {
+            continue;
+        };
+        // The header and damaged lines have no job number.
+        let Ok(seq) = seq.trim().parse::<usize>() else {
+            continue;
+        };
+        let ok = exit.trim() == "0" && signal.trim() == "0";
+        jobs.insert(seq, ok);
+    }
+    Ok(jobs)
+}
+
+/// Writes a job's line to the job log as each job ends for good. Jobs fanout cancelled
+/// (interrupt, `--halt now`) get no line, so that `--resume` runs them again.
+pub struct JoblogRecorder {
+    writer: JoblogWriter,
+    /// Per task: its command line.
+    commands: Vec<String>,
+    /// Per task: when its latest attempt started.
+    starts: Vec<Option<SystemTime>>,
+    /// The first error writing the log, for the caller to report.
+    error: Option<io::Error>,
+}
+
+impl JoblogRecorder {
+    pub fn new(writer: JoblogWriter, commands: Vec<String>) -> Self {
+        let starts = vec![None; commands.len()];
+        JoblogRecorder {
+            writer,
+            commands,
+            starts,
+            error: None,
+        }
+    }
+
+    /// The first error met writing the log, if any.
+    pub fn into_error(self) -> Option<io::Error> {
+        self.error
+    }
+}
+
+impl EventSink for JoblogRecorder {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::TaskStarted { index, at, .. } => self.starts[*index] = Some(*at),
+            Event::AttemptFinished {
+                index,
+                status,
+                duration,
+                at,
+                log,
+                retry_in: None,
+                ..
+            } => {
+                let (exit_value, signal) = match status {
+                    AttemptStatus::Success | AttemptStatus::Cached { .. } => (0, 0),
+                    AttemptStatus::Failed { exit_code } => (*exit_code, 0),
+                    AttemptStatus::Signaled { signal } => (0, *signal),
+                    AttemptStatus::TimedOut { .. } => (-1, nix::libc::SIGTERM),
+                    AttemptStatus::SpawnFailed { .. } => (127, 0),
+                    AttemptStatus::Cancelled => return,
+                };
+                let entry = JoblogEntry {
+                    seq: index + 1,
+                    start: self.starts[*index].unwrap_or(*at),
+                    runtime: *duration,
+                    received: log
+                        .as_deref()
+                        .and_then(|p| p.metadata().ok())
+                        .map_or(0, |m| m.len()),
+                    exit_value,
+                    signal,
+                    command: self.commands[*index].clone(),
+                };
+                if let Err(err) = self.writer.write(&entry)
+                    && self.error.is_none()
+                {
+                    self.error = Some(err);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_look_like_gnu_parallels() {
+        let entry = JoblogEntry {
+            seq: 12,
+            start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_328_639_797),
+            runtime: Duration::from_millis(3),
+            received: 2,
+            exit_value: 1,
+            signal: 0,
+            command: "echo 1; exit 1".into(),
+        };
+        assert_eq!(
+            entry.line(),
+            "12\t:\t1795328639.797\t     0.003\t0\t2\t1\t0\techo 1; exit 1"
+        );
+    }
+
+    #[test]
+    fn a_log_reads_back_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let entry = |seq, exit_value, signal| JoblogEntry {
+            seq,
+            start: SystemTime::now(),
+            runtime: Duration::from_millis(5),
+            received: 0,
+            exit_value,
+            signal,
+            command: "x\ty".into(),
+        };
+        let mut writer = JoblogWriter::open(&path, false).unwrap();
+        writer.write(&entry(1, 0, 0)).unwrap();
+        writer.write(&entry(2, 3, 0)).unwrap();
+        drop(writer);
+        let mut writer = JoblogWriter::open(&path, true).unwrap();
+        writer.write(&entry(3, 0, 9)).unwrap();
+        writer.write(&entry(2, 0, 0)).unwrap();
+        drop(writer);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().next(), Some(JOBLOG_HEADER));
+        assert_eq!(text.matches("Seq\t").count(), 1);
+        let jobs = read_joblog(&path).unwrap();
+        assert_eq!(jobs, HashMap::from([(1, true), (2, true), (3, false)]));
+        assert!(read_joblog(&dir.path().join("missing")).unwrap().is_empty());
+    }
+}

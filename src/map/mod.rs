@@ -1,0 +1,21 @@
+//! `fanout map`: GNU-parallel-style fan-out from the shell. Inputs and their combination
+//! order, replacement strings, shell quoting, the in-memory plan (one task per job) and
+//! the job log. Running is the engine's runner; printing is the reporters'.
+
+mod input;
+mod joblog;
+mod options;
+mod plan;
+mod quote;
+mod replace;
+mod status;
+
+pub use input::{
+    CommandLine, InputError, InputSource, ReadOptions, SourceKind, job_inputs, split_command_line,
+};
+pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
+pub use options::{parse_halt, parse_jobs};
+pub use plan::{MapSpec, map_plan};
+pub use quote::shell_quote;
+pub use replace::{SLOT_REFERENCE, Template, Transform};
+pub use status::{MAP_ERROR, MapStatus};

@@ -1,0 +1,156 @@
+//! The values of map's options that GNU parallel writes in its own small languages:
+//! `--jobs` (`4`, `+1`, `-1`, `200%`, `0`) and `--halt` (`now,fail=1`, `soon,success=20%`,
+//! and the old numeric forms).
+
+use crate::scheduler::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen};
+
+/// Jobs at once for `--jobs VALUE`, given the CPUs and how many jobs there are (`0`: all
+/// of them at once). Never less than 1.
+pub fn parse_jobs(value: &str, cpus: usize, total_jobs: usize) -> Result<usize, String> {
+    let bad = || format!("`--jobs {value}` is not a number of jobs (N, +N, -N or N%)");
+    let number = |s: &str| s.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0);
+    let jobs = if let Some(pct) = value.strip_suffix('%') {
+        (cpus as f64 * number(pct).ok_or_else(bad)? / 100.0).floor() as usize
+    } else if let Some(more) = value.strip_prefix('+') {
+        cpus + number(more).ok_or_else(bad)? as usize
+    } else if let Some(fewer) = value.strip_prefix('-') {
+        cpus.saturating_sub(number(fewer).ok_or_else(bad)? as usize)
+    } else {
+        match number(value).ok_or_else(bad)? as usize {
+            0 => total_jobs,
+            n => n,
+        }
+    };
+    Ok(jobs.max(1))
+}
+
+/// The policy for `--halt VALUE`; `None` for `never` (and `0`).
+pub fn parse_halt(value: &str) -> Result<Option<HaltPolicy>, String> {
+    let bad = || {
+        format!(
+            "`--halt {value}` is not a halt policy: give WHEN,WHY=N or WHEN,WHY=N% with WHEN \
+             `now` or `soon` and WHY `fail`, `success` or `done`"
+        )
+    };
+    let expanded = match value {
+        "never" | "0" => return Ok(None),
+        "1" => "soon,fail=1".to_owned(),
+        "2" => "now,fail=1".to_owned(),
+        "-1" => "soon,success=1".to_owned(),
+        "-2" => "now,success=1".to_owned(),
+        v if v.ends_with('%') && !v.contains(',') => format!("soon,fail={v}"),
+        v => v.to_owned(),
+    };
+    let (when, rest) = expanded.split_once(',').ok_or_else(bad)?;
+    let (why, amount) = rest.split_once('=').ok_or_else(bad)?;
+    let when = match when {
+        "now" => HaltWhen::Now,
+        "soon" => HaltWhen::Soon,
+        _ => return Err(bad()),
+    };
+    let on = match why {
+        "fail" => HaltOn::Fail,
+        "success" => HaltOn::Success,
+        "done" => HaltOn::Done,
+        _ => return Err(bad()),
+    };
+    let threshold = match amount.strip_suffix('%') {
+        Some(pct) => match pct.parse::<f64>() {
+            Ok(p) if p > 0.0 && p <= 100.0 => HaltThreshold::Percent(p),
+            _ => return Err(bad()),
+        },
+        None => match amount.parse::<u32>() {
+            Ok(n) if n >= 1 => HaltThreshold::Count(n),
+            _ => return Err(bad()),
+        },
+    };
+    Ok(Some(HaltPolicy {
+        when,
+        on,
+        threshold,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_values() {
+        let cases = [
+            ("4", 4),
+            ("+1", 9),
+            ("-2", 6),
+            ("-20", 1),
+            ("200%", 16),
+            ("50%", 4),
+            ("1%", 1),
+            ("0", 30),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_jobs(value, 8, 30), Ok(expected), "{value}");
+        }
+        for value in ["", "x", "4x", "+", "%"] {
+            assert!(parse_jobs(value, 8, 30).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn halt_values() {
+        let policy = |when, on, threshold| {
+            Some(HaltPolicy {
+                when,
+                on,
+                threshold,
+            })
+        };
+        let cases = [
+            ("never", None),
+            ("0", None),
+            (
+                "now,fail=1",
+                policy(HaltWhen::Now, HaltOn::Fail, HaltThreshold::Count(1)),
+            ),
+            (
+                "soon,fail=3",
+                policy(HaltWhen::Soon, HaltOn::Fail, HaltThreshold::Count(3)),
+            ),
+            (
+                "now,fail=10%",
+                policy(HaltWhen::Now, HaltOn::Fail, HaltThreshold::Percent(10.0)),
+            ),
+            (
+                "now,success=1",
+                policy(HaltWhen::Now, HaltOn::Success, HaltThreshold::Count(1)),
+            ),
+            (
+                "soon,done=2",
+                policy(HaltWhen::Soon, HaltOn::Done, HaltThreshold::Count(2)),
+            ),
+            (
+                "2",
+                policy(HaltWhen::Now, HaltOn::Fail, HaltThreshold::Count(1)),
+            ),
+            (
+                "-1",
+                policy(HaltWhen::Soon, HaltOn::Success, HaltThreshold::Count(1)),
+            ),
+            (
+                "25%",
+                policy(HaltWhen::Soon, HaltOn::Fail, HaltThreshold::Percent(25.0)),
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_halt(value), Ok(expected), "{value}");
+        }
+        for value in [
+            "later,fail=1",
+            "now,oops=1",
+            "now,fail=0",
+            "now,fail=x",
+            "now",
+        ] {
+            assert!(parse_halt(value).is_err(), "{value}");
+        }
+    }
+}

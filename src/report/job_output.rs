@@ -1,0 +1,208 @@
+//! Each job's output on fanout's own stdout and stderr, GNU parallel's way: a job's
+//! output printed whole when it ends (`--group`), optionally in job order however the jobs
+//! finish (`--keep-order`), optionally each line tagged with the job's inputs (`--tag`),
+//! with an optional progress bar on stderr (`--bar`). Reads the attempt logs the runner
+//! wrote (stdout in the log, stderr in its own file beside it); output of attempts that
+//! will be retried is dropped. A halt policy that fires is announced on stderr.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::events::{Event, EventSink, StopCause};
+use crate::runner::{log_file_name, stderr_log_path};
+
+/// How the job output reporter prints.
+#[derive(Clone, Debug, Default)]
+pub struct JobOutputOptions {
+    /// Print jobs' output in job order rather than as they end.
+    pub keep_order: bool,
+    /// Prefix each line with the job's tag and a tab.
+    pub tag: bool,
+    /// Draw a progress bar on stderr.
+    pub bar: bool,
+}
+
+/// A finished job's output files.
+#[derive(Clone, Debug)]
+struct Finished {
+    stdout: Option<PathBuf>,
+    stderr: PathBuf,
+}
+
+/// See the module documentation.
+pub struct JobOutput {
+    options: JobOutputOptions,
+    /// Per task: the tag its lines get.
+    tags: Vec<String>,
+    /// Per task: whether it takes part in the run (`--keep-order` waits only for those).
+    selected: Vec<bool>,
+    log_dir: PathBuf,
+    /// With `--keep-order`: the next task to print, and finished tasks waiting for it.
+    next: usize,
+    waiting: BTreeMap<usize, Finished>,
+    bar: Option<ProgressBar>,
+}
+
+impl JobOutput {
+    /// `tags[i]`: the tag of task i's lines; `selected[i]`: task i takes part.
+    pub fn new(options: JobOutputOptions, tags: Vec<String>, selected: Vec<bool>) -> Self {
+        let bar = options.bar.then(|| {
+            let total = selected.iter().filter(|s| **s).count() as u64;
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{percent:>3}% {pos}:{len} eta {eta} [{bar:30}]")
+                    .expect("the template is valid")
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        JobOutput {
+            options,
+            tags,
+            selected,
+            log_dir: PathBuf::new(),
+            next: 0,
+            waiting: BTreeMap::new(),
+            bar,
+        }
+    }
+
+    fn finished(&mut self, index: usize, job: Finished) {
+        if !self.options.keep_order {
+            self.print(index, &job);
+            return;
+        }
+        self.waiting.insert(index, job);
+        loop {
+            while self.next < self.selected.len() && !self.selected[self.next] {
+                self.next += 1;
+            }
+            let Some(job) = self.waiting.remove(&self.next) else {
+                break;
+            };
+            self.print(self.next, &job);
+            self.next += 1;
+        }
+    }
+
+    /// Prints what is still waiting (jobs after one that never ran), in order.
+    fn flush(&mut self) {
+        for (index, job) in std::mem::take(&mut self.waiting) {
+            self.print(index, &job);
+        }
+    }
+
+    fn print(&self, index: usize, job: &Finished) {
+        let tag = self
+            .options
+            .tag
+            .then(|| self.tags.get(index).map_or("", String::as_str));
+        let print = || {
+            // A closed stdout or stderr is not our error to report.
+            if let Some(path) = &job.stdout {
+                let _ = copy_file(path, &mut io::stdout().lock(), tag);
+            }
+            let _ = copy_file(&job.stderr, &mut io::stderr().lock(), tag);
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+}
+
+/// Copies a log to `out`, each line prefixed with `tag` and a tab when there is a tag.
+/// A missing file (no output) copies nothing.
+fn copy_file(path: &Path, out: &mut dyn Write, tag: Option<&str>) -> io::Result<()> {
+    let Ok(file) = File::open(path) else {
+        return Ok(());
+    };
+    match tag {
+        None => {
+            io::copy(&mut BufReader::new(file), out)?;
+        }
+        Some(tag) => {
+            let mut reader = BufReader::new(file);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line)? > 0 {
+                out.write_all(tag.as_bytes())?;
+                out.write_all(b"\t")?;
+                out.write_all(&line)?;
+                line.clear();
+            }
+        }
+    }
+    out.flush()
+}
+
+impl EventSink for JobOutput {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
+            Event::AttemptFinished {
+                index,
+                task,
+                attempt,
+                log,
+                retry_in: None,
+                ..
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                let log_path = self.log_dir.join(log_file_name(task, *index, *attempt));
+                let job = Finished {
+                    stdout: log.clone(),
+                    stderr: stderr_log_path(&log_path),
+                };
+                self.finished(*index, job);
+            }
+            Event::RunStopping {
+                cause: StopCause::Halt { task, now },
+            } => {
+                let running = if *now {
+                    "terminating running jobs"
+                } else {
+                    "waiting for running jobs to finish"
+                };
+                let line = format!("fanout: halting after job {task}; {running}");
+                match &self.bar {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
+            Event::RunFinished { .. } => {
+                self.flush();
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_prefix_every_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("1.log");
+        std::fs::write(&path, "a\nb\nno newline").unwrap();
+        let mut out = Vec::new();
+        copy_file(&path, &mut out, Some("x y")).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "x y\ta\nx y\tb\nx y\tno newline"
+        );
+        let mut out = Vec::new();
+        copy_file(&dir.path().join("missing"), &mut out, None).unwrap();
+        assert!(out.is_empty());
+    }
+}

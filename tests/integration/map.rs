@@ -1,0 +1,128 @@
+//! `fanout map` on its own: the job log's format next to GNU parallel's, and a run
+//! interrupted with SIGINT then resumed from its job log.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::harness::{Project, wait_for};
+
+fn joblog_lines(project: &Project, name: &str) -> Vec<Vec<String>> {
+    project
+        .read(name)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn the_job_log_has_gnu_parallels_format() {
+    let project = Project::new();
+    let args = [
+        "-j1",
+        "--joblog",
+        "LOG",
+        "echo {}; exit {}",
+        ":::",
+        "0",
+        "1",
+        "22",
+    ];
+    let status = Command::new("parallel")
+        .arg("--will-cite")
+        .args(args.map(|a| if a == "LOG" { "gnu.log" } else { a }))
+        .current_dir(project.path())
+        .env("HOME", project.path())
+        .stdout(Stdio::null())
+        .status()
+        .expect("GNU parallel is installed (scripts/test installs it)");
+    assert_eq!(status.code(), Some(2));
+    let mut map_args = vec!["map"];
+    map_args.extend(args.map(|a| if a == "LOG" { "fanout.log" } else { a }));
+    project.fanout(&map_args).expect_code(2);
+
+    let gnu = joblog_lines(&project, "gnu.log");
+    let ours = joblog_lines(&project, "fanout.log");
+    assert_eq!(ours[0], gnu[0], "the header");
+    assert_eq!(ours.len(), gnu.len());
+    let decimal = |s: &str| {
+        s.split_once('.')
+            .is_some_and(|(int, frac)| frac.len() == 3 && int.trim_start().parse::<u64>().is_ok())
+    };
+    for (ours, gnu) in ours.iter().zip(&gnu).skip(1) {
+        assert_eq!(ours.len(), 9, "{ours:?}");
+        // Seq, Host, Send, Receive, Exitval, Signal and Command are equal.
+        for field in [0, 1, 4, 5, 6, 7, 8] {
+            assert_eq!(ours[field], gnu[field], "field {field} of {ours:?}");
+        }
+        assert!(decimal(&ours[2]), "Starttime {:?}", ours[2]);
+        assert!(
+            decimal(&ours[3]) && ours[3].len() == 10,
+            "JobRuntime {:?}",
+            ours[3]
+        );
+        assert_eq!(gnu[3].len(), 10, "JobRuntime {:?}", gnu[3]);
+    }
+}
+
+#[test]
+fn an_interrupted_run_resumes_from_its_job_log_and_runs_each_job_once() {
+    let project = Project::new();
+    std::fs::create_dir(project.join("counts")).unwrap();
+    let jobs = 16;
+    let inputs: Vec<String> = (1..=jobs).map(|i| i.to_string()).collect();
+    // Each job counts itself in its last step, so a job cut short counts nothing.
+    let mut args = vec![
+        "map",
+        "-j2",
+        "--joblog",
+        "jobs.log",
+        "sleep 0.3; echo run >> counts/{}",
+        ":::",
+    ];
+    args.extend(inputs.iter().map(String::as_str));
+    let mut child = project
+        .command(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let logged =
+        || std::fs::read_to_string(project.join("jobs.log")).map_or(0, |t| t.lines().count() - 1);
+    assert!(
+        wait_for(Duration::from_secs(20), || logged() >= 4),
+        "jobs were logged"
+    );
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let first = logged();
+    assert!(
+        first < jobs,
+        "the interrupt stopped the run early ({first} logged)"
+    );
+
+    let mut resume = args.clone();
+    resume.insert(1, "--resume");
+    project.fanout(&resume).expect_code(0);
+
+    for input in &inputs {
+        let runs = project.read(&format!("counts/{input}")).lines().count();
+        assert_eq!(runs, 1, "job {input} ran {runs} times");
+    }
+    let log = joblog_lines(&project, "jobs.log");
+    assert_eq!(
+        log.iter().filter(|l| l[0] == "Seq").count(),
+        1,
+        "one header"
+    );
+    let mut seqs: Vec<usize> = log.iter().skip(1).map(|l| l[0].parse().unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=jobs).collect::<Vec<_>>());
+
+    // Everything is done: resuming again runs nothing.
+    project.fanout(&resume).expect_code(0);
+    assert_eq!(joblog_lines(&project, "jobs.log").len(), jobs + 1);
+}

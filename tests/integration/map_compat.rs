@@ -1,0 +1,297 @@
+//! `fanout map` against GNU parallel: the same command lines (with `-k`, so the order is
+//! fixed) through both, in fresh directories with the same files and the same stdin; the
+//! stdout and the exit status must be equal. GNU parallel must be installed
+//! (`scripts/test` installs Debian's `parallel`).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::harness::Project;
+
+/// One command line of the table.
+struct Case {
+    args: Vec<String>,
+    stdin: Vec<u8>,
+    files: Vec<(&'static str, &'static str)>,
+}
+
+fn case(args: &[&str]) -> Case {
+    Case {
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        stdin: Vec::new(),
+        files: Vec::new(),
+    }
+}
+
+impl Case {
+    fn stdin(mut self, input: &[u8]) -> Case {
+        self.stdin = input.to_vec();
+        self
+    }
+
+    fn file(mut self, name: &'static str, contents: &'static str) -> Case {
+        self.files.push((name, contents));
+        self
+    }
+}
+
+fn run(mut command: Command, stdin: &[u8]) -> Output {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the program starts");
+    let mut input = child.stdin.take().expect("a stdin pipe");
+    // A program that does not read its stdin may close it first.
+    let _ = input.write_all(stdin);
+    drop(input);
+    child.wait_with_output().expect("the program ends")
+}
+
+/// Runs the case through `program` in a fresh directory holding the case's files.
+fn through(case: &Case, program: &str) -> (String, i32, String) {
+    let project = Project::new();
+    for (name, contents) in &case.files {
+        project.file(name, contents);
+    }
+    let mut args: Vec<&str> = vec!["-k"];
+    args.extend(case.args.iter().map(String::as_str));
+    let command = if program == "parallel" {
+        let mut command = Command::new("parallel");
+        command
+            .arg("--will-cite")
+            .args(&args)
+            .current_dir(project.path())
+            .env("HOME", project.path());
+        command
+    } else {
+        let mut map_args = vec!["map"];
+        map_args.extend(args);
+        project.command(&map_args)
+    };
+    let out = run(command, &case.stdin);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn require_gnu_parallel() {
+    let found = Command::new("parallel")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("GNU"));
+    assert!(
+        found,
+        "GNU parallel is not installed: the compatibility table of `fanout map` needs it. \
+         Install Debian's package `parallel` (scripts/test does)."
+    );
+}
+
+fn table() -> Vec<Case> {
+    let many: Vec<String> = (1..=150).map(|i| i.to_string()).collect();
+    let mut many_false = vec!["false".to_owned(), ":::".to_owned()];
+    many_false.extend(many);
+    vec![
+        // Inputs and their order.
+        case(&["echo", ":::", "a", "b", "c"]),
+        case(&["echo", ":::", "a", "b", ":::", "1", "2"]),
+        case(&["echo", ":::", "a", "b", ":::", "1", "2", ":::", "x", "y"]),
+        case(&["echo", ":::", "a", "b", ":::+", "1", "2", "3", ":::", "x"]),
+        case(&[
+            "echo", ":::", "A", "B", ":::", "1", "2", "3", ":::+", "x", "y",
+        ]),
+        case(&["echo"]).stdin(b"a\nb\nc\n"),
+        case(&["echo", "x{}y"]).stdin(b"a\n\nb\n"),
+        case(&["echo", "x{}y"]).stdin(b"\n"),
+        case(&["echo", "x{}y"]).stdin(b""),
+        case(&["echo"]).stdin(b"no final newline"),
+        case(&["-0", "echo", "[{}]"]).stdin(b"a\0b c\0line\nbreak\0"),
+        case(&["echo", ":::", "l1\nl2", "b"]),
+        case(&["-0", "echo", "[{}]", ":::", "l1\nl2", "b"]),
+        case(&["echo", "::::", "in.txt"]).file("in.txt", "one\ntwo words\n"),
+        case(&["-a", "in.txt", "echo"]).file("in.txt", "one\n'quoted'\n"),
+        case(&["echo", "::::", "in.txt", ":::", "x", "y"]).file("in.txt", "1\n2\n"),
+        case(&["echo", "::::", "a.txt", "::::+", "b.txt"])
+            .file("a.txt", "a1\na2\n")
+            .file("b.txt", "b1\nb2\nb3\n"),
+        case(&["--colsep", ",", "echo", "{2}-{1}"]).stdin(b"a,b\nc,d\n"),
+        case(&["--colsep", "\t", "echo", "{1}", "{3}"]).stdin(b"x\ty\tz\n1\t2\t3\n"),
+        case(&["--colsep", " +", "echo", "{2}"]).stdin(b"a   b\nc d\n"),
+        // Replacement strings.
+        case(&["echo", "{}", "{}", ":::", "a"]),
+        case(&[
+            "echo", "{2}", "{1}", "{3}", ":::", "a", "b", ":::", "1", "2",
+        ]),
+        case(&[
+            "echo",
+            "{.}",
+            "{/}",
+            "{//}",
+            "{/.}",
+            ":::",
+            "a.tar.gz",
+            "dir.x/file",
+            "/a",
+            "a/b/",
+            ".bashrc",
+            "a.",
+        ]),
+        case(&[
+            "echo", "{1.}", "{2/}", "{1//}", "{2/.}", ":::", "d/a.c", ":::", "e/f.g",
+        ]),
+        case(&["echo", "{#}", "{}", ":::", "a", "b", "c"]),
+        case(&["-j1", "echo", "{%}", "{#}", ":::", "a", "b"]),
+        // Braces that are no replacement string stay as written. (Not `{a,b}`: fanout runs
+        // commands with /bin/sh, GNU parallel with the user's shell, often bash.)
+        case(&["echo {} ${HOME:+home} {x} {1x}", ":::", "x"]),
+        // Quoting: inputs stay data.
+        case(&[
+            "echo", ":::", "a b", "it's", "$HOME", "a;b", "*", "~", "", "a\"b", "-x", "a=b",
+        ]),
+        case(&[
+            "printf '%s\\n'",
+            ":::",
+            "$(echo no)",
+            "`echo no`",
+            "\\",
+            "a  b",
+            "x\ty",
+        ]),
+        case(&["echo \"[{}]\"", ":::", "a b", "c"]),
+        case(&["echo", ":::", "日本語", "ü ö", "emoji 🚀"]),
+        case(&["echo {} | tr a-z A-Z", ":::", "a;b", "c d"]),
+        case(&[":::", "echo a", "echo b; echo c"]),
+        // Jobs at once.
+        case(&["-j2", "sleep 0.{}; echo {}", ":::", "3", "1", "2"]),
+        case(&["-j", "200%", "echo", ":::", "a", "b"]),
+        case(&["-j", "+1", "echo", ":::", "a", "b"]),
+        case(&["-j", "0", "echo", ":::", "a", "b"]),
+        // Output.
+        case(&["--tag", "echo", ":::", "a", "b c", ":::", "1", "2"]),
+        case(&["--tag", "echo o; echo e >&2", ":::", "a"]),
+        case(&["echo out {}; echo err {} >&2", ":::", "a", "b"]),
+        case(&["--group", "echo", ":::", "a", "b"]),
+        case(&["--line-buffer", "echo", ":::", "a", "b"]),
+        case(&["--bar", "echo", ":::", "a", "b"]),
+        // Exit status, failures, retries, timeouts, halting.
+        case(&["echo {}; exit {}", ":::", "0", "1", "2"]),
+        case(
+            &["-j8"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .chain(many_false.iter().cloned())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ),
+        case(&["kill -9 $$", ":::", "1"]),
+        case(&[
+            "--retries",
+            "3",
+            "n=$(cat c 2>/dev/null || echo 0); n=$((n+1)); echo $n > c; echo try $n; test $n -ge 2",
+            ":::",
+            "a",
+        ]),
+        case(&["--retries", "2", "echo no; false", ":::", "a"]),
+        case(&["--timeout", "1", "sleep {}; echo {}", ":::", "0.1", "4"]),
+        case(&[
+            "-j1",
+            "--halt",
+            "now,fail=1",
+            "echo {}; exit {}",
+            ":::",
+            "0",
+            "3",
+            "0",
+            "4",
+        ]),
+        case(&[
+            "-j1",
+            "--halt",
+            "soon,fail=2",
+            "echo {}; exit {}",
+            ":::",
+            "0",
+            "3",
+            "0",
+            "4",
+            "0",
+        ]),
+        case(&[
+            "-j1",
+            "--halt",
+            "now,success=1",
+            "echo {}; exit {}",
+            ":::",
+            "1",
+            "0",
+            "2",
+        ]),
+        case(&[
+            "-j1",
+            "--halt",
+            "now,fail=50%",
+            "echo {}; exit {}",
+            ":::",
+            "0",
+            "3",
+            "0",
+            "4",
+            "5",
+            "0",
+        ]),
+        case(&[
+            "-j1",
+            "--halt",
+            "soon,done=2",
+            "echo {}; exit {}",
+            ":::",
+            "0",
+            "3",
+            "0",
+        ]),
+        case(&[
+            "-j1",
+            "--halt",
+            "2",
+            "echo {}; exit {}",
+            ":::",
+            "0",
+            "5",
+            "0",
+        ]),
+        // Dry runs print the command lines.
+        case(&["--dry-run", "echo", ":::", "a b", "c'd", "$x", "é", ""]),
+        case(&["--dry-run", "echo", "{}", "{1}", ":::", "x y", ":::", "z"]),
+        case(&["--dry-run", "cp {} {.}.bak", ":::", "f.txt", "g h.txt"]),
+    ]
+}
+
+#[test]
+fn map_matches_gnu_parallel() {
+    require_gnu_parallel();
+    let cases = table();
+    assert!(cases.len() >= 40);
+    let mut failures = Vec::new();
+    for case in &cases {
+        let (gnu_out, gnu_code, gnu_err) = through(case, "parallel");
+        let (out, code, err) = through(case, "fanout");
+        if (&gnu_out, gnu_code) != (&out, code) {
+            failures.push(format!(
+                "{:?} stdin {:?}\n  parallel: exit {gnu_code}, stdout {gnu_out:?}, stderr {gnu_err:?}\n  fanout:   exit {code}, stdout {out:?}, stderr {err:?}",
+                case.args,
+                String::from_utf8_lossy(&case.stdin),
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} command lines differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
