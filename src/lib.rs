@@ -11,3 +11,4 @@ pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod scheduler;
+pub mod skills;

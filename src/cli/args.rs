@@ -33,6 +33,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run a plan's tasks: each as soon as its dependencies succeeded, within the limits.
     Run(RunArgs),
+    /// Check, test, document, create, refactor and teach agent skills (folders with a SKILL.md).
+    Skills(super::skills_cmd::SkillsArgs),
 }
 
 /// Where the plan comes from.

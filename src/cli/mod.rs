@@ -6,6 +6,7 @@ mod error;
 pub mod exit;
 mod run_cmd;
 mod select;
+mod skills_cmd;
 mod source;
 
 pub use args::{Cli, ColorChoice, Command};
@@ -37,6 +38,7 @@ pub fn main_entry() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args, color),
         Command::Plan(args) => run_cmd::plan(args),
+        Command::Skills(args) => skills_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -5,3 +5,4 @@ mod harness;
 mod run;
 mod run_limits;
 mod run_signals;
+mod skills;

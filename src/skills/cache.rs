@@ -1,0 +1,167 @@
+//! The check cache: results of earlier checks keyed by a hash of everything a verdict
+//! depends on (the skill's files and their contents, its folder's name, the profile and the
+//! options). Kept as one JSON file in the state directory, replaced atomically. A cache that
+//! cannot be read is treated as empty; it never fails a check.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::atomic::write_atomically;
+use super::check::Checked;
+use super::error::SkillsError;
+
+/// Bumped whenever the checks change what they report.
+const FORMAT: u32 = 1;
+const FILE_NAME: &str = "skills-cache.json";
+/// Entries kept at most; the ones not used by the latest run go first.
+const MAX_ENTRIES: usize = 200_000;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    format: u32,
+    entries: HashMap<String, Checked>,
+}
+
+/// Cached results, and what this run added.
+#[derive(Debug)]
+pub(crate) struct Cache {
+    path: PathBuf,
+    old: HashMap<String, Checked>,
+    new: HashMap<String, Checked>,
+    used: Vec<String>,
+}
+
+impl Cache {
+    /// Opens the cache in `state_dir` (an absent or unreadable file is an empty cache).
+    pub(crate) fn open(state_dir: &Path) -> Cache {
+        let path = state_dir.join(FILE_NAME);
+        let old = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|file| file.format == FORMAT)
+            .map(|file| file.entries)
+            .unwrap_or_default();
+        Cache {
+            path,
+            old,
+            new: HashMap::new(),
+            used: Vec::new(),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Checked> {
+        self.old.get(key)
+    }
+
+    pub(crate) fn note_used(&mut self, key: String) {
+        self.used.push(key);
+    }
+
+    pub(crate) fn insert(&mut self, key: String, checked: Checked) {
+        self.new.insert(key, checked);
+    }
+
+    /// Writes the cache when this run added anything.
+    pub(crate) fn save(mut self) -> Result<(), SkillsError> {
+        if self.new.is_empty() {
+            return Ok(());
+        }
+        let mut entries = std::mem::take(&mut self.new);
+        for key in &self.used {
+            if let Some(v) = self.old.remove(key) {
+                entries.insert(key.clone(), v);
+            }
+        }
+        for (key, value) in self.old {
+            if entries.len() >= MAX_ENTRIES {
+                break;
+            }
+            entries.entry(key).or_insert(value);
+        }
+        let bytes = serde_json::to_vec(&CacheFile {
+            format: FORMAT,
+            entries,
+        })
+        .map_err(|e| SkillsError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        write_atomically(&self.path, &bytes)
+    }
+}
+
+/// The cache key of a skill: a BLAKE3 hash of its files (names and contents), its folder's
+/// name, and `settings` (profile and options). Also returns the bytes of `SKILL.md` (or why
+/// it could not be read) so it is read once.
+pub(crate) fn key_and_skill_md(
+    dir: &Path,
+    dir_name: &str,
+    skill_md: &Path,
+    files: &[String],
+    settings: &str,
+) -> (String, Result<Vec<u8>, super::problem::Problem>) {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&FORMAT.to_le_bytes());
+    hasher.update(settings.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(dir_name.as_bytes());
+    hasher.update(b"\0");
+    let skill_md_bytes = super::check::read_skill_md(skill_md);
+    match &skill_md_bytes {
+        Ok(bytes) => {
+            hasher.update(b"ok\0");
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        }
+        Err(problem) => {
+            hasher.update(problem.message.as_bytes());
+        }
+    }
+    let skill_md_name = skill_md.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    for file in files {
+        hasher.update(file.as_bytes());
+        hasher.update(b"\0");
+        if file == skill_md_name {
+            continue;
+        }
+        match std::fs::read(dir.join(file)) {
+            Ok(bytes) => {
+                hasher.update(&(bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+            }
+            Err(err) => {
+                hasher.update(err.kind().to_string().as_bytes());
+            }
+        }
+    }
+    (hasher.finalize().to_hex().to_string(), skill_md_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_changes_with_any_file_and_the_cache_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let skill = dir.path().join("a");
+        std::fs::create_dir_all(skill.join("references")).unwrap();
+        std::fs::write(skill.join("SKILL.md"), "x").unwrap();
+        std::fs::write(skill.join("references/r.md"), "1").unwrap();
+        let files = vec!["SKILL.md".to_owned(), "references/r.md".to_owned()];
+        let key = || key_and_skill_md(&skill, "a", &skill.join("SKILL.md"), &files, "spec").0;
+        let first = key();
+        assert_eq!(first, key());
+        std::fs::write(skill.join("references/r.md"), "2").unwrap();
+        assert_ne!(first, key());
+
+        let state = dir.path().join(".fanout");
+        let mut cache = Cache::open(&state);
+        assert!(cache.get(&first).is_none());
+        cache.insert(first.clone(), Checked::default());
+        cache.save().unwrap();
+        assert!(Cache::open(&state).get(&first).is_some());
+    }
+}

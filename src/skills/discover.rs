@@ -1,0 +1,258 @@
+//! Finding skill folders under roots: every folder holding a `SKILL.md` (or `skill.md`),
+//! at any depth, following folder symlinks and skipping symlink loops, with the files that
+//! belong to each skill (those not inside a nested skill). It reads no file contents.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::error::SkillsError;
+
+/// One skill folder as found.
+#[derive(Clone, Debug)]
+pub struct SkillDir {
+    /// The folder, as reached from its root.
+    pub dir: PathBuf,
+    /// The path shown to people: the root as given joined with the folder's relative path.
+    pub display: String,
+    /// `SKILL.md` or `skill.md`.
+    pub skill_md: PathBuf,
+    /// Files of the skill, relative to `dir`, sorted, `/`-separated.
+    pub files: Vec<String>,
+    /// Whether the folder lies under a `.claude/` folder.
+    pub under_claude: bool,
+}
+
+/// Everything found under the roots.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub skills: Vec<SkillDir>,
+    /// Things skipped on the way (symlink loops, unreadable folders).
+    pub notices: Vec<String>,
+}
+
+const SKIPPED_DIRS: [&str; 4] = [".git", "node_modules", ".fanout", "target"];
+
+fn skill_file_name(name: &std::ffi::OsStr) -> Option<u8> {
+    match name.to_str() {
+        Some("SKILL.md") => Some(0),
+        Some("skill.md") => Some(1),
+        _ => None,
+    }
+}
+
+/// Finds the skills under `roots`, in order of root and then path.
+pub fn discover(roots: &[PathBuf]) -> Result<Discovery, SkillsError> {
+    let mut discovery = Discovery::default();
+    let mut seen_real: HashSet<PathBuf> = HashSet::new();
+    for root in roots {
+        if std::fs::metadata(root).is_err() {
+            return Err(SkillsError::NoRoot { path: root.clone() });
+        }
+        discover_root(root, &mut discovery, &mut seen_real);
+    }
+    Ok(discovery)
+}
+
+fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathBuf>) {
+    // skill folder (relative to root) -> (which name was found, the file)
+    let mut skills: BTreeMap<PathBuf, (u8, PathBuf)> = BTreeMap::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut followed_symlink = false;
+    let walker = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !SKIPPED_DIRS.iter().any(|s| e.file_name() == *s)
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                if let Some(ancestor) = err.loop_ancestor() {
+                    out.notices.push(format!(
+                        "skipped a symlink loop: {} leads back to {}",
+                        err.path()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        ancestor.display()
+                    ));
+                    continue;
+                }
+                // A dangling `SKILL.md` symlink is still a skill folder, with a broken file.
+                if let Some(path) = err.path()
+                    && let Some(rank) = path.file_name().and_then(skill_file_name)
+                    && let Some(parent) = path.parent()
+                {
+                    let rel = parent.strip_prefix(root).unwrap_or(parent).to_path_buf();
+                    let slot = skills.entry(rel).or_insert((rank, path.to_path_buf()));
+                    if rank < slot.0 {
+                        *slot = (rank, path.to_path_buf());
+                    }
+                    files.push(path.to_path_buf());
+                    continue;
+                }
+                out.notices.push(format!("skipped: {err}"));
+                continue;
+            }
+        };
+        followed_symlink |= entry.path_is_symlink() && entry.file_type().is_dir();
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let path = entry.into_path();
+        if let Some(rank) = path.file_name().and_then(skill_file_name)
+            && let Some(parent) = path.parent()
+        {
+            let rel = parent.strip_prefix(root).unwrap_or(parent).to_path_buf();
+            let slot = skills.entry(rel).or_insert((rank, path.clone()));
+            if rank < slot.0 {
+                *slot = (rank, path.clone());
+            }
+        }
+        files.push(path);
+    }
+
+    let mut by_skill: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for file in files {
+        let rel = file.strip_prefix(root).unwrap_or(&file);
+        let mut dir = rel.parent();
+        while let Some(d) = dir {
+            if skills.contains_key(d) {
+                let inner = rel.strip_prefix(d).unwrap_or(rel);
+                by_skill
+                    .entry(d.to_path_buf())
+                    .or_default()
+                    .push(slash_path(inner));
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+
+    let absolute_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    for (rel, (_, skill_md)) in skills {
+        let dir = root.join(&rel);
+        if followed_symlink {
+            let real = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+            if !seen_real.insert(real) {
+                out.notices.push(format!(
+                    "skipped {}: the same folder as a skill already found",
+                    dir.display()
+                ));
+                continue;
+            }
+        }
+        let mut files = by_skill.remove(&rel).unwrap_or_default();
+        files.sort();
+        let under_claude = absolute_root
+            .join(&rel)
+            .components()
+            .any(|c| c == Component::Normal(".claude".as_ref()));
+        out.skills.push(SkillDir {
+            display: display_path(root, &rel),
+            dir,
+            skill_md,
+            files,
+            under_claude,
+        });
+    }
+}
+
+fn slash_path(path: &Path) -> String {
+    let parts: Vec<_> = path
+        .components()
+        .map(|c| match c {
+            Component::RootDir => "".into(),
+            other => other.as_os_str().to_string_lossy(),
+        })
+        .collect();
+    parts.join("/")
+}
+
+fn display_path(root: &Path, rel: &Path) -> String {
+    let root_text = slash_path(root);
+    let rel_text = slash_path(rel);
+    match (root_text.as_str(), rel_text.is_empty()) {
+        ("." | "", true) => ".".to_owned(),
+        ("." | "", false) => rel_text,
+        (_, true) => root_text,
+        (_, false) => format!("{root_text}/{rel_text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_skills_and_gives_each_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "a/SKILL.md",
+            "a/references/x.md",
+            "a/inner/SKILL.md",
+            "a/inner/scripts/run.py",
+            "b/skill.md",
+            "c/README.md",
+            "a/.git/SKILL.md",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        let d = discover(&[root.to_path_buf()]).unwrap();
+        let found: Vec<_> = d
+            .skills
+            .iter()
+            .map(|s| {
+                (
+                    s.dir.strip_prefix(root).unwrap().to_path_buf(),
+                    s.files.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    PathBuf::from("a"),
+                    vec!["SKILL.md".into(), "references/x.md".into()]
+                ),
+                (
+                    PathBuf::from("a/inner"),
+                    vec!["SKILL.md".into(), "scripts/run.py".into()]
+                ),
+                (PathBuf::from("b"), vec!["skill.md".into()]),
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_skipped_and_linked_skills_found_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::write(root.join("a/SKILL.md"), "x").unwrap();
+        std::os::unix::fs::symlink(root, root.join("a/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("b")).unwrap();
+        let d = discover(&[root.to_path_buf()]).unwrap();
+        assert_eq!(d.skills.len(), 1);
+        assert!(
+            d.notices.iter().any(|n| n.contains("loop")),
+            "{:?}",
+            d.notices
+        );
+    }
+
+    #[test]
+    fn a_missing_root_is_an_error() {
+        assert!(discover(&[PathBuf::from("/no/such/root")]).is_err());
+    }
+}
