@@ -11,6 +11,7 @@ mod discover;
 mod error;
 mod frontmatter;
 mod markdown;
+mod ops;
 mod problem;
 mod render;
 mod run;
@@ -22,6 +23,10 @@ pub use check::{CHECKS, Checked, OutsideLink};
 pub use config::SkillsConfig;
 pub use discover::{Discovery, SkillDir, discover};
 pub use error::SkillsError;
+pub use ops::{
+    DOCS_MARKER, DocsOutcome, DocsReport, LearnReport, NewReport, RefactorReport, StatsReport,
+    TestReport, docs, learn, new_skills, refactor, stats, test_skills,
+};
 pub use problem::{Pos, Problem, Severity};
 pub use render::{json as render_json, marker, sarif as render_sarif, text as render_text};
 pub use run::{CheckOptions, CheckRun, SkillResult, Status, Summary, check_roots};
