@@ -22,6 +22,16 @@ const MAX_ENTRIES: usize = 200_000;
 struct CacheFile {
     format: u32,
     entries: HashMap<String, Checked>,
+    /// Skill folder → the signature of its files' metadata and the content key it had, so
+    /// an untouched folder is not read again (as git's index does).
+    #[serde(default)]
+    stats: HashMap<String, StatEntry>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatEntry {
+    pub(crate) signature: String,
+    pub(crate) key: String,
 }
 
 /// Cached results, and what this run added.
@@ -31,28 +41,49 @@ pub(crate) struct Cache {
     old: HashMap<String, Checked>,
     new: HashMap<String, Checked>,
     used: Vec<String>,
+    old_stats: HashMap<String, StatEntry>,
+    new_stats: HashMap<String, StatEntry>,
 }
 
 impl Cache {
     /// Opens the cache in `state_dir` (an absent or unreadable file is an empty cache).
     pub(crate) fn open(state_dir: &Path) -> Cache {
         let path = state_dir.join(FILE_NAME);
-        let old = std::fs::read(&path)
+        let file = std::fs::read(&path)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
             .filter(|file| file.format == FORMAT)
-            .map(|file| file.entries)
             .unwrap_or_default();
         Cache {
             path,
-            old,
+            old: file.entries,
             new: HashMap::new(),
             used: Vec::new(),
+            old_stats: file.stats,
+            new_stats: HashMap::new(),
         }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Checked> {
         self.old.get(key)
+    }
+
+    /// The content key remembered for `folder` when its metadata signature is unchanged.
+    pub(crate) fn key_by_stat(&self, folder: &str, signature: &str) -> Option<&str> {
+        self.old_stats
+            .get(folder)
+            .filter(|e| e.signature == signature)
+            .map(|e| e.key.as_str())
+    }
+
+    pub(crate) fn note_stat(&mut self, folder: String, entry: StatEntry) {
+        let unchanged = self
+            .old_stats
+            .get(&folder)
+            .is_some_and(|e| e.signature == entry.signature && e.key == entry.key);
+        if !unchanged {
+            self.new_stats.insert(folder, entry);
+        }
     }
 
     pub(crate) fn note_used(&mut self, key: String) {
@@ -65,9 +96,11 @@ impl Cache {
 
     /// Writes the cache when this run added anything.
     pub(crate) fn save(mut self) -> Result<(), SkillsError> {
-        if self.new.is_empty() {
+        if self.new.is_empty() && self.new_stats.is_empty() {
             return Ok(());
         }
+        let mut stats = std::mem::take(&mut self.old_stats);
+        stats.extend(std::mem::take(&mut self.new_stats));
         let mut entries = std::mem::take(&mut self.new);
         for key in &self.used {
             if let Some(v) = self.old.remove(key) {
@@ -80,9 +113,11 @@ impl Cache {
             }
             entries.entry(key).or_insert(value);
         }
+        stats.retain(|_, e| entries.contains_key(&e.key));
         let bytes = serde_json::to_vec(&CacheFile {
             format: FORMAT,
             entries,
+            stats,
         })
         .map_err(|e| SkillsError::Write {
             path: self.path.clone(),
@@ -90,6 +125,29 @@ impl Cache {
         })?;
         write_atomically(&self.path, &bytes)
     }
+}
+
+/// A signature of the metadata (size, modification time, inode) of a skill's files and of
+/// `settings`: when it is unchanged, so is the content key.
+pub(crate) fn stat_signature(dir: &Path, files: &[String], settings: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(settings.as_bytes());
+    for file in files {
+        let meta = std::fs::metadata(dir.join(file)).ok()?;
+        hasher.update(file.as_bytes());
+        for n in [
+            meta.len(),
+            meta.mtime() as u64,
+            meta.mtime_nsec() as u64,
+            meta.ctime() as u64,
+            meta.ctime_nsec() as u64,
+            meta.ino(),
+        ] {
+            hasher.update(&n.to_le_bytes());
+        }
+    }
+    Some(hasher.finalize().to_hex().to_string())
 }
 
 /// The cache key of a skill: a BLAKE3 hash of its files (names and contents), its folder's

@@ -2,7 +2,7 @@
 //! at any depth, following folder symlinks and skipping symlink loops, with the files that
 //! belong to each skill (those not inside a nested skill). It reads no file contents.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -56,13 +56,28 @@ pub fn discover(roots: &[PathBuf]) -> Result<Discovery, SkillsError> {
 }
 
 fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathBuf>) {
-    // skill folder (relative to root) -> (which name was found, the file)
-    let mut skills: BTreeMap<PathBuf, (u8, PathBuf)> = BTreeMap::new();
-    let mut files: Vec<PathBuf> = Vec::new();
+    // Paths below the root as `/`-separated strings: cheaper to compare than `Path`s.
+    let root_len = root.as_os_str().len();
+    let rel_of = |path: &Path| -> String {
+        let text = path.to_string_lossy();
+        text.get(root_len..)
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_owned()
+    };
+    // skill folder -> (which name was found, the file)
+    let mut skills: HashMap<String, (u8, PathBuf)> = HashMap::new();
+    let mut files: Vec<String> = Vec::new();
     let mut followed_symlink = false;
+    let found = |path: &Path, rank: u8, skills: &mut HashMap<String, (u8, PathBuf)>| {
+        let rel = rel_of(path.parent().unwrap_or(root));
+        let slot = skills.entry(rel).or_insert((rank, path.to_path_buf()));
+        if rank < slot.0 {
+            *slot = (rank, path.to_path_buf());
+        }
+    };
     let walker = WalkDir::new(root)
         .follow_links(true)
-        .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
             e.depth() == 0
@@ -86,14 +101,9 @@ fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathB
                 // A dangling `SKILL.md` symlink is still a skill folder, with a broken file.
                 if let Some(path) = err.path()
                     && let Some(rank) = path.file_name().and_then(skill_file_name)
-                    && let Some(parent) = path.parent()
                 {
-                    let rel = parent.strip_prefix(root).unwrap_or(parent).to_path_buf();
-                    let slot = skills.entry(rel).or_insert((rank, path.to_path_buf()));
-                    if rank < slot.0 {
-                        *slot = (rank, path.to_path_buf());
-                    }
-                    files.push(path.to_path_buf());
+                    found(path, rank, &mut skills);
+                    files.push(rel_of(path));
                     continue;
                 }
                 out.notices.push(format!("skipped: {err}"));
@@ -104,39 +114,39 @@ fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathB
         if entry.file_type().is_dir() {
             continue;
         }
-        let path = entry.into_path();
-        if let Some(rank) = path.file_name().and_then(skill_file_name)
-            && let Some(parent) = path.parent()
-        {
-            let rel = parent.strip_prefix(root).unwrap_or(parent).to_path_buf();
-            let slot = skills.entry(rel).or_insert((rank, path.clone()));
-            if rank < slot.0 {
-                *slot = (rank, path.clone());
-            }
+        if let Some(rank) = skill_file_name(entry.file_name()) {
+            found(entry.path(), rank, &mut skills);
         }
-        files.push(path);
+        files.push(rel_of(entry.path()));
     }
 
-    let mut by_skill: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-    for file in files {
-        let rel = file.strip_prefix(root).unwrap_or(&file);
-        let mut dir = rel.parent();
-        while let Some(d) = dir {
-            if skills.contains_key(d) {
-                let inner = rel.strip_prefix(d).unwrap_or(rel);
-                by_skill
-                    .entry(d.to_path_buf())
-                    .or_default()
-                    .push(slash_path(inner));
+    let mut by_skill: HashMap<&str, Vec<String>> = HashMap::new();
+    for file in &files {
+        let mut rest = file.as_str();
+        loop {
+            let parent = rest.rfind('/').map_or("", |i| &rest[..i]);
+            if skills.contains_key(parent) {
+                let inner = file[parent.len()..].trim_start_matches('/');
+                by_skill.entry(parent).or_default().push(inner.to_owned());
                 break;
             }
-            dir = d.parent();
+            if parent.is_empty() {
+                break;
+            }
+            rest = parent;
         }
     }
 
+    // Walk order: by path components, as a sorted walk would give.
+    let mut ordered: Vec<(&String, &(u8, PathBuf))> = skills.iter().collect();
+    ordered.sort_by(|a, b| component_order(a.0).cmp(component_order(b.0)));
     let absolute_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-    for (rel, (_, skill_md)) in skills {
-        let dir = root.join(&rel);
+    for (rel, (_, skill_md)) in ordered {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(rel)
+        };
         if followed_symlink {
             let real = dir.canonicalize().unwrap_or_else(|_| dir.clone());
             if !seen_real.insert(real) {
@@ -147,20 +157,25 @@ fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathB
                 continue;
             }
         }
-        let mut files = by_skill.remove(&rel).unwrap_or_default();
-        files.sort();
+        let mut files = by_skill.remove(rel.as_str()).unwrap_or_default();
+        files.sort_unstable();
         let under_claude = absolute_root
-            .join(&rel)
+            .join(rel)
             .components()
             .any(|c| c == Component::Normal(".claude".as_ref()));
         out.skills.push(SkillDir {
-            display: display_path(root, &rel),
+            display: display_path(root, Path::new(rel)),
             dir,
-            skill_md,
+            skill_md: skill_md.clone(),
             files,
             under_claude,
         });
     }
+}
+
+/// Bytes of a `/`-separated path with `/` sorting before every other byte.
+fn component_order(path: &str) -> impl Iterator<Item = u8> + '_ {
+    path.bytes().map(|b| if b == b'/' { 0 } else { b })
 }
 
 fn slash_path(path: &Path) -> String {

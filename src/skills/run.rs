@@ -11,7 +11,7 @@ use petgraph::graphmap::DiGraphMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::cache::{Cache, key_and_skill_md};
+use super::cache::{Cache, StatEntry, key_and_skill_md, stat_signature};
 use super::check::{self, Checked, join_lexically};
 use super::config::SkillsConfig;
 use super::discover::{SkillDir, discover};
@@ -162,47 +162,26 @@ pub fn check_roots(roots: &[PathBuf], options: &CheckOptions) -> Result<CheckRun
             })
     };
     let cache_ref = cache.as_ref();
-    let results: Vec<(SkillResult, Option<String>)> = discovery
+    let results: Vec<Outcome> = discovery
         .skills
         .par_iter()
         .map(|skill| {
             let profile = profile_of(skill);
-            let name = dir_name(&skill.dir);
-            let (key, read) = if cache_ref.is_some() {
-                let (key, read) = key_and_skill_md(
-                    &skill.dir,
-                    &name,
-                    &skill.skill_md,
-                    &skill.files,
-                    &settings_of(profile),
-                );
-                (Some(key), read)
-            } else {
-                (None, check::read_skill_md(&skill.skill_md))
-            };
-            let hit = key
-                .as_ref()
-                .and_then(|k| cache_ref.and_then(|c| c.get(k)))
-                .cloned();
-            let cached = hit.is_some();
-            let checked = hit.unwrap_or_else(|| {
-                check::check(read, &name, &skill.files, profile, &options.config)
-            });
-            let result = SkillResult {
-                path: skill.display.clone(),
-                dir: skill.dir.clone(),
-                skill_md: skill.skill_md.clone(),
+            check_one(
+                skill,
                 profile,
-                status: Status::Ok,
-                cached,
-                checked,
-            };
-            (result, key)
+                &settings_of(profile),
+                &options.config,
+                cache_ref,
+            )
         })
         .collect();
 
     let mut skills = Vec::with_capacity(results.len());
-    for (result, key) in results {
+    for (result, key, stat) in results {
+        if let (Some(cache), Some((folder, entry))) = (cache.as_mut(), stat) {
+            cache.note_stat(folder, entry);
+        }
         if let (Some(cache), Some(key)) = (cache.as_mut(), key) {
             if result.cached {
                 cache.note_used(key);
@@ -224,6 +203,64 @@ pub fn check_roots(roots: &[PathBuf], options: &CheckOptions) -> Result<CheckRun
         notices: discovery.notices,
         elapsed: start.elapsed(),
     })
+}
+
+/// One skill's result, its content key, and its folder's metadata signature.
+type Outcome = (SkillResult, Option<String>, Option<(String, StatEntry)>);
+
+/// Checks one skill, or takes its result from the cache: first by the metadata signature
+/// of its files (nothing is read when they are untouched), then by their content hash.
+fn check_one(
+    skill: &SkillDir,
+    profile: Profile,
+    settings: &str,
+    config: &SkillsConfig,
+    cache: Option<&Cache>,
+) -> Outcome {
+    let name = dir_name(&skill.dir);
+    let folder = lexical_absolute(&skill.dir).to_string_lossy().into_owned();
+    let signature = cache
+        .and_then(|_| stat_signature(&skill.dir, &skill.files, &format!("{settings}\0{name}")));
+    let by_stat = cache.zip(signature.as_ref()).and_then(|(cache, sig)| {
+        let key = cache.key_by_stat(&folder, sig)?;
+        Some((key.to_owned(), cache.get(key)?.clone()))
+    });
+    let (key, checked, cached) = match (by_stat, cache) {
+        (Some((key, checked)), _) => (Some(key), checked, true),
+        (None, Some(cache)) => {
+            let (key, read) =
+                key_and_skill_md(&skill.dir, &name, &skill.skill_md, &skill.files, settings);
+            match cache.get(&key) {
+                Some(hit) => (Some(key), hit.clone(), true),
+                None => {
+                    let checked = check::check(read, &name, &skill.files, profile, config);
+                    (Some(key), checked, false)
+                }
+            }
+        }
+        (None, None) => {
+            let read = check::read_skill_md(&skill.skill_md);
+            (
+                None,
+                check::check(read, &name, &skill.files, profile, config),
+                false,
+            )
+        }
+    };
+    let stat = key
+        .clone()
+        .zip(signature)
+        .map(|(key, signature)| (folder, StatEntry { signature, key }));
+    let result = SkillResult {
+        path: skill.display.clone(),
+        dir: skill.dir.clone(),
+        skill_md: skill.skill_md.clone(),
+        profile,
+        status: Status::Ok,
+        cached,
+        checked,
+    };
+    (result, key, stat)
 }
 
 /// The rules that need every skill: shared names, links out of a skill, cycles.
