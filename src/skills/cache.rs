@@ -127,34 +127,41 @@ impl Cache {
     }
 }
 
-/// A signature of the metadata (size, modification time, inode) of a skill's files and of
-/// `settings`: when it is unchanged, so is the content key.
-pub(crate) fn stat_signature(dir: &Path, files: &[String], settings: &str) -> Option<String> {
+/// A signature of the metadata of `SKILL.md` (size, modification and change times, inode),
+/// the names of the skill's files and `settings`: while it is unchanged, so is the content
+/// key, and nothing needs reading.
+pub(crate) fn stat_signature(skill_md: &Path, files: &[String], settings: &str) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(skill_md).ok()?;
     let mut hasher = blake3::Hasher::new();
     hasher.update(settings.as_bytes());
-    for file in files {
-        let meta = std::fs::metadata(dir.join(file)).ok()?;
-        hasher.update(file.as_bytes());
-        for n in [
-            meta.len(),
-            meta.mtime() as u64,
-            meta.mtime_nsec() as u64,
-            meta.ctime() as u64,
-            meta.ctime_nsec() as u64,
-            meta.ino(),
-        ] {
-            hasher.update(&n.to_le_bytes());
-        }
+    for n in [
+        meta.len(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.ctime() as u64,
+        meta.ctime_nsec() as u64,
+        meta.ino(),
+    ] {
+        hasher.update(&n.to_le_bytes());
     }
+    hash_names(&mut hasher, files);
     Some(hasher.finalize().to_hex().to_string())
 }
 
-/// The cache key of a skill: a BLAKE3 hash of its files (names and contents), its folder's
-/// name, and `settings` (profile and options). Also returns the bytes of `SKILL.md` (or why
-/// it could not be read) so it is read once.
+fn hash_names(hasher: &mut blake3::Hasher, files: &[String]) {
+    for file in files {
+        hasher.update(file.as_bytes());
+        hasher.update(b"\0");
+    }
+}
+
+/// The cache key of a skill: a BLAKE3 hash of everything its verdict depends on — the
+/// contents of `SKILL.md`, the names of the skill's files (links must find them), its
+/// folder's name and `settings` (profile and options). The contents of the other files
+/// never change a verdict, so they are not read. Also returns the bytes of `SKILL.md` (or
+/// why it could not be read) so it is read once.
 pub(crate) fn key_and_skill_md(
-    dir: &Path,
     dir_name: &str,
     skill_md: &Path,
     files: &[String],
@@ -177,23 +184,7 @@ pub(crate) fn key_and_skill_md(
             hasher.update(problem.message.as_bytes());
         }
     }
-    let skill_md_name = skill_md.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    for file in files {
-        hasher.update(file.as_bytes());
-        hasher.update(b"\0");
-        if file == skill_md_name {
-            continue;
-        }
-        match std::fs::read(dir.join(file)) {
-            Ok(bytes) => {
-                hasher.update(&(bytes.len() as u64).to_le_bytes());
-                hasher.update(&bytes);
-            }
-            Err(err) => {
-                hasher.update(err.kind().to_string().as_bytes());
-            }
-        }
-    }
+    hash_names(&mut hasher, files);
     (hasher.finalize().to_hex().to_string(), skill_md_bytes)
 }
 
@@ -202,18 +193,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_key_changes_with_any_file_and_the_cache_round_trips() {
+    fn the_key_follows_skill_md_and_the_file_names_and_the_cache_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let skill = dir.path().join("a");
         std::fs::create_dir_all(skill.join("references")).unwrap();
         std::fs::write(skill.join("SKILL.md"), "x").unwrap();
         std::fs::write(skill.join("references/r.md"), "1").unwrap();
         let files = vec!["SKILL.md".to_owned(), "references/r.md".to_owned()];
-        let key = || key_and_skill_md(&skill, "a", &skill.join("SKILL.md"), &files, "spec").0;
-        let first = key();
-        assert_eq!(first, key());
+        let key =
+            |files: &[String]| key_and_skill_md("a", &skill.join("SKILL.md"), files, "spec").0;
+        let first = key(&files);
+        assert_eq!(first, key(&files));
+        // Another reference's contents change no verdict; its presence does.
         std::fs::write(skill.join("references/r.md"), "2").unwrap();
-        assert_ne!(first, key());
+        assert_eq!(first, key(&files));
+        assert_ne!(first, key(&files[..1]));
+        std::fs::write(skill.join("SKILL.md"), "y").unwrap();
+        assert_ne!(first, key(&files));
 
         let state = dir.path().join(".fanout");
         let mut cache = Cache::open(&state);

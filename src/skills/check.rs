@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::config::SkillsConfig;
 use super::frontmatter;
 use super::markdown;
-use super::problem::{Pos, Problem, Severity, pos_of_offset};
+use super::problem::{LineIndex, Pos, Problem, Severity, pos_of_offset};
 use super::source::{self, MAX_FILE_BYTES, first_stray_control};
 use super::spec::{self, Profile};
 use super::yaml;
@@ -283,8 +283,9 @@ fn house_rules(
 
     let known = known_paths(files);
     let mut reported = HashSet::new();
+    let lines = LineIndex::new(split.body, split.body_line);
     for reference in markdown::references(split.body) {
-        let pos = pos_of_offset(split.body, reference.offset, split.body_line);
+        let pos = lines.pos(reference.offset);
         match normalize_relative(&reference.target) {
             None => out.outside_links.push(OutsideLink {
                 target: reference.target.clone(),

@@ -64,11 +64,16 @@ fn is_path_char(c: char) -> bool {
 /// per offset. URLs, anchors and absolute paths are left out.
 pub(crate) fn references(text: &str) -> Vec<Reference> {
     let mut out: Vec<Reference> = Vec::new();
-    // Markdown links and images: `](target)`.
+    let bytes = text.as_bytes();
+    // Markdown links and images: `](target)`; found by `]`, a byte search.
     let mut from = 0;
-    while let Some(i) = text[from..].find("](") {
-        let start = from + i + 2;
-        from = start;
+    while let Some(i) = text[from..].find(']') {
+        let at = from + i;
+        from = at + 1;
+        if bytes.get(at + 1) != Some(&b'(') {
+            continue;
+        }
+        let start = at + 2;
         let rest = &text[start..];
         let (inner, skip) = match rest.strip_prefix('<') {
             Some(r) => (r.split('>').next().unwrap_or(""), 1),
@@ -82,41 +87,40 @@ pub(crate) fn references(text: &str) -> Vec<Reference> {
             });
         }
     }
-    // Mentions of the standard folders.
-    for folder in FOLDERS {
-        let mut from = 0;
-        while let Some(i) = text[from..].find(folder) {
-            let start = from + i;
-            from = start + folder.len();
-            let before = text[..start].chars().next_back();
-            let (start, before) = match before {
-                Some('/') if text[..start].ends_with("./") => {
-                    (start - 2, text[..start - 2].chars().next_back())
-                }
-                other => (start, other),
-            };
-            if before.is_some_and(|c| is_path_char(c) || c == '(' && text[..start].ends_with("]("))
-            {
-                continue;
-            }
-            let len: usize = text[start..]
-                .chars()
-                .take_while(|&c| is_path_char(c))
-                .map(char::len_utf8)
-                .sum();
-            let target = text[start..start + len].trim_end_matches(['.', ',', ':', ';']);
-            let name = target.rsplit('/').next().unwrap_or("");
-            // A bare folder (`scripts/`) or a pattern is not a file reference.
-            if name.is_empty() || !name.contains('.') && target.matches('/').count() < 1 {
-                continue;
-            }
-            if !out.iter().any(|r| r.offset == start) {
-                out.push(Reference {
-                    target: target.to_owned(),
-                    offset: start,
-                });
-            }
+    // Mentions of the standard folders: every one ends in `s/`, so look at each `/`.
+    let link_offsets: Vec<usize> = out.iter().map(|r| r.offset).collect();
+    let mut from = 0;
+    while let Some(i) = text[from..].find('/') {
+        let slash = from + i;
+        from = slash + 1;
+        let Some(folder) = FOLDERS.iter().find(|f| text[..=slash].ends_with(*f)) else {
+            continue;
+        };
+        let start = slash + 1 - folder.len();
+        let (start, before) = if text[..start].ends_with("./") {
+            (start - 2, text[..start - 2].chars().next_back())
+        } else {
+            (start, text[..start].chars().next_back())
+        };
+        if before.is_some_and(|c| is_path_char(c) || c == '(' && text[..start].ends_with("](")) {
+            continue;
         }
+        let len: usize = text[start..]
+            .chars()
+            .take_while(|&c| is_path_char(c))
+            .map(char::len_utf8)
+            .sum();
+        let target = text[start..start + len].trim_end_matches(['.', ',', ':', ';']);
+        let name = target.rsplit('/').next().unwrap_or("");
+        // A bare folder (`scripts/`) is not a file reference.
+        if name.is_empty() || link_offsets.contains(&start) {
+            continue;
+        }
+        out.push(Reference {
+            target: target.to_owned(),
+            offset: start,
+        });
+        from = from.max(start + len);
     }
     out.sort_by_key(|r| r.offset);
     out

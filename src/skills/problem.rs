@@ -85,6 +85,40 @@ pub(crate) fn pos_of_offset(text: &str, offset: usize, first_line: usize) -> Pos
     Pos::new(first_line + line, before[line_start..].chars().count() + 1)
 }
 
+/// Positions of many offsets in one text, without rescanning it for each.
+pub(crate) struct LineIndex<'a> {
+    text: &'a str,
+    first_line: usize,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str, first_line: usize) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            text,
+            first_line,
+            line_starts,
+        }
+    }
+
+    pub(crate) fn pos(&self, offset: usize) -> Pos {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        Pos::new(
+            self.first_line + line,
+            self.text[start..offset].chars().count() + 1,
+        )
+    }
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -102,6 +136,19 @@ mod tests {
         assert_eq!(pos_of_offset(text, 0, 1), Pos::new(1, 1));
         assert_eq!(pos_of_offset(text, 3, 1), Pos::new(2, 1));
         assert_eq!(pos_of_offset(text, 7, 2), Pos::new(3, 4));
+    }
+
+    #[test]
+    fn a_line_index_agrees_with_scanning() {
+        let text = "ab\ncé d\n\nx";
+        let index = LineIndex::new(text, 3);
+        for offset in [0, 2, 3, 5, 6, 8, 9, 10] {
+            assert_eq!(
+                index.pos(offset),
+                pos_of_offset(text, offset, 3),
+                "{offset}"
+            );
+        }
     }
 
     #[test]

@@ -219,8 +219,13 @@ fn check_one(
 ) -> Outcome {
     let name = dir_name(&skill.dir);
     let folder = lexical_absolute(&skill.dir).to_string_lossy().into_owned();
-    let signature = cache
-        .and_then(|_| stat_signature(&skill.dir, &skill.files, &format!("{settings}\0{name}")));
+    let signature = cache.and_then(|_| {
+        stat_signature(
+            &skill.skill_md,
+            &skill.files,
+            &format!("{settings}\0{name}"),
+        )
+    });
     let by_stat = cache.zip(signature.as_ref()).and_then(|(cache, sig)| {
         let key = cache.key_by_stat(&folder, sig)?;
         Some((key.to_owned(), cache.get(key)?.clone()))
@@ -228,8 +233,7 @@ fn check_one(
     let (key, checked, cached) = match (by_stat, cache) {
         (Some((key, checked)), _) => (Some(key), checked, true),
         (None, Some(cache)) => {
-            let (key, read) =
-                key_and_skill_md(&skill.dir, &name, &skill.skill_md, &skill.files, settings);
+            let (key, read) = key_and_skill_md(&name, &skill.skill_md, &skill.files, settings);
             match cache.get(&key) {
                 Some(hit) => (Some(key), hit.clone(), true),
                 None => {

@@ -72,7 +72,21 @@ pub(crate) fn is_stray_control(c: char) -> bool {
 
 /// The first stray control character in `text`, with its offset.
 pub(crate) fn first_stray_control(text: &str) -> Option<(usize, char)> {
-    text.char_indices().find(|&(_, c)| is_stray_control(c))
+    // Scan bytes: every stray control character starts with one of these bytes (C0 and
+    // DEL are ASCII, C1 is 0xC2 0x80..0x9F, U+FFFE and U+FFFF start with 0xEF).
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f || b == 0xc2 || b == 0xef {
+            let c = text[i..].chars().next().unwrap_or_default();
+            if is_stray_control(c) {
+                return Some((i, c));
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 #[cfg(test)]

@@ -168,26 +168,33 @@ fn second_run_is_cached_until_a_file_changes() {
     );
     assert!(second.stdout.contains("(2 cached)"), "{}", second.stdout);
 
-    // A referenced file changes: that skill is checked again, the other stays cached.
-    p.file(
-        "skills/good/pdf-tools/references/forms.md",
-        "# Forms\n\nNew.\n",
-    );
+    // A referenced file goes away: that skill is checked again, the other stays cached.
+    std::fs::remove_file(p.join("skills/good/pdf-tools/references/forms.md")).unwrap();
     let third = p
         .fanout(&["skills", "check", "--json", "skills/good"])
         .json();
-    let s = statuses(&third);
     assert_eq!(
-        s,
+        statuses(&third),
         [
             (
                 "skills/good/.claude/skills/deploy".into(),
                 "ok".into(),
                 true
             ),
-            ("skills/good/pdf-tools".into(), "ok".into(), false),
+            ("skills/good/pdf-tools".into(), "warn".into(), false),
         ]
     );
+
+    // SKILL.md changes: checked again.
+    p.file(
+        "skills/good/.claude/skills/deploy/SKILL.md",
+        "---\nname: deploy\ndescription: Use when shipping.\n---\n# Deploy\n",
+    );
+    let fourth = statuses(
+        &p.fanout(&["skills", "check", "--json", "skills/good"])
+            .json(),
+    );
+    assert!(!fourth[0].2 && fourth[1].2, "{fourth:?}");
 
     let forced = p.fanout(&["skills", "check", "--no-cache", "skills/good"]);
     assert!(!forced.stdout.contains("[CACHED]"), "{}", forced.stdout);
