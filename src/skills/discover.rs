@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-use walkdir::WalkDir;
+use rayon::prelude::*;
 
 use super::error::SkillsError;
 
@@ -55,69 +55,121 @@ pub fn discover(roots: &[PathBuf]) -> Result<Discovery, SkillsError> {
     Ok(discovery)
 }
 
-fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathBuf>) {
-    // Paths below the root as `/`-separated strings: cheaper to compare than `Path`s.
-    let root_len = root.as_os_str().len();
-    let rel_of = |path: &Path| -> String {
-        let text = path.to_string_lossy();
-        text.get(root_len..)
-            .unwrap_or("")
-            .trim_start_matches('/')
-            .to_owned()
-    };
-    // skill folder -> (which name was found, the file)
-    let mut skills: HashMap<String, (u8, PathBuf)> = HashMap::new();
-    let mut files: Vec<String> = Vec::new();
-    let mut followed_symlink = false;
-    let found = |path: &Path, rank: u8, skills: &mut HashMap<String, (u8, PathBuf)>| {
-        let rel = rel_of(path.parent().unwrap_or(root));
-        let slot = skills.entry(rel).or_insert((rank, path.to_path_buf()));
-        if rank < slot.0 {
-            *slot = (rank, path.to_path_buf());
+/// What walking one folder (and everything below it) found.
+#[derive(Default)]
+struct Walked {
+    /// Files, relative to the root, `/`-separated.
+    files: Vec<String>,
+    /// `SKILL.md` files: the folder (relative), which name, the path.
+    skill_files: Vec<(String, u8, PathBuf)>,
+    notices: Vec<String>,
+    followed_symlink: bool,
+}
+
+impl Walked {
+    fn merge(mut self, other: Walked) -> Walked {
+        self.files.extend(other.files);
+        self.skill_files.extend(other.skill_files);
+        self.notices.extend(other.notices);
+        self.followed_symlink |= other.followed_symlink;
+        self
+    }
+}
+
+fn join_rel(rel: &str, name: &str) -> String {
+    if rel.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{rel}/{name}")
+    }
+}
+
+/// Walks `dir` (at `rel` below the root, really at `real`), its subfolders in parallel.
+/// Symlinks are followed; one leading back to a folder above is a loop and skipped.
+fn walk(dir: &Path, rel: &str, real: &Path) -> Walked {
+    let mut out = Walked::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            out.notices
+                .push(format!("skipped {}: {err}", dir.display()));
+            return out;
         }
     };
-    let walker = WalkDir::new(root)
-        .follow_links(true)
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !e.file_type().is_dir()
-                || !SKIPPED_DIRS.iter().any(|s| e.file_name() == *s)
-        });
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                if let Some(ancestor) = err.loop_ancestor() {
-                    out.notices.push(format!(
-                        "skipped a symlink loop: {} leads back to {}",
-                        err.path()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_default(),
-                        ancestor.display()
-                    ));
-                    continue;
-                }
-                // A dangling `SKILL.md` symlink is still a skill folder, with a broken file.
-                if let Some(path) = err.path()
-                    && let Some(rank) = path.file_name().and_then(skill_file_name)
-                {
-                    found(path, rank, &mut skills);
-                    files.push(rel_of(path));
-                    continue;
-                }
-                out.notices.push(format!("skipped: {err}"));
-                continue;
-            }
+    let mut subdirs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name_text = name.to_string_lossy();
+        let path = entry.path();
+        let Ok(mut file_type) = entry.file_type() else {
+            continue;
         };
-        followed_symlink |= entry.path_is_symlink() && entry.file_type().is_dir();
-        if entry.file_type().is_dir() {
+        let mut real_child = real.join(&name);
+        if file_type.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(meta) => {
+                    file_type = meta.file_type();
+                    if file_type.is_dir() {
+                        let target = path.canonicalize().unwrap_or_else(|_| path.clone());
+                        if real.starts_with(&target) {
+                            out.notices.push(format!(
+                                "skipped a symlink loop: {} leads back to {}",
+                                path.display(),
+                                target.display()
+                            ));
+                            continue;
+                        }
+                        out.followed_symlink = true;
+                        real_child = target;
+                    }
+                }
+                Err(_) => {
+                    // A dangling `SKILL.md` symlink is still a skill folder, with a broken file.
+                    if let Some(rank) = skill_file_name(&name) {
+                        out.skill_files.push((rel.to_owned(), rank, path));
+                        out.files.push(join_rel(rel, &name_text));
+                    }
+                    continue;
+                }
+            }
+        }
+        if file_type.is_dir() {
+            if !SKIPPED_DIRS.iter().any(|s| name == *s) {
+                subdirs.push((path, join_rel(rel, &name_text), real_child));
+            }
             continue;
         }
-        if let Some(rank) = skill_file_name(entry.file_name()) {
-            found(entry.path(), rank, &mut skills);
+        if let Some(rank) = skill_file_name(&name) {
+            out.skill_files.push((rel.to_owned(), rank, path));
         }
-        files.push(rel_of(entry.path()));
+        out.files.push(join_rel(rel, &name_text));
+    }
+    let below = subdirs
+        .par_iter()
+        .map(|(path, rel, real)| walk(path, rel, real))
+        .reduce(Walked::default, Walked::merge);
+    out.merge(below)
+}
+
+fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathBuf>) {
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let walked = if std::fs::metadata(root).is_ok_and(|m| m.is_dir()) {
+        walk(root, "", &real_root)
+    } else {
+        Walked::default()
+    };
+    let mut notices = walked.notices;
+    notices.sort();
+    out.notices.extend(notices);
+    let followed_symlink = walked.followed_symlink;
+    let files = walked.files;
+    // skill folder -> (which name was found, the file)
+    let mut skills: HashMap<String, (u8, PathBuf)> = HashMap::new();
+    for (rel, rank, path) in walked.skill_files {
+        let slot = skills.entry(rel).or_insert((rank, path.clone()));
+        if rank < slot.0 {
+            *slot = (rank, path);
+        }
     }
 
     let mut by_skill: HashMap<&str, Vec<String>> = HashMap::new();
