@@ -13,7 +13,7 @@ use super::check::Checked;
 use super::error::SkillsError;
 
 /// Bumped whenever the checks change what they report.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const FILE_NAME: &str = "skills-cache.json";
 /// Entries kept at most; the ones not used by the latest run go first.
 const MAX_ENTRIES: usize = 200_000;

@@ -265,7 +265,9 @@ fn house_rules(
                     "description-trigger",
                     "the description does not say when to use the skill (e.g. \"Use when …\")",
                 )
-                .at(Pos::new(split.yaml_line, 1)),
+                .at(fields
+                    .description_pos
+                    .unwrap_or(Pos::new(split.yaml_line, 1))),
             );
         }
     }
@@ -461,6 +463,22 @@ mod tests {
             )
             .checks_run,
             1
+        );
+    }
+
+    #[test]
+    fn a_description_without_a_trigger_is_a_warning_at_the_description() {
+        let c = check(
+            Ok(b"---\nname: a\ndescription: Converts files.\n---\n# A\n".to_vec()),
+            "a",
+            &[],
+            Profile::Spec,
+            &SkillsConfig::default(),
+        );
+        let p = &c.problems[0];
+        assert_eq!(
+            (p.rule.as_str(), p.severity, p.line, p.column),
+            ("description-trigger", Severity::Warning, Some(3), Some(14))
         );
     }
 

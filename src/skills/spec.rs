@@ -73,6 +73,7 @@ const CLAUDE_CODE_FIELDS: &[&str] = &[
 pub(crate) struct Fields {
     pub(crate) name: Option<String>,
     pub(crate) description: Option<String>,
+    pub(crate) description_pos: Option<Pos>,
 }
 
 /// NFKC-normalizes `s`.
@@ -166,6 +167,7 @@ pub(crate) fn check(
                     );
                 }
                 fields.description = Some(text.to_owned());
+                fields.description_pos = Some(value.pos);
             }
             None => {}
         },
