@@ -97,14 +97,15 @@ state="$work/state"
 cat "$work/results.tsv" >&2
 
 python3 - "$work/results.tsv" "$(wc -l < "$work/folders")" "$skref_version" "$skills_ref_version" "$nproc" <<'PY' | python3 scripts/bench/update_section.py skills
-import platform, sys
+import os, platform, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 n, skref, skills_ref, cpus = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 wall = {r[0]: float(r[1]) for r in rows}
 cold = wall["fanout cold"]
 print(f"## Skills: `fanout skills check` on {int(n):,} skills\n")
+load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
 print(f"The shared collections copied repeatedly until there are {int(n):,} skill folders; "
-      f"{platform.machine()}, {cpus} CPUs. Median wall time of the fanout runs, one run of the "
+      f"{platform.machine()}, {cpus} CPUs, load average {load} at the end of the run. Median wall time of the fanout runs, one run of the "
       f"others; peak memory is the largest resident set. {skref}; skills-ref {skills_ref} "
       "(its library in one Python process; its CLI would start Python once per skill). "
       "Reproduce with `scripts/bench/skills.sh`.\n")

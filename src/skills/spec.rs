@@ -131,7 +131,6 @@ pub(crate) fn check(
         );
     }
 
-    let key_pos = |key: &str| root.get(key).map(|(k, _)| k.pos);
     let mut fields = Fields::default();
 
     match root.get("name") {
@@ -212,7 +211,6 @@ pub(crate) fn check(
             );
         }
     }
-    let _ = key_pos;
     fields
 }
 
