@@ -3,7 +3,8 @@
 # c001/, c002/, …) into a temporary folder until there are SKILLS skill folders. Measures
 # fanout cold (empty cache) and cached, wall time and peak memory, and side by side in the
 # same run, on the same folders: skills-ref (pip, in a throwaway virtualenv; its library
-# called in one Python process, the most favourable way to run it) and skref (cargo install
+# called in one Python process, the most favourable way to run it, and its CLI once per
+# skill on a sample of SAMPLE folders, scaled) and skref (cargo install
 # into a temporary root; its CLI checks one skill per call, run with xargs -P NPROC).
 # Writes the results to BENCHMARKS.md (section "skills").
 #
@@ -17,6 +18,7 @@ corpus="${CORPUS:-../shared/corpus/skills}"
 [ -d "$corpus" ] || { echo "no collections at $corpus" >&2; exit 2; }
 skills=${SKILLS:-10000}
 runs=${RUNS:-5}
+sample=${SAMPLE:-100}
 fanout=$(build_fanout)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -93,6 +95,11 @@ state="$work/state"
   measure "fanout --no-cache" "$runs" "true" "$fanout skills check -q --no-cache $work/skills"
   measure "skref (xargs -P $nproc)" "${SLOW_RUNS:-1}" "true" "xargs -P $nproc -n 1 -a $work/folders $work/skref/bin/skref validate"
   measure "skills-ref (one process)" "${SLOW_RUNS:-1}" "true" "$work/venv/bin/python $work/skills_ref_all.py $work/folders"
+  # Its CLI (`agentskills validate`), one call per skill, timed on a sample and scaled.
+  head -n "$sample" "$work/folders" > "$work/sample"
+  measure "skills-ref CLI (xargs -P $nproc, scaled from $sample)" 1 "true" \
+    "xargs -P $nproc -n 1 -a $work/sample $work/venv/bin/agentskills validate" |
+    awk -F'\t' -v f="$(($(wc -l < "$work/folders") / sample))" 'BEGIN {OFS = FS} {$2 = $2 * f; print}'
 } > "$work/results.tsv"
 cat "$work/results.tsv" >&2
 
@@ -107,7 +114,8 @@ load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
 print(f"The shared collections copied repeatedly until there are {int(n):,} skill folders; "
       f"{platform.machine()}, {cpus} CPUs, load average {load} at the end of the run. Median wall time of the fanout runs, one run of the "
       f"others; peak memory is the largest resident set. {skref}; skills-ref {skills_ref} "
-      "(its library in one Python process; its CLI would start Python once per skill). "
+      "(its library in one Python process, and its CLI, one call per skill, timed on a sample "
+      "and scaled to all). "
       "Reproduce with `scripts/bench/skills.sh`.\n")
 print("| tool | wall | peak memory | fanout cold is faster by |")
 print("|---|---:|---:|---:|")
