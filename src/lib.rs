@@ -12,4 +12,5 @@ pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod scheduler;
+pub mod skills;
 pub mod store;

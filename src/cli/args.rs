@@ -45,6 +45,8 @@ pub enum Command {
     Clean(CleanArgs),
     /// Run a command for each input, N at a time (GNU parallel's command line).
     Map(MapArgs),
+    /// Check, test, document, create, refactor and teach agent skills (folders with a SKILL.md).
+    Skills(super::skills_cmd::SkillsArgs),
 }
 
 /// Where the store is, for commands that only read or clean it.

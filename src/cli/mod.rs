@@ -8,6 +8,7 @@ mod history;
 mod map_cmd;
 mod run_cmd;
 mod select;
+mod skills_cmd;
 mod source;
 mod store_cmd;
 
@@ -46,6 +47,7 @@ pub fn main_entry() -> i32 {
         Command::Stats(args) => store_cmd::stats(args),
         Command::Clean(args) => store_cmd::clean(args),
         Command::Map(args) => Ok(map_cmd::map(args, color)),
+        Command::Skills(args) => skills_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,4 +8,5 @@ mod plan_cmd;
 mod run;
 mod run_limits;
 mod run_signals;
+mod skills;
 mod store;

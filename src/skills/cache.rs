@@ -1,0 +1,221 @@
+//! The check cache: results of earlier checks keyed by a hash of everything a verdict
+//! depends on (the skill's files and their contents, its folder's name, the profile and the
+//! options). Kept as one JSON file in the state directory, replaced atomically. A cache that
+//! cannot be read is treated as empty; it never fails a check.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::atomic::write_atomically;
+use super::check::Checked;
+use super::error::SkillsError;
+
+/// Bumped whenever the checks change what they report.
+const FORMAT: u32 = 2;
+const FILE_NAME: &str = "skills-cache.json";
+/// Entries kept at most; the ones not used by the latest run go first.
+const MAX_ENTRIES: usize = 200_000;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    format: u32,
+    entries: HashMap<String, Checked>,
+    /// Skill folder → the signature of its files' metadata and the content key it had, so
+    /// an untouched folder is not read again (as git's index does).
+    #[serde(default)]
+    stats: HashMap<String, StatEntry>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StatEntry {
+    pub(crate) signature: String,
+    pub(crate) key: String,
+}
+
+/// Cached results, and what this run added.
+#[derive(Debug)]
+pub(crate) struct Cache {
+    path: PathBuf,
+    old: HashMap<String, Checked>,
+    new: HashMap<String, Checked>,
+    used: Vec<String>,
+    old_stats: HashMap<String, StatEntry>,
+    new_stats: HashMap<String, StatEntry>,
+}
+
+impl Cache {
+    /// Opens the cache in `state_dir` (an absent or unreadable file is an empty cache).
+    pub(crate) fn open(state_dir: &Path) -> Cache {
+        let path = state_dir.join(FILE_NAME);
+        let file = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|file| file.format == FORMAT)
+            .unwrap_or_default();
+        Cache {
+            path,
+            old: file.entries,
+            new: HashMap::new(),
+            used: Vec::new(),
+            old_stats: file.stats,
+            new_stats: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Checked> {
+        self.old.get(key)
+    }
+
+    /// The content key remembered for `folder` when its metadata signature is unchanged.
+    pub(crate) fn key_by_stat(&self, folder: &str, signature: &str) -> Option<&str> {
+        self.old_stats
+            .get(folder)
+            .filter(|e| e.signature == signature)
+            .map(|e| e.key.as_str())
+    }
+
+    pub(crate) fn note_stat(&mut self, folder: String, entry: StatEntry) {
+        let unchanged = self
+            .old_stats
+            .get(&folder)
+            .is_some_and(|e| e.signature == entry.signature && e.key == entry.key);
+        if !unchanged {
+            self.new_stats.insert(folder, entry);
+        }
+    }
+
+    pub(crate) fn note_used(&mut self, key: String) {
+        self.used.push(key);
+    }
+
+    pub(crate) fn insert(&mut self, key: String, checked: Checked) {
+        self.new.insert(key, checked);
+    }
+
+    /// Writes the cache when this run added anything.
+    pub(crate) fn save(mut self) -> Result<(), SkillsError> {
+        if self.new.is_empty() && self.new_stats.is_empty() {
+            return Ok(());
+        }
+        let mut stats = std::mem::take(&mut self.old_stats);
+        stats.extend(std::mem::take(&mut self.new_stats));
+        let mut entries = std::mem::take(&mut self.new);
+        for key in &self.used {
+            if let Some(v) = self.old.remove(key) {
+                entries.insert(key.clone(), v);
+            }
+        }
+        for (key, value) in self.old {
+            if entries.len() >= MAX_ENTRIES {
+                break;
+            }
+            entries.entry(key).or_insert(value);
+        }
+        stats.retain(|_, e| entries.contains_key(&e.key));
+        let bytes = serde_json::to_vec(&CacheFile {
+            format: FORMAT,
+            entries,
+            stats,
+        })
+        .map_err(|e| SkillsError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        write_atomically(&self.path, &bytes)
+    }
+}
+
+/// A signature of the metadata of `SKILL.md` (size, modification and change times, inode),
+/// the names of the skill's files and `settings`: while it is unchanged, so is the content
+/// key, and nothing needs reading.
+pub(crate) fn stat_signature(skill_md: &Path, files: &[String], settings: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(skill_md).ok()?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(settings.as_bytes());
+    for n in [
+        meta.len(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.ctime() as u64,
+        meta.ctime_nsec() as u64,
+        meta.ino(),
+    ] {
+        hasher.update(&n.to_le_bytes());
+    }
+    hash_names(&mut hasher, files);
+    Some(hasher.finalize().to_hex().to_string())
+}
+
+fn hash_names(hasher: &mut blake3::Hasher, files: &[String]) {
+    for file in files {
+        hasher.update(file.as_bytes());
+        hasher.update(b"\0");
+    }
+}
+
+/// The cache key of a skill: a BLAKE3 hash of everything its verdict depends on — the
+/// contents of `SKILL.md`, the names of the skill's files (links must find them), its
+/// folder's name and `settings` (profile and options). The contents of the other files
+/// never change a verdict, so they are not read. Also returns the bytes of `SKILL.md` (or
+/// why it could not be read) so it is read once.
+pub(crate) fn key_and_skill_md(
+    dir_name: &str,
+    skill_md: &Path,
+    files: &[String],
+    settings: &str,
+) -> (String, Result<Vec<u8>, super::problem::Problem>) {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&FORMAT.to_le_bytes());
+    hasher.update(settings.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(dir_name.as_bytes());
+    hasher.update(b"\0");
+    let skill_md_bytes = super::check::read_skill_md(skill_md);
+    match &skill_md_bytes {
+        Ok(bytes) => {
+            hasher.update(b"ok\0");
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        }
+        Err(problem) => {
+            hasher.update(problem.message.as_bytes());
+        }
+    }
+    hash_names(&mut hasher, files);
+    (hasher.finalize().to_hex().to_string(), skill_md_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_follows_skill_md_and_the_file_names_and_the_cache_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let skill = dir.path().join("a");
+        std::fs::create_dir_all(skill.join("references")).unwrap();
+        std::fs::write(skill.join("SKILL.md"), "x").unwrap();
+        std::fs::write(skill.join("references/r.md"), "1").unwrap();
+        let files = vec!["SKILL.md".to_owned(), "references/r.md".to_owned()];
+        let key =
+            |files: &[String]| key_and_skill_md("a", &skill.join("SKILL.md"), files, "spec").0;
+        let first = key(&files);
+        assert_eq!(first, key(&files));
+        // Another reference's contents change no verdict; its presence does.
+        std::fs::write(skill.join("references/r.md"), "2").unwrap();
+        assert_eq!(first, key(&files));
+        assert_ne!(first, key(&files[..1]));
+        std::fs::write(skill.join("SKILL.md"), "y").unwrap();
+        assert_ne!(first, key(&files));
+
+        let state = dir.path().join(".fanout");
+        let mut cache = Cache::open(&state);
+        assert!(cache.get(&first).is_none());
+        cache.insert(first.clone(), Checked::default());
+        cache.save().unwrap();
+        assert!(Cache::open(&state).get(&first).is_some());
+    }
+}

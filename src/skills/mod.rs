@@ -1,0 +1,33 @@
+//! Agent skills (folders with a `SKILL.md`): finding them, checking them in-process and in
+//! parallel against the Agent Skills specification and house rules, caching verdicts by
+//! content hash, and the operations that document, create, refactor and teach skills.
+//! Nothing here spawns a process.
+
+mod atomic;
+mod cache;
+mod check;
+mod config;
+mod discover;
+mod error;
+mod frontmatter;
+mod markdown;
+mod ops;
+mod problem;
+mod render;
+mod run;
+mod source;
+mod spec;
+mod yaml;
+
+pub use check::{CHECKS, Checked, OutsideLink};
+pub use config::SkillsConfig;
+pub use discover::{Discovery, SkillDir, discover};
+pub use error::SkillsError;
+pub use ops::{
+    DOCS_MARKER, DocsOutcome, DocsReport, LearnReport, NewReport, RefactorReport, StatsReport,
+    TestReport, docs, learn, new_skills, refactor, stats, test_skills,
+};
+pub use problem::{Pos, Problem, Severity};
+pub use render::{json as render_json, marker, sarif as render_sarif, text as render_text};
+pub use run::{CheckOptions, CheckRun, SkillResult, Status, Summary, check_roots};
+pub use spec::Profile;
