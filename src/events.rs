@@ -141,9 +141,13 @@ pub enum Event {
 pub trait EventSink {
     fn emit(&mut self, event: &Event);
 
-    /// Called after attempts were started and before their processes are spawned: a
-    /// sink that must have recorded them first (the store) waits here. Most do nothing.
-    fn flush(&mut self) {}
+    /// Called after attempts were started: a sink that must have recorded them before
+    /// their processes exist (the store) adds a gate that opens once they are; the
+    /// attempts' processes are spawned only when every gate is open. The runner itself
+    /// never waits here. Most sinks add nothing.
+    fn barrier(&mut self, gates: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
+        let _ = gates;
+    }
 }
 
 /// Sends every event to several sinks in turn.
@@ -168,9 +172,9 @@ impl EventSink for Fanout<'_> {
         }
     }
 
-    fn flush(&mut self) {
+    fn barrier(&mut self, gates: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
         for sink in &mut self.sinks {
-            sink.flush();
+            sink.barrier(gates);
         }
     }
 }

@@ -94,7 +94,11 @@ impl TerminalReporter {
         match &self.bar {
             Some(bar) => bar.println(text),
             None => {
-                let _ = writeln!(io::stderr().lock(), "{text}");
+                // One write per line, so lines from several processes never interleave.
+                let mut line = String::with_capacity(text.len() + 1);
+                line.push_str(text);
+                line.push('\n');
+                let _ = io::stderr().lock().write_all(line.as_bytes());
             }
         }
     }

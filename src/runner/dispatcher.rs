@@ -241,15 +241,27 @@ impl Dispatcher<'_> {
     }
 
     fn start_ready(&mut self) {
+        let (open, gate) = tokio::sync::watch::channel(false);
         let mut launched = false;
         while let Some(start) = self.scheduler.start_next(self.now()) {
-            self.launch(start.task, start.attempt);
+            self.launch(start.task, start.attempt, gate.clone());
             launched = true;
         }
         if launched {
-            // Units spawn their processes only once this loop yields: sinks that must
-            // record attempts before their processes exist do it now.
-            self.sink.flush();
+            // Sinks that must record attempts before their processes exist hand out
+            // gates; the units wait for them, the dispatcher does not.
+            let mut gates = Vec::new();
+            self.sink.barrier(&mut gates);
+            if gates.is_empty() {
+                let _ = open.send(true);
+            } else {
+                tokio::spawn(async move {
+                    for gate in gates {
+                        let _ = gate.await;
+                    }
+                    let _ = open.send(true);
+                });
+            }
         }
     }
 
@@ -268,7 +280,7 @@ impl Dispatcher<'_> {
         }
     }
 
-    fn launch(&mut self, index: usize, attempt: u32) {
+    fn launch(&mut self, index: usize, attempt: u32, gate: tokio::sync::watch::Receiver<bool>) {
         let task = &self.plan.tasks[index];
         let log = self
             .options
@@ -328,6 +340,7 @@ impl Dispatcher<'_> {
             exec,
             program_path,
             cache,
+            gate,
             notices: self.notices.clone(),
             env,
             stderr_log,

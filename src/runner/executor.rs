@@ -43,6 +43,8 @@ pub(crate) struct AttemptSpec {
     pub(crate) grace: Duration,
     /// The cache to consult before running, with the dependencies' keys.
     pub(crate) cache: Option<CacheCheck>,
+    /// Opens once the attempt is on record (see [`crate::events::EventSink::barrier`]).
+    pub(crate) gate: tokio::sync::watch::Receiver<bool>,
     /// Where to tell the dispatcher that the process exists.
     pub(crate) notices: mpsc::UnboundedSender<UnitNotice>,
 }
@@ -119,6 +121,8 @@ pub(crate) async fn run_attempt(
             hit.log,
         );
     }
+    // A closed gate (its sender gone) means nobody will record anything: go on.
+    let _ = spec.gate.clone().wait_for(|open| *open).await;
     let (mut child, output, errors) = match spawn(&spec) {
         Ok(spawned) => spawned,
         Err(message) => return end(AttemptStatus::SpawnFailed { message }, None),

@@ -51,7 +51,6 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX attempts_task ON attempts(task_id, status, ended_at);
     CREATE INDEX attempts_cache ON attempts(task_id, cache_key) WHERE cache_key IS NOT NULL;
-    CREATE INDEX attempts_running ON attempts(status) WHERE status = 'running';
     ",
 ];
 

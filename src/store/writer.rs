@@ -1,7 +1,7 @@
 //! The store as a reporter: a sink that turns run events into rows, written by a thread
-//! of its own over a bounded channel, in batches, so the runner never waits on SQL —
-//! except at `flush`, which the dispatcher calls after starting attempts and before their
-//! processes are spawned, so that every process is on record before it exists.
+//! of its own over a bounded channel, in batches, so the runner never waits on SQL. After
+//! attempts start, the sink hands out a gate that opens once they are committed; their
+//! processes are spawned only then, so every process is on record before it exists.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -55,7 +55,7 @@ enum Op {
         outcome: &'static str,
         wall: f64,
     },
-    Flush(SyncSender<()>),
+    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 /// See the module documentation.
@@ -227,11 +227,11 @@ impl EventSink for StoreSink {
         self.send(op);
     }
 
-    fn flush(&mut self) {
-        let (ack, done) = sync_channel(1);
-        self.send(Op::Flush(ack));
-        // An error ends the writer and drops the ack: nothing to wait for then.
-        let _ = done.recv();
+    fn barrier(&mut self, gates: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
+        let (open, gate) = tokio::sync::oneshot::channel();
+        // An error ends the writer and drops `open`: the gate then opens as closed.
+        self.send(Op::Barrier(open));
+        gates.push(gate);
     }
 }
 
@@ -244,7 +244,7 @@ fn write_loop(mut conn: Connection, run_id: &str, rx: Receiver<Op>) -> Result<()
         let mut batch = 0;
         while let Some(current) = op.take() {
             match current {
-                Op::Flush(ack) => acks.push(ack),
+                Op::Barrier(ack) => acks.push(ack),
                 other => apply(&tx, run_id, other)?,
             }
             batch += 1;
@@ -324,7 +324,7 @@ fn apply(conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
             )
             .doing("record the end of the run")?;
         }
-        Op::Flush(_) => {}
+        Op::Barrier(_) => {}
     }
     Ok(())
 }
