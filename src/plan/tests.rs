@@ -18,8 +18,10 @@ fn load_fixture(kind: &str, name: &str) -> Result<Plan, PlanError> {
 
 fn render(err: &PlanError) -> String {
     let mut out = String::new();
+    // Wide enough that no line wraps: the fixture paths in the text differ in length from
+    // one checkout to another.
     miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(100)
+        .with_width(10_000)
         .render_report(&mut out, err)
         .expect("rendering to a string cannot fail");
     out
