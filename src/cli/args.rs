@@ -93,8 +93,13 @@ pub struct CleanArgs {
     #[command(flatten)]
     pub state: StateArgs,
     /// Remove runs that ended longer ago than this (e.g. 30d, 12h).
-    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
-    pub older_than: std::time::Duration,
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration,
+          required_unless_present = "worktrees")]
+    pub older_than: Option<std::time::Duration>,
+    /// Remove the worktrees and `fanout/` branches that finished, crashed or old runs
+    /// left in the repository, and prune git's worktree records.
+    #[arg(long)]
+    pub worktrees: bool,
     /// Print what would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -186,4 +191,11 @@ pub struct RunArgs {
     /// Say more: how long hashing inputs took, what was recovered.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Merge worktree tasks into BRANCH (default: `[worktree] into`, else the branch
+    /// checked out when the run begins).
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+    /// Keep the worktrees and branches of merged worktree tasks.
+    #[arg(long)]
+    pub keep_worktrees: bool,
 }

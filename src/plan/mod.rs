@@ -16,4 +16,4 @@ mod values;
 
 pub use error::{PlanError, PlanProblem};
 pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load};
-pub use model::{Action, Backoff, Plan, Settings, Task};
+pub use model::{Action, Backoff, Isolation, MergeMode, Plan, Settings, Task, WorktreeSettings};

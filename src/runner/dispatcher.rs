@@ -16,9 +16,10 @@ use super::command::ExecPlan;
 use super::executor::{
     AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
 };
+use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
 use crate::graph::Dag;
-use crate::plan::Plan;
+use crate::plan::{Isolation, Plan};
 use crate::scheduler::{
     Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, StopReason,
     TaskState,
@@ -43,6 +44,8 @@ pub struct RunOptions {
     pub cache: Option<Arc<dyn Cache>>,
     /// Cache keys of tasks that are not part of this run but finished earlier (resume).
     pub known_keys: Vec<Option<String>>,
+    /// Where tasks with `isolate = "worktree"` run; `None`: they run in place.
+    pub workspace: Option<Arc<dyn Workspace>>,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -276,6 +279,7 @@ impl Dispatcher<'_> {
                 log: None,
                 cache_key: None,
                 hashing: None,
+                workspace: None,
             };
             self.units.spawn(async move { end });
             return;
@@ -311,6 +315,10 @@ impl Dispatcher<'_> {
             log: log.clone(),
             timeout: task.timeout,
             grace: self.options.grace,
+            workspace: match task.isolate {
+                Isolation::Worktree => self.options.workspace.clone(),
+                Isolation::None => None,
+            },
         };
         let (tx, rx) = mpsc::unbounded_channel();
         self.handles.insert(index, tx);
@@ -341,8 +349,17 @@ impl Dispatcher<'_> {
             log,
             cache_key,
             hashing,
+            workspace,
         } = end;
         self.handles.remove(&index);
+        if let Some(outcome) = workspace {
+            self.sink.emit(&Event::WorkspaceFinished {
+                index,
+                task: self.plan.tasks[index].id.clone(),
+                attempt,
+                outcome,
+            });
+        }
         self.keys[index].clone_from(&cache_key);
         let outcome = match &status {
             AttemptStatus::Success | AttemptStatus::Cached { .. } => Outcome::Success,
