@@ -250,7 +250,18 @@ impl GitWorkspace {
 
     /// Commits what the task left uncommitted; returns its branch's tip.
     fn commit(&self, index: usize, path: &Path) -> Result<String, GitError> {
-        git(path, &["add", "--all"])?;
+        // Files copied in by `[worktree] copy` are the user's local files, never the task's
+        // work.
+        let excluded: Vec<String> = self
+            .config
+            .settings
+            .copy
+            .iter()
+            .map(|c| format!(":(exclude,top){}", self.relative.join(c).display()))
+            .collect();
+        let mut add = vec!["add", "--all", "--", "."];
+        add.extend(excluded.iter().map(String::as_str));
+        git(path, &add)?;
         let staged = git_status(path, &["diff", "--cached", "--quiet"])?;
         if staged.code == 1 {
             let message = self.commit_message(index);

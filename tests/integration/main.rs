@@ -7,3 +7,4 @@ mod run;
 mod run_limits;
 mod run_signals;
 mod store;
+mod worktree;
