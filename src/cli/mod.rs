@@ -5,6 +5,7 @@ mod dry_run;
 mod error;
 pub mod exit;
 mod history;
+mod roadmap_cmd;
 mod run_cmd;
 mod select;
 mod source;
@@ -44,6 +45,7 @@ pub fn main_entry() -> i32 {
         Command::Logs(args) => store_cmd::logs(args),
         Command::Stats(args) => store_cmd::stats(args),
         Command::Clean(args) => store_cmd::clean(args),
+        Command::Roadmap(args) => roadmap_cmd::roadmap(args, color),
     };
     match result {
         Ok(code) => code,

@@ -28,7 +28,12 @@ use crate::worktree::{GitWorkspace, Repo, WorkspaceConfig};
 
 /// `fanout run`.
 pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
-    let mut plan = load_plan(&args.source)?;
+    let plan = load_plan(&args.source)?;
+    run_plan(plan, args, color)
+}
+
+/// Runs `plan` as `fanout run` would with `args` (whose plan source is not read).
+pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32, CliError> {
     apply_overrides(&mut plan, &args)?;
     let dag = build_dag(&plan)?;
     let mut selected = select_tasks(&plan, &dag, &args.tasks)?;

@@ -312,3 +312,77 @@ run = "sleep 30"
     assert_no_leftovers(&dir);
     assert!(git(&dir, &["status", "--porcelain"]).is_empty());
 }
+
+const ROADMAP: &str = "# Roadmap
+
+### PRIORITY 65: Recipe management
+**Status:** 📝 Planned
+Files: shared.txt, recipes.txt
+
+Store recipes.
+
+### PRIORITY 66: Shopping list
+**Status:** Planned
+Files: shared.txt
+
+Make lists.
+
+### PRIORITY 67: Export
+**Status:** 📝 Planned
+Files: export.txt
+
+Export everything.
+
+### PRIORITY 68: Old work
+**Status:** ✅ Complete
+";
+
+#[test]
+fn a_roadmap_runs_planned_priorities_serializing_overlapping_files() {
+    let p = repo("");
+    p.file("ROADMAP.md", ROADMAP);
+    git(p.path(), &["add", "ROADMAP.md"]);
+    git(p.path(), &["commit", "--quiet", "-m", "roadmap"]);
+
+    let check = run(&p, &["roadmap", "ROADMAP.md", "--check"]);
+    check.expect_code(0);
+    let text = &check.stdout;
+    assert!(text.contains("3 planned priorities"), "{text}");
+    let (independent, conflicts) = text.split_once("conflicts").unwrap();
+    assert!(
+        independent.contains("65 & 67") && independent.contains("66 & 67"),
+        "{text}"
+    );
+    assert!(conflicts.contains("65 & 66  (shared.txt)"), "{text}");
+
+    // The "agent" keeps what it was given and appends to the shared file; were 65 and 66
+    // run side by side, their appends would conflict.
+    let agent = "cat > got-$FANOUT_PRIORITY.md && case $FANOUT_PRIORITY in 65|66) \
+                 sleep 0.3; echo $FANOUT_PRIORITY >> shared.txt;; esac";
+    let out = run(
+        &p,
+        &[
+            "roadmap",
+            "ROADMAP.md",
+            "--agent",
+            agent,
+            "--max",
+            "3",
+            "--no-progress",
+        ],
+    );
+    out.expect_code(0);
+    for n in ["65", "66", "67"] {
+        let got = p.read(&format!("got-{n}.md"));
+        assert!(got.starts_with(&format!("### PRIORITY {n}:")), "{got}");
+    }
+    assert!(p.read("got-65.md").contains("Store recipes."));
+    assert!(!p.read("got-65.md").contains("PRIORITY 66"));
+    let mut shared: Vec<String> = p.read("shared.txt").lines().map(str::to_owned).collect();
+    shared.sort();
+    assert_eq!(shared, ["65", "66"]);
+    let roadmap = p.read("ROADMAP.md");
+    assert_eq!(roadmap.matches("✅ Complete (").count(), 3, "{roadmap}");
+    assert!(roadmap.contains("### PRIORITY 68: Old work\n**Status:** ✅ Complete\n"));
+    assert_no_leftovers(p.path());
+}
