@@ -26,6 +26,12 @@ pub enum AttemptStatus {
     /// Not run: an earlier successful attempt (of run `from_run`) had the same cache key
     /// and its outputs still exist.
     Cached { from_run: String },
+    /// The task succeeded in its worktree, but its branch does not merge cleanly into the
+    /// integration branch: nothing was merged, its branch and worktree are kept.
+    MergeConflict { paths: Vec<String> },
+    /// Its worktree could not be prepared (setup, copy) or its work could not be brought
+    /// back (a git command failed).
+    WorkspaceFailed { message: String },
 }
 
 impl AttemptStatus {
@@ -50,6 +56,72 @@ pub struct HashingStats {
     pub files: usize,
     pub bytes: u64,
     pub took: Duration,
+}
+
+/// What became of an isolated task's worktree and branch after its attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkspaceOutcome {
+    /// Its work is on the integration branch (`commit` is the branch's new tip).
+    Merged {
+        into: String,
+        commit: String,
+        /// Files the task changed (against the commit it started from).
+        changed: Vec<String>,
+        /// Merges of this run its worktree started after.
+        seen: usize,
+        /// This merge's number in the run (1 for the first).
+        number: usize,
+    },
+    /// It changed nothing; its worktree and branch are gone.
+    Unchanged,
+    /// Its branch does not merge cleanly; nothing was touched.
+    Conflict {
+        into: String,
+        branch: String,
+        worktree: PathBuf,
+        /// The files both sides changed in incompatible ways.
+        paths: Vec<String>,
+        changed: Vec<String>,
+        /// Shell commands that merge it by hand, in order.
+        commands: Vec<String>,
+        seen: usize,
+    },
+    /// Its branch (and worktree, unless removed) are kept unmerged: the task failed, or
+    /// `merge = "none"`.
+    Kept {
+        branch: String,
+        worktree: Option<PathBuf>,
+        changed: Vec<String>,
+        seen: usize,
+    },
+    /// A git command (or the setup) failed; `message` says which and why.
+    Failed { message: String },
+}
+
+impl WorkspaceOutcome {
+    /// The files the task changed, when known.
+    pub fn changed(&self) -> &[String] {
+        match self {
+            WorkspaceOutcome::Merged { changed, .. }
+            | WorkspaceOutcome::Conflict { changed, .. }
+            | WorkspaceOutcome::Kept { changed, .. } => changed,
+            WorkspaceOutcome::Unchanged | WorkspaceOutcome::Failed { .. } => &[],
+        }
+    }
+
+    /// How many of the run's merges the task's worktree started after, and this task's
+    /// own merge number when merged. Two tasks worked side by side when neither's merge
+    /// was among those the other started after.
+    pub fn order(&self) -> Option<(usize, Option<usize>)> {
+        match self {
+            WorkspaceOutcome::Merged { seen, number, .. } => Some((*seen, Some(*number))),
+            WorkspaceOutcome::Conflict { seen, .. } | WorkspaceOutcome::Kept { seen, .. } => {
+                Some((*seen, None))
+            }
+            WorkspaceOutcome::Unchanged | WorkspaceOutcome::Failed { .. } => None,
+        }
+    }
 }
 
 /// Why the run stopped starting new tasks.
@@ -111,6 +183,13 @@ pub enum Event {
         cache_key: Option<String>,
         /// What computing the key took.
         hashing: Option<HashingStats>,
+    },
+    /// An isolated task's worktree after its attempt (sent before its `AttemptFinished`).
+    WorkspaceFinished {
+        index: usize,
+        task: String,
+        attempt: u32,
+        outcome: WorkspaceOutcome,
     },
     TaskSkipped {
         index: usize,

@@ -14,3 +14,4 @@ pub mod runner;
 pub mod scheduler;
 pub mod skills;
 pub mod store;
+pub mod worktree;

@@ -41,12 +41,46 @@ pub enum Command {
     Logs(LogsArgs),
     /// Figures over every run: speedup, time saved, failure and cache hit rates.
     Stats(StateArgs),
-    /// Remove old runs and their logs.
+    /// Remove old runs and their logs, or the worktrees runs left.
     Clean(CleanArgs),
     /// Run a command for each input, N at a time (GNU parallel's command line).
     Map(MapArgs),
     /// Check, test, document, create, refactor and teach agent skills (folders with a SKILL.md).
     Skills(super::skills_cmd::SkillsArgs),
+    /// Run a roadmap's planned priorities in parallel worktrees, one command each.
+    Roadmap(RoadmapArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RoadmapArgs {
+    /// The roadmap (Markdown with `### PRIORITY N: Title` headings).
+    pub file: PathBuf,
+    /// The command run for each planned priority; it gets the priority's section on
+    /// stdin, and runs in the priority's worktree.
+    #[arg(long, value_name = "CMD", required_unless_present_any = ["check", "mark_complete"])]
+    pub agent: Option<String>,
+    /// Run at most N priorities at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max: usize,
+    /// Print the planned priorities, which pairs are independent and which touch the
+    /// same files; run nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Merge into BRANCH (default: the branch checked out).
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+    /// Keep the worktrees and branches of merged priorities.
+    #[arg(long)]
+    pub keep_worktrees: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Where fanout keeps logs and state (default: .fanout beside the roadmap).
+    #[arg(long, env = "FANOUT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Mark priority N complete in the roadmap (what each priority's task does last).
+    #[arg(long, value_name = "N", hide = true)]
+    pub mark_complete: Option<u32>,
 }
 
 /// Where the store is, for commands that only read or clean it.
@@ -97,8 +131,13 @@ pub struct CleanArgs {
     #[command(flatten)]
     pub state: StateArgs,
     /// Remove runs that ended longer ago than this (e.g. 30d, 12h).
-    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
-    pub older_than: std::time::Duration,
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration,
+          required_unless_present = "worktrees")]
+    pub older_than: Option<std::time::Duration>,
+    /// Remove the worktrees and `fanout/` branches that finished, crashed or old runs
+    /// left in the repository, and prune git's worktree records.
+    #[arg(long)]
+    pub worktrees: bool,
     /// Print what would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -190,6 +229,13 @@ pub struct RunArgs {
     /// Say more: how long hashing inputs took, what was recovered.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Merge worktree tasks into BRANCH (default: `[worktree] into`, else the branch
+    /// checked out when the run begins).
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+    /// Keep the worktrees and branches of merged worktree tasks.
+    #[arg(long)]
+    pub keep_worktrees: bool,
 }
 
 /// `fanout map`: GNU parallel's options where the same option exists.

@@ -150,6 +150,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         cache: None,
         known_keys: Vec::new(),
         separate_stderr: true,
+        workspace: None,
     };
     let tags: Vec<String> = spec.inputs.iter().map(|args| args.join(" ")).collect();
     let mut output = JobOutput::new(

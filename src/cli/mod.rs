@@ -6,6 +6,7 @@ mod error;
 pub mod exit;
 mod history;
 mod map_cmd;
+mod roadmap_cmd;
 mod run_cmd;
 mod select;
 mod skills_cmd;
@@ -48,6 +49,7 @@ pub fn main_entry() -> i32 {
         Command::Clean(args) => store_cmd::clean(args),
         Command::Map(args) => Ok(map_cmd::map(args, color)),
         Command::Skills(args) => skills_cmd::run(args),
+        Command::Roadmap(args) => roadmap_cmd::roadmap(args, color),
     };
     match result {
         Ok(code) => code,

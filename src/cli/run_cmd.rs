@@ -14,7 +14,7 @@ use super::source::load_plan;
 use super::{CliError, exit};
 use crate::events::Fanout;
 use crate::graph::{self, Dag};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Isolation, Plan};
 use crate::report::analysis;
 use crate::report::{
     SummaryCollector, TerminalOptions, TerminalReporter, render_summary, write_junit,
@@ -24,10 +24,16 @@ use crate::scheduler::SchedulerConfig;
 use crate::store::{
     Recovery, ResumePoint, RunRecord, Store, StoreSink, definition_hash, plan_hash,
 };
+use crate::worktree::{GitWorkspace, Repo, WorkspaceConfig};
 
 /// `fanout run`.
 pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
-    let mut plan = load_plan(&args.source)?;
+    let plan = load_plan(&args.source)?;
+    run_plan(plan, args, color)
+}
+
+/// Runs `plan` as `fanout run` would with `args` (whose plan source is not read).
+pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32, CliError> {
     apply_overrides(&mut plan, &args)?;
     let dag = build_dag(&plan)?;
     let mut selected = select_tasks(&plan, &dag, &args.tasks)?;
@@ -107,6 +113,7 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
     };
 
     let run_id = new_run_id();
+    let workspace = worktree_workspace(&plan, &selected, &args, &state_dir, &run_id)?;
     let options = RunOptions {
         run_id: run_id.clone(),
         log_dir: state_dir.join("logs").join(&run_id),
@@ -118,6 +125,7 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
         cache,
         known_keys: known,
         separate_stderr: false,
+        workspace,
     };
     let mut store_sink = match store {
         Some(store) => {
@@ -217,6 +225,50 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
     } else {
         exit::TASKS_FAILED
     })
+}
+
+/// The workspace of tasks with `isolate = "worktree"`, when any is selected: checks the
+/// repository (a branch to merge into, a clean checkout) and warns about leftovers.
+fn worktree_workspace(
+    plan: &Plan,
+    selected: &[bool],
+    args: &RunArgs,
+    state_dir: &std::path::Path,
+    run_id: &str,
+) -> Result<Option<Arc<dyn crate::runner::Workspace>>, CliError> {
+    let isolated = plan
+        .tasks
+        .iter()
+        .zip(selected)
+        .any(|(t, s)| *s && t.isolate == Isolation::Worktree);
+    if !isolated {
+        return Ok(None);
+    }
+    let settings = plan.settings.worktree.clone();
+    let into = args.into.as_deref().or(settings.into.as_deref());
+    let repo = Repo::open(&plan.base_dir, into).map_err(|e| match e.help() {
+        Some(help) => CliError::usage_with_help(format!("cannot run worktree tasks: {e}"), help),
+        None => CliError::Internal(anyhow::Error::new(e)),
+    })?;
+    let worktrees = state_dir.join("worktrees");
+    match repo.leftovers(&worktrees) {
+        Ok(found) if !found.is_empty() => eprintln!(
+            "warning: earlier runs left {} worktree(s) and {} `fanout/` branch(es); \
+             `fanout clean --worktrees` removes them",
+            found.worktrees.len(),
+            found.branches.len()
+        ),
+        _ => {}
+    }
+    let dir = worktrees.join(run_id);
+    std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    let config = WorkspaceConfig {
+        run_id: run_id.to_owned(),
+        dir: dir.canonicalize().unwrap_or(dir),
+        settings,
+        keep: args.keep_worktrees,
+    };
+    Ok(Some(Arc::new(GitWorkspace::new(repo, plan, config))))
 }
 
 /// The plan's identity in the store: its canonical path.

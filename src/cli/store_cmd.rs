@@ -11,6 +11,7 @@ use super::{CliError, exit};
 use crate::plan::{PROJECT_FILE, find_project_file};
 use crate::report::human_duration;
 use crate::store::{RunRow, Store};
+use crate::worktree::{self, Cleaned};
 
 /// The state directory: the one given, else `.fanout` beside the project file, else here.
 fn state_dir(args: &StateArgs) -> PathBuf {
@@ -250,10 +251,57 @@ pub(crate) fn stats(args: StateArgs) -> Result<i32, CliError> {
 
 /// `fanout clean`.
 pub(crate) fn clean(args: CleanArgs) -> Result<i32, CliError> {
+    let ids = match args.older_than {
+        Some(age) => Some(clean_runs(&args, age)?),
+        None => None,
+    };
+    let worktrees = if args.worktrees {
+        Some(clean_worktrees(&args)?)
+    } else {
+        None
+    };
+    if args.state.json {
+        return Ok(print(&json(&serde_json::json!({
+            "removed": ids.unwrap_or_default(),
+            "worktrees": worktrees,
+            "dry_run": args.dry_run,
+        }))));
+    }
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    let mut out = String::new();
+    if let Some(ids) = ids {
+        let _ = writeln!(out, "{verb} {} run(s) and their logs", ids.len());
+        for id in &ids {
+            let _ = writeln!(out, "  {id}");
+        }
+    }
+    if let Some(w) = worktrees {
+        let _ = writeln!(
+            out,
+            "{verb} {} worktree(s) and {} branch(es)",
+            w.worktrees.len(),
+            w.branches.len()
+        );
+        for path in &w.worktrees {
+            let _ = writeln!(out, "  {}", path.display());
+        }
+        for branch in &w.branches {
+            let _ = writeln!(out, "  {branch}");
+        }
+    }
+    Ok(print(&out))
+}
+
+/// Removes (or lists) the runs that ended longer than `age` ago, with their logs.
+fn clean_runs(args: &CleanArgs, age: Duration) -> Result<Vec<String>, CliError> {
     let dir = state_dir(&args.state);
     let mut store = open(&args.state)?;
-    let ids = if args.dry_run {
-        let cutoff = std::time::SystemTime::now() - args.older_than;
+    let ids: Vec<String> = if args.dry_run {
+        let cutoff = std::time::SystemTime::now() - age;
         let cutoff = cutoff
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -265,9 +313,7 @@ pub(crate) fn clean(args: CleanArgs) -> Result<i32, CliError> {
             .map(|r| r.id)
             .collect()
     } else {
-        store
-            .delete_runs_older_than(args.older_than)
-            .map_err(store_error)?
+        store.delete_runs_older_than(age).map_err(store_error)?
     };
     if !args.dry_run {
         for id in &ids {
@@ -279,19 +325,35 @@ pub(crate) fn clean(args: CleanArgs) -> Result<i32, CliError> {
             }
         }
     }
-    if args.state.json {
-        return Ok(print(&json(
-            &serde_json::json!({ "removed": ids, "dry_run": args.dry_run }),
-        )));
-    }
-    let verb = if args.dry_run {
-        "would remove"
+    Ok(ids)
+}
+
+/// Removes the worktrees and branches runs left, except those of runs still going.
+fn clean_worktrees(args: &CleanArgs) -> Result<Cleaned, CliError> {
+    let dir = state_dir(&args.state);
+    // Opening the store marks runs whose fanout died as crashed; the rest are running.
+    let running: Vec<String> = if Store::open_existing(&dir).ok().flatten().is_some() {
+        let (store, _) = Store::open(&dir).map_err(store_error)?;
+        store
+            .runs(usize::MAX >> 1)
+            .map_err(store_error)?
+            .into_iter()
+            .filter(|r| r.outcome.is_none())
+            .map(|r| r.id)
+            .collect()
     } else {
-        "removed"
+        Vec::new()
     };
-    let mut out = format!("{verb} {} run(s) and their logs\n", ids.len());
-    for id in &ids {
-        let _ = writeln!(out, "  {id}");
-    }
-    Ok(print(&out))
+    let repo_dir = dir
+        .parent()
+        .filter(|p| p.is_dir())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let cleaned = worktree::clean(&repo_dir, &dir.join("worktrees"), &running, args.dry_run)
+        .map_err(|e| CliError::Internal(anyhow::Error::new(e)))?;
+    cleaned.ok_or_else(|| {
+        CliError::usage(format!(
+            "{} is not inside a git repository: there are no worktrees to clean",
+            repo_dir.display()
+        ))
+    })
 }

@@ -279,6 +279,7 @@ mod tests {
             outputs: Vec::new(),
             kind: None,
             required_skill: None,
+            isolate: crate::plan::Isolation::None,
         }
     }
 

@@ -157,6 +157,9 @@ impl EventSink for JoblogRecorder {
                     AttemptStatus::Signaled { signal } => (0, *signal),
                     AttemptStatus::TimedOut { .. } => (-1, nix::libc::SIGTERM),
                     AttemptStatus::SpawnFailed { .. } => (127, 0),
+                    AttemptStatus::MergeConflict { .. } | AttemptStatus::WorkspaceFailed { .. } => {
+                        (1, 0)
+                    }
                     AttemptStatus::Cancelled => return,
                 };
                 let entry = JoblogEntry {

@@ -39,6 +39,7 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
         grace: spec.grace,
         retry_failed_serially: false,
         systemic_failure_stop: false,
+        ..Settings::default()
     };
     let tasks = spec
         .inputs
@@ -62,6 +63,7 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
                 cwd: None,
                 inputs: Vec::new(),
                 outputs: Vec::new(),
+                isolate: crate::plan::Isolation::None,
                 kind: None,
                 required_skill: None,
             }

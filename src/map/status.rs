@@ -58,6 +58,7 @@ fn shell_status(status: &AttemptStatus) -> i32 {
         AttemptStatus::Signaled { signal } => 128 + signal,
         AttemptStatus::TimedOut { .. } => MAP_ERROR,
         AttemptStatus::SpawnFailed { .. } => 127,
+        AttemptStatus::MergeConflict { .. } | AttemptStatus::WorkspaceFailed { .. } => 1,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::plan::error::Problem;
-use crate::plan::model::{Backoff, Settings};
+use crate::plan::model::{Backoff, Isolation, MergeMode, Settings, WorktreeSettings};
 use crate::plan::node::{Key, Kind, Node, Span};
 use crate::plan::values::{
     Field, Text, boolean, count, duration, field, id_list, id_text, integer, match_fields, string,
@@ -35,6 +35,38 @@ pub(crate) struct RawSettings {
     pub(crate) grace: Option<Duration>,
     pub(crate) retry_failed_serially: Option<bool>,
     pub(crate) systemic_failure_stop: Option<bool>,
+    pub(crate) isolate: Option<Isolation>,
+    /// The `[worktree]` table (a project file's is the default of a plan's).
+    pub(crate) worktree: RawWorktree,
+}
+
+/// The `[worktree]` keys as written.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawWorktree {
+    pub(crate) copy: Option<Vec<String>>,
+    pub(crate) setup: Option<String>,
+    pub(crate) merge: Option<MergeMode>,
+    pub(crate) into: Option<String>,
+}
+
+impl RawWorktree {
+    fn or(self, defaults: RawWorktree) -> RawWorktree {
+        RawWorktree {
+            copy: self.copy.or(defaults.copy),
+            setup: self.setup.or(defaults.setup),
+            merge: self.merge.or(defaults.merge),
+            into: self.into.or(defaults.into),
+        }
+    }
+
+    fn resolve(&self) -> WorktreeSettings {
+        WorktreeSettings {
+            copy: self.copy.clone().unwrap_or_default(),
+            setup: self.setup.clone(),
+            merge: self.merge.unwrap_or_default(),
+            into: self.into.clone(),
+        }
+    }
 }
 
 /// The backoff keys as written (task or settings).
@@ -84,6 +116,8 @@ impl RawSettings {
             systemic_failure_stop: self
                 .systemic_failure_stop
                 .or(defaults.systemic_failure_stop),
+            isolate: self.isolate.or(defaults.isolate),
+            worktree: self.worktree.or(defaults.worktree),
         }
     }
 
@@ -102,6 +136,8 @@ impl RawSettings {
             systemic_failure_stop: self
                 .systemic_failure_stop
                 .unwrap_or(d.systemic_failure_stop),
+            isolate: self.isolate.unwrap_or(d.isolate),
+            worktree: self.worktree.resolve(),
         }
     }
 }
@@ -140,6 +176,7 @@ pub(crate) struct RawTask {
     pub(crate) cwd: Option<Text>,
     pub(crate) inputs: Vec<Text>,
     pub(crate) outputs: Vec<Text>,
+    pub(crate) isolate: Option<Isolation>,
 }
 
 const TOP_FIELDS: &[Field] = &[
@@ -147,16 +184,10 @@ const TOP_FIELDS: &[Field] = &[
     field("resources", &[]),
     field("env", &[]),
     field("task", &["tasks"]),
+    field("worktree", &[]),
 ];
 /// Tables kept for features to come: accepted, not read.
-const RESERVED_TABLES: &[&str] = &[
-    "limits",
-    "agents",
-    "skills",
-    "budget",
-    "worktree",
-    "dashboard",
-];
+const RESERVED_TABLES: &[&str] = &["limits", "agents", "skills", "budget", "dashboard"];
 
 /// Decodes a whole document: a table of sections, or a bare array of tasks.
 pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
@@ -183,6 +214,9 @@ pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
                     _ => problems.push(wrong_type(node, "task", "an array of tables")),
                 }
             }
+            if let Some(node) = found.get(4) {
+                doc.settings.worktree = worktree(node, problems);
+            }
         }
         _ => problems.push(
             Problem::at(
@@ -208,6 +242,7 @@ const SETTINGS_FIELDS: &[Field] = &[
     field("grace", &["kill_grace"]),
     field("retry_failed_serially", &[]),
     field("systemic_failure_stop", &[]),
+    field("isolate", &[]),
 ];
 
 fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
@@ -250,7 +285,81 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
     s.systemic_failure_stop = f
         .get(10)
         .and_then(|n| boolean(n, "systemic_failure_stop", problems));
+    s.isolate = f.get(11).and_then(|n| isolation(n, problems));
     s
+}
+
+/// `"none"` or `"worktree"`.
+fn isolation(node: &Node, problems: &mut Vec<Problem>) -> Option<Isolation> {
+    let text = string(node, "isolate", problems)?;
+    match text.value.as_str() {
+        "none" => Some(Isolation::None),
+        "worktree" => Some(Isolation::Worktree),
+        other => {
+            problems.push(
+                Problem::at(
+                    &node.span,
+                    format!("unknown isolation `{other}`"),
+                    "expected \"worktree\" or \"none\"",
+                )
+                .help("`isolate = \"worktree\"` runs the task in a git worktree of its own"),
+            );
+            None
+        }
+    }
+}
+
+const WORKTREE_FIELDS: &[Field] = &[
+    field("copy", &[]),
+    field("setup", &[]),
+    field("merge", &[]),
+    field("into", &[]),
+];
+
+fn worktree(node: &Node, problems: &mut Vec<Problem>) -> RawWorktree {
+    let mut w = RawWorktree::default();
+    let Some(entries) = table(node, "worktree", problems) else {
+        return w;
+    };
+    let f = match_fields(entries, WORKTREE_FIELDS, &[], "`[worktree]`", problems);
+    w.copy = f.get(0).map(|n| {
+        string_list(n, "copy", problems)
+            .into_iter()
+            .map(|t| t.value)
+            .collect()
+    });
+    w.setup = f
+        .get(1)
+        .and_then(|n| string(n, "setup", problems))
+        .map(|t| t.value)
+        .filter(|s| !s.trim().is_empty());
+    w.merge = f.get(2).and_then(|n| {
+        let text = string(n, "merge", problems)?;
+        let mode = [
+            MergeMode::Merge,
+            MergeMode::Squash,
+            MergeMode::FfOnly,
+            MergeMode::None,
+        ]
+        .into_iter()
+        .find(|m| m.name() == text.value);
+        if mode.is_none() {
+            problems.push(
+                Problem::at(
+                    &n.span,
+                    format!("unknown merge mode `{}`", text.value),
+                    "expected \"merge\", \"squash\", \"ff-only\" or \"none\"",
+                )
+                .help("`merge` says how a task's branch comes back into the integration branch"),
+            );
+        }
+        mode
+    });
+    w.into = f
+        .get(3)
+        .and_then(|n| string(n, "into", problems))
+        .map(|t| t.value);
+    w
 }
 
 /// `"exponential"` → `Some(false)`, `"fixed"` → `Some(true)`.
@@ -310,6 +419,7 @@ const TASK_FIELDS: &[Field] = &[
     field("cwd", &["dir"]),
     field("inputs", &[]),
     field("outputs", &[]),
+    field("isolate", &[]),
 ];
 /// Keys of hand-written task lists that mean nothing to a run.
 const IGNORED_TASK_FIELDS: &[&str] = &["activeForm", "status", "owner", "metadata"];
@@ -385,6 +495,7 @@ fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
     t.outputs = f
         .get(22)
         .map_or_else(Vec::new, |n| string_list(n, "outputs", problems));
+    t.isolate = f.get(23).and_then(|n| isolation(n, problems));
 
     // A `run` or `prompt` given but invalid was reported already.
     match (f.get(1).or(f.get(4)), &t.run, &t.prompt) {

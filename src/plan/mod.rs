@@ -9,6 +9,7 @@ mod matrix;
 mod model;
 mod node;
 mod resolve;
+mod roadmap;
 mod syntax;
 #[cfg(test)]
 mod tests;
@@ -16,4 +17,5 @@ mod values;
 
 pub use error::{PlanError, PlanProblem};
 pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load};
-pub use model::{Action, Backoff, Plan, Settings, Task};
+pub use model::{Action, Backoff, Isolation, MergeMode, Plan, Settings, Task, WorktreeSettings};
+pub use roadmap::{Priority, PriorityStatus, mark_complete, parse_roadmap};

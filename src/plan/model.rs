@@ -44,6 +44,10 @@ pub struct Settings {
     pub retry_failed_serially: bool,
     /// Stop starting tasks when the first few tasks to finish all failed.
     pub systemic_failure_stop: bool,
+    /// Where tasks run unless they say otherwise (`isolate`).
+    pub isolate: Isolation,
+    /// How isolated tasks get their worktrees and how their work comes back (`[worktree]`).
+    pub worktree: WorktreeSettings,
 }
 
 impl Default for Settings {
@@ -57,8 +61,59 @@ impl Default for Settings {
             grace: Duration::from_secs(5),
             retry_failed_serially: false,
             systemic_failure_stop: true,
+            isolate: Isolation::None,
+            worktree: WorktreeSettings::default(),
         }
     }
+}
+
+/// Where a task runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// In the plan's directory (or its `cwd`), shared with every other task.
+    #[default]
+    None,
+    /// In a git worktree of its own, on a branch of its own, merged back when it succeeds.
+    Worktree,
+}
+
+/// How a successful isolated task's branch comes back into the integration branch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MergeMode {
+    /// A merge commit with the task's branch as second parent.
+    #[default]
+    Merge,
+    /// One new commit on the integration branch with the task's changes.
+    Squash,
+    /// Only when the integration branch has not moved since the task started.
+    FfOnly,
+    /// Nothing is merged: the task's branch is kept for the user.
+    None,
+}
+
+impl MergeMode {
+    /// The name used in plans.
+    pub fn name(self) -> &'static str {
+        match self {
+            MergeMode::Merge => "merge",
+            MergeMode::Squash => "squash",
+            MergeMode::FfOnly => "ff-only",
+            MergeMode::None => "none",
+        }
+    }
+}
+
+/// The `[worktree]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorktreeSettings {
+    /// Untracked files and directories (relative to the plan's directory) copied into
+    /// each new worktree.
+    pub copy: Vec<String>,
+    /// A shell command run in each new worktree before its task.
+    pub setup: Option<String>,
+    pub merge: MergeMode,
+    /// The integration branch; `None`: the branch checked out when the run begins.
+    pub into: Option<String>,
 }
 
 /// How long to wait before attempt `n + 1` after attempt `n` failed.
@@ -118,6 +173,8 @@ pub struct Task {
     pub kind: Option<String>,
     /// The skill an agent task asks for (`required_skill`).
     pub required_skill: Option<String>,
+    /// Where the task runs: shared directory or a worktree of its own.
+    pub isolate: Isolation,
 }
 
 /// What running a task means.

@@ -243,6 +243,7 @@ impl<'a> Expander<'a> {
             outputs: t.outputs.iter().map(|w| sub(&w.value)).collect(),
             kind: t.kind.clone(),
             required_skill: t.required_skill.clone(),
+            isolate: t.isolate.unwrap_or(self.settings.isolate),
         }
     }
 

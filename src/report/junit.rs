@@ -29,7 +29,10 @@ pub fn junit_xml(s: &RunSummary) -> String {
                 st.set_message(msg);
                 st
             }
-            TaskStatus::Failed | TaskStatus::TimedOut | TaskStatus::Errored => {
+            TaskStatus::Failed
+            | TaskStatus::TimedOut
+            | TaskStatus::Errored
+            | TaskStatus::MergeConflict => {
                 let kind = if t.status == TaskStatus::Errored {
                     NonSuccessKind::Error
                 } else {
@@ -40,6 +43,10 @@ pub fn junit_xml(s: &RunSummary) -> String {
                     (Some(code), ..) => format!("exit code {code}"),
                     (_, Some(sig), _) => format!("killed by {}", signal_name(sig)),
                     (_, _, Some(err)) => err.clone(),
+                    _ if t.status == TaskStatus::MergeConflict => {
+                        let paths = t.worktree.as_ref().map(|w| w.conflicts.join(", "));
+                        format!("merge conflict in {}", paths.unwrap_or_default())
+                    }
                     _ => t.status.label().to_owned(),
                 };
                 st.set_message(msg);

@@ -14,7 +14,8 @@ pub use format::{human_duration, signal_name, timestamp};
 pub use job_output::{JobOutput, JobOutputOptions};
 pub use junit::{junit_xml, write_junit};
 pub use summary::{
-    Counts, CriticalPath, RUN_SCHEMA_VERSION, RunSummary, SummaryCollector, TaskRecord, TaskStatus,
+    Counts, CriticalPath, Overlap, RUN_SCHEMA_VERSION, RunSummary, SummaryCollector, TaskRecord,
+    TaskStatus, WorktreeRecord,
 };
 pub use summary_text::render_summary;
 pub use terminal::{OutputMode, TerminalOptions, TerminalReporter};

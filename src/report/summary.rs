@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use super::format::timestamp;
-use crate::events::{AttemptStatus, Event, EventSink, StopCause};
+use crate::events::{AttemptStatus, Event, EventSink, StopCause, WorkspaceOutcome};
 use crate::graph::Dag;
 use crate::plan::Plan;
 
@@ -35,6 +35,8 @@ pub enum TaskStatus {
     Cancelled,
     /// Never started because the run stopped.
     NotRun,
+    /// Succeeded in its worktree, but its branch does not merge cleanly.
+    MergeConflict,
 }
 
 impl TaskStatus {
@@ -49,12 +51,16 @@ impl TaskStatus {
             TaskStatus::Skipped => "skipped",
             TaskStatus::Cancelled => "cancelled",
             TaskStatus::NotRun => "not run",
+            TaskStatus::MergeConflict => "merge conflict",
         }
     }
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            TaskStatus::Failed | TaskStatus::TimedOut | TaskStatus::Errored
+            TaskStatus::Failed
+                | TaskStatus::TimedOut
+                | TaskStatus::Errored
+                | TaskStatus::MergeConflict
         )
     }
 }
@@ -81,10 +87,47 @@ pub struct TaskRecord {
     pub skipped_because: Option<String>,
     /// For tasks that could not start: why.
     pub error: Option<String>,
+    /// For tasks run in a worktree: the files they changed (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
+    /// For tasks run in a worktree: their branch and worktree when kept, and for merge
+    /// conflicts the conflicting paths and the commands to merge by hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<WorktreeRecord>,
+    /// Merges the task's worktree started after, and its own merge number.
+    #[serde(skip)]
+    pub merge_order: Option<(usize, Option<usize>)>,
     #[serde(skip)]
     pub start_offset: Option<Duration>,
     #[serde(skip)]
     pub end_offset: Option<Duration>,
+}
+
+/// What is left of a task's worktree, and how to finish its merge.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct WorktreeRecord {
+    /// `merged`, `unchanged`, `conflict`, `kept` or `failed`.
+    pub outcome: &'static str,
+    /// The branch, when kept.
+    pub branch: Option<String>,
+    /// The worktree directory, when kept.
+    pub path: Option<PathBuf>,
+    /// The integration branch's new tip, when merged.
+    pub commit: Option<String>,
+    /// For a conflict: the conflicting files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+    /// For a conflict: shell commands that merge it by hand.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
+}
+
+/// A file changed by two tasks that ran at the same time without declaring it in
+/// overlapping `writes`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Overlap {
+    pub path: String,
+    pub tasks: [String; 2],
 }
 
 /// Counts by status.
@@ -100,6 +143,7 @@ pub struct Counts {
     pub skipped: usize,
     pub cancelled: usize,
     pub not_run: usize,
+    pub merge_conflict: usize,
 }
 
 /// The observed critical path: the heaviest chain of dependencies by actual durations.
@@ -138,6 +182,9 @@ pub struct RunSummary {
     pub interrupted: bool,
     pub stop: Option<StopCause>,
     pub tasks: Vec<TaskRecord>,
+    /// Files changed by two worktree tasks that ran at the same time.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overlaps: Vec<Overlap>,
 }
 
 impl RunSummary {
@@ -150,6 +197,75 @@ impl RunSummary {
         s.push('\n');
         s
     }
+}
+
+fn worktree_record(outcome: &WorkspaceOutcome) -> WorktreeRecord {
+    match outcome {
+        WorkspaceOutcome::Merged { commit, .. } => WorktreeRecord {
+            outcome: "merged",
+            commit: Some(commit.clone()),
+            ..WorktreeRecord::default()
+        },
+        WorkspaceOutcome::Unchanged => WorktreeRecord {
+            outcome: "unchanged",
+            ..WorktreeRecord::default()
+        },
+        WorkspaceOutcome::Conflict {
+            branch,
+            worktree,
+            paths,
+            commands,
+            ..
+        } => WorktreeRecord {
+            outcome: "conflict",
+            branch: Some(branch.clone()),
+            path: Some(worktree.clone()),
+            conflicts: paths.clone(),
+            commands: commands.clone(),
+            ..WorktreeRecord::default()
+        },
+        WorkspaceOutcome::Kept {
+            branch, worktree, ..
+        } => WorktreeRecord {
+            outcome: "kept",
+            branch: Some(branch.clone()),
+            path: worktree.clone(),
+            ..WorktreeRecord::default()
+        },
+        WorkspaceOutcome::Failed { .. } => WorktreeRecord {
+            outcome: "failed",
+            ..WorktreeRecord::default()
+        },
+    }
+}
+
+/// Files changed by two tasks that worked side by side: neither started from a tree that
+/// held the other's merged work. Tasks whose `writes` overlap never run at once, so such
+/// a pair did not declare the file in overlapping `writes`.
+fn overlaps(tasks: &[TaskRecord]) -> Vec<Overlap> {
+    let changing: Vec<(&TaskRecord, (usize, Option<usize>))> = tasks
+        .iter()
+        .filter(|t| !t.changed.is_empty())
+        .filter_map(|t| Some((t, t.merge_order?)))
+        .collect();
+    let saw = |seen: usize, merged: Option<usize>| merged.is_some_and(|n| n <= seen);
+    let mut found = Vec::new();
+    for (k, (a, (a_seen, a_merged))) in changing.iter().enumerate() {
+        for (b, (b_seen, b_merged)) in &changing[k + 1..] {
+            if saw(*b_seen, *a_merged) || saw(*a_seen, *b_merged) {
+                continue;
+            }
+            for path in &a.changed {
+                if b.changed.contains(path) {
+                    found.push(Overlap {
+                        path: path.clone(),
+                        tasks: [a.id.clone(), b.id.clone()],
+                    });
+                }
+            }
+        }
+    }
+    found
 }
 
 fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -202,6 +318,9 @@ impl SummaryCollector {
                     log: None,
                     skipped_because: None,
                     error: None,
+                    changed: Vec::new(),
+                    worktree: None,
+                    merge_order: None,
                     start_offset: None,
                     end_offset: None,
                 });
@@ -228,6 +347,7 @@ impl SummaryCollector {
                 interrupted: false,
                 stop: None,
                 tasks,
+                overlaps: Vec::new(),
             },
             slot,
         }
@@ -257,9 +377,11 @@ impl SummaryCollector {
                 TaskStatus::Skipped => counts.skipped += 1,
                 TaskStatus::Cancelled => counts.cancelled += 1,
                 TaskStatus::NotRun => counts.not_run += 1,
+                TaskStatus::MergeConflict => counts.merge_conflict += 1,
             }
         }
         s.counts = counts;
+        s.overlaps = overlaps(&s.tasks);
         s.task_time = s.tasks.iter().map(|t| t.duration).sum();
         let wall = s.wall.as_secs_f64();
         s.speedup = if wall > 0.0 {
@@ -350,7 +472,19 @@ impl EventSink for SummaryCollector {
                             TaskStatus::Errored
                         }
                         AttemptStatus::Cancelled => TaskStatus::Cancelled,
+                        AttemptStatus::MergeConflict { .. } => TaskStatus::MergeConflict,
+                        AttemptStatus::WorkspaceFailed { message } => {
+                            r.error = Some(message.clone());
+                            TaskStatus::Errored
+                        }
                     };
+                }
+            }
+            Event::WorkspaceFinished { index, outcome, .. } => {
+                if let Some(r) = self.record(*index) {
+                    r.changed = outcome.changed().to_vec();
+                    r.merge_order = outcome.order();
+                    r.worktree = Some(worktree_record(outcome));
                 }
             }
             Event::TaskSkipped { index, because, .. } => {

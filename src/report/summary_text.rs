@@ -18,6 +18,7 @@ pub fn render_summary(s: &RunSummary) -> String {
         (c.cached, "cached"),
         (c.restored, "succeeded earlier"),
         (c.failed, "failed"),
+        (c.merge_conflict, "merge conflict"),
         (c.timed_out, "timed out"),
         (c.errored, "could not start"),
         (c.skipped, "skipped"),
@@ -101,6 +102,10 @@ pub fn render_summary(s: &RunSummary) -> String {
         for t in failures {
             let why = match (t.status, t.exit_code, t.signal, &t.error) {
                 (TaskStatus::TimedOut, ..) => "timed out".to_owned(),
+                (TaskStatus::MergeConflict, ..) => {
+                    let paths = t.worktree.as_ref().map(|w| w.conflicts.join(", "));
+                    format!("merge conflict in {}", paths.unwrap_or_default())
+                }
                 (_, Some(code), ..) => format!("exit code {code}"),
                 (_, _, Some(sig), _) => format!("killed by {}", signal_name(sig)),
                 (_, _, _, Some(err)) => err.clone(),
@@ -119,5 +124,88 @@ pub fn render_summary(s: &RunSummary) -> String {
             let _ = writeln!(out, "  {:<width$}  {why}{attempts}{log}", t.id);
         }
     }
+    render_worktrees(s, &mut out);
     out
+}
+
+/// Most changed files listed per task; the rest are counted.
+const CHANGED_SHOWN: usize = 5;
+
+/// Per task, the files it changed; files changed by parallel tasks; how to merge
+/// conflicting branches by hand.
+fn render_worktrees(s: &RunSummary, out: &mut String) {
+    let changing: Vec<_> = s.tasks.iter().filter(|t| !t.changed.is_empty()).collect();
+    if !changing.is_empty() {
+        let _ = writeln!(out, "Changed files:");
+        for t in changing {
+            let mut shown: Vec<&str> = t
+                .changed
+                .iter()
+                .take(CHANGED_SHOWN)
+                .map(String::as_str)
+                .collect();
+            let more = t.changed.len().saturating_sub(CHANGED_SHOWN);
+            let more = if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            };
+            if shown.is_empty() {
+                shown.push("-");
+            }
+            let _ = writeln!(out, "  {}: {}{more}", t.id, shown.join(", "));
+        }
+    }
+    if !s.overlaps.is_empty() {
+        let _ = writeln!(
+            out,
+            "Files changed by tasks that ran at the same time (declare them in `writes` to run those tasks one after the other):"
+        );
+        for o in &s.overlaps {
+            let _ = writeln!(out, "  {}: {} and {}", o.path, o.tasks[0], o.tasks[1]);
+        }
+    }
+    for t in &s.tasks {
+        let Some(w) = &t.worktree else { continue };
+        if w.commands.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "To merge `{}` by hand (branch {}):",
+            t.id,
+            w.branch.as_deref().unwrap_or("?")
+        );
+        for c in &w.commands {
+            let _ = writeln!(out, "  {c}");
+        }
+    }
+    let kept: Vec<_> = s
+        .tasks
+        .iter()
+        .filter_map(|t| {
+            t.worktree
+                .as_ref()
+                .filter(|w| w.outcome == "kept")
+                .map(|w| (t, w))
+        })
+        .collect();
+    if !kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "Kept branches (`fanout clean --worktrees` removes them):"
+        );
+        for (t, w) in kept {
+            let _ = writeln!(
+                out,
+                "  {}: {}{}",
+                t.id,
+                w.branch.as_deref().unwrap_or("?"),
+                w.path
+                    .as_ref()
+                    .map(|p| format!("  {}", p.display()))
+                    .unwrap_or_default()
+            );
+        }
+    }
 }

@@ -14,7 +14,7 @@ use console::Style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::format::{human_duration, signal_name};
-use crate::events::{AttemptStatus, Event, EventSink, StopCause};
+use crate::events::{AttemptStatus, Event, EventSink, StopCause, WorkspaceOutcome};
 
 /// Which task output to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +49,8 @@ pub struct TerminalReporter {
     running: Running,
     width: usize,
     styles: Styles,
+    /// Lines to print after the next status line (how to resolve a merge conflict).
+    after_status: Option<String>,
 }
 
 struct Styles {
@@ -87,6 +89,7 @@ impl TerminalReporter {
             running,
             width: width.min(40),
             styles,
+            after_status: None,
         }
     }
 
@@ -140,6 +143,41 @@ impl TerminalReporter {
             self.styles.dim.apply_to("└"),
             self.styles.dim.apply_to(log.display())
         ));
+    }
+
+    fn workspace_finished(&mut self, task: &str, outcome: &WorkspaceOutcome) {
+        let s = &self.styles;
+        match outcome {
+            WorkspaceOutcome::Merged { into, changed, .. } => {
+                if self.options.verbose {
+                    let detail = format!("{} file(s) changed, merged into {into}", changed.len());
+                    self.status_line("merged", &s.dim, task, &detail);
+                }
+            }
+            WorkspaceOutcome::Conflict {
+                branch, commands, ..
+            } => {
+                let mut text = format!(
+                    "  {} branch {branch} kept; to merge it by hand:",
+                    s.dim.apply_to("│")
+                );
+                for c in commands {
+                    let _ = write!(text, "\n  {} {c}", s.dim.apply_to("│"));
+                }
+                // Shown under the task's status line, which comes next.
+                self.after_status = Some(text);
+            }
+            WorkspaceOutcome::Kept {
+                branch, worktree, ..
+            } => {
+                let place = worktree
+                    .as_ref()
+                    .map(|w| format!(" (worktree {})", w.display()))
+                    .unwrap_or_default();
+                self.status_line("kept", &s.dim, task, &format!("branch {branch}{place}"));
+            }
+            WorkspaceOutcome::Unchanged | WorkspaceOutcome::Failed { .. } => {}
+        }
     }
 
     fn set_running(&self, index_id: &str, start: bool) {
@@ -218,6 +256,8 @@ fn failure_detail(status: &AttemptStatus) -> String {
         AttemptStatus::SpawnFailed { message } => message.clone(),
         AttemptStatus::Cancelled => "cancelled".into(),
         AttemptStatus::Cached { from_run } => format!("cached (run {from_run})"),
+        AttemptStatus::MergeConflict { paths } => format!("merge conflict in {}", paths.join(", ")),
+        AttemptStatus::WorkspaceFailed { message } => message.clone(),
     }
 }
 
@@ -281,6 +321,12 @@ impl EventSink for TerminalReporter {
                                 &format!("unchanged since run {from_run}"),
                             );
                         }
+                        AttemptStatus::MergeConflict { .. } => self.status_line(
+                            "CONFLICT",
+                            &s.fail,
+                            task,
+                            &format!("{}{tries}", failure_detail(status)),
+                        ),
                         AttemptStatus::TimedOut { .. } => self.status_line(
                             "TIMEOUT",
                             &s.fail,
@@ -295,6 +341,9 @@ impl EventSink for TerminalReporter {
                         ),
                     }
                 }
+                if let Some(text) = self.after_status.take() {
+                    self.line(&text);
+                }
                 let failed = !status.is_success() && *status != AttemptStatus::Cancelled;
                 match self.options.output {
                     OutputMode::All => {
@@ -308,6 +357,9 @@ impl EventSink for TerminalReporter {
                     }
                     _ => {}
                 }
+            }
+            Event::WorkspaceFinished { task, outcome, .. } => {
+                self.workspace_finished(task, outcome)
             }
             Event::TaskSkipped { task, because, .. } => {
                 if let Some(bar) = &self.bar {

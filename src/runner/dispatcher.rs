@@ -17,9 +17,10 @@ use super::command::ExecPlan;
 use super::executor::{
     AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
 };
+use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
 use crate::graph::Dag;
-use crate::plan::Plan;
+use crate::plan::{Isolation, Plan};
 use crate::scheduler::{
     Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, StopReason,
     TaskState,
@@ -47,6 +48,8 @@ pub struct RunOptions {
     /// Keep each attempt's stderr apart from its stdout, in a log file of its own (see
     /// [`stderr_log_path`]). `false`: both go into the one log, interleaved as written.
     pub separate_stderr: bool,
+    /// Where tasks with `isolate = "worktree"` run; `None`: they run in place.
+    pub workspace: Option<Arc<dyn Workspace>>,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -307,6 +310,7 @@ impl Dispatcher<'_> {
                 log: None,
                 cache_key: None,
                 hashing: None,
+                workspace: None,
             };
             self.units.spawn(async move { end });
             return;
@@ -348,6 +352,10 @@ impl Dispatcher<'_> {
             log: log.clone(),
             timeout: task.timeout,
             grace: self.options.grace,
+            workspace: match task.isolate {
+                Isolation::Worktree => self.options.workspace.clone(),
+                Isolation::None => None,
+            },
         };
         let (tx, rx) = mpsc::unbounded_channel();
         self.handles.insert(index, tx);
@@ -378,8 +386,17 @@ impl Dispatcher<'_> {
             log,
             cache_key,
             hashing,
+            workspace,
         } = end;
         self.handles.remove(&index);
+        if let Some(outcome) = workspace {
+            self.sink.emit(&Event::WorkspaceFinished {
+                index,
+                task: self.plan.tasks[index].id.clone(),
+                attempt,
+                outcome,
+            });
+        }
         self.keys[index].clone_from(&cache_key);
         if let Some(slot) = self.slots.remove(&index) {
             self.free_slots.push(Reverse(slot));

@@ -24,7 +24,8 @@ use tokio::sync::mpsc;
 use super::cache::Cache;
 use super::command::ExecPlan;
 use super::unix::{group_alive, signal_group};
-use crate::events::{AttemptStatus, HashingStats};
+use super::workspace::Workspace;
+use crate::events::{AttemptStatus, HashingStats, WorkspaceOutcome};
 
 /// Everything a unit needs to run one attempt.
 #[derive(Debug)]
@@ -47,6 +48,8 @@ pub(crate) struct AttemptSpec {
     pub(crate) gate: tokio::sync::watch::Receiver<bool>,
     /// Where to tell the dispatcher that the process exists.
     pub(crate) notices: mpsc::UnboundedSender<UnitNotice>,
+    /// The task runs in a workspace of its own: prepared before, finished after.
+    pub(crate) workspace: Option<Arc<dyn Workspace>>,
 }
 
 /// A cache and the keys of the task's dependencies.
@@ -82,6 +85,8 @@ pub(crate) struct AttemptEnd {
     pub(crate) log: Option<PathBuf>,
     pub(crate) cache_key: Option<String>,
     pub(crate) hashing: Option<HashingStats>,
+    /// What became of the task's workspace, when it had one.
+    pub(crate) workspace: Option<WorkspaceOutcome>,
 }
 
 /// How long to keep reading output after the process ended, for what its leftover
@@ -99,6 +104,62 @@ enum Ending {
 
 /// Runs one attempt to its end.
 pub(crate) async fn run_attempt(
+    mut spec: AttemptSpec,
+    requests: mpsc::UnboundedReceiver<UnitRequest>,
+) -> AttemptEnd {
+    let Some(workspace) = spec.workspace.clone() else {
+        return run_process(spec, requests).await;
+    };
+    let started = Instant::now();
+    let index = spec.index;
+    let ws = workspace.clone();
+    let prepared = tokio::task::spawn_blocking(move || ws.prepare(index))
+        .await
+        .unwrap_or_else(|e| Err(format!("worktree: preparing failed: {e}")));
+    match prepared {
+        Ok(cwd) => spec.cwd = cwd,
+        Err(message) => {
+            return AttemptEnd {
+                index,
+                attempt: spec.attempt,
+                status: AttemptStatus::WorkspaceFailed { message },
+                duration: started.elapsed(),
+                log: None,
+                cache_key: None,
+                hashing: None,
+                workspace: None,
+            };
+        }
+    }
+    let mut end = run_process(spec, requests).await;
+    let succeeded = end.status.is_success();
+    let outcome = tokio::task::spawn_blocking(move || workspace.finish(index, succeeded))
+        .await
+        .unwrap_or_else(|e| WorkspaceOutcome::Failed {
+            message: format!("worktree: merging back failed: {e}"),
+        });
+    if succeeded {
+        match &outcome {
+            WorkspaceOutcome::Conflict { paths, .. } => {
+                end.status = AttemptStatus::MergeConflict {
+                    paths: paths.clone(),
+                };
+            }
+            WorkspaceOutcome::Failed { message } => {
+                end.status = AttemptStatus::WorkspaceFailed {
+                    message: message.clone(),
+                };
+            }
+            _ => {}
+        }
+    }
+    end.duration = started.elapsed();
+    end.workspace = Some(outcome);
+    end
+}
+
+/// Runs the attempt's process (or finds it in the cache) in `spec.cwd`.
+async fn run_process(
     spec: AttemptSpec,
     mut requests: mpsc::UnboundedReceiver<UnitRequest>,
 ) -> AttemptEnd {
@@ -112,6 +173,7 @@ pub(crate) async fn run_attempt(
         log,
         cache_key: cache_key.clone(),
         hashing: hashing.clone(),
+        workspace: None,
     };
     if let Some(hit) = hit {
         return end(

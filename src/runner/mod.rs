@@ -7,7 +7,9 @@ mod command;
 mod dispatcher;
 mod executor;
 mod unix;
+mod workspace;
 
 pub use cache::{Cache, CacheHit, CacheKey};
 pub use command::{ExecPlan, needs_shell};
 pub use dispatcher::{RunOptions, RunResult, log_file_name, run, stderr_log_path};
+pub use workspace::{Workspace, WorkspaceOutcome};

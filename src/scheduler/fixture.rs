@@ -39,6 +39,7 @@ pub(super) fn task(id: String) -> Task {
         outputs: Vec::new(),
         kind: None,
         required_skill: None,
+        isolate: crate::plan::Isolation::None,
     }
 }
 

@@ -91,7 +91,7 @@ const RUN_COLUMNS: &str = "r.id, r.plan_path, r.started_at, r.ended_at, r.outcom
     r.wall_secs, r.task_time_secs, r.resumed_from, r.args,
     (SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id),
     (SELECT COUNT(DISTINCT a.task_id) FROM attempts a WHERE a.run_id = r.id
-        AND a.status IN ('failed', 'timed_out', 'errored')
+        AND a.status IN ('failed', 'timed_out', 'errored', 'merge_conflict')
         AND a.attempt = (SELECT MAX(b.attempt) FROM attempts b
                          WHERE b.run_id = r.id AND b.task_id = a.task_id))";
 
@@ -234,7 +234,12 @@ impl Store {
                 Some(a) if matches!(a.status.as_str(), "succeeded" | "cached") => {
                     succeeded.insert(task.task.clone(), (def, a.cache_key.clone()));
                 }
-                Some(a) if matches!(a.status.as_str(), "failed" | "timed_out" | "errored") => {
+                Some(a)
+                    if matches!(
+                        a.status.as_str(),
+                        "failed" | "timed_out" | "errored" | "merge_conflict"
+                    ) =>
+                {
                     failed.push(task.task.clone());
                 }
                 None if task.restored_from.is_some() => {
@@ -309,7 +314,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT COUNT(*) FILTER (WHERE status != 'cached'),
-                        COUNT(*) FILTER (WHERE status IN ('failed', 'timed_out', 'errored')),
+                        COUNT(*) FILTER (WHERE status IN ('failed', 'timed_out', 'errored', 'merge_conflict')),
                         COUNT(*) FILTER (WHERE status = 'cached'),
                         COUNT(DISTINCT run_id || char(0) || task_id) FILTER (WHERE status != 'cached'),
                         COUNT(*) FILTER (WHERE cache_key IS NOT NULL AND status != 'cached')

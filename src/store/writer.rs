@@ -77,7 +77,8 @@ pub(crate) fn status_word(status: &AttemptStatus) -> &'static str {
         AttemptStatus::Cached { .. } => "cached",
         AttemptStatus::Failed { .. } | AttemptStatus::Signaled { .. } => "failed",
         AttemptStatus::TimedOut { .. } => "timed_out",
-        AttemptStatus::SpawnFailed { .. } => "errored",
+        AttemptStatus::SpawnFailed { .. } | AttemptStatus::WorkspaceFailed { .. } => "errored",
+        AttemptStatus::MergeConflict { .. } => "merge_conflict",
         AttemptStatus::Cancelled => "cancelled",
     }
 }

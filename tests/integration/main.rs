@@ -10,3 +10,4 @@ mod run_limits;
 mod run_signals;
 mod skills;
 mod store;
+mod worktree;
