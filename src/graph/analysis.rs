@@ -279,6 +279,7 @@ mod tests {
             outputs: Vec::new(),
             kind: None,
             required_skill: None,
+            agent: Default::default(),
         }
     }
 
@@ -294,6 +295,7 @@ mod tests {
             resources: IndexMap::new(),
             env: IndexMap::new(),
             tasks,
+            agents: Default::default(),
         }
     }
 

@@ -64,6 +64,7 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
                 outputs: Vec::new(),
                 kind: None,
                 required_skill: None,
+                agent: Default::default(),
             }
         })
         .collect();
@@ -74,6 +75,7 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
         resources: IndexMap::new(),
         env: IndexMap::new(),
         tasks,
+        agents: Default::default(),
     }
 }
 

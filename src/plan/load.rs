@@ -75,6 +75,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
         resources: resolved.resources,
         env: resolved.env,
         tasks: resolved.tasks,
+        agents: resolved.agents,
     })
 }
 
@@ -94,6 +95,7 @@ pub(crate) fn load_str(path: &Path, text: &str, format: Format) -> Result<Plan, 
         resources: resolved.resources,
         env: resolved.env,
         tasks: resolved.tasks,
+        agents: resolved.agents,
     })
 }
 

@@ -16,4 +16,7 @@ mod values;
 
 pub use error::{PlanError, PlanProblem};
 pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load};
-pub use model::{Action, Backoff, Plan, Settings, Task};
+pub use model::{
+    Action, AgentOptions, AgentSettings, Backoff, BudgetSettings, LimitSettings, Plan,
+    ProfileSettings, Rate, Settings, Task,
+};

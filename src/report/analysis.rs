@@ -294,6 +294,7 @@ mod tests {
             outputs: Vec::new(),
             kind: None,
             required_skill: None,
+            agent: Default::default(),
         }
     }
 
@@ -318,6 +319,7 @@ mod tests {
             resources: IndexMap::new(),
             env: IndexMap::new(),
             tasks,
+            agents: Default::default(),
         }
     }
 

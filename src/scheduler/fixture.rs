@@ -39,6 +39,7 @@ pub(super) fn task(id: String) -> Task {
         outputs: Vec::new(),
         kind: None,
         required_skill: None,
+        agent: Default::default(),
     }
 }
 
@@ -52,6 +53,7 @@ impl Fixture {
                 resources: IndexMap::new(),
                 env: IndexMap::new(),
                 tasks: (0..n).map(|i| task(format!("t{i}"))).collect(),
+                agents: Default::default(),
             },
             selected: vec![true; n],
             weights: vec![1.0; n],
