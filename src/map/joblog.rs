@@ -157,6 +157,7 @@ impl EventSink for JoblogRecorder {
                     AttemptStatus::Signaled { signal } => (0, *signal),
                     AttemptStatus::TimedOut { .. } => (-1, nix::libc::SIGTERM),
                     AttemptStatus::SpawnFailed { .. } => (127, 0),
+                    AttemptStatus::AgentFailed { .. } => (1, 0),
                     AttemptStatus::Cancelled => return,
                 };
                 let entry = JoblogEntry {

@@ -58,6 +58,7 @@ fn shell_status(status: &AttemptStatus) -> i32 {
         AttemptStatus::Signaled { signal } => 128 + signal,
         AttemptStatus::TimedOut { .. } => MAP_ERROR,
         AttemptStatus::SpawnFailed { .. } => 127,
+        AttemptStatus::AgentFailed { .. } => 1,
     }
 }
 
@@ -106,6 +107,7 @@ mod tests {
             retry_in: None,
             cache_key: None,
             hashing: None,
+            agent: None,
         }
     }
 
