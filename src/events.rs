@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+pub use crate::agent::AgentResult;
+
 /// How one attempt of a task ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -23,6 +25,8 @@ pub enum AttemptStatus {
     SpawnFailed { message: String },
     /// Terminated by fanout (fail-fast or Ctrl-C).
     Cancelled,
+    /// The process exited with 0 but the agent reported a failure (or overspent).
+    AgentFailed { message: String },
     /// Not run: an earlier successful attempt (of run `from_run`) had the same cache key
     /// and its outputs still exist.
     Cached { from_run: String },
@@ -183,6 +187,28 @@ pub enum Event {
         cache_key: Option<String>,
         /// What computing the key took.
         hashing: Option<HashingStats>,
+        /// What an agent task's agent reported: result, cost, tokens, session.
+        agent: Option<Box<AgentResult>>,
+    },
+    /// An agent task was not started and will not be in this run (its budget is spent).
+    TaskWithheld {
+        index: usize,
+        task: String,
+        reason: String,
+    },
+    /// A rate limit changed: its concurrency adapted, or its circuit breaker opened or
+    /// closed.
+    LimitChanged {
+        limit: String,
+        concurrency: Option<u32>,
+        reason: String,
+    },
+    /// The run's agent spend passed a share of its budget.
+    BudgetWarning {
+        spent_usd: f64,
+        spent_tokens: u64,
+        budget_usd: Option<f64>,
+        budget_tokens: Option<u64>,
     },
     /// An isolated task's worktree after its attempt (sent before its `AttemptFinished`).
     WorkspaceFinished {

@@ -149,6 +149,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         grace: plan.settings.grace,
         cache: None,
         known_keys: Vec::new(),
+        agents: None,
         separate_stderr: true,
         workspace: None,
     };

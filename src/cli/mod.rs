@@ -1,5 +1,6 @@
 //! Command-line types (clap) and the glue that turns arguments into calls on the library.
 
+mod agents;
 mod args;
 mod dry_run;
 mod error;

@@ -101,6 +101,7 @@ pub(crate) fn roadmap(args: RoadmapArgs, color: bool) -> Result<i32, CliError> {
         resources: IndexMap::new(),
         env: IndexMap::new(),
         tasks,
+        agents: Default::default(),
     };
     let mut argv = vec!["fanout".to_owned(), "run".to_owned()];
     argv.push("--state-dir".into());
@@ -152,6 +153,7 @@ fn task(p: &Priority, script: String, section: &Path) -> Task {
         kind: None,
         required_skill: None,
         isolate: Isolation::Worktree,
+        agent: Default::default(),
     }
 }
 

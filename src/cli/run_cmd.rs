@@ -14,7 +14,7 @@ use super::source::load_plan;
 use super::{CliError, exit};
 use crate::events::Fanout;
 use crate::graph::{self, Dag};
-use crate::plan::{Action, Isolation, Plan};
+use crate::plan::{Isolation, Plan};
 use crate::report::analysis;
 use crate::report::{
     SummaryCollector, TerminalOptions, TerminalReporter, render_summary, write_junit,
@@ -37,7 +37,7 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
     apply_overrides(&mut plan, &args)?;
     let dag = build_dag(&plan)?;
     let mut selected = select_tasks(&plan, &dag, &args.tasks)?;
-    refuse_agent_tasks(&plan, &selected)?;
+    let agents = super::agents::agent_run(&mut plan, &selected)?;
     let writes: Vec<Vec<String>> = plan.tasks.iter().map(|t| t.writes.clone()).collect();
     let conflicts = graph::write_conflicts(&writes);
     let config = SchedulerConfig {
@@ -126,6 +126,7 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
         known_keys: known,
         separate_stderr: false,
         workspace,
+        agents,
     };
     let mut store_sink = match store {
         Some(store) => {
@@ -395,31 +396,6 @@ pub(crate) fn build_dag(plan: &Plan) -> Result<Dag, CliError> {
     // Validation already refused cycles; this cannot fail on a loaded plan.
     Dag::new(plan.tasks.iter().map(|t| t.deps.clone()).collect())
         .map_err(|_| CliError::Internal(anyhow::anyhow!("the validated plan has a cycle")))
-}
-
-fn refuse_agent_tasks(plan: &Plan, selected: &[bool]) -> Result<(), CliError> {
-    let agents: Vec<&str> = plan
-        .tasks
-        .iter()
-        .zip(selected)
-        .filter(|(t, s)| **s && matches!(t.action, Action::Agent { .. }))
-        .map(|(t, _)| t.id.as_str())
-        .collect();
-    match agents.as_slice() {
-        [] => Ok(()),
-        [first, ..] => Err(CliError::usage_with_help(
-            format!(
-                "task `{first}` is an agent task (it has a `prompt` and no `run`){}; \
-                 `fanout run` cannot run agent tasks yet",
-                if agents.len() > 1 {
-                    format!(", and so are {} more", agents.len() - 1)
-                } else {
-                    String::new()
-                }
-            ),
-            "give the task a `run` command, or run only other tasks: `fanout run PLAN TASK...`",
-        )),
-    }
 }
 
 pub(crate) fn seed() -> u64 {

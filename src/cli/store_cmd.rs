@@ -246,6 +246,19 @@ pub(crate) fn stats(args: StateArgs) -> Result<i32, CliError> {
         s.cache_hit_rate * 100.0,
         s.cached
     );
+    let text = if s.agent_attempts > 0 {
+        format!(
+            "{text}agent attempts: {} ({} rate limited)\nagent cost: ${:.4}\nagent tokens: {} in / {} out / {} cached\n",
+            s.agent_attempts,
+            s.rate_limited,
+            s.cost_usd,
+            s.tokens_in,
+            s.tokens_out,
+            s.tokens_cached
+        )
+    } else {
+        text
+    };
     Ok(print(&text))
 }
 

@@ -280,6 +280,7 @@ mod tests {
             kind: None,
             required_skill: None,
             isolate: crate::plan::Isolation::None,
+            agent: Default::default(),
         }
     }
 
@@ -295,6 +296,7 @@ mod tests {
             resources: IndexMap::new(),
             env: IndexMap::new(),
             tasks,
+            agents: Default::default(),
         }
     }
 

@@ -160,6 +160,7 @@ impl EventSink for JoblogRecorder {
                     AttemptStatus::MergeConflict { .. } | AttemptStatus::WorkspaceFailed { .. } => {
                         (1, 0)
                     }
+                    AttemptStatus::AgentFailed { .. } => (1, 0),
                     AttemptStatus::Cancelled => return,
                 };
                 let entry = JoblogEntry {

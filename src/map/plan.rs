@@ -66,6 +66,7 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
                 isolate: crate::plan::Isolation::None,
                 kind: None,
                 required_skill: None,
+                agent: Default::default(),
             }
         })
         .collect();
@@ -76,6 +77,7 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
         resources: IndexMap::new(),
         env: IndexMap::new(),
         tasks,
+        agents: Default::default(),
     }
 }
 

@@ -59,6 +59,7 @@ fn shell_status(status: &AttemptStatus) -> i32 {
         AttemptStatus::TimedOut { .. } => MAP_ERROR,
         AttemptStatus::SpawnFailed { .. } => 127,
         AttemptStatus::MergeConflict { .. } | AttemptStatus::WorkspaceFailed { .. } => 1,
+        AttemptStatus::AgentFailed { .. } => 1,
     }
 }
 
@@ -107,6 +108,7 @@ mod tests {
             retry_in: None,
             cache_key: None,
             hashing: None,
+            agent: None,
         }
     }
 

@@ -8,7 +8,10 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::plan::error::Problem;
-use crate::plan::model::{Backoff, Isolation, MergeMode, Settings, WorktreeSettings};
+use crate::plan::model::{
+    AgentSettings, Backoff, BudgetSettings, Isolation, LimitSettings, MergeMode, ProfileSettings,
+    Rate, Settings, WorktreeSettings,
+};
 use crate::plan::node::{Key, Kind, Node, Span};
 use crate::plan::values::{
     Field, Text, boolean, count, duration, field, id_list, id_text, integer, match_fields, string,
@@ -22,6 +25,7 @@ pub(crate) struct Document {
     pub(crate) resources: IndexMap<String, u32>,
     pub(crate) env: IndexMap<String, String>,
     pub(crate) tasks: Vec<RawTask>,
+    pub(crate) agents: AgentSettings,
 }
 
 /// Settings as written: only what the file sets.
@@ -177,6 +181,13 @@ pub(crate) struct RawTask {
     pub(crate) inputs: Vec<Text>,
     pub(crate) outputs: Vec<Text>,
     pub(crate) isolate: Option<Isolation>,
+    pub(crate) agent: Option<String>,
+    pub(crate) prompt_file: Option<Text>,
+    pub(crate) model: Option<String>,
+    pub(crate) max_turns: Option<u32>,
+    pub(crate) allowed_tools: Vec<String>,
+    pub(crate) session_id: Option<String>,
+    pub(crate) max_usd: Option<f64>,
 }
 
 const TOP_FIELDS: &[Field] = &[
@@ -185,9 +196,12 @@ const TOP_FIELDS: &[Field] = &[
     field("env", &[]),
     field("task", &["tasks"]),
     field("worktree", &[]),
+    field("agents", &[]),
+    field("limits", &[]),
+    field("budget", &[]),
 ];
 /// Tables kept for features to come: accepted, not read.
-const RESERVED_TABLES: &[&str] = &["limits", "agents", "skills", "budget", "dashboard"];
+const RESERVED_TABLES: &[&str] = &["skills", "dashboard"];
 
 /// Decodes a whole document: a table of sections, or a bare array of tasks.
 pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
@@ -216,6 +230,15 @@ pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
             }
             if let Some(node) = found.get(4) {
                 doc.settings.worktree = worktree(node, problems);
+            }
+            if let Some(node) = found.get(5) {
+                agents(node, &mut doc.agents, problems);
+            }
+            if let Some(node) = found.get(6) {
+                doc.agents.limits = limits(node, problems);
+            }
+            if let Some(node) = found.get(7) {
+                doc.agents.budget = budget(node, problems);
             }
         }
         _ => problems.push(
@@ -420,6 +443,13 @@ const TASK_FIELDS: &[Field] = &[
     field("inputs", &[]),
     field("outputs", &[]),
     field("isolate", &[]),
+    field("agent", &[]),
+    field("prompt_file", &[]),
+    field("model", &[]),
+    field("max_turns", &[]),
+    field("allowed_tools", &["allowedTools"]),
+    field("session_id", &[]),
+    field("max_usd", &[]),
 ];
 /// Keys of hand-written task lists that mean nothing to a run.
 const IGNORED_TASK_FIELDS: &[&str] = &["activeForm", "status", "owner", "metadata"];
@@ -497,8 +527,38 @@ fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
         .map_or_else(Vec::new, |n| string_list(n, "outputs", problems));
     t.isolate = f.get(23).and_then(|n| isolation(n, problems));
 
+    t.agent = f
+        .get(24)
+        .and_then(|n| string(n, "agent", problems))
+        .map(|s| s.value);
+    t.prompt_file = f.get(25).and_then(|n| string(n, "prompt_file", problems));
+    t.model = f
+        .get(26)
+        .and_then(|n| string(n, "model", problems))
+        .map(|s| s.value);
+    t.max_turns = f.get(27).and_then(|n| count(n, "max_turns", 1, problems));
+    t.allowed_tools = f.get(28).map_or_else(Vec::new, |n| {
+        string_list(n, "allowed_tools", problems)
+            .into_iter()
+            .map(|t| t.value)
+            .collect()
+    });
+    t.session_id = f
+        .get(29)
+        .and_then(|n| string(n, "session_id", problems))
+        .map(|s| s.value);
+    t.max_usd = f.get(30).and_then(|n| money(n, "max_usd", problems));
+    if t.prompt.is_some() && t.prompt_file.is_some() {
+        problems.push(
+            Problem::new(format!("{what} has both `prompt` and `prompt_file`"))
+                .label(&f.key(4).expect("found").span, "a prompt")
+                .label(&f.key(25).expect("found").span, "and a prompt file")
+                .help("keep one of them"),
+        );
+    }
+
     // A `run` or `prompt` given but invalid was reported already.
-    match (f.get(1).or(f.get(4)), &t.run, &t.prompt) {
+    match (f.get(1).or(f.get(4)).or(f.get(25)), &t.run, &t.prompt) {
         (None, _, _) => problems.push(
             Problem::at(
                 t.id.as_ref().map_or(&node.span, |id| &id.span),
@@ -608,4 +668,206 @@ fn uses(node: &Node, problems: &mut Vec<Problem>) -> Vec<(Key, u32)> {
             ))
         })
         .collect()
+}
+
+/// A non-negative amount of money (an integer or a float).
+fn money(node: &Node, field: &str, problems: &mut Vec<Problem>) -> Option<f64> {
+    let value = match node.kind {
+        Kind::Int(i) => i as f64,
+        Kind::Float(f) => f,
+        _ => {
+            problems.push(wrong_type(node, field, "a number of US dollars"));
+            return None;
+        }
+    };
+    if value.is_finite() && value >= 0.0 {
+        Some(value)
+    } else {
+        problems.push(Problem::at(
+            &node.span,
+            format!("`{field}` must be 0 or more, found {value}"),
+            "expected a positive amount",
+        ));
+        None
+    }
+}
+
+const PROFILE_FIELDS: &[Field] = &[
+    field("command", &["argv"]),
+    field("output", &[]),
+    field("success", &[]),
+    field("error", &[]),
+    field("cost", &[]),
+    field("tokens_in", &[]),
+    field("tokens_out", &[]),
+    field("tokens_cached", &[]),
+    field("turns", &[]),
+    field("session", &[]),
+    field("result_event", &[]),
+    field("limit", &[]),
+    field("start_interval", &[]),
+    field("rate_limit_patterns", &[]),
+];
+
+/// `[agents]`: `default`, `[agents.models]` and one table per profile.
+fn agents(node: &Node, out: &mut AgentSettings, problems: &mut Vec<Problem>) {
+    let Some(entries) = table(node, "agents", problems) else {
+        return;
+    };
+    for (key, value) in entries {
+        match key.name.as_str() {
+            "default" => out.default_agent = string(value, "default", problems).map(|s| s.value),
+            "models" => {
+                out.models = string_map(value, "models", problems)
+                    .into_iter()
+                    .map(|(k, v)| (k.name, v.value))
+                    .collect();
+            }
+            name => {
+                let what = format!("`[agents.{name}]`");
+                let Some(entries) = table(value, name, problems) else {
+                    continue;
+                };
+                let f = match_fields(entries, PROFILE_FIELDS, &[], &what, problems);
+                let text = |i: usize, problems: &mut Vec<Problem>| {
+                    f.get(i)
+                        .and_then(|n| string(n, PROFILE_FIELDS[i].name, problems))
+                        .map(|s| s.value)
+                };
+                let texts = |i: usize, problems: &mut Vec<Problem>| {
+                    f.get(i).map_or_else(Vec::new, |n| {
+                        string_list(n, PROFILE_FIELDS[i].name, problems)
+                            .into_iter()
+                            .map(|t| t.value)
+                            .collect()
+                    })
+                };
+                let profile = ProfileSettings {
+                    command: texts(0, problems),
+                    output: text(1, problems),
+                    success: text(2, problems),
+                    error: text(3, problems),
+                    cost: text(4, problems),
+                    tokens_in: text(5, problems),
+                    tokens_out: text(6, problems),
+                    tokens_cached: text(7, problems),
+                    turns: text(8, problems),
+                    session: text(9, problems),
+                    result_event: text(10, problems),
+                    limit: text(11, problems),
+                    start_interval: f
+                        .get(12)
+                        .and_then(|n| duration(n, "start_interval", problems)),
+                    rate_limit_patterns: texts(13, problems),
+                };
+                if let Some(output) = &profile.output
+                    && !matches!(output.as_str(), "json" | "json-lines" | "text")
+                {
+                    problems.push(
+                        Problem::at(
+                            &f.get(1).expect("found").span,
+                            format!("unknown output `{output}` in {what}"),
+                            "expected \"json\", \"json-lines\" or \"text\"",
+                        )
+                        .help("`output` says how to read the agent's result"),
+                    );
+                }
+                out.profiles.insert(name.to_owned(), profile);
+            }
+        }
+    }
+}
+
+const LIMIT_FIELDS: &[Field] = &[
+    field("concurrency", &[]),
+    field("rate", &[]),
+    field("burst", &[]),
+    field("breaker_failures", &[]),
+    field("breaker_cooldown", &[]),
+];
+
+/// `[limits.NAME]` tables.
+fn limits(node: &Node, problems: &mut Vec<Problem>) -> IndexMap<String, LimitSettings> {
+    let Some(entries) = table(node, "limits", problems) else {
+        return IndexMap::new();
+    };
+    let mut out = IndexMap::new();
+    for (key, value) in entries {
+        let what = format!("`[limits.{}]`", key.name);
+        let Some(fields) = table(value, &key.name, problems) else {
+            continue;
+        };
+        let f = match_fields(fields, LIMIT_FIELDS, &[], &what, problems);
+        let limit = LimitSettings {
+            concurrency: f.get(0).and_then(|n| count(n, "concurrency", 1, problems)),
+            rate: f.get(1).and_then(|n| rate(n, problems)),
+            burst: f.get(2).and_then(|n| count(n, "burst", 1, problems)),
+            breaker_failures: f
+                .get(3)
+                .and_then(|n| count(n, "breaker_failures", 1, problems)),
+            breaker_cooldown: f
+                .get(4)
+                .and_then(|n| duration(n, "breaker_cooldown", problems)),
+        };
+        out.insert(key.name.clone(), limit);
+    }
+    out
+}
+
+/// `"50/min"`, `"10/s"`, `"1000/hour"`, `"3/10s"`.
+fn rate(node: &Node, problems: &mut Vec<Problem>) -> Option<Rate> {
+    let text = string(node, "rate", problems)?;
+    match parse_rate(&text.value) {
+        Some(rate) => Some(rate),
+        None => {
+            problems.push(
+                Problem::at(
+                    &node.span,
+                    format!("invalid rate `{}`", text.value),
+                    "not a rate",
+                )
+                .help("write a count per period, such as \"50/min\", \"5/s\" or \"1000/hour\""),
+            );
+            None
+        }
+    }
+}
+
+pub(crate) fn parse_rate(text: &str) -> Option<Rate> {
+    let (count, per) = text.split_once('/')?;
+    let count: u32 = count.trim().parse().ok().filter(|&n| n > 0)?;
+    let per = match per.trim() {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        "d" | "day" => Duration::from_secs(86_400),
+        other => humantime::parse_duration(other).ok()?,
+    };
+    (!per.is_zero()).then_some(Rate { count, per })
+}
+
+const BUDGET_FIELDS: &[Field] = &[field("usd", &[]), field("tokens", &[])];
+
+fn budget(node: &Node, problems: &mut Vec<Problem>) -> BudgetSettings {
+    let Some(entries) = table(node, "budget", problems) else {
+        return BudgetSettings::default();
+    };
+    let f = match_fields(entries, BUDGET_FIELDS, &[], "`[budget]`", problems);
+    BudgetSettings {
+        usd: f.get(0).and_then(|n| money(n, "usd", problems)),
+        tokens: f.get(1).and_then(|n| {
+            let i = integer(n, "tokens", problems)?;
+            match u64::try_from(i) {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    problems.push(Problem::at(
+                        &n.span,
+                        format!("`tokens` must be 0 or more, found {i}"),
+                        "expected a positive count",
+                    ));
+                    None
+                }
+            }
+        }),
+    }
 }

@@ -75,6 +75,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
         resources: resolved.resources,
         env: resolved.env,
         tasks: resolved.tasks,
+        agents: resolved.agents,
     })
 }
 
@@ -94,6 +95,7 @@ pub(crate) fn load_str(path: &Path, text: &str, format: Format) -> Result<Plan, 
         resources: resolved.resources,
         env: resolved.env,
         tasks: resolved.tasks,
+        agents: resolved.agents,
     })
 }
 
@@ -398,5 +400,35 @@ after = ["test-{svc}"]
             project_file: None,
         };
         assert_eq!(ids(&load(&path, &options).unwrap()), ["a"]);
+    }
+
+    #[test]
+    fn agent_tables_are_read_and_limits_become_resources() {
+        let p = plan(
+            "[agents]\ndefault = \"codex\"\n[agents.models]\nsecurity = \"opus\"\n[limits.anthropic]\nconcurrency = 3\nrate = \"50/min\"\nburst = 5\n[limits.slow]\nrate = \"3/10s\"\n[budget]\nusd = 20\ntokens = 5_000_000\n[[task]]\nid = \"r\"\nprompt = \"review\"\nagent = \"claude\"\nmax_usd = 1.5\nallowed_tools = [\"Read\"]\n",
+            Format::Toml,
+        );
+        assert_eq!(p.resources.get("anthropic"), Some(&3));
+        assert!(p.resources.contains_key("slow"));
+        assert_eq!(p.agents.default_agent.as_deref(), Some("codex"));
+        assert_eq!(
+            p.agents.models.get("security").map(String::as_str),
+            Some("opus")
+        );
+        let limit = &p.agents.limits["anthropic"];
+        assert_eq!(limit.burst, Some(5));
+        assert_eq!(
+            p.agents.limits["slow"].rate,
+            Some(crate::plan::Rate {
+                count: 3,
+                per: std::time::Duration::from_secs(10)
+            })
+        );
+        assert_eq!(p.agents.budget.usd, Some(20.0));
+        assert_eq!(p.agents.budget.tokens, Some(5_000_000));
+        let t = &p.tasks[0];
+        assert_eq!(t.agent.agent.as_deref(), Some("claude"));
+        assert_eq!(t.agent.max_usd, Some(1.5));
+        assert_eq!(t.agent.allowed_tools, ["Read"]);
     }
 }

@@ -17,5 +17,8 @@ mod values;
 
 pub use error::{PlanError, PlanProblem};
 pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load};
-pub use model::{Action, Backoff, Isolation, MergeMode, Plan, Settings, Task, WorktreeSettings};
+pub use model::{
+    Action, AgentOptions, AgentSettings, Backoff, BudgetSettings, Isolation, LimitSettings,
+    MergeMode, Plan, ProfileSettings, Rate, Settings, Task, WorktreeSettings,
+};
 pub use roadmap::{Priority, PriorityStatus, mark_complete, parse_roadmap};

@@ -22,6 +22,96 @@ pub struct Plan {
     pub env: IndexMap<String, String>,
     /// Tasks in plan order (matrix tasks expanded in place).
     pub tasks: Vec<Task>,
+    /// Agents, rate limits and budgets (`[agents]`, `[limits]`, `[budget]`).
+    pub agents: AgentSettings,
+}
+
+/// What the plan says about agents: the default agent, models by task type, custom
+/// profiles, named rate limits and the run's budget.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentSettings {
+    /// The agent of tasks that name none (`[agents] default`); `None`: `claude`.
+    pub default_agent: Option<String>,
+    /// Task `type` → model; the key `default` applies to every other agent task.
+    pub models: IndexMap<String, String>,
+    /// `[agents.NAME]` tables: custom profiles, or settings of a built-in one.
+    pub profiles: IndexMap<String, ProfileSettings>,
+    /// `[limits.NAME]`.
+    pub limits: IndexMap<String, LimitSettings>,
+    pub budget: BudgetSettings,
+}
+
+/// An `[agents.NAME]` table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProfileSettings {
+    /// Argv template: `{prompt}`, `{model}`, `{max_turns}`, `{allowed_tools}`,
+    /// `{session_id}`, `{cwd}` are replaced inside elements; an element whose placeholder
+    /// has no value is left out. Required for a custom profile.
+    pub command: Vec<String>,
+    /// `json` (one object), `json-lines`, or `text`.
+    pub output: Option<String>,
+    /// JSON pointers into the result object (or, for JSON lines, into the last event of
+    /// type `result_event`).
+    pub success: Option<String>,
+    pub error: Option<String>,
+    pub cost: Option<String>,
+    pub tokens_in: Option<String>,
+    pub tokens_out: Option<String>,
+    pub tokens_cached: Option<String>,
+    pub turns: Option<String>,
+    pub session: Option<String>,
+    pub result_event: Option<String>,
+    /// The rate limit its tasks take from unless they say otherwise.
+    pub limit: Option<String>,
+    /// Least time between two starts of this agent.
+    pub start_interval: Option<Duration>,
+    /// Extra output patterns (case-insensitive substrings) that mean "rate limited".
+    pub rate_limit_patterns: Vec<String>,
+}
+
+/// A `[limits.NAME]` table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LimitSettings {
+    /// At most this many tasks at once (a counted resource of the same name).
+    pub concurrency: Option<u32>,
+    /// At most `count` starts per `per`.
+    pub rate: Option<Rate>,
+    /// Starts allowed at once before the rate applies.
+    pub burst: Option<u32>,
+    /// Consecutive failures that open the circuit breaker (default 5).
+    pub breaker_failures: Option<u32>,
+    /// How long an open breaker pauses the limit (default 30 s).
+    pub breaker_cooldown: Option<Duration>,
+}
+
+/// `"50/min"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+/// `[budget]`: what one run may spend on agents.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BudgetSettings {
+    pub usd: Option<f64>,
+    pub tokens: Option<u64>,
+}
+
+/// An agent task's own settings (all optional).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentOptions {
+    /// The profile: `claude`, `codex`, `gemini`, `aider` or a custom one.
+    pub agent: Option<String>,
+    /// Read the prompt from this file (relative to the plan's directory).
+    pub prompt_file: Option<PathBuf>,
+    pub model: Option<String>,
+    pub max_turns: Option<u32>,
+    pub allowed_tools: Vec<String>,
+    /// Resume or name the agent's session.
+    pub session_id: Option<String>,
+    /// The most this task may cost; an attempt that reports more fails.
+    pub max_usd: Option<f64>,
 }
 
 /// Run-wide settings after merging defaults, the project file and the plan file.
@@ -175,6 +265,8 @@ pub struct Task {
     pub required_skill: Option<String>,
     /// Where the task runs: shared directory or a worktree of its own.
     pub isolate: Isolation,
+    /// Agent settings of an agent task.
+    pub agent: AgentOptions,
 }
 
 /// What running a task means.
@@ -184,7 +276,7 @@ pub enum Action {
     Shell(String),
     /// An argv array, run without a shell.
     Argv(Vec<String>),
-    /// A prompt for a coding agent (not runnable yet).
+    /// A prompt for a coding agent (see [`Task::agent`]).
     Agent { prompt: String },
 }
 

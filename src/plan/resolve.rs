@@ -12,7 +12,7 @@ use crate::graph::{Cycle, Dag};
 use crate::plan::decode::{Document, RawRun, RawSettings, RawTask};
 use crate::plan::error::{Problem, suggestion};
 use crate::plan::matrix::{self, Values, check_placeholders, combinations, substitute};
-use crate::plan::model::{Action, Settings, Task};
+use crate::plan::model::{Action, AgentOptions, AgentSettings, Settings, Task};
 use crate::plan::node::Span;
 use crate::plan::values::Text;
 
@@ -22,6 +22,7 @@ pub(crate) struct Resolved {
     pub(crate) resources: IndexMap<String, u32>,
     pub(crate) env: IndexMap<String, String>,
     pub(crate) tasks: Vec<Task>,
+    pub(crate) agents: AgentSettings,
 }
 
 /// The tables a project file gives as defaults.
@@ -30,6 +31,7 @@ pub(crate) struct Defaults {
     pub(crate) settings: RawSettings,
     pub(crate) resources: IndexMap<String, u32>,
     pub(crate) env: IndexMap<String, String>,
+    pub(crate) agents: AgentSettings,
 }
 
 impl From<Document> for Defaults {
@@ -38,6 +40,7 @@ impl From<Document> for Defaults {
             settings: doc.settings,
             resources: doc.resources,
             env: doc.env,
+            agents: doc.agents,
         }
     }
 }
@@ -58,6 +61,13 @@ pub(crate) fn resolve(
     resources.extend(doc.resources);
     let mut env = defaults.env;
     env.extend(doc.env);
+    let agents = merge_agents(defaults.agents, doc.agents);
+    // A named limit is a counted resource of the same name: its concurrency, or
+    // unlimited when it only limits the rate.
+    for (name, limit) in &agents.limits {
+        let capacity = limit.concurrency.unwrap_or(UNLIMITED);
+        resources.entry(name.clone()).or_insert(capacity);
+    }
 
     if doc.tasks.is_empty() && problems.is_empty() {
         problems.push(
@@ -88,7 +98,23 @@ pub(crate) fn resolve(
         resources,
         env,
         tasks,
+        agents,
     }
+}
+
+/// The capacity of a limit that sets no concurrency.
+pub(crate) const UNLIMITED: u32 = u32::MAX / 2;
+
+/// The plan's agent tables over the project file's, table by table.
+fn merge_agents(defaults: AgentSettings, plan: AgentSettings) -> AgentSettings {
+    let mut out = defaults;
+    out.default_agent = plan.default_agent.or(out.default_agent);
+    out.models.extend(plan.models);
+    out.profiles.extend(plan.profiles);
+    out.limits.extend(plan.limits);
+    out.budget.usd = plan.budget.usd.or(out.budget.usd);
+    out.budget.tokens = plan.budget.tokens.or(out.budget.tokens);
+    out
 }
 
 fn task_name(t: &RawTask) -> String {
@@ -218,6 +244,9 @@ impl<'a> Expander<'a> {
             (None, Some(p)) => Action::Agent {
                 prompt: sub(&p.value),
             },
+            (None, None) if t.prompt_file.is_some() => Action::Agent {
+                prompt: String::new(),
+            },
             // Reported while decoding; the plan is not used.
             (None, None) => Action::Shell(String::new()),
         };
@@ -244,6 +273,15 @@ impl<'a> Expander<'a> {
             kind: t.kind.clone(),
             required_skill: t.required_skill.clone(),
             isolate: t.isolate.unwrap_or(self.settings.isolate),
+            agent: AgentOptions {
+                agent: t.agent.clone(),
+                prompt_file: t.prompt_file.as_ref().map(|p| PathBuf::from(sub(&p.value))),
+                model: t.model.as_ref().map(|m| sub(m)),
+                max_turns: t.max_turns,
+                allowed_tools: t.allowed_tools.clone(),
+                session_id: t.session_id.as_ref().map(|s| sub(s)),
+                max_usd: t.max_usd,
+            },
         }
     }
 

@@ -295,6 +295,7 @@ mod tests {
             kind: None,
             required_skill: None,
             isolate: crate::plan::Isolation::None,
+            agent: Default::default(),
         }
     }
 
@@ -319,6 +320,7 @@ mod tests {
             resources: IndexMap::new(),
             env: IndexMap::new(),
             tasks,
+            agents: Default::default(),
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use super::format::timestamp;
-use crate::events::{AttemptStatus, Event, EventSink, StopCause, WorkspaceOutcome};
+use crate::events::{AgentResult, AttemptStatus, Event, EventSink, StopCause, WorkspaceOutcome};
 use crate::graph::Dag;
 use crate::plan::Plan;
 
@@ -97,6 +97,12 @@ pub struct TaskRecord {
     /// Merges the task's worktree started after, and its own merge number.
     #[serde(skip)]
     pub merge_order: Option<(usize, Option<usize>)>,
+    /// For agent tasks: what the agent reported, summed over attempts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSpend>,
+    /// For agent tasks never started: why (a spent budget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
     #[serde(skip)]
     pub start_offset: Option<Duration>,
     #[serde(skip)]
@@ -128,6 +134,52 @@ pub struct WorktreeRecord {
 pub struct Overlap {
     pub path: String,
     pub tasks: [String; 2],
+}
+
+/// What agents reported, summed (over a task's attempts, or over a run's tasks).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AgentSpend {
+    /// The agent of the last attempt.
+    pub agent: String,
+    pub model: Option<String>,
+    pub cost_usd: f64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub tokens_cached: u64,
+    pub turns: u64,
+    /// The session of the last attempt that reported one.
+    pub session_id: Option<String>,
+    /// Attempts that met a rate limit (retried, not counted as failures).
+    pub rate_limited: u32,
+}
+
+impl AgentSpend {
+    fn add(&mut self, r: &AgentResult) {
+        self.agent.clone_from(&r.agent);
+        if r.model.is_some() {
+            self.model.clone_from(&r.model);
+        }
+        self.cost_usd += r.cost_usd.unwrap_or(0.0);
+        self.tokens_in += r.tokens_in.unwrap_or(0);
+        self.tokens_out += r.tokens_out.unwrap_or(0);
+        self.tokens_cached += r.tokens_cached.unwrap_or(0);
+        self.turns += u64::from(r.turns.unwrap_or(0));
+        if r.session_id.is_some() {
+            self.session_id.clone_from(&r.session_id);
+        }
+        if r.rate_limited.is_some() {
+            self.rate_limited += 1;
+        }
+    }
+
+    fn merge(&mut self, other: &AgentSpend) {
+        self.cost_usd += other.cost_usd;
+        self.tokens_in += other.tokens_in;
+        self.tokens_out += other.tokens_out;
+        self.tokens_cached += other.tokens_cached;
+        self.turns += other.turns;
+        self.rate_limited += other.rate_limited;
+    }
 }
 
 /// Counts by status.
@@ -185,6 +237,12 @@ pub struct RunSummary {
     /// Files changed by two worktree tasks that ran at the same time.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overlaps: Vec<Overlap>,
+    /// The agent tasks' spend in total (`None` when no agent ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agents: Option<AgentSpend>,
+    /// Warnings about the budget and rate limits, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agent_notes: Vec<String>,
 }
 
 impl RunSummary {
@@ -317,6 +375,8 @@ impl SummaryCollector {
                     duration: Duration::ZERO,
                     log: None,
                     skipped_because: None,
+                    agent: None,
+                    withheld: None,
                     error: None,
                     changed: Vec::new(),
                     worktree: None,
@@ -348,6 +408,8 @@ impl SummaryCollector {
                 stop: None,
                 tasks,
                 overlaps: Vec::new(),
+                agents: None,
+                agent_notes: Vec::new(),
             },
             slot,
         }
@@ -383,6 +445,13 @@ impl SummaryCollector {
         s.counts = counts;
         s.overlaps = overlaps(&s.tasks);
         s.task_time = s.tasks.iter().map(|t| t.duration).sum();
+        for t in &s.tasks {
+            if let Some(spend) = &t.agent {
+                s.agents
+                    .get_or_insert_with(AgentSpend::default)
+                    .merge(spend);
+            }
+        }
         let wall = s.wall.as_secs_f64();
         s.speedup = if wall > 0.0 {
             s.task_time.as_secs_f64() / wall
@@ -445,9 +514,13 @@ impl EventSink for SummaryCollector {
                 at,
                 offset,
                 log,
+                agent,
                 ..
             } => {
                 if let Some(r) = self.record(*index) {
+                    if let Some(result) = agent {
+                        r.agent.get_or_insert_with(AgentSpend::default).add(result);
+                    }
                     r.duration += *duration;
                     r.end = Some(*at);
                     r.end_offset = Some(*offset);
@@ -470,6 +543,10 @@ impl EventSink for SummaryCollector {
                         AttemptStatus::SpawnFailed { message } => {
                             r.error = Some(message.clone());
                             TaskStatus::Errored
+                        }
+                        AttemptStatus::AgentFailed { message } => {
+                            r.error = Some(message.clone());
+                            TaskStatus::Failed
                         }
                         AttemptStatus::Cancelled => TaskStatus::Cancelled,
                         AttemptStatus::MergeConflict { .. } => TaskStatus::MergeConflict,
@@ -504,7 +581,58 @@ impl EventSink for SummaryCollector {
                 self.summary.wall = *wall;
                 self.summary.interrupted = *interrupted;
             }
+            Event::TaskWithheld { index, reason, .. } => {
+                if let Some(r) = self.record(*index) {
+                    r.status = TaskStatus::NotRun;
+                    r.withheld = Some(reason.clone());
+                }
+            }
+            Event::LimitChanged { limit, reason, .. } => {
+                self.summary
+                    .agent_notes
+                    .push(format!("limit `{limit}`: {reason}"));
+            }
+            Event::BudgetWarning {
+                spent_usd,
+                spent_tokens,
+                budget_usd,
+                budget_tokens,
+            } => {
+                self.summary.agent_notes.push(budget_note(
+                    *spent_usd,
+                    *spent_tokens,
+                    *budget_usd,
+                    *budget_tokens,
+                ));
+            }
             Event::SerialRetry { .. } | Event::KillingNow | Event::AttemptSpawned { .. } => {}
         }
     }
+}
+
+/// "spent $15.20 of $20.00 (76%)".
+pub(crate) fn budget_note(
+    spent_usd: f64,
+    spent_tokens: u64,
+    budget_usd: Option<f64>,
+    budget_tokens: Option<u64>,
+) -> String {
+    let mut parts = Vec::new();
+    if let Some(b) = budget_usd {
+        let share = if b > 0.0 {
+            spent_usd / b * 100.0
+        } else {
+            100.0
+        };
+        parts.push(format!("${spent_usd:.2} of ${b:.2} ({share:.0}%)"));
+    }
+    if let Some(b) = budget_tokens {
+        let share = if b > 0 {
+            spent_tokens as f64 / b as f64 * 100.0
+        } else {
+            100.0
+        };
+        parts.push(format!("{spent_tokens} of {b} tokens ({share:.0}%)"));
+    }
+    format!("budget: spent {}", parts.join(", "))
 }

@@ -90,6 +90,7 @@ pub fn render_summary(s: &RunSummary) -> String {
         }
         None => {}
     }
+    render_agents(s, &mut out);
     let failures: Vec<_> = s.failures().collect();
     if !failures.is_empty() {
         let _ = writeln!(out, "Failures:");
@@ -208,4 +209,61 @@ fn render_worktrees(s: &RunSummary, out: &mut String) {
             );
         }
     }
+}
+/// Agent spend per task and in total, notes on limits and the budget, and the tasks the
+/// budget left unstarted.
+fn render_agents(s: &RunSummary, out: &mut String) {
+    let Some(total) = &s.agents else {
+        let withheld: Vec<_> = s.tasks.iter().filter(|t| t.withheld.is_some()).collect();
+        render_withheld(&withheld, out);
+        return;
+    };
+    let _ = writeln!(out, "Agents:");
+    let tasks: Vec<_> = s.tasks.iter().filter(|t| t.agent.is_some()).collect();
+    let width = tasks.iter().map(|t| t.id.len()).max().unwrap_or(0).min(40);
+    for t in &tasks {
+        let a = t.agent.as_ref().expect("filtered");
+        let mut line = format!("  {:<width$}  {}", t.id, spend_text(a));
+        if let Some(session) = &a.session_id {
+            let _ = write!(line, " · session {session}");
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out, "  {:<width$}  {}", "total", spend_text(total));
+    for note in &s.agent_notes {
+        let _ = writeln!(out, "  {note}");
+    }
+    let withheld: Vec<_> = s.tasks.iter().filter(|t| t.withheld.is_some()).collect();
+    render_withheld(&withheld, out);
+}
+
+fn render_withheld(withheld: &[&super::summary::TaskRecord], out: &mut String) {
+    if withheld.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Not started:");
+    for t in withheld {
+        let _ = writeln!(
+            out,
+            "  {}  {}",
+            t.id,
+            t.withheld.as_deref().unwrap_or_default()
+        );
+    }
+}
+
+fn spend_text(a: &super::summary::AgentSpend) -> String {
+    let mut text = format!(
+        "${:.4} · {} in / {} out / {} cached tokens · {} turn{}",
+        a.cost_usd,
+        a.tokens_in,
+        a.tokens_out,
+        a.tokens_cached,
+        a.turns,
+        if a.turns == 1 { "" } else { "s" }
+    );
+    if a.rate_limited > 0 {
+        let _ = write!(text, " · {} rate-limited attempt(s)", a.rate_limited);
+    }
+    text
 }

@@ -254,6 +254,7 @@ fn failure_detail(status: &AttemptStatus) -> String {
         AttemptStatus::Signaled { signal } => format!("killed by {}", signal_name(*signal)),
         AttemptStatus::TimedOut { after } => format!("timed out after {}", human_duration(*after)),
         AttemptStatus::SpawnFailed { message } => message.clone(),
+        AttemptStatus::AgentFailed { message } => format!("agent: {message}"),
         AttemptStatus::Cancelled => "cancelled".into(),
         AttemptStatus::Cached { from_run } => format!("cached (run {from_run})"),
         AttemptStatus::MergeConflict { paths } => format!("merge conflict in {}", paths.join(", ")),
@@ -393,6 +394,33 @@ impl EventSink for TerminalReporter {
                          waiting for running tasks"
                     ),
                 };
+                self.line(&self.styles.warn.apply_to(text).to_string());
+            }
+            Event::TaskWithheld { task, reason, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                self.status_line("NOT RUN", &self.styles.warn, task, reason);
+            }
+            Event::LimitChanged { limit, reason, .. } => {
+                let text = format!("limit `{limit}`: {reason}");
+                self.line(&self.styles.warn.apply_to(text).to_string());
+            }
+            Event::BudgetWarning {
+                spent_usd,
+                spent_tokens,
+                budget_usd,
+                budget_tokens,
+            } => {
+                let text = format!(
+                    "warning: {}",
+                    super::summary::budget_note(
+                        *spent_usd,
+                        *spent_tokens,
+                        *budget_usd,
+                        *budget_tokens
+                    )
+                );
                 self.line(&self.styles.warn.apply_to(text).to_string());
             }
             Event::KillingNow => {

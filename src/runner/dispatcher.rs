@@ -12,6 +12,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::agents::{AgentGate, AgentRun, Gate};
 use super::cache::Cache;
 use super::command::ExecPlan;
 use super::executor::{
@@ -50,6 +51,8 @@ pub struct RunOptions {
     pub separate_stderr: bool,
     /// Where tasks with `isolate = "worktree"` run; `None`: they run in place.
     pub workspace: Option<Arc<dyn Workspace>>,
+    /// How to run the plan's agent tasks, and their limits and budget.
+    pub agents: Option<Arc<AgentRun>>,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -132,6 +135,8 @@ struct Dispatcher<'a> {
     free_slots: BinaryHeap<Reverse<usize>>,
     slots_issued: usize,
     interrupted: bool,
+    /// Budget, rate limits and start spacing of agent tasks.
+    gate: Option<AgentGate>,
 }
 
 /// Runs the selected tasks of `plan` to the end (or until interrupted), emitting events.
@@ -170,6 +175,7 @@ pub async fn run(
         free_slots: BinaryHeap::new(),
         slots_issued: 0,
         interrupted: false,
+        gate: options.agents.as_deref().map(AgentGate::new),
     };
     dispatcher.sink.emit(&Event::RunStarted {
         run_id: options.run_id.clone(),
@@ -247,6 +253,9 @@ impl Dispatcher<'_> {
         let (open, gate) = tokio::sync::watch::channel(false);
         let mut launched = false;
         while let Some(start) = self.scheduler.start_next(self.now()) {
+            if !self.admit(start.task) {
+                continue;
+            }
             self.launch(start.task, start.attempt, gate.clone());
             launched = true;
         }
@@ -297,7 +306,14 @@ impl Dispatcher<'_> {
             at: SystemTime::now(),
             offset,
         });
-        let Some(exec) = ExecPlan::for_action(&task.action) else {
+        let exec = self
+            .agent_launch(index)
+            .map(|l| ExecPlan {
+                program: l.command.program.clone(),
+                args: l.command.args.clone(),
+            })
+            .or_else(|| ExecPlan::for_action(&task.action));
+        let Some(exec) = exec else {
             // Validation keeps agent tasks and empty commands out of a run; should one get
             // here, it fails like a program that cannot start.
             let end = AttemptEnd {
@@ -401,12 +417,23 @@ impl Dispatcher<'_> {
         if let Some(slot) = self.slots.remove(&index) {
             self.free_slots.push(Reverse(slot));
         }
+        let (status, agent, agent_events) = self.agent_ended(index, status, log.as_deref());
         let outcome = match &status {
             AttemptStatus::Success | AttemptStatus::Cached { .. } => Outcome::Success,
             AttemptStatus::Cancelled => Outcome::Cancelled,
             _ => Outcome::Failure,
         };
-        let decisions = self.scheduler.finished(index, outcome, self.now());
+        let rate_limited = agent
+            .as_ref()
+            .and_then(|a| a.rate_limited)
+            .filter(|_| outcome == Outcome::Failure);
+        let decisions = match (rate_limited, &self.gate) {
+            (Some(hint), Some(gate)) => {
+                let delay = gate.rate_limit_delay(index, hint.retry_after);
+                self.scheduler.rate_limited(index, delay, self.now())
+            }
+            _ => self.scheduler.finished(index, outcome, self.now()),
+        };
         let retry_in = decisions.iter().find_map(|d| match d {
             Decision::Retry { task, delay, .. } if *task == index => Some(*delay),
             _ => None,
@@ -423,7 +450,11 @@ impl Dispatcher<'_> {
             retry_in,
             cache_key,
             hashing,
+            agent: agent.map(Box::new),
         });
+        for event in &agent_events {
+            self.sink.emit(event);
+        }
         self.apply(decisions);
     }
 
@@ -470,6 +501,88 @@ impl Dispatcher<'_> {
                 }
             }
         }
+    }
+
+    fn agent_launch(&self, index: usize) -> Option<&super::agents::AgentLaunch> {
+        self.options.agents.as_ref()?.tasks.get(index)?.as_ref()
+    }
+
+    /// Whether a start the scheduler just gave may go ahead: agent tasks wait for their
+    /// rate limit, breaker and start spacing, and are withheld once the budget is spent.
+    fn admit(&mut self, task: usize) -> bool {
+        let (Some(run), Some(gate)) = (&self.options.agents, &mut self.gate) else {
+            return true;
+        };
+        let now = self.started_at.elapsed();
+        match gate.check(run, task, now) {
+            Gate::Go => true,
+            Gate::NotBefore(until) => {
+                let until = until.max(self.now() + Duration::from_millis(1));
+                self.scheduler.postpone(task, until);
+                false
+            }
+            Gate::Withhold(reason) => {
+                let decisions = self.scheduler.withhold(task);
+                self.sink.emit(&Event::TaskWithheld {
+                    index: task,
+                    task: self.plan.tasks[task].id.clone(),
+                    reason,
+                });
+                self.apply(decisions);
+                false
+            }
+        }
+    }
+
+    /// For an agent task: the agent's result read from the attempt's log, the status
+    /// corrected by it (exit 0 with a reported failure is a failure), and the events the
+    /// gate has to tell (budget, limits).
+    fn agent_ended(
+        &mut self,
+        index: usize,
+        status: AttemptStatus,
+        log: Option<&Path>,
+    ) -> (AttemptStatus, Option<crate::agent::AgentResult>, Vec<Event>) {
+        let (Some(run), Some(gate)) = (self.options.agents.clone(), self.gate.as_mut()) else {
+            return (status, None, Vec::new());
+        };
+        let Some(launch) = run.tasks.get(index).and_then(Option::as_ref) else {
+            return (status, None, Vec::new());
+        };
+        let exit_code = match &status {
+            AttemptStatus::Success => Some(0),
+            AttemptStatus::Failed { exit_code } => Some(*exit_code),
+            AttemptStatus::Cached { .. } => return (status, None, Vec::new()),
+            _ => None,
+        };
+        let output = log
+            .and_then(|p| std::fs::read(p).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let profile = &run.profiles[launch.profile];
+        let result = profile.read_result(&output, exit_code, launch.model.as_deref());
+        let (events, changes) = gate.ended(&run, index, &result, self.started_at.elapsed());
+        for change in changes {
+            self.scheduler
+                .set_resource_capacity(change.resource, change.capacity);
+        }
+        let over = launch
+            .max_usd
+            .zip(result.cost_usd)
+            .filter(|(max, cost)| cost > max);
+        let status = match (status, over) {
+            (AttemptStatus::Success, Some((max, cost))) => AttemptStatus::AgentFailed {
+                message: format!("cost ${cost:.2}, more than its max_usd ${max:.2}"),
+            },
+            (AttemptStatus::Success, None) if !result.success => AttemptStatus::AgentFailed {
+                message: result
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "the agent reported a failure".into()),
+            },
+            (status, _) => status,
+        };
+        (status, Some(result), events)
     }
 
     /// The lowest slot number no running attempt holds.

@@ -2,6 +2,7 @@
 //! timers) and one executor unit per attempt that supervises a process group. It asks the
 //! scheduler what to start and tells it what ended; it never prints, it emits events.
 
+mod agents;
 mod cache;
 mod command;
 mod dispatcher;
@@ -9,6 +10,10 @@ mod executor;
 mod unix;
 mod workspace;
 
+pub use agents::{
+    AgentLaunch, AgentRun, BREAKER_COOLDOWN, BREAKER_FAILURES, BUDGET_WARNING_SHARE, LimitRule,
+    RAISE_AFTER_SUCCESSES,
+};
 pub use cache::{Cache, CacheHit, CacheKey};
 pub use command::{ExecPlan, needs_shell};
 pub use dispatcher::{RunOptions, RunResult, log_file_name, run, stderr_log_path};

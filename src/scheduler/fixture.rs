@@ -40,6 +40,7 @@ pub(super) fn task(id: String) -> Task {
         kind: None,
         required_skill: None,
         isolate: crate::plan::Isolation::None,
+        agent: Default::default(),
     }
 }
 
@@ -53,6 +54,7 @@ impl Fixture {
                 resources: IndexMap::new(),
                 env: IndexMap::new(),
                 tasks: (0..n).map(|i| task(format!("t{i}"))).collect(),
+                agents: Default::default(),
             },
             selected: vec![true; n],
             weights: vec![1.0; n],

@@ -8,8 +8,11 @@ use crate::plan::Plan;
 pub(super) struct Limits {
     jobs: usize,
     running: usize,
-    /// Remaining capacity per declared resource (in the plan's order).
-    available: Vec<u32>,
+    /// Remaining capacity per declared resource (in the plan's order); below zero while
+    /// a lowered capacity is still held by running tasks.
+    available: Vec<i64>,
+    /// Capacity per declared resource, as last set.
+    capacity: Vec<i64>,
     /// Per task: `(resource index, amount)` it holds while running.
     demand: Vec<Vec<(usize, u32)>>,
     /// Per task: the tasks it must never run alongside (symmetric, without itself).
@@ -59,9 +62,11 @@ impl Limits {
             list.sort_unstable();
             list.dedup();
         }
+        let available: Vec<i64> = available.into_iter().map(i64::from).collect();
         Limits {
             jobs: jobs.max(1),
             running: 0,
+            capacity: available.clone(),
             available,
             demand,
             conflicts: symmetric,
@@ -82,13 +87,22 @@ impl Limits {
         self.jobs = jobs.max(1);
     }
 
+    /// From now on resource `resource` (its index in the plan) holds `capacity`; tasks
+    /// already holding more go on, and new ones wait until enough is given back.
+    pub(super) fn set_capacity(&mut self, resource: usize, capacity: u32) {
+        if let Some(old) = self.capacity.get_mut(resource) {
+            self.available[resource] += i64::from(capacity) - *old;
+            *old = i64::from(capacity);
+        }
+    }
+
     /// Whether `task`'s resources are there and no task it conflicts with is running.
     /// Slots are the caller's concern ([`Limits::slot_free`]).
     pub(super) fn fits(&self, task: usize) -> bool {
         self.conflicting_running[task] == 0
             && self.demand[task]
                 .iter()
-                .all(|&(resource, amount)| self.available[resource] >= amount)
+                .all(|&(resource, amount)| self.available[resource] >= i64::from(amount))
     }
 
     /// Takes a slot, the resources and the locks of `task`, which must fit.
@@ -96,7 +110,7 @@ impl Limits {
         debug_assert!(self.slot_free() && self.fits(task));
         self.running += 1;
         for &(resource, amount) in &self.demand[task] {
-            self.available[resource] -= amount;
+            self.available[resource] -= i64::from(amount);
         }
         for &other in &self.conflicts[task] {
             self.conflicting_running[other] += 1;
@@ -107,7 +121,7 @@ impl Limits {
     pub(super) fn release(&mut self, task: usize) {
         self.running -= 1;
         for &(resource, amount) in &self.demand[task] {
-            self.available[resource] += amount;
+            self.available[resource] += i64::from(amount);
         }
         for &other in &self.conflicts[task] {
             self.conflicting_running[other] -= 1;

@@ -310,6 +310,95 @@ impl Scheduler {
         decisions
     }
 
+    /// A running attempt of `task` met a rate limit: it is tried again once `delay` has
+    /// passed, and the attempt counts neither against its retries nor as a failure.
+    ///
+    /// # Panics
+    ///
+    /// When `task` is not running.
+    pub fn rate_limited(&mut self, task: usize, delay: Duration, now: Duration) -> Vec<Decision> {
+        let TaskState::Running { attempt } = self.states[task] else {
+            panic!(
+                "task {task} was rate limited but is {:?}",
+                self.states[task]
+            );
+        };
+        self.limits.release(task);
+        self.saturated = false;
+        let mut decisions = Vec::new();
+        if self.is_stopped() {
+            self.states[task] = TaskState::NotRun;
+            self.offer_serial_retry(&mut decisions);
+            return decisions;
+        }
+        self.retries[task] += 1;
+        let until = now.saturating_add(delay);
+        let next = attempt + 1;
+        self.states[task] = TaskState::Waiting {
+            until,
+            attempt: next,
+        };
+        self.waiting.push(Reverse((until, task)));
+        decisions.push(Decision::Retry {
+            task,
+            attempt: next,
+            delay,
+        });
+        decisions
+    }
+
+    /// Takes back a start just given by [`Scheduler::start_next`]: `task` may not start
+    /// before `until` (a rate limit, a start interval). It keeps its attempt number.
+    ///
+    /// # Panics
+    ///
+    /// When `task` is not running, or `until` is not later than the time of the start
+    /// (the caller's "start until `None`" loop would never end).
+    pub fn postpone(&mut self, task: usize, until: Duration) {
+        let TaskState::Running { attempt } = self.states[task] else {
+            panic!("task {task} postponed but is {:?}", self.states[task]);
+        };
+        self.limits.release(task);
+        self.saturated = false;
+        self.attempts[task] -= 1;
+        self.states[task] = TaskState::Waiting { until, attempt };
+        self.waiting.push(Reverse((until, task)));
+    }
+
+    /// Takes back a start just given by [`Scheduler::start_next`] for good: `task` will not
+    /// run in this run (a spent budget), and neither will its dependents.
+    ///
+    /// # Panics
+    ///
+    /// When `task` is not running.
+    pub fn withhold(&mut self, task: usize) -> Vec<Decision> {
+        let TaskState::Running { .. } = self.states[task] else {
+            panic!("task {task} withheld but is {:?}", self.states[task]);
+        };
+        self.limits.release(task);
+        self.saturated = false;
+        self.attempts[task] -= 1;
+        self.states[task] = TaskState::NotRun;
+        let mut skipped = self.cut_off_dependents(task, TaskState::Skipped { because: task });
+        skipped.sort_unstable();
+        let mut decisions: Vec<Decision> = skipped
+            .into_iter()
+            .map(|dependent| Decision::Skipped {
+                task: dependent,
+                because: task,
+            })
+            .collect();
+        self.offer_serial_retry(&mut decisions);
+        decisions
+    }
+
+    /// From now on resource `resource` (its index in the plan's `resources`) has
+    /// `capacity`: adaptive concurrency of a rate limit.
+    pub fn set_resource_capacity(&mut self, resource: usize, capacity: u32) {
+        self.limits.set_capacity(resource, capacity);
+        self.saturated = false;
+    }
+
     /// Stops starting tasks (interrupt, or any other reason the caller has). Tasks not yet
     /// started, and retries still waiting, become `NotRun`; running tasks are left to the
     /// caller and are recorded normally when they finish, but never retried. The first

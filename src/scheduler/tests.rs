@@ -727,3 +727,59 @@ fn halt_policies_stop_the_run_when_their_threshold_is_reached() {
         assert_eq!(left, not_run, "{name}");
     }
 }
+
+mod agent_paths {
+    use std::time::Duration;
+
+    use crate::scheduler::fixture::Fixture;
+    use crate::scheduler::{Decision, TaskState};
+
+    #[test]
+    fn a_rate_limited_attempt_is_retried_without_using_a_retry() {
+        let mut s = Fixture::new(1).build();
+        let start = s.start_next(Duration::ZERO).unwrap();
+        let d = s.rate_limited(start.task, Duration::from_secs(2), Duration::ZERO);
+        assert!(matches!(d[..], [Decision::Retry { attempt: 2, .. }]));
+        assert!(s.start_next(Duration::from_secs(1)).is_none());
+        let again = s.start_next(Duration::from_secs(2)).unwrap();
+        assert_eq!(again.attempt, 2);
+        let _ = s.finished(
+            again.task,
+            crate::scheduler::Outcome::Success,
+            Duration::from_secs(3),
+        );
+        assert_eq!(s.state(again.task), TaskState::Succeeded);
+    }
+
+    #[test]
+    fn a_lowered_capacity_holds_new_starts_back() {
+        let mut s = Fixture::new(3)
+            .jobs(3)
+            .resource("api", 2)
+            .uses(0, "api", 1)
+            .uses(1, "api", 1)
+            .uses(2, "api", 1)
+            .build();
+        let a = s.start_next(Duration::ZERO).unwrap();
+        let _b = s.start_next(Duration::ZERO).unwrap();
+        s.set_resource_capacity(0, 1);
+        let _ = s.finished(a.task, crate::scheduler::Outcome::Success, Duration::ZERO);
+        assert!(s.start_next(Duration::ZERO).is_none());
+        s.set_resource_capacity(0, 2);
+        assert!(s.start_next(Duration::ZERO).is_some());
+    }
+
+    #[test]
+    fn postponed_and_withheld_starts_are_taken_back() {
+        let mut s = Fixture::new(2).dep(1, 0).build();
+        let start = s.start_next(Duration::ZERO).unwrap();
+        s.postpone(start.task, Duration::from_secs(1));
+        assert!(s.start_next(Duration::ZERO).is_none());
+        let again = s.start_next(Duration::from_secs(1)).unwrap();
+        assert_eq!((again.task, again.attempt), (start.task, 1));
+        let d = s.withhold(again.task);
+        assert_eq!(d.len(), 1);
+        assert_eq!(s.state(again.task), TaskState::NotRun);
+        assert!(s.is_finished());
+    }
+}

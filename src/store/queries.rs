@@ -85,6 +85,13 @@ pub struct Stats {
     pub failure_rate: f64,
     /// Cached / (cached + tasks run with inputs).
     pub cache_hit_rate: f64,
+    /// Agent attempts, and what they reported, summed.
+    pub agent_attempts: i64,
+    pub cost_usd: f64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub tokens_cached: i64,
+    pub rate_limited: i64,
 }
 
 const RUN_COLUMNS: &str = "r.id, r.plan_path, r.started_at, r.ended_at, r.outcome, r.jobs,
@@ -337,6 +344,32 @@ impl Store {
         } else {
             0.0
         };
+        let (agents, cost, tin, tout, tcached, limited): (i64, f64, i64, i64, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(cost_usd), 0), COALESCE(SUM(tokens_in), 0),
+                        COALESCE(SUM(tokens_out), 0), COALESCE(SUM(tokens_cached), 0),
+                        COALESCE(SUM(rate_limited), 0)
+                 FROM attempts WHERE agent IS NOT NULL",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .doing("compute statistics")?;
+        s.agent_attempts = agents;
+        s.cost_usd = cost;
+        s.tokens_in = tin;
+        s.tokens_out = tout;
+        s.tokens_cached = tcached;
+        s.rate_limited = limited;
         Ok(s)
     }
 

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// The schema version this fanout writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Migration `i` takes the database from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -51,6 +51,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX attempts_task ON attempts(task_id, status, ended_at);
     CREATE INDEX attempts_cache ON attempts(task_id, cache_key) WHERE cache_key IS NOT NULL;
+    ",
+    // 1 → 2: what agent attempts reported.
+    r"
+    ALTER TABLE attempts ADD COLUMN agent TEXT;
+    ALTER TABLE attempts ADD COLUMN model TEXT;
+    ALTER TABLE attempts ADD COLUMN cost_usd REAL;
+    ALTER TABLE attempts ADD COLUMN tokens_in INTEGER;
+    ALTER TABLE attempts ADD COLUMN tokens_out INTEGER;
+    ALTER TABLE attempts ADD COLUMN tokens_cached INTEGER;
+    ALTER TABLE attempts ADD COLUMN turns INTEGER;
+    ALTER TABLE attempts ADD COLUMN session_id TEXT;
+    ALTER TABLE attempts ADD COLUMN rate_limited INTEGER;
     ",
 ];
 

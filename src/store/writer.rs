@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 
 use super::open::{SqlContext, Store, StoreError, to_unix};
 use super::process::start_time;
-use crate::events::{AttemptStatus, Event, EventSink, RunOutcome};
+use crate::events::{AgentResult, AttemptStatus, Event, EventSink, RunOutcome};
 
 /// What a run is, recorded when it begins.
 #[derive(Clone, Debug)]
@@ -49,6 +49,7 @@ enum Op {
         duration: f64,
         log: Option<String>,
         cache_key: Option<String>,
+        agent: Option<Box<AgentResult>>,
     },
     RunFinished {
         at: f64,
@@ -75,7 +76,9 @@ pub(crate) fn status_word(status: &AttemptStatus) -> &'static str {
     match status {
         AttemptStatus::Success => "succeeded",
         AttemptStatus::Cached { .. } => "cached",
-        AttemptStatus::Failed { .. } | AttemptStatus::Signaled { .. } => "failed",
+        AttemptStatus::Failed { .. }
+        | AttemptStatus::Signaled { .. }
+        | AttemptStatus::AgentFailed { .. } => "failed",
         AttemptStatus::TimedOut { .. } => "timed_out",
         AttemptStatus::SpawnFailed { .. } | AttemptStatus::WorkspaceFailed { .. } => "errored",
         AttemptStatus::MergeConflict { .. } => "merge_conflict",
@@ -193,6 +196,7 @@ impl EventSink for StoreSink {
                 at,
                 log,
                 cache_key,
+                agent,
                 ..
             } => Op::Finished {
                 task: task.clone(),
@@ -211,6 +215,7 @@ impl EventSink for StoreSink {
                 duration: duration.as_secs_f64(),
                 log: log.as_ref().map(|p| p.display().to_string()),
                 cache_key: cache_key.clone(),
+                agent: agent.clone(),
             },
             Event::RunFinished {
                 at, wall, outcome, ..
@@ -302,6 +307,7 @@ fn apply(conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
             duration,
             log,
             cache_key,
+            agent,
         } => {
             conn.prepare_cached(
                 "UPDATE attempts SET status = ?4, exit_code = ?5, signal = ?6, ended_at = ?7,
@@ -314,6 +320,31 @@ fn apply(conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
                 ])
             })
             .doing("record a finished attempt")?;
+            if let Some(a) = agent {
+                conn.prepare_cached(
+                    "UPDATE attempts SET agent = ?4, model = ?5, cost_usd = ?6, tokens_in = ?7,
+                            tokens_out = ?8, tokens_cached = ?9, turns = ?10, session_id = ?11,
+                            rate_limited = ?12
+                     WHERE run_id = ?1 AND task_id = ?2 AND attempt = ?3",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        run_id,
+                        task,
+                        attempt,
+                        a.agent,
+                        a.model,
+                        a.cost_usd,
+                        a.tokens_in.map(|n| n as i64),
+                        a.tokens_out.map(|n| n as i64),
+                        a.tokens_cached.map(|n| n as i64),
+                        a.turns,
+                        a.session_id,
+                        a.rate_limited.is_some(),
+                    ])
+                })
+                .doing("record what the agent reported")?;
+            }
         }
         Op::RunFinished { at, outcome, wall } => {
             conn.execute(

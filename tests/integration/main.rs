@@ -1,6 +1,7 @@
 //! Integration tests: the real `fanout` binary on real files and real processes, each test
 //! in its own temporary directory.
 
+mod agents;
 mod harness;
 mod map;
 mod map_compat;

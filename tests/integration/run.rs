@@ -345,29 +345,6 @@ fn naming_an_unknown_task_is_a_usage_error_with_a_suggestion() {
 }
 
 #[test]
-fn agent_tasks_are_refused_by_name_and_nothing_runs() {
-    let p = Project::new();
-    p.file(
-        "tasks.json",
-        r#"[
-  {"id": "1", "subject": "Prepare", "run": "touch prepared"},
-  {"id": "2", "subject": "Review", "prompt": "Review the code", "blockedBy": ["1"]}
-]"#,
-    );
-    let out = p.fanout(&["run", "tasks.json"]);
-    out.expect_code(2);
-    assert!(
-        out.stderr.contains("task `2` is an agent task"),
-        "{}",
-        out.stderr
-    );
-    assert!(!p.join("prepared").exists());
-    // The other tasks can still be run on their own.
-    p.fanout(&["run", "tasks.json", "1"]).expect_code(0);
-    assert!(p.join("prepared").exists());
-}
-
-#[test]
 fn dry_run_prints_the_start_order_and_runs_nothing() {
     let p = Project::new();
     p.file(

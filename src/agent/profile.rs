@@ -1,0 +1,335 @@
+//! The profiles: which program each agent is, the argv it gets for a task, its default
+//! rate limit and start spacing, and how its output is read. The prompt is always one argv
+//! element of its own, never part of a shell string.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::result::{self, AgentResult, OutputFormat, Pointers};
+use crate::plan::{AgentSettings, ProfileSettings, Task};
+
+/// The built-in profiles, by name.
+pub const BUILT_IN: &[&str] = &["claude", "codex", "gemini", "aider"];
+
+/// Why a profile cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("unknown agent `{0}`; the built-in agents are claude, codex, gemini and aider")]
+    Unknown(String),
+    #[error("agent `{0}` has no `command`; a custom agent needs an argv template")]
+    NoCommand(String),
+}
+
+/// How to run one agent CLI and read what it says.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub name: String,
+    format: OutputFormat,
+    /// A template from the plan, replacing the built-in command line.
+    template: Option<Vec<String>>,
+    /// The limit its tasks take from unless they name one (`uses`).
+    pub limit: Option<String>,
+    /// Least time between two starts of this agent's CLI.
+    pub start_interval: Duration,
+    rate_limit_patterns: Vec<String>,
+}
+
+/// What one attempt asks of the agent.
+#[derive(Clone, Copy, Debug)]
+pub struct Invocation<'a> {
+    pub prompt: &'a str,
+    pub model: Option<&'a str>,
+    pub max_turns: Option<u32>,
+    pub allowed_tools: &'a [String],
+    pub session_id: Option<&'a str>,
+    /// A skill the agent is told to use.
+    pub skill: Option<&'a str>,
+    pub cwd: &'a Path,
+}
+
+/// A program and its arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentCommand {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+impl Profile {
+    /// The profile called `name`: a built-in one (with the plan's `[agents.NAME]` settings
+    /// over it) or a custom one from the plan.
+    pub fn named(name: &str, settings: &AgentSettings) -> Result<Profile, ProfileError> {
+        let custom = settings.profiles.get(name);
+        let (format, limit, interval) = match name {
+            "claude" => (OutputFormat::Claude, Some("anthropic"), 1000),
+            "codex" => (OutputFormat::Codex, Some("openai"), 0),
+            "gemini" => (OutputFormat::Gemini, Some("google"), 0),
+            "aider" => (OutputFormat::Aider, None, 0),
+            _ => {
+                let custom = custom.ok_or_else(|| ProfileError::Unknown(name.to_owned()))?;
+                if custom.command.is_empty() {
+                    return Err(ProfileError::NoCommand(name.to_owned()));
+                }
+                (OutputFormat::Pointers(Box::new(pointers(custom))), None, 0)
+            }
+        };
+        let empty = ProfileSettings::default();
+        let custom = custom.unwrap_or(&empty);
+        // A built-in profile given pointers reads its output through them.
+        let format =
+            if BUILT_IN.contains(&name) && (custom.output.is_some() || custom.cost.is_some()) {
+                OutputFormat::Pointers(Box::new(pointers(custom)))
+            } else {
+                format
+            };
+        Ok(Profile {
+            name: name.to_owned(),
+            format,
+            template: (!custom.command.is_empty()).then(|| custom.command.clone()),
+            limit: custom.limit.clone().or(limit.map(str::to_owned)),
+            start_interval: custom
+                .start_interval
+                .unwrap_or(Duration::from_millis(interval)),
+            rate_limit_patterns: custom.rate_limit_patterns.clone(),
+        })
+    }
+
+    /// The profile of an agent task: its own `agent`, else the plan's default, else claude.
+    pub fn name_for<'a>(task: &'a Task, settings: &'a AgentSettings) -> &'a str {
+        task.agent
+            .agent
+            .as_deref()
+            .or(settings.default_agent.as_deref())
+            .unwrap_or("claude")
+    }
+
+    /// The model of an agent task: its own, else the one `[agents.models]` gives its
+    /// `type`, else that table's `default`.
+    pub fn model_for<'a>(task: &'a Task, settings: &'a AgentSettings) -> Option<&'a str> {
+        task.agent
+            .model
+            .as_deref()
+            .or_else(|| {
+                task.kind
+                    .as_ref()
+                    .and_then(|k| settings.models.get(k))
+                    .map(String::as_str)
+            })
+            .or_else(|| settings.models.get("default").map(String::as_str))
+    }
+
+    /// The command line of one attempt.
+    pub fn command(&self, inv: &Invocation<'_>) -> AgentCommand {
+        let prompt = match inv.skill {
+            Some(skill) => format!("{}\n\nUse the `{skill}` skill.", inv.prompt),
+            None => inv.prompt.to_owned(),
+        };
+        if let Some(template) = &self.template {
+            return from_template(template, inv, &prompt);
+        }
+        let mut args: Vec<String> = Vec::new();
+        let mut push = |a: &str| args.push(a.to_owned());
+        let program = match self.format {
+            OutputFormat::Claude | OutputFormat::Pointers(_) => {
+                push("-p");
+                push("--output-format");
+                push("json");
+                if let Some(m) = inv.model {
+                    push("--model");
+                    push(m);
+                }
+                if let Some(n) = inv.max_turns {
+                    push("--max-turns");
+                    push(&n.to_string());
+                }
+                if !inv.allowed_tools.is_empty() {
+                    push("--allowedTools");
+                    push(&inv.allowed_tools.join(","));
+                }
+                if let Some(s) = inv.session_id {
+                    push("--session-id");
+                    push(s);
+                }
+                // `--` ends the options: a prompt starting with `-` stays the prompt.
+                push("--");
+                "claude"
+            }
+            OutputFormat::Codex => {
+                push("exec");
+                push("--json");
+                push("-C");
+                push(&inv.cwd.display().to_string());
+                if let Some(m) = inv.model {
+                    push("--model");
+                    push(m);
+                }
+                push("--");
+                "codex"
+            }
+            OutputFormat::Gemini => {
+                if let Some(m) = inv.model {
+                    push("--model");
+                    push(m);
+                }
+                push("-o");
+                push("json");
+                push("--approval-mode");
+                push("auto_edit");
+                push("-p");
+                "gemini"
+            }
+            OutputFormat::Aider => {
+                push("--yes-always");
+                push("--no-auto-commits");
+                push("--no-pretty");
+                if let Some(m) = inv.model {
+                    push("--model");
+                    push(m);
+                }
+                push("--message");
+                "aider"
+            }
+        };
+        args.push(prompt);
+        AgentCommand {
+            program: program.to_owned(),
+            args,
+        }
+    }
+
+    /// Reads an attempt's result from its output.
+    pub fn read_result(
+        &self,
+        output: &str,
+        exit_code: Option<i32>,
+        model: Option<&str>,
+    ) -> AgentResult {
+        let mut r = result::parse(&self.format, output, exit_code, &self.rate_limit_patterns);
+        r.agent.clone_from(&self.name);
+        r.model = model.map(str::to_owned);
+        r
+    }
+}
+
+fn pointers(p: &ProfileSettings) -> Pointers {
+    Pointers {
+        json_lines: p.output.as_deref() == Some("json-lines"),
+        text_only: p.output.as_deref() == Some("text"),
+        result_event: p.result_event.clone(),
+        success: p.success.clone(),
+        error: p.error.clone(),
+        cost: p.cost.clone(),
+        tokens_in: p.tokens_in.clone(),
+        tokens_out: p.tokens_out.clone(),
+        tokens_cached: p.tokens_cached.clone(),
+        turns: p.turns.clone(),
+        session: p.session.clone(),
+    }
+}
+
+/// Fills the placeholders of each element; an element whose placeholder has no value is
+/// left out. Substitution happens inside single argv elements, never in a shell.
+fn from_template(template: &[String], inv: &Invocation<'_>, prompt: &str) -> AgentCommand {
+    let max_turns = inv.max_turns.map(|n| n.to_string());
+    let tools = (!inv.allowed_tools.is_empty()).then(|| inv.allowed_tools.join(","));
+    let cwd = inv.cwd.display().to_string();
+    let values: [(&str, Option<&str>); 6] = [
+        ("{model}", inv.model),
+        ("{max_turns}", max_turns.as_deref()),
+        ("{allowed_tools}", tools.as_deref()),
+        ("{session_id}", inv.session_id),
+        ("{cwd}", Some(&cwd)),
+        ("{prompt}", Some(prompt)),
+    ];
+    let mut out = Vec::with_capacity(template.len());
+    'elements: for element in template {
+        let mut text = element.clone();
+        // The prompt last, so that braces in it are never taken for placeholders.
+        for (name, value) in values {
+            if text.contains(name) {
+                match value {
+                    Some(v) if name == "{prompt}" => {
+                        let (before, after) = text.split_once(name).expect("contains");
+                        text = format!("{before}{v}{after}");
+                    }
+                    Some(v) => text = text.replace(name, v),
+                    None => continue 'elements,
+                }
+            }
+        }
+        out.push(text);
+    }
+    let mut out = out.into_iter();
+    AgentCommand {
+        program: out.next().unwrap_or_default(),
+        args: out.collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv<'a>(prompt: &'a str, tools: &'a [String]) -> Invocation<'a> {
+        Invocation {
+            prompt,
+            model: Some("opus"),
+            max_turns: Some(4),
+            allowed_tools: tools,
+            session_id: None,
+            skill: None,
+            cwd: Path::new("/repo"),
+        }
+    }
+
+    #[test]
+    fn claude_gets_the_prompt_as_one_element() {
+        let p = Profile::named("claude", &AgentSettings::default()).unwrap();
+        let tools = vec!["Read".to_owned(), "Edit".to_owned()];
+        let prompt = "say \"hi\" $(rm -rf ~) `x`\nnext";
+        let c = p.command(&inv(prompt, &tools));
+        assert_eq!(c.program, "claude");
+        assert_eq!(
+            c.args,
+            [
+                "-p",
+                "--output-format",
+                "json",
+                "--model",
+                "opus",
+                "--max-turns",
+                "4",
+                "--allowedTools",
+                "Read,Edit",
+                "--",
+                prompt
+            ]
+        );
+        assert_eq!(p.limit.as_deref(), Some("anthropic"));
+        assert_eq!(p.start_interval, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn templates_fill_elements_and_drop_unset_ones() {
+        let mut settings = AgentSettings::default();
+        settings.profiles.insert(
+            "mine".into(),
+            ProfileSettings {
+                command: vec![
+                    "my-agent".into(),
+                    "--session={session_id}".into(),
+                    "--model={model}".into(),
+                    "{prompt}".into(),
+                ],
+                ..ProfileSettings::default()
+            },
+        );
+        let p = Profile::named("mine", &settings).unwrap();
+        let c = p.command(&inv("a {model} b", &[]));
+        assert_eq!(c.program, "my-agent");
+        assert_eq!(c.args, ["--model=opus", "a {model} b"]);
+        assert!(matches!(
+            Profile::named("nobody", &settings),
+            Err(ProfileError::Unknown(_))
+        ));
+    }
+}
