@@ -242,17 +242,11 @@ pub enum Event {
 }
 
 /// Where the runner sends events. Reporters implement it; the runner calls it in order,
-/// from its one dispatcher, so implementations see a consistent sequence.
+/// from its one dispatcher, so implementations see a consistent sequence. `TaskStarted`
+/// is emitted before the attempt's process is spawned: a sink that must have it on record
+/// first (the store's journal) writes it before `emit` returns.
 pub trait EventSink {
     fn emit(&mut self, event: &Event);
-
-    /// Called after attempts were started: a sink that must have recorded them before
-    /// their processes exist (the store) adds a gate that opens once they are; the
-    /// attempts' processes are spawned only when every gate is open. The runner itself
-    /// never waits here. Most sinks add nothing.
-    fn barrier(&mut self, gates: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
-        let _ = gates;
-    }
 }
 
 /// Sends every event to several sinks in turn.
@@ -274,12 +268,6 @@ impl EventSink for Fanout<'_> {
     fn emit(&mut self, event: &Event) {
         for sink in &mut self.sinks {
             sink.emit(event);
-        }
-    }
-
-    fn barrier(&mut self, gates: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
-        for sink in &mut self.sinks {
-            sink.barrier(gates);
         }
     }
 }

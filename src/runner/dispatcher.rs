@@ -250,30 +250,11 @@ impl Dispatcher<'_> {
     }
 
     fn start_ready(&mut self) {
-        let (open, gate) = tokio::sync::watch::channel(false);
-        let mut launched = false;
         while let Some(start) = self.scheduler.start_next(self.now()) {
             if !self.admit(start.task) {
                 continue;
             }
-            self.launch(start.task, start.attempt, gate.clone());
-            launched = true;
-        }
-        if launched {
-            // Sinks that must record attempts before their processes exist hand out
-            // gates; the units wait for them, the dispatcher does not.
-            let mut gates = Vec::new();
-            self.sink.barrier(&mut gates);
-            if gates.is_empty() {
-                let _ = open.send(true);
-            } else {
-                tokio::spawn(async move {
-                    for gate in gates {
-                        let _ = gate.await;
-                    }
-                    let _ = open.send(true);
-                });
-            }
+            self.launch(start.task, start.attempt);
         }
     }
 
@@ -292,7 +273,7 @@ impl Dispatcher<'_> {
         }
     }
 
-    fn launch(&mut self, index: usize, attempt: u32, gate: tokio::sync::watch::Receiver<bool>) {
+    fn launch(&mut self, index: usize, attempt: u32) {
         let task = &self.plan.tasks[index];
         let log = self
             .options
@@ -360,7 +341,6 @@ impl Dispatcher<'_> {
             exec,
             program_path,
             cache,
-            gate,
             notices: self.notices.clone(),
             env,
             stderr_log,

@@ -44,8 +44,6 @@ pub(crate) struct AttemptSpec {
     pub(crate) grace: Duration,
     /// The cache to consult before running, with the dependencies' keys.
     pub(crate) cache: Option<CacheCheck>,
-    /// Opens once the attempt is on record (see [`crate::events::EventSink::barrier`]).
-    pub(crate) gate: tokio::sync::watch::Receiver<bool>,
     /// Where to tell the dispatcher that the process exists.
     pub(crate) notices: mpsc::UnboundedSender<UnitNotice>,
     /// The task runs in a workspace of its own: prepared before, finished after.
@@ -183,8 +181,6 @@ async fn run_process(
             hit.log,
         );
     }
-    // A closed gate (its sender gone) means nobody will record anything: go on.
-    let _ = spec.gate.clone().wait_for(|open| *open).await;
     let (mut child, output, errors) = match spawn(&spec) {
         Ok(spawned) => spawned,
         Err(message) => return end(AttemptStatus::SpawnFailed { message }, None),

@@ -5,6 +5,7 @@
 //! cache hits) handed over before or during the run by the command that owns both.
 
 mod fingerprint;
+mod journal;
 mod open;
 mod process;
 mod queries;

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
+use super::journal::{Entry, journal_path, read as read_journal};
 use super::process::same_process_alive;
 use super::schema::{SchemaError, migrate};
 
@@ -111,8 +112,16 @@ impl Store {
         &self.path
     }
 
+    /// The state directory the database is in.
+    fn state_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
     fn recover(&mut self) -> Result<Recovery, StoreError> {
         let mut recovery = Recovery::default();
+        let state_dir = self.state_dir();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -127,6 +136,7 @@ impl Store {
                 .doing("find unfinished runs")?
         };
         let now = unix_now();
+        let mut journals = Vec::new();
         for (run, owner_pid, owner_start) in open_runs {
             let owner_alive = owner_start.is_some_and(|s| same_process_alive(owner_pid, s as u64));
             if owner_alive {
@@ -145,7 +155,45 @@ impl Store {
                     .collect::<Result<_, _>>()
                     .doing("find interrupted attempts")?
             };
-            let groups: Vec<(u32, u64)> = groups.into_iter().map(|(g, s)| (g, s as u64)).collect();
+            let mut groups: Vec<(u32, u64)> =
+                groups.into_iter().map(|(g, s)| (g, s as u64)).collect();
+            // The journal knows starts and process groups the writer may not have
+            // committed before fanout died.
+            let journal = journal_path(&state_dir, &run);
+            for entry in read_journal(&journal) {
+                match entry {
+                    Entry::Started { task, attempt } => {
+                        tx.execute(
+                            "INSERT OR IGNORE INTO attempts (run_id, task_id, attempt, status, started_at)
+                             VALUES (?1, ?2, ?3, 'running', ?4)",
+                            params![run, task, attempt, now],
+                        )
+                        .doing("recover a journalled attempt")?;
+                    }
+                    Entry::Spawned {
+                        task,
+                        attempt,
+                        pgid,
+                        start: Some(start),
+                    } => {
+                        let status: Option<String> = tx
+                            .query_row(
+                                "SELECT status FROM attempts
+                                 WHERE run_id = ?1 AND task_id = ?2 AND attempt = ?3",
+                                params![run, task, attempt],
+                                |r| r.get(0),
+                            )
+                            .optional()
+                            .doing("recover a journalled attempt")?;
+                        if matches!(status.as_deref(), None | Some("running"))
+                            && !groups.contains(&(pgid, start))
+                        {
+                            groups.push((pgid, start));
+                        }
+                    }
+                    Entry::Spawned { .. } => {}
+                }
+            }
             recovery.terminated_groups += terminate_groups(&groups);
             recovery.interrupted_attempts += tx
                 .execute(
@@ -160,8 +208,12 @@ impl Store {
             )
             .doing("mark a crashed run")?;
             recovery.crashed_runs.push(run);
+            journals.push(journal);
         }
         tx.commit().doing("finish recovery")?;
+        for journal in journals {
+            let _ = std::fs::remove_file(journal);
+        }
         Ok(recovery)
     }
 }
@@ -262,4 +314,57 @@ pub(crate) fn unix_now() -> f64 {
 pub(crate) fn to_unix(t: std::time::SystemTime) -> f64 {
     t.duration_since(std::time::SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+
+    use super::super::journal::Journal;
+    use super::super::process::start_time;
+    use super::*;
+
+    #[test]
+    fn recovery_finds_what_only_the_journal_knows_and_ends_its_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, first) = Store::open(dir.path()).unwrap();
+        assert!(first.crashed_runs.is_empty());
+        // A run whose fanout is gone (no process has this pid), with nothing committed
+        // about its attempt: only the journal saw it start.
+        store
+            .conn
+            .execute(
+                "INSERT INTO runs (id, plan_path, plan_hash, args, started_at, jobs, owner_pid, owner_start)
+                 VALUES ('r1', 'plan.toml', 'h', '[]', 0, 1, 2147483647, 1)",
+                [],
+            )
+            .unwrap();
+        drop(store);
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut journal = Journal::create(dir.path(), "r1").unwrap();
+        journal.started("task", 1);
+        journal.spawned("task", 1, child.id(), start_time(child.id()));
+        drop(journal);
+
+        let (store, recovery) = Store::open(dir.path()).unwrap();
+        assert_eq!(recovery.crashed_runs, ["r1"]);
+        assert_eq!(recovery.interrupted_attempts, 1);
+        assert_eq!(recovery.terminated_groups, 1);
+        let status = child.wait().unwrap();
+        assert!(status.signal().is_some(), "the task survived: {status:?}");
+        let row: String = store
+            .conn
+            .query_row(
+                "SELECT status FROM attempts WHERE run_id = 'r1' AND task_id = 'task'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(row, "interrupted");
+        assert!(!super::super::journal::journal_path(dir.path(), "r1").exists());
+    }
 }

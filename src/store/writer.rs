@@ -1,13 +1,15 @@
 //! The store as a reporter: a sink that turns run events into rows, written by a thread
-//! of its own over a bounded channel, in batches, so the runner never waits on SQL. After
-//! attempts start, the sink hands out a gate that opens once they are committed; their
-//! processes are spawned only then, so every process is on record before it exists.
+//! of its own over a bounded channel, in batches, so the runner never waits on SQL. Starts
+//! and process groups also go to the run's journal, synchronously, before `emit` returns:
+//! every process is on record before it exists (see `journal.rs`).
 
+use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, params};
 
+use super::journal::Journal;
 use super::open::{SqlContext, Store, StoreError, to_unix};
 use super::process::start_time;
 use crate::events::{AgentResult, AttemptStatus, Event, EventSink, RunOutcome};
@@ -56,11 +58,11 @@ enum Op {
         outcome: &'static str,
         wall: f64,
     },
-    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 /// See the module documentation.
 pub struct StoreSink {
+    journal: Option<Journal>,
     tx: Option<SyncSender<Op>>,
     writer: Option<JoinHandle<Result<(), StoreError>>>,
 }
@@ -89,7 +91,8 @@ pub(crate) fn status_word(status: &AttemptStatus) -> &'static str {
 impl StoreSink {
     /// Records the run and its tasks, then starts the writer thread.
     pub fn start(store: Store, run: &RunRecord) -> Result<StoreSink, StoreError> {
-        let Store { mut conn, .. } = store;
+        let Store { mut conn, path } = store;
+        let state_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let tx = conn.transaction().doing("record the run")?;
         let me = std::process::id();
         tx.execute(
@@ -123,6 +126,11 @@ impl StoreSink {
             }
         }
         tx.commit().doing("record the run")?;
+        let journal =
+            Journal::create(&state_dir, &run.run_id).map_err(|e| StoreError::StateDir {
+                path: state_dir.clone(),
+                source: e,
+            })?;
         let (sender, receiver) = sync_channel(4096);
         let run_id = run.run_id.clone();
         let writer = std::thread::Builder::new()
@@ -133,6 +141,7 @@ impl StoreSink {
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
         Ok(StoreSink {
+            journal: Some(journal),
             tx: Some(sender),
             writer: Some(writer),
         })
@@ -148,9 +157,16 @@ impl StoreSink {
     }
 
     /// Waits for everything sent so far to be written, and reports a writer failure.
+    /// The journal goes once the database holds everything.
     pub fn finish(mut self) -> Result<(), StoreError> {
         self.tx = None;
         match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(Ok(()))) => {
+                if let Some(journal) = self.journal.take() {
+                    journal.remove();
+                }
+                Ok(())
+            }
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(StoreError::Sql {
                 doing: "write the run (the writer thread panicked)",
@@ -175,19 +191,30 @@ impl EventSink for StoreSink {
         let op = match event {
             Event::TaskStarted {
                 task, attempt, at, ..
-            } => Op::Started {
-                task: task.clone(),
-                attempt: *attempt,
-                at: to_unix(*at),
-            },
+            } => {
+                if let Some(journal) = &mut self.journal {
+                    journal.started(task, *attempt);
+                }
+                Op::Started {
+                    task: task.clone(),
+                    attempt: *attempt,
+                    at: to_unix(*at),
+                }
+            }
             Event::AttemptSpawned {
                 task, attempt, pid, ..
-            } => Op::Spawned {
-                task: task.clone(),
-                attempt: *attempt,
-                pgid: *pid,
-                pgid_start: start_time(*pid),
-            },
+            } => {
+                let pgid_start = start_time(*pid);
+                if let Some(journal) = &mut self.journal {
+                    journal.spawned(task, *attempt, *pid, pgid_start);
+                }
+                Op::Spawned {
+                    task: task.clone(),
+                    attempt: *attempt,
+                    pgid: *pid,
+                    pgid_start,
+                }
+            }
             Event::AttemptFinished {
                 task,
                 attempt,
@@ -232,36 +259,22 @@ impl EventSink for StoreSink {
         };
         self.send(op);
     }
-
-    fn barrier(&mut self, gates: &mut Vec<tokio::sync::oneshot::Receiver<()>>) {
-        let (open, gate) = tokio::sync::oneshot::channel();
-        // An error ends the writer and drops `open`: the gate then opens as closed.
-        self.send(Op::Barrier(open));
-        gates.push(gate);
-    }
 }
 
 /// The writer thread: batches of operations, one transaction each.
 fn write_loop(mut conn: Connection, run_id: &str, rx: Receiver<Op>) -> Result<(), StoreError> {
     while let Ok(first) = rx.recv() {
-        let mut acks = Vec::new();
         let tx = conn.transaction().doing("write run events")?;
         let mut op = Some(first);
         let mut batch = 0;
         while let Some(current) = op.take() {
-            match current {
-                Op::Barrier(ack) => acks.push(ack),
-                other => apply(&tx, run_id, other)?,
-            }
+            apply(&tx, run_id, current)?;
             batch += 1;
             if batch < 512 {
                 op = rx.try_recv().ok();
             }
         }
         tx.commit().doing("write run events")?;
-        for ack in acks {
-            let _ = ack.send(());
-        }
     }
     Ok(())
 }
@@ -356,7 +369,6 @@ fn apply(conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
             )
             .doing("record the end of the run")?;
         }
-        Op::Barrier(_) => {}
     }
     Ok(())
 }
