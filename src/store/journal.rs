@@ -1,6 +1,6 @@
 //! The spawn journal: one small append-only file per running run, written synchronously
-//! on the dispatcher's thread before each attempt's process is spawned (and again with
-//! its process group once it is). A write to a file survives the writer being killed, so
+//! on the dispatcher's thread before each attempt's process is spawned, again with its
+//! process group once it is, and when it ends. A write to a file survives the writer being killed, so
 //! after a crash the journal tells which attempts were started and which process groups
 //! may still be alive, even when the SQLite writer thread had not committed them yet. The
 //! runner so never waits on SQL, and recovery never misses a process. A run that ends
@@ -16,7 +16,7 @@ pub(crate) fn journal_path(state_dir: &Path, run_id: &str) -> PathBuf {
 }
 
 /// What a journal line says.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Entry {
     Started {
         task: String,
@@ -27,6 +27,17 @@ pub(crate) enum Entry {
         attempt: u32,
         pgid: u32,
         start: Option<u64>,
+    },
+    /// The attempt ended: its status word, exit code, end time, duration, log and key.
+    Ended {
+        task: String,
+        attempt: u32,
+        status: String,
+        exit_code: Option<i64>,
+        at: f64,
+        duration: f64,
+        log: Option<String>,
+        cache_key: Option<String>,
     },
 }
 
@@ -62,6 +73,23 @@ impl Journal {
         self.line(serde_json::json!(["spawned", task, attempt, pgid, start]));
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one journal line's fields")]
+    pub(crate) fn ended(
+        &mut self,
+        task: &str,
+        attempt: u32,
+        status: &str,
+        exit_code: Option<i32>,
+        at: f64,
+        duration: f64,
+        log: Option<&str>,
+        cache_key: Option<&str>,
+    ) {
+        self.line(serde_json::json!([
+            "ended", task, attempt, status, exit_code, at, duration, log, cache_key
+        ]));
+    }
+
     /// Removes the journal: everything in it is in the database.
     pub(crate) fn remove(self) {
         let _ = std::fs::remove_file(&self.path);
@@ -88,6 +116,16 @@ pub(crate) fn read(path: &Path) -> Vec<Entry> {
                     pgid: u32::try_from(v.get(3)?.as_u64()?).ok()?,
                     start: v.get(4).and_then(serde_json::Value::as_u64),
                 }),
+                "ended" => Some(Entry::Ended {
+                    task,
+                    attempt,
+                    status: v.get(3)?.as_str()?.to_owned(),
+                    exit_code: v.get(4).and_then(serde_json::Value::as_i64),
+                    at: v.get(5)?.as_f64()?,
+                    duration: v.get(6)?.as_f64()?,
+                    log: v.get(7).and_then(|l| l.as_str()).map(str::to_owned),
+                    cache_key: v.get(8).and_then(|k| k.as_str()).map(str::to_owned),
+                }),
                 _ => None,
             }
         })
@@ -104,6 +142,16 @@ mod tests {
         let mut j = Journal::create(dir.path(), "run1").unwrap();
         j.started("a\tb\n\"c\"", 1);
         j.spawned("a\tb\n\"c\"", 1, 4242, Some(99));
+        j.ended(
+            "a\tb\n\"c\"",
+            1,
+            "succeeded",
+            Some(0),
+            12.5,
+            0.25,
+            None,
+            Some("k"),
+        );
         std::fs::OpenOptions::new()
             .append(true)
             .open(journal_path(dir.path(), "run1"))
@@ -123,6 +171,16 @@ mod tests {
                     attempt: 1,
                     pgid: 4242,
                     start: Some(99)
+                },
+                Entry::Ended {
+                    task: "a\tb\n\"c\"".into(),
+                    attempt: 1,
+                    status: "succeeded".into(),
+                    exit_code: Some(0),
+                    at: 12.5,
+                    duration: 0.25,
+                    log: None,
+                    cache_key: Some("k".into())
                 },
             ]
         );

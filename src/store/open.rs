@@ -160,6 +160,7 @@ impl Store {
             // The journal knows starts and process groups the writer may not have
             // committed before fanout died.
             let journal = journal_path(&state_dir, &run);
+            let mut spawned = Vec::new();
             for entry in read_journal(&journal) {
                 match entry {
                     Entry::Started { task, attempt } => {
@@ -175,23 +176,46 @@ impl Store {
                         attempt,
                         pgid,
                         start: Some(start),
-                    } => {
-                        let status: Option<String> = tx
-                            .query_row(
-                                "SELECT status FROM attempts
-                                 WHERE run_id = ?1 AND task_id = ?2 AND attempt = ?3",
-                                params![run, task, attempt],
-                                |r| r.get(0),
-                            )
-                            .optional()
-                            .doing("recover a journalled attempt")?;
-                        if matches!(status.as_deref(), None | Some("running"))
-                            && !groups.contains(&(pgid, start))
-                        {
-                            groups.push((pgid, start));
-                        }
-                    }
+                    } => spawned.push((task, attempt, pgid, start)),
                     Entry::Spawned { .. } => {}
+                    Entry::Ended {
+                        task,
+                        attempt,
+                        status,
+                        exit_code,
+                        at,
+                        duration,
+                        log,
+                        cache_key,
+                    } => {
+                        tx.execute(
+                            "UPDATE attempts SET status = ?4, exit_code = ?5, ended_at = ?6,
+                                    duration_secs = ?7, log_path = ?8, cache_key = ?9
+                             WHERE run_id = ?1 AND task_id = ?2 AND attempt = ?3
+                               AND status = 'running'",
+                            params![
+                                run, task, attempt, status, exit_code, at, duration, log, cache_key
+                            ],
+                        )
+                        .doing("recover a journalled attempt")?;
+                    }
+                }
+            }
+            // A journalled process group matters while its attempt never ended.
+            for (task, attempt, pgid, start) in spawned {
+                let status: Option<String> = tx
+                    .query_row(
+                        "SELECT status FROM attempts
+                         WHERE run_id = ?1 AND task_id = ?2 AND attempt = ?3",
+                        params![run, task, attempt],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .doing("recover a journalled attempt")?;
+                if matches!(status.as_deref(), None | Some("running"))
+                    && !groups.contains(&(pgid, start))
+                {
+                    groups.push((pgid, start));
                 }
             }
             recovery.terminated_groups += terminate_groups(&groups);

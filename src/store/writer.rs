@@ -257,26 +257,140 @@ impl EventSink for StoreSink {
             },
             _ => return,
         };
+        if let (
+            Some(journal),
+            Op::Finished {
+                task,
+                attempt,
+                status,
+                exit_code,
+                at,
+                duration,
+                log,
+                cache_key,
+                ..
+            },
+        ) = (&mut self.journal, &op)
+        {
+            journal.ended(
+                task,
+                *attempt,
+                status,
+                *exit_code,
+                *at,
+                *duration,
+                log.as_deref(),
+                cache_key.as_deref(),
+            );
+        }
         self.send(op);
     }
 }
 
-/// The writer thread: batches of operations, one transaction each.
+/// How long the writer gathers operations into one transaction. Nothing waits on the
+/// database during a run (the journal holds what recovery needs), so fewer, larger
+/// transactions cost the run less.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// The writer thread: batches of operations, one transaction each. An attempt that
+/// starts and ends within one batch becomes a single row insert.
 fn write_loop(mut conn: Connection, run_id: &str, rx: Receiver<Op>) -> Result<(), StoreError> {
     while let Ok(first) = rx.recv() {
+        let deadline = std::time::Instant::now() + BATCH_WINDOW;
         let tx = conn.transaction().doing("write run events")?;
-        let mut op = Some(first);
-        let mut batch = 0;
-        while let Some(current) = op.take() {
-            apply(&tx, run_id, current)?;
-            batch += 1;
-            if batch < 512 {
-                op = rx.try_recv().ok();
+        let mut batch = Batch::default();
+        batch.add(&tx, run_id, first)?;
+        for _ in 1..4096 {
+            let timeout = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(timeout) {
+                Ok(op) => batch.add(&tx, run_id, op)?,
+                Err(_) => break,
             }
         }
+        batch.write(&tx, run_id)?;
         tx.commit().doing("write run events")?;
     }
     Ok(())
+}
+
+/// Attempts started in the current batch, with what else the batch says of them.
+#[derive(Default)]
+struct Batch {
+    started: indexmap::IndexMap<(String, u32), NewAttempt>,
+}
+
+struct NewAttempt {
+    at: f64,
+    group: Option<(u32, Option<u64>)>,
+    finished: Option<Op>,
+}
+
+impl Batch {
+    fn add(&mut self, conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
+        match op {
+            Op::Started { task, attempt, at } => {
+                self.started.insert(
+                    (task, attempt),
+                    NewAttempt {
+                        at,
+                        group: None,
+                        finished: None,
+                    },
+                );
+            }
+            Op::Spawned {
+                task,
+                attempt,
+                pgid,
+                pgid_start,
+            } if self.started.contains_key(&(task.clone(), attempt)) => {
+                if let Some(new) = self.started.get_mut(&(task, attempt)) {
+                    new.group = Some((pgid, pgid_start));
+                }
+            }
+            Op::Finished {
+                ref task, attempt, ..
+            } if self.started.contains_key(&(task.clone(), attempt)) => {
+                let key = (task.clone(), attempt);
+                if let Some(new) = self.started.get_mut(&key) {
+                    new.finished = Some(op);
+                }
+            }
+            op @ Op::RunFinished { .. } => {
+                self.write(conn, run_id)?;
+                apply(conn, run_id, op)?;
+            }
+            other => apply(conn, run_id, other)?,
+        }
+        Ok(())
+    }
+
+    /// Inserts the batch's new attempts, each as it stands now.
+    fn write(&mut self, conn: &Connection, run_id: &str) -> Result<(), StoreError> {
+        for ((task, attempt), new) in self.started.drain(..) {
+            let (pgid, pgid_start) = new.group.map_or((None, None), |(g, s)| (Some(g), s));
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO attempts
+                     (run_id, task_id, attempt, status, started_at, pgid, pgid_start)
+                 VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    run_id,
+                    task,
+                    attempt,
+                    new.at,
+                    pgid,
+                    pgid_start.map(|v| v as i64)
+                ])
+            })
+            .doing("record a started attempt")?;
+            if let Some(finished) = new.finished {
+                apply(conn, run_id, finished)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn apply(conn: &Connection, run_id: &str, op: Op) -> Result<(), StoreError> {
