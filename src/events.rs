@@ -243,10 +243,14 @@ pub enum Event {
 
 /// Where the runner sends events. Reporters implement it; the runner calls it in order,
 /// from its one dispatcher, so implementations see a consistent sequence. `TaskStarted`
-/// is emitted before the attempt's process is spawned: a sink that must have it on record
-/// first (the store's journal) writes it before `emit` returns.
+/// is emitted, and `flush` called, before the attempt's process is spawned.
 pub trait EventSink {
     fn emit(&mut self, event: &Event);
+
+    /// Called by the dispatcher at the end of each turn, before it waits again, and so
+    /// before the attempts started in the turn spawn their processes: a sink that must
+    /// have them on record first (the store's journal) writes what it has gathered.
+    fn flush(&mut self) {}
 }
 
 /// Sends every event to several sinks in turn.
@@ -268,6 +272,12 @@ impl EventSink for Fanout<'_> {
     fn emit(&mut self, event: &Event) {
         for sink in &mut self.sinks {
             sink.emit(event);
+        }
+    }
+
+    fn flush(&mut self) {
+        for sink in &mut self.sinks {
+            sink.flush();
         }
     }
 }

@@ -192,6 +192,8 @@ pub async fn run(
         if dispatcher.units.is_empty() && dispatcher.scheduler.is_finished() {
             break;
         }
+        // What sinks must record before this turn's attempts spawn, they record now.
+        dispatcher.sink.flush();
         let wakeup = dispatcher
             .scheduler
             .next_wakeup()

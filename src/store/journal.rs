@@ -1,6 +1,6 @@
 //! The spawn journal: one small append-only file per running run, written synchronously
-//! on the dispatcher's thread before each attempt's process is spawned, again with its
-//! process group once it is, and when it ends. A write to a file survives the writer being killed, so
+//! on the dispatcher's thread at the end of each of its turns — so before the attempts
+//! started in the turn spawn their processes — with starts, process groups and ends. A write to a file survives the writer being killed, so
 //! after a crash the journal tells which attempts were started and which process groups
 //! may still be alive, even when the SQLite writer thread had not committed them yet. The
 //! runner so never waits on SQL, and recovery never misses a process. A run that ends
@@ -46,6 +46,8 @@ pub(crate) enum Entry {
 pub(crate) struct Journal {
     file: File,
     path: PathBuf,
+    /// Lines gathered in the dispatcher's current turn.
+    pending: String,
 }
 
 impl Journal {
@@ -55,14 +57,24 @@ impl Journal {
             std::fs::create_dir_all(dir)?;
         }
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        Ok(Journal { file, path })
+        Ok(Journal {
+            file,
+            path,
+            pending: String::new(),
+        })
     }
 
     fn line(&mut self, value: serde_json::Value) {
-        let mut line = value.to_string();
-        line.push('\n');
-        // One write per line: with O_APPEND, a line is never torn by another writer.
-        let _ = self.file.write_all(line.as_bytes());
+        self.pending.push_str(&value.to_string());
+        self.pending.push('\n');
+    }
+
+    /// Writes the gathered lines, in one write.
+    pub(crate) fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.file.write_all(self.pending.as_bytes());
+            self.pending.clear();
+        }
     }
 
     pub(crate) fn started(&mut self, task: &str, attempt: u32) {
@@ -91,8 +103,15 @@ impl Journal {
     }
 
     /// Removes the journal: everything in it is in the database.
-    pub(crate) fn remove(self) {
+    pub(crate) fn remove(mut self) {
+        self.pending.clear();
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -152,6 +171,7 @@ mod tests {
             None,
             Some("k"),
         );
+        j.flush();
         std::fs::OpenOptions::new()
             .append(true)
             .open(journal_path(dir.path(), "run1"))

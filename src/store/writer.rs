@@ -187,6 +187,12 @@ impl Drop for StoreSink {
 }
 
 impl EventSink for StoreSink {
+    fn flush(&mut self) {
+        if let Some(journal) = &mut self.journal {
+            journal.flush();
+        }
+    }
+
     fn emit(&mut self, event: &Event) {
         let op = match event {
             Event::TaskStarted {
