@@ -127,7 +127,6 @@ pub(crate) fn roadmap(args: RoadmapArgs, color: bool) -> Result<i32, CliError> {
 }
 
 fn task(p: &Priority, script: String, section: &Path) -> Task {
-    let settings = Settings::default();
     let mut env = IndexMap::new();
     env.insert(
         "FANOUT_PRIORITY_FILE".to_owned(),
@@ -135,25 +134,14 @@ fn task(p: &Priority, script: String, section: &Path) -> Task {
     );
     env.insert("FANOUT_PRIORITY".to_owned(), p.number.to_string());
     Task {
-        id: format!("priority-{}", p.number),
         subject: Some(p.title.clone()),
-        action: Action::Argv(vec!["sh".into(), "-c".into(), script]),
-        deps: Vec::new(),
         writes: p.files.clone(),
-        uses: IndexMap::new(),
-        timeout: None,
-        retries: 0,
-        backoff: settings.backoff,
-        priority: 0,
-        estimate: None,
         env,
-        cwd: None,
-        inputs: Vec::new(),
-        outputs: Vec::new(),
-        kind: None,
-        required_skill: None,
         isolate: Isolation::Worktree,
-        agent: Default::default(),
+        ..Task::new(
+            format!("priority-{}", p.number),
+            Action::Argv(vec!["sh".into(), "-c".into(), script]),
+        )
     }
 }
 

@@ -260,27 +260,9 @@ mod tests {
 
     /// A task for tests: `run` is a shell command, `deps` are indices.
     fn task(id: &str, deps: &[usize]) -> Task {
-        let settings = Settings::default();
         Task {
-            id: id.to_owned(),
-            subject: None,
-            action: Action::Shell("true".to_owned()),
             deps: deps.to_vec(),
-            writes: Vec::new(),
-            uses: IndexMap::new(),
-            timeout: None,
-            retries: 0,
-            backoff: settings.backoff,
-            priority: 0,
-            estimate: None,
-            env: IndexMap::new(),
-            cwd: None,
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-            kind: None,
-            required_skill: None,
-            isolate: crate::plan::Isolation::None,
-            agent: Default::default(),
+            ..Task::new(id, Action::Shell("true".to_owned()))
         }
     }
 

@@ -48,25 +48,13 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
         .map(|(i, args)| {
             let seq = i + 1;
             Task {
-                id: seq.to_string(),
-                subject: None,
-                action: Action::Shell(spec.template.fill(args, seq, spec.quote)),
-                deps: Vec::new(),
-                writes: Vec::new(),
-                uses: IndexMap::new(),
                 timeout: settings.timeout,
                 retries: settings.retries,
                 backoff: settings.backoff,
-                priority: 0,
-                estimate: None,
-                env: IndexMap::new(),
-                cwd: None,
-                inputs: Vec::new(),
-                outputs: Vec::new(),
-                isolate: crate::plan::Isolation::None,
-                kind: None,
-                required_skill: None,
-                agent: Default::default(),
+                ..Task::new(
+                    seq.to_string(),
+                    Action::Shell(spec.template.fill(args, seq, spec.quote)),
+                )
             }
         })
         .collect();

@@ -281,6 +281,32 @@ pub enum Action {
 }
 
 impl Task {
+    /// A task that does `action`, with nothing else said: no dependencies, writes or
+    /// resources, no timeout or retries, the default backoff, priority 0, no isolation.
+    pub fn new(id: impl Into<String>, action: Action) -> Task {
+        Task {
+            id: id.into(),
+            subject: None,
+            action,
+            deps: Vec::new(),
+            writes: Vec::new(),
+            uses: IndexMap::new(),
+            timeout: None,
+            retries: 0,
+            backoff: Backoff::default(),
+            priority: 0,
+            estimate: None,
+            env: IndexMap::new(),
+            cwd: None,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            kind: None,
+            required_skill: None,
+            isolate: Isolation::None,
+            agent: AgentOptions::default(),
+        }
+    }
+
     /// The text to show for the task's command.
     pub fn command_line(&self) -> String {
         match &self.action {

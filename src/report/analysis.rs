@@ -277,25 +277,8 @@ mod tests {
 
     fn task(id: &str, deps: &[usize]) -> Task {
         Task {
-            id: id.to_owned(),
-            subject: None,
-            action: Action::Shell("true".to_owned()),
             deps: deps.to_vec(),
-            writes: Vec::new(),
-            uses: IndexMap::new(),
-            timeout: None,
-            retries: 0,
-            backoff: Settings::default().backoff,
-            priority: 0,
-            estimate: None,
-            env: IndexMap::new(),
-            cwd: None,
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-            kind: None,
-            required_skill: None,
-            isolate: crate::plan::Isolation::None,
-            agent: Default::default(),
+            ..Task::new(id, Action::Shell("true".to_owned()))
         }
     }
 

@@ -22,25 +22,8 @@ pub(super) struct Fixture {
 
 pub(super) fn task(id: String) -> Task {
     Task {
-        id,
-        subject: None,
-        action: Action::Shell("true".into()),
-        deps: vec![],
-        writes: vec![],
-        uses: IndexMap::new(),
-        timeout: None,
-        retries: 0,
         backoff: Backoff::Fixed(Duration::ZERO),
-        priority: 0,
-        estimate: None,
-        env: IndexMap::new(),
-        cwd: None,
-        inputs: Vec::new(),
-        outputs: Vec::new(),
-        kind: None,
-        required_skill: None,
-        isolate: crate::plan::Isolation::None,
-        agent: Default::default(),
+        ..Task::new(id, Action::Shell("true".into()))
     }
 }
 
