@@ -231,6 +231,11 @@ pub enum Event {
     RunStopping {
         cause: StopCause,
     },
+    /// New starts wait for the machine (`max_cpu`, `max_memory`): `Some(why)` when they
+    /// begin to wait or the reason changes, `None` when they may start again.
+    HeldBack {
+        reason: Option<String>,
+    },
     /// A second interrupt: running tasks are killed at once.
     KillingNow,
     RunFinished {

@@ -40,6 +40,8 @@ pub(crate) struct RawSettings {
     pub(crate) retry_failed_serially: Option<bool>,
     pub(crate) systemic_failure_stop: Option<bool>,
     pub(crate) isolate: Option<Isolation>,
+    pub(crate) max_cpu: Option<u8>,
+    pub(crate) max_memory: Option<u8>,
     /// The `[worktree]` table (a project file's is the default of a plan's).
     pub(crate) worktree: RawWorktree,
 }
@@ -121,6 +123,8 @@ impl RawSettings {
                 .systemic_failure_stop
                 .or(defaults.systemic_failure_stop),
             isolate: self.isolate.or(defaults.isolate),
+            max_cpu: self.max_cpu.or(defaults.max_cpu),
+            max_memory: self.max_memory.or(defaults.max_memory),
             worktree: self.worktree.or(defaults.worktree),
         }
     }
@@ -142,6 +146,8 @@ impl RawSettings {
                 .unwrap_or(d.systemic_failure_stop),
             isolate: self.isolate.unwrap_or(d.isolate),
             worktree: self.worktree.resolve(),
+            max_cpu: self.max_cpu,
+            max_memory: self.max_memory,
         }
     }
 }
@@ -266,7 +272,24 @@ const SETTINGS_FIELDS: &[Field] = &[
     field("retry_failed_serially", &[]),
     field("systemic_failure_stop", &[]),
     field("isolate", &[]),
+    field("max_cpu", &[]),
+    field("max_memory", &[]),
 ];
+
+/// A percentage from 1 to 100.
+fn percent(node: &Node, name: &str, problems: &mut Vec<Problem>) -> Option<u8> {
+    let n = count(node, name, 1, problems)?;
+    match u8::try_from(n) {
+        Ok(p) if p <= 100 => Some(p),
+        _ => {
+            problems.push(
+                Problem::at(&node.span, format!("`{name}` is a percentage"), "above 100")
+                    .help("give a number from 1 to 100"),
+            );
+            None
+        }
+    }
+}
 
 fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
     let mut s = RawSettings::default();
@@ -309,6 +332,8 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
         .get(10)
         .and_then(|n| boolean(n, "systemic_failure_stop", problems));
     s.isolate = f.get(11).and_then(|n| isolation(n, problems));
+    s.max_cpu = f.get(12).and_then(|n| percent(n, "max_cpu", problems));
+    s.max_memory = f.get(13).and_then(|n| percent(n, "max_memory", problems));
     s
 }
 

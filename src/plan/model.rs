@@ -138,6 +138,10 @@ pub struct Settings {
     pub isolate: Isolation,
     /// How isolated tasks get their worktrees and how their work comes back (`[worktree]`).
     pub worktree: WorktreeSettings,
+    /// No new task starts while the machine's CPU use is above this percentage.
+    pub max_cpu: Option<u8>,
+    /// No new task starts while the machine's memory use is above this percentage.
+    pub max_memory: Option<u8>,
 }
 
 impl Default for Settings {
@@ -153,6 +157,8 @@ impl Default for Settings {
             systemic_failure_stop: true,
             isolate: Isolation::None,
             worktree: WorktreeSettings::default(),
+            max_cpu: None,
+            max_memory: None,
         }
     }
 }

@@ -605,7 +605,10 @@ impl EventSink for SummaryCollector {
                     *budget_tokens,
                 ));
             }
-            Event::SerialRetry { .. } | Event::KillingNow | Event::AttemptSpawned { .. } => {}
+            Event::SerialRetry { .. }
+            | Event::KillingNow
+            | Event::AttemptSpawned { .. }
+            | Event::HeldBack { .. } => {}
         }
     }
 }

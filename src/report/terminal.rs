@@ -196,7 +196,7 @@ impl TerminalReporter {
 fn progress_bar(total: usize, running: Running) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} [{bar:25}] {pos}/{len} eta {eta}  {running}",
+        "{spinner} {elapsed_precise} [{bar:25}] {pos}/{len} eta {eta}  {msg}{running}",
     )
     .expect("the template is valid")
     .progress_chars("=> ")
@@ -421,6 +421,20 @@ impl EventSink for TerminalReporter {
                         *budget_tokens
                     )
                 );
+                self.line(&self.styles.warn.apply_to(text).to_string());
+            }
+            Event::HeldBack { reason } => {
+                let text = match reason {
+                    Some(why) => format!("waiting for resources: {why}"),
+                    None => "resources available again: starting tasks".to_owned(),
+                };
+                if let Some(bar) = &self.bar {
+                    bar.set_message(if reason.is_some() {
+                        "waiting for resources; running: "
+                    } else {
+                        ""
+                    });
+                }
                 self.line(&self.styles.warn.apply_to(text).to_string());
             }
             Event::KillingNow => {

@@ -18,6 +18,7 @@ use super::command::ExecPlan;
 use super::executor::{
     AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
 };
+use super::load::{self, LoadGate};
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
 use crate::graph::Dag;
@@ -137,6 +138,10 @@ struct Dispatcher<'a> {
     interrupted: bool,
     /// Budget, rate limits and start spacing of agent tasks.
     gate: Option<AgentGate>,
+    /// Holds new starts back while the machine is too busy (`max_cpu`, `max_memory`).
+    load: Option<LoadGate>,
+    /// Why starts are held back right now.
+    held_back: Option<String>,
 }
 
 /// Runs the selected tasks of `plan` to the end (or until interrupted), emitting events.
@@ -176,6 +181,8 @@ pub async fn run(
         slots_issued: 0,
         interrupted: false,
         gate: options.agents.as_deref().map(AgentGate::new),
+        load: LoadGate::new(plan.settings.max_cpu, plan.settings.max_memory),
+        held_back: None,
     };
     dispatcher.sink.emit(&Event::RunStarted {
         run_id: options.run_id.clone(),
@@ -188,16 +195,24 @@ pub async fn run(
 
     let mut interrupts = 0;
     loop {
-        dispatcher.start_ready();
+        let held_back = dispatcher.machine_busy();
+        if !held_back {
+            dispatcher.start_ready();
+        }
         if dispatcher.units.is_empty() && dispatcher.scheduler.is_finished() {
             break;
         }
         // What sinks must record before this turn's attempts spawn, they record now.
         dispatcher.sink.flush();
-        let wakeup = dispatcher
+        let retry = dispatcher
             .scheduler
             .next_wakeup()
             .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
+        let recheck = held_back.then(|| tokio::time::Instant::now() + load::RECHECK);
+        let wakeup = match (retry, recheck) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         tokio::select! {
             biased;
             Some(notice) = notices_rx.recv() => dispatcher.notice(notice),
@@ -249,6 +264,24 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 impl Dispatcher<'_> {
     fn now(&self) -> Duration {
         self.started_at.elapsed()
+    }
+
+    /// Whether new starts must wait for the machine; says so when that changes.
+    fn machine_busy(&mut self) -> bool {
+        let Some(load) = &mut self.load else {
+            return false;
+        };
+        if self.scheduler.is_stopped() {
+            return false;
+        }
+        let reason = load.over();
+        if reason != self.held_back {
+            self.held_back.clone_from(&reason);
+            self.sink.emit(&Event::HeldBack {
+                reason: reason.clone(),
+            });
+        }
+        reason.is_some()
     }
 
     fn start_ready(&mut self) {

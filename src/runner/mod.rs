@@ -7,6 +7,7 @@ mod cache;
 mod command;
 mod dispatcher;
 mod executor;
+mod load;
 mod unix;
 mod workspace;
 

@@ -115,3 +115,77 @@ fn max_overlap_counts_what_it_should() {
     assert_eq!(max_overlap(&[(0, 10), (5, 15), (10, 20)]), 2);
     assert_eq!(max_overlap(&[(0, 1), (1, 2)]), 1);
 }
+
+fn memory_used_percent() -> f64 {
+    let info = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let field = |name: &str| -> f64 {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    100.0 * (field("MemTotal:") - field("MemAvailable:")) / field("MemTotal:")
+}
+
+#[test]
+fn no_task_starts_while_the_machine_is_above_max_memory() {
+    let used = memory_used_percent();
+    assert!(
+        used >= 2.0,
+        "memory use of {used}% is too low to test below it"
+    );
+    let limit = (used.floor() as u32 - 1).max(1);
+    let p = Project::new();
+    p.file(
+        "plan.toml",
+        &format!(
+            "[settings]\nmax_memory = {limit}\n\n[[task]]\nid = \"held\"\nrun = \"touch ran\"\n"
+        ),
+    );
+    let child = p
+        .command(&["run", "plan.toml", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("waiting for resources: memory at"),
+        "{stderr}"
+    );
+    assert!(!p.join("ran").exists(), "the task started above max_memory");
+
+    // A limit the machine is under lets the task run.
+    p.file(
+        "plan.toml",
+        "[settings]\nmax_memory = 100\nmax_cpu = 100\n\n[[task]]\nid = \"free\"\nrun = \"touch ran\"\n",
+    );
+    p.fanout(&["run", "plan.toml"]).expect_code(0);
+    assert!(p.join("ran").exists());
+}
+
+#[test]
+fn a_percentage_above_100_is_a_plan_error() {
+    let p = Project::new();
+    p.file(
+        "plan.toml",
+        "[settings]\nmax_cpu = 120\n\n[[task]]\nid = \"t\"\nrun = \"true\"\n",
+    );
+    let out = p.fanout(&["run", "plan.toml"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("`max_cpu` is a percentage"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("plan.toml:2:11"), "{}", out.stderr);
+}
