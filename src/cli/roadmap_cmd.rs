@@ -90,13 +90,18 @@ pub(crate) fn roadmap(args: RoadmapArgs, color: bool) -> Result<i32, CliError> {
         );
         tasks.push(task(p, script, &section));
     }
+    // The project file's settings (its `[worktree]` copy and setup above all) apply.
+    let defaults = match crate::plan::find_project_file(&base_dir) {
+        Some(project) => crate::plan::project_settings(&project)?,
+        None => Settings::default(),
+    };
     let plan = Plan {
         path,
         base_dir,
         settings: Settings {
             jobs: args.max,
             isolate: Isolation::Worktree,
-            ..Settings::default()
+            ..defaults
         },
         resources: IndexMap::new(),
         env: IndexMap::new(),

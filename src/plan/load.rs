@@ -79,6 +79,13 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
     })
 }
 
+/// The settings a project file gives every plan of its project (its `[settings]` and
+/// `[worktree]` tables), for commands that build their plan in memory.
+pub fn project_settings(project: &Path) -> Result<crate::plan::Settings, PlanError> {
+    let (doc, _) = read_document(project, None)?;
+    Ok(doc.settings.resolve())
+}
+
 /// Parses `text` as a plan in `format`, without project defaults or a file.
 #[cfg(test)]
 pub(crate) fn load_str(path: &Path, text: &str, format: Format) -> Result<Plan, PlanError> {

@@ -16,7 +16,7 @@ mod tests;
 mod values;
 
 pub use error::{PlanError, PlanProblem};
-pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load};
+pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load, project_settings};
 pub use model::{
     Action, AgentOptions, AgentSettings, Backoff, BudgetSettings, Isolation, LimitSettings,
     MergeMode, Plan, ProfileSettings, Rate, Settings, Task, WorktreeSettings,

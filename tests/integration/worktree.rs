@@ -386,3 +386,28 @@ fn a_roadmap_runs_planned_priorities_serializing_overlapping_files() {
     assert!(roadmap.contains("### PRIORITY 68: Old work\n**Status:** ✅ Complete\n"));
     assert_no_leftovers(p.path());
 }
+
+#[test]
+fn a_roadmap_uses_the_project_files_worktree_settings() {
+    let p = repo("");
+    p.file("ROADMAP.md", ROADMAP);
+    git(p.path(), &["add", "ROADMAP.md"]);
+    git(p.path(), &["commit", "--quiet", "-m", "roadmap"]);
+    // Untracked: only `[worktree] copy` brings it into the priorities' worktrees.
+    p.file("secret.env", "TOKEN=1\n");
+    p.file("fanout.toml", "[worktree]\ncopy = [\"secret.env\"]\n");
+    git(p.path(), &["add", "fanout.toml"]);
+    git(p.path(), &["commit", "--quiet", "-m", "project settings"]);
+    let out = run(
+        &p,
+        &[
+            "roadmap",
+            "ROADMAP.md",
+            "--agent",
+            "cat > /dev/null && test -e secret.env",
+            "--no-progress",
+        ],
+    );
+    out.expect_code(0);
+    assert_eq!(p.read("ROADMAP.md").matches("✅ Complete (").count(), 3);
+}
