@@ -168,6 +168,15 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
             color,
             tail_lines: 20,
             verbose: args.verbose,
+            expected: Some((
+                options
+                    .weights
+                    .iter()
+                    .zip(&selected)
+                    .map(|(w, s)| if *s { *w } else { 0.0 })
+                    .collect(),
+                plan.settings.jobs,
+            )),
         },
         total,
         width,

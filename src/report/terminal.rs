@@ -38,15 +38,41 @@ pub struct TerminalOptions {
     pub tail_lines: usize,
     /// Also say how long hashing each task's inputs took.
     pub verbose: bool,
+    /// Expected seconds of each task of the run (0 for tasks outside it) and the jobs:
+    /// the progress bar's time-left estimate (remembered durations, estimates).
+    pub expected: Option<(Vec<f64>, usize)>,
+}
+
+/// What is left to do, in expected seconds, for the time-left estimate.
+#[derive(Debug, Default)]
+struct Remaining {
+    expected: Vec<f64>,
+    jobs: usize,
+    /// Expected seconds of tasks that have not ended.
+    left: f64,
+    running: std::collections::HashMap<usize, Instant>,
+}
+
+impl Remaining {
+    fn seconds_left(&self) -> f64 {
+        let under_way: f64 = self
+            .running
+            .iter()
+            .map(|(i, since)| since.elapsed().as_secs_f64().min(self.expected[*i]))
+            .sum();
+        (self.left - under_way).max(0.0) / self.jobs.max(1) as f64
+    }
 }
 
 type Running = Arc<Mutex<Vec<(String, Instant)>>>;
+type Left = Arc<Mutex<Remaining>>;
 
 /// See the module documentation.
 pub struct TerminalReporter {
     options: TerminalOptions,
     bar: Option<ProgressBar>,
     running: Running,
+    left: Option<Left>,
     width: usize,
     styles: Styles,
     /// Lines to print after the next status line (how to resolve a merge conflict).
@@ -64,9 +90,17 @@ impl TerminalReporter {
     /// `total`: tasks in the run (for the progress bar); `width`: longest task id shown.
     pub fn new(options: TerminalOptions, total: usize, width: usize) -> Self {
         let running: Running = Arc::default();
+        let left: Option<Left> = options.expected.clone().map(|(expected, jobs)| {
+            Arc::new(Mutex::new(Remaining {
+                left: expected.iter().sum(),
+                expected,
+                jobs,
+                running: Default::default(),
+            }))
+        });
         let bar = options
             .progress
-            .then(|| progress_bar(total, running.clone()));
+            .then(|| progress_bar(total, running.clone(), left.clone()));
         let plain = Style::new().force_styling(false);
         let styles = if options.color {
             Styles {
@@ -87,6 +121,7 @@ impl TerminalReporter {
             options,
             bar,
             running,
+            left,
             width: width.min(40),
             styles,
             after_status: None,
@@ -193,13 +228,28 @@ impl TerminalReporter {
     }
 }
 
-fn progress_bar(total: usize, running: Running) -> ProgressBar {
+fn progress_bar(total: usize, running: Running, left: Option<Left>) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "{spinner} {elapsed_precise} [{bar:25}] {pos}/{len} eta {eta}  {msg}{running}",
+        "{spinner} {elapsed_precise} [{bar:25}] {pos}/{len} {left}  {msg}{running}",
     )
     .expect("the template is valid")
     .progress_chars("=> ")
+    .with_key(
+        "left",
+        move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            // Remembered durations when there are any; else indicatif's rate.
+            let secs = match &left {
+                Some(left) => left.lock().map_or(0.0, |l| l.seconds_left()),
+                None => state.eta().as_secs_f64(),
+            };
+            let _ = write!(
+                w,
+                "about {} left",
+                human_duration(Duration::from_secs_f64(secs))
+            );
+        },
+    )
     .with_key(
         "running",
         move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
@@ -266,8 +316,16 @@ impl EventSink for TerminalReporter {
     fn emit(&mut self, event: &Event) {
         match event {
             Event::RunStarted { .. } | Event::AttemptSpawned { .. } => {}
-            Event::TaskStarted { task, .. } => self.set_running(task, true),
+            Event::TaskStarted { task, index, .. } => {
+                self.set_running(task, true);
+                if let Some(left) = &self.left
+                    && let Ok(mut l) = left.lock()
+                {
+                    l.running.insert(*index, Instant::now());
+                }
+            }
             Event::AttemptFinished {
+                index,
                 task,
                 attempt,
                 status,
@@ -278,6 +336,14 @@ impl EventSink for TerminalReporter {
                 ..
             } => {
                 self.set_running(task, false);
+                if let Some(left) = &self.left
+                    && let Ok(mut l) = left.lock()
+                {
+                    l.running.remove(index);
+                    if retry_in.is_none() {
+                        l.left -= l.expected[*index];
+                    }
+                }
                 if self.options.verbose
                     && let Some(h) = hashing
                 {
@@ -362,9 +428,18 @@ impl EventSink for TerminalReporter {
             Event::WorkspaceFinished { task, outcome, .. } => {
                 self.workspace_finished(task, outcome)
             }
-            Event::TaskSkipped { task, because, .. } => {
+            Event::TaskSkipped {
+                task,
+                because,
+                index,
+            } => {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
+                }
+                if let Some(left) = &self.left
+                    && let Ok(mut l) = left.lock()
+                {
+                    l.left -= l.expected[*index];
                 }
                 let detail = format!("dependency `{because}` did not succeed");
                 self.status_line("SKIPPED", &self.styles.warn, task, &detail);
