@@ -298,12 +298,19 @@ run = "sleep 30"
         .spawn()
         .unwrap();
     let dir = p.path().to_path_buf();
+    // While fanout is adding worktrees, `git worktree list` may fail: that is "not yet".
     let started = wait_for(Duration::from_secs(20), || {
-        git(&dir, &["worktree", "list"]).lines().count() >= 3
+        git_command(&dir, &["worktree", "list"])
+            .output()
+            .is_ok_and(|o| o.status.success() && o.stdout.split(|b| *b == b'\n').count() > 3)
     });
     assert!(started, "the slow tasks' worktrees appear");
     child.kill().unwrap();
     child.wait().unwrap();
+    // A git command fanout had started may outlive it for a moment.
+    wait_for(Duration::from_secs(10), || {
+        !dir.join(".git/index.lock").exists()
+    });
     assert!(git(&dir, &["branch", "--list", "fanout/*"]).contains("slow"));
 
     let out = run(&p, &["clean", "--worktrees"]);
