@@ -240,7 +240,8 @@ pub fn analyse(plan: &Plan, dag: &Dag, weights: &[f64]) -> Analysis {
     }
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `1 task`, `2 tasks`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
     } else {

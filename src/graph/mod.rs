@@ -8,6 +8,7 @@ mod dag;
 #[cfg(test)]
 mod proptests;
 
+pub(crate) use analysis::plural;
 pub use analysis::{
     ANALYSIS_SCHEMA_VERSION, Analysis, CriticalPath, Verdict, WeightUnit, analyse, default_weights,
     speedup_label,

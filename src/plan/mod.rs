@@ -19,6 +19,6 @@ pub use error::{PlanError, PlanProblem};
 pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load, project_settings};
 pub use model::{
     Action, AgentOptions, AgentSettings, Backoff, BudgetSettings, Isolation, LimitSettings,
-    MergeMode, Plan, ProfileSettings, Rate, Settings, Task, WorktreeSettings,
+    MergeMode, Plan, ProfileSettings, Rate, Settings, Task, WorktreeSettings, safe_file_stem,
 };
 pub use roadmap::{Priority, PriorityStatus, mark_complete, parse_roadmap};

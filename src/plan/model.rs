@@ -322,3 +322,31 @@ impl Task {
         }
     }
 }
+
+/// A task id as a file, directory or branch name: the id itself when it is plainly safe
+/// (ASCII letters, digits, `.`, `_`, `-`; not starting with `.` or `-`, no `..`, not
+/// ending in `.lock`), else the id cleaned and made unique with the task's index.
+pub fn safe_file_stem(id: &str, index: usize) -> String {
+    let plain = !id.is_empty()
+        && !id.starts_with(['.', '-'])
+        && !id.ends_with(".lock")
+        && !id.contains("..")
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if plain {
+        return id.to_owned();
+    }
+    let cleaned: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    format!("{cleaned}-{index}")
+}

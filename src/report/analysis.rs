@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::graph::{Analysis, Dag, WeightUnit, default_weights, speedup_label};
+use crate::graph::{Analysis, Dag, WeightUnit, default_weights, plural, speedup_label};
 use crate::plan::Plan;
 
 /// Ids shown per list (a wave, the critical path) before "… and N more".
@@ -253,14 +253,6 @@ fn seconds(value: f64) -> String {
         0..60 => format!("{whole}s"),
         60..3600 => format!("{}m {:02}s", whole / 60, whole % 60),
         _ => format!("{}h {:02}m", whole / 3600, whole % 3600 / 60),
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

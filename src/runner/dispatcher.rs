@@ -86,30 +86,9 @@ impl RunResult {
     }
 }
 
-/// The log file name of a task's attempt: the id when it is a plain file name, else a
-/// sanitized id made unique with the task's index.
+/// The log file name of a task's attempt (see [`crate::plan::safe_file_stem`]).
 pub fn log_file_name(id: &str, index: usize, attempt: u32) -> String {
-    let plain = !id.is_empty()
-        && !id.starts_with('.')
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    let stem = if plain {
-        id.to_owned()
-    } else {
-        let cleaned: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(100)
-            .collect();
-        format!("{cleaned}-{index}")
-    };
+    let stem = crate::plan::safe_file_stem(id, index);
     if attempt <= 1 {
         format!("{stem}.log")
     } else {

@@ -332,18 +332,7 @@ impl Scheduler {
             return decisions;
         }
         self.retries[task] += 1;
-        let until = now.saturating_add(delay);
-        let next = attempt + 1;
-        self.states[task] = TaskState::Waiting {
-            until,
-            attempt: next,
-        };
-        self.waiting.push(Reverse((until, task)));
-        decisions.push(Decision::Retry {
-            task,
-            attempt: next,
-            delay,
-        });
+        self.wait_to_retry(task, attempt + 1, now, delay, &mut decisions);
         decisions
     }
 
@@ -475,22 +464,30 @@ impl Scheduler {
     }
 
     /// A failed attempt while the run goes on: retry, or fail for good and apply the policy.
+    /// `task` waits, holding no slot, until `now + delay`, then starts as `attempt`.
+    fn wait_to_retry(
+        &mut self,
+        task: usize,
+        attempt: u32,
+        now: Duration,
+        delay: Duration,
+        decisions: &mut Vec<Decision>,
+    ) {
+        let until = now.saturating_add(delay);
+        self.states[task] = TaskState::Waiting { until, attempt };
+        self.waiting.push(Reverse((until, task)));
+        decisions.push(Decision::Retry {
+            task,
+            attempt,
+            delay,
+        });
+    }
+
     fn failed(&mut self, task: usize, attempt: u32, now: Duration, decisions: &mut Vec<Decision>) {
         let serial_attempt = self.serially_retried[task];
         if !serial_attempt && attempt <= self.retries[task] {
             let delay = retry_delay(self.backoff[task], attempt, task, self.config.seed);
-            let until = now.saturating_add(delay);
-            let next = attempt + 1;
-            self.states[task] = TaskState::Waiting {
-                until,
-                attempt: next,
-            };
-            self.waiting.push(Reverse((until, task)));
-            decisions.push(Decision::Retry {
-                task,
-                attempt: next,
-                delay,
-            });
+            self.wait_to_retry(task, attempt + 1, now, delay, decisions);
             return;
         }
         self.states[task] = TaskState::Failed;

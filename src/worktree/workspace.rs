@@ -57,31 +57,9 @@ pub struct GitWorkspace {
     merges: AtomicUsize,
 }
 
-/// A name for a task's branch and directory: the id when it is plainly safe, else a
-/// cleaned id made unique with the task's index.
+/// A name for a task's branch and directory (see [`crate::plan::safe_file_stem`]).
 pub fn safe_name(id: &str, index: usize) -> String {
-    let plain = !id.is_empty()
-        && !id.starts_with(['.', '-'])
-        && !id.ends_with(".lock")
-        && !id.contains("..")
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain {
-        return id.to_owned();
-    }
-    let cleaned: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(80)
-        .collect();
-    format!("{cleaned}-{index}")
+    crate::plan::safe_file_stem(id, index)
 }
 
 impl GitWorkspace {
