@@ -32,7 +32,13 @@ pub struct Profile {
     /// Least time between two starts of this agent's CLI.
     pub start_interval: Duration,
     rate_limit_patterns: Vec<String>,
+    /// The prompt goes to the agent's stdin, not its argv.
+    prompt_on_stdin: bool,
 }
+
+/// Prompts longer than this go through stdin whatever the profile says: Linux refuses a
+/// single argument over 128 KiB.
+pub(crate) const LONGEST_ARGV_PROMPT: usize = 100_000;
 
 /// What one attempt asks of the agent.
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +58,8 @@ pub struct Invocation<'a> {
 pub struct AgentCommand {
     pub program: String,
     pub args: Vec<String>,
+    /// What to write to its stdin (then close it); `None`: stdin is `/dev/null`.
+    pub stdin: Option<String>,
 }
 
 impl Profile {
@@ -90,6 +98,7 @@ impl Profile {
                 .start_interval
                 .unwrap_or(Duration::from_millis(interval)),
             rate_limit_patterns: custom.rate_limit_patterns.clone(),
+            prompt_on_stdin: custom.prompt_via.as_deref() == Some("stdin"),
         })
     }
 
@@ -123,8 +132,16 @@ impl Profile {
             Some(skill) => format!("{}\n\nUse the `{skill}` skill.", inv.prompt),
             None => inv.prompt.to_owned(),
         };
+        let on_stdin = self.prompt_on_stdin
+            || prompt.len() > LONGEST_ARGV_PROMPT
+            || self
+                .template
+                .as_ref()
+                .is_some_and(|t| !t.iter().any(|e| e.contains("{prompt}")));
         if let Some(template) = &self.template {
-            return from_template(template, inv, &prompt);
+            let mut command = from_template(template, inv, (!on_stdin).then_some(&*prompt));
+            command.stdin = on_stdin.then_some(prompt);
+            return command;
         }
         let mut args: Vec<String> = Vec::new();
         let mut push = |a: &str| args.push(a.to_owned());
@@ -150,7 +167,10 @@ impl Profile {
                     push(s);
                 }
                 // `--` ends the options: a prompt starting with `-` stays the prompt.
-                push("--");
+                // Without a prompt argument, `claude -p` reads it from stdin.
+                if !on_stdin {
+                    push("--");
+                }
                 "claude"
             }
             OutputFormat::Codex => {
@@ -163,6 +183,10 @@ impl Profile {
                     push(m);
                 }
                 push("--");
+                // `-`: read the instructions from stdin.
+                if on_stdin {
+                    push("-");
+                }
                 "codex"
             }
             OutputFormat::Gemini => {
@@ -174,7 +198,10 @@ impl Profile {
                 push("json");
                 push("--approval-mode");
                 push("auto_edit");
-                push("-p");
+                // Piped stdin is the prompt of a headless run.
+                if !on_stdin {
+                    push("-p");
+                }
                 "gemini"
             }
             OutputFormat::Aider => {
@@ -185,14 +212,25 @@ impl Profile {
                     push("--model");
                     push(m);
                 }
-                push("--message");
+                if on_stdin {
+                    push("--message-file");
+                    push("/dev/stdin");
+                } else {
+                    push("--message");
+                }
                 "aider"
             }
         };
-        args.push(prompt);
+        let stdin = if on_stdin {
+            Some(prompt)
+        } else {
+            args.push(prompt);
+            None
+        };
         AgentCommand {
             program: program.to_owned(),
             args,
+            stdin,
         }
     }
 
@@ -227,8 +265,9 @@ fn pointers(p: &ProfileSettings) -> Pointers {
 }
 
 /// Fills the placeholders of each element; an element whose placeholder has no value is
-/// left out. Substitution happens inside single argv elements, never in a shell.
-fn from_template(template: &[String], inv: &Invocation<'_>, prompt: &str) -> AgentCommand {
+/// left out (so is `{prompt}`'s when the prompt goes through stdin). Substitution happens
+/// inside single argv elements, never in a shell.
+fn from_template(template: &[String], inv: &Invocation<'_>, prompt: Option<&str>) -> AgentCommand {
     let max_turns = inv.max_turns.map(|n| n.to_string());
     let tools = (!inv.allowed_tools.is_empty()).then(|| inv.allowed_tools.join(","));
     let cwd = inv.cwd.display().to_string();
@@ -238,7 +277,7 @@ fn from_template(template: &[String], inv: &Invocation<'_>, prompt: &str) -> Age
         ("{allowed_tools}", tools.as_deref()),
         ("{session_id}", inv.session_id),
         ("{cwd}", Some(&cwd)),
-        ("{prompt}", Some(prompt)),
+        ("{prompt}", prompt),
     ];
     let mut out = Vec::with_capacity(template.len());
     'elements: for element in template {
@@ -262,6 +301,7 @@ fn from_template(template: &[String], inv: &Invocation<'_>, prompt: &str) -> Age
     AgentCommand {
         program: out.next().unwrap_or_default(),
         args: out.collect(),
+        stdin: None,
     }
 }
 
@@ -331,5 +371,40 @@ mod tests {
             Profile::named("nobody", &settings),
             Err(ProfileError::Unknown(_))
         ));
+    }
+
+    #[test]
+    fn long_prompts_and_stdin_profiles_keep_the_prompt_out_of_argv() {
+        let p = Profile::named("claude", &AgentSettings::default()).unwrap();
+        let long = "x".repeat(LONGEST_ARGV_PROMPT + 1);
+        let c = p.command(&inv(&long, &[]));
+        assert_eq!(c.stdin.as_deref(), Some(long.as_str()));
+        assert!(!c.args.iter().any(|a| a == &long || a == "--"));
+        let short = p.command(&inv("hi", &[]));
+        assert_eq!(short.stdin, None);
+        assert_eq!(short.args.last().map(String::as_str), Some("hi"));
+
+        let mut settings = AgentSettings::default();
+        settings.profiles.insert(
+            "gemini".into(),
+            ProfileSettings {
+                prompt_via: Some("stdin".into()),
+                ..ProfileSettings::default()
+            },
+        );
+        let g = Profile::named("gemini", &settings).unwrap();
+        let c = g.command(&inv("hi", &[]));
+        assert_eq!(c.stdin.as_deref(), Some("hi"));
+        assert_eq!(
+            c.args,
+            [
+                "--model",
+                "opus",
+                "-o",
+                "json",
+                "--approval-mode",
+                "auto_edit"
+            ]
+        );
     }
 }

@@ -732,6 +732,7 @@ const PROFILE_FIELDS: &[Field] = &[
     field("limit", &[]),
     field("start_interval", &[]),
     field("rate_limit_patterns", &[]),
+    field("prompt_via", &[]),
 ];
 
 /// `[agents]`: `default`, `[agents.models]` and one table per profile.
@@ -784,6 +785,7 @@ fn agents(node: &Node, out: &mut AgentSettings, problems: &mut Vec<Problem>) {
                         .get(12)
                         .and_then(|n| duration(n, "start_interval", problems)),
                     rate_limit_patterns: texts(13, problems),
+                    prompt_via: text(14, problems),
                 };
                 if let Some(output) = &profile.output
                     && !matches!(output.as_str(), "json" | "json-lines" | "text")
@@ -795,6 +797,18 @@ fn agents(node: &Node, out: &mut AgentSettings, problems: &mut Vec<Problem>) {
                             "expected \"json\", \"json-lines\" or \"text\"",
                         )
                         .help("`output` says how to read the agent's result"),
+                    );
+                }
+                if let Some(via) = &profile.prompt_via
+                    && !matches!(via.as_str(), "argv" | "stdin")
+                {
+                    problems.push(
+                        Problem::at(
+                            &f.get(14).expect("found").span,
+                            format!("unknown prompt_via `{via}` in {what}"),
+                            "expected \"argv\" or \"stdin\"",
+                        )
+                        .help("`prompt_via` says how the agent gets its prompt"),
                     );
                 }
                 out.profiles.insert(name.to_owned(), profile);

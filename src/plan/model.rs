@@ -67,6 +67,9 @@ pub struct ProfileSettings {
     pub start_interval: Option<Duration>,
     /// Extra output patterns (case-insensitive substrings) that mean "rate limited".
     pub rate_limit_patterns: Vec<String>,
+    /// `argv` (the default) or `stdin`: how the prompt reaches the agent. Prompts too
+    /// long for one argument go through stdin whatever this says.
+    pub prompt_via: Option<String>,
 }
 
 /// A `[limits.NAME]` table.

@@ -301,6 +301,9 @@ impl Dispatcher<'_> {
             at: SystemTime::now(),
             offset,
         });
+        let stdin = self
+            .agent_launch(index)
+            .and_then(|l| l.command.stdin.clone());
         let exec = self
             .agent_launch(index)
             .map(|l| ExecPlan {
@@ -357,6 +360,7 @@ impl Dispatcher<'_> {
             cache,
             notices: self.notices.clone(),
             env,
+            stdin,
             stderr_log,
             cwd: resolve_cwd(&self.plan.base_dir, task.cwd.as_deref()),
             log: log.clone(),

@@ -1,5 +1,5 @@
 //! One executor unit per attempt: spawns the task's process in its own process group with
-//! stdin from /dev/null and stdout and stderr into one pipe (or, when asked, stderr into a
+//! stdin from /dev/null (or fed a given text, for agents reading their prompt there) and stdout and stderr into one pipe (or, when asked, stderr into a
 //! second pipe and file of its own), copies that pipe into the attempt's log file (created only when there is output, so silent tasks cost no file),
 //! waits for the process, and enforces its timeout and the dispatcher's terminate/kill
 //! requests on the whole group. The unit does not talk to the outside world; it answers
@@ -36,6 +36,8 @@ pub(crate) struct AttemptSpec {
     /// The program's resolved path, when known (saves a search of PATH per spawn).
     pub(crate) program_path: Option<PathBuf>,
     pub(crate) env: Vec<(String, String)>,
+    /// Written to the process's stdin, which is then closed; `None`: `/dev/null`.
+    pub(crate) stdin: Option<String>,
     pub(crate) cwd: PathBuf,
     pub(crate) log: PathBuf,
     /// Where stderr goes when it is kept apart from stdout; `None`: into `log` as well.
@@ -345,17 +347,29 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .args(&spec.exec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&spec.cwd)
-        .stdin(Stdio::null())
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::from(out_writer))
         .stderr(Stdio::from(err_writer))
         .process_group(0);
-    let child = command.spawn().map_err(|e| {
+    let mut child = command.spawn().map_err(|e| {
         format!(
             "could not start `{}` in {}: {e}",
             spec.exec.program,
             spec.cwd.display()
         )
     })?;
+    if let (Some(text), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+        // Written beside the wait, so a process that reads slowly (or never) blocks
+        // nothing; a process that exits early just closes the pipe.
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt as _;
+            let _ = stdin.write_all(text.as_bytes()).await;
+        });
+    }
     // `command` holds the pipe's write ends: drop it so the pipe closes when the task's
     // processes are done with it.
     drop(command);

@@ -149,6 +149,70 @@ fn prompts_arrive_byte_for_byte() {
     );
 }
 
+/// What a fake agent read on its stdin for `task`'s first attempt.
+fn stdin_of(p: &Project, task: &str) -> Vec<u8> {
+    std::fs::read(p.join(&format!("calls/{task}.1.stdin"))).unwrap()
+}
+
+#[test]
+fn prompts_go_through_stdin_when_asked_or_too_long_for_argv() {
+    let p = Project::new();
+    let tricky = "say \"hi\"\nnext $(rm -rf ~) `touch pwned` -x\n";
+    // Longer than Linux lets one argument be (128 KiB).
+    let long = format!("{}END", "0123456789abcdef ".repeat(10_000));
+    let json = serde_json::json!({
+        "agents": {
+            "claude": {"start_interval": "0s"},
+            "codex": {"prompt_via": "stdin"},
+            "aider": {"prompt_via": "stdin"},
+            "mine": {"command": ["gemini", "-o", "json", "--model={model}"]},
+        },
+        "task": [
+            {"id": "long", "prompt": long},
+            {"id": "x", "agent": "codex", "prompt": tricky},
+            {"id": "a", "agent": "aider", "prompt": tricky},
+            {"id": "m", "agent": "mine", "prompt": tricky, "model": "m1"},
+            {"id": "short", "prompt": tricky},
+        ]
+    });
+    p.file("plan.json", &json.to_string());
+    run_agents(&p, &["run", "plan.json"], &[]).expect_code(0);
+    assert_eq!(stdin_of(&p, "long"), long.as_bytes());
+    assert_eq!(argv(&p, "long", 1), ["-p", "--output-format", "json"]);
+    assert_eq!(stdin_of(&p, "x"), tricky.as_bytes());
+    assert_eq!(argv(&p, "x", 1).last().map(String::as_str), Some("-"));
+    assert_eq!(stdin_of(&p, "a"), tricky.as_bytes());
+    assert!(argv(&p, "a", 1).ends_with(&["--message-file".into(), "/dev/stdin".into()]));
+    // A custom command without `{prompt}` gets it on stdin.
+    assert_eq!(stdin_of(&p, "m"), tricky.as_bytes());
+    assert_eq!(argv(&p, "m", 1), ["-o", "json", "--model=m1"]);
+    // The default stays one argv element, with nothing on stdin.
+    assert!(stdin_of(&p, "short").is_empty());
+    assert_eq!(
+        argv(&p, "short", 1).last().map(String::as_str),
+        Some(tricky)
+    );
+    assert!(!p.join("pwned").exists());
+}
+
+#[test]
+fn an_unknown_prompt_via_is_refused_with_its_place() {
+    let p = Project::new();
+    p.file(
+        "plan.toml",
+        "[agents.claude]\nprompt_via = \"pipe\"\n\n[[task]]\nid = \"a\"\nprompt = \"hi\"\n",
+    );
+    let out = run_agents(&p, &["run", "plan.toml"], &[]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("unknown prompt_via `pipe`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("plan.toml:2:"), "{}", out.stderr);
+    assert!(!p.join("calls/a.1.argv").exists());
+}
+
 #[test]
 fn the_bare_task_array_runs_with_the_default_agent_and_models_by_type() {
     let p = Project::new();
@@ -309,4 +373,34 @@ fn claude_starts_are_spaced() {
     starts.sort_unstable();
     assert!(starts[1] - starts[0] >= 250_000_000);
     assert!(starts[2] - starts[1] >= 250_000_000);
+}
+
+#[test]
+fn a_rate_spaces_starts_after_its_burst() {
+    let p = Project::new();
+    let mut plan =
+        format!("{FAST}[settings]\njobs = 8\n[limits.anthropic]\nrate = \"5/s\"\nburst = 2\n");
+    let ids = ["r0", "r1", "r2", "r3", "r4", "r5"];
+    for id in ids {
+        plan.push_str(&format!("\n[[task]]\nid = \"{id}\"\nprompt = \"{id}\"\n"));
+    }
+    p.file("plan.toml", &plan);
+    run_agents(&p, &["run", "plan.toml"], &[]).expect_code(0);
+    let mut starts: Vec<u128> = ids
+        .iter()
+        .map(|id| {
+            p.read(&format!("calls/{id}.1.start"))
+                .trim()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    starts.sort_unstable();
+    // Two at once, then one per 200 ms: the k-th start (k ≥ 2) comes (k − 1) × 200 ms
+    // after the first, less a little for the fake's own start-up jitter.
+    for (k, start) in starts.iter().enumerate().skip(2) {
+        let after = start - starts[0];
+        let least = (k as u128 - 1) * 200_000_000 - 40_000_000;
+        assert!(after >= least, "start {k} came {after} ns after the first");
+    }
 }
