@@ -147,6 +147,15 @@ pub enum StopCause {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// A line a running attempt wrote (only when the run streams lines: `map --line-buffer`).
+    OutputLine {
+        index: usize,
+        attempt: u32,
+        /// Written to stderr rather than stdout.
+        stderr: bool,
+        #[serde(serialize_with = "lossy_text")]
+        line: Vec<u8>,
+    },
     RunStarted {
         run_id: String,
         plan: PathBuf,
@@ -285,4 +294,9 @@ impl EventSink for Fanout<'_> {
             sink.flush();
         }
     }
+}
+
+/// Output bytes as text in serialized events (invalid UTF-8 replaced).
+fn lossy_text<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(bytes))
 }

@@ -249,7 +249,7 @@ before; `:::: FILE` and `-a FILE` read one input per line (`-` is stdin); with n
 group, stdin. Replacement strings: {} {.} {/} {//} {/.} {#} {%} {N} {N.} {N/} {N//} {N/.}; \
 a command without any gets the inputs appended. Inputs are quoted for the shell.\n\n\
 Output: each job's stdout on stdout and its stderr on stderr, whole when the job ends \
-(--line-buffer behaves as --group).\n\n\
+(--group), or line by line as it is written, whole lines never mixed (--line-buffer).\n\n\
 Exit status (as GNU parallel): 0 every job succeeded; 1-100 that many jobs failed; 101 \
 more than 100 failed; with --halt: fail=1 gives the failing job's own status, fail=N% the \
 percentage of failed jobs, success=N 0; 130 interrupted; 255 fanout itself failed."
@@ -267,7 +267,7 @@ pub struct MapArgs {
     /// Print each job's output whole when it ends (the default).
     #[arg(long, overrides_with = "line_buffer")]
     pub group: bool,
-    /// Accepted for GNU parallel compatibility; output is grouped all the same.
+    /// Print output line by line as jobs write it; lines of different jobs never mix.
     #[arg(long, overrides_with = "group")]
     pub line_buffer: bool,
     /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL).

@@ -151,6 +151,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         known_keys: Vec::new(),
         agents: None,
         separate_stderr: true,
+        stream_lines: args.line_buffer,
         workspace: None,
     };
     let tags: Vec<String> = spec.inputs.iter().map(|args| args.join(" ")).collect();
@@ -159,6 +160,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
             keep_order: args.keep_order,
             tag: args.tag,
             bar: args.bar,
+            line_buffer: args.line_buffer,
         },
         tags,
         selected.clone(),

@@ -125,6 +125,7 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
         cache,
         known_keys: known,
         separate_stderr: false,
+        stream_lines: false,
         workspace,
         agents,
     };

@@ -1,6 +1,8 @@
 //! Each job's output on fanout's own stdout and stderr, GNU parallel's way: a job's
-//! output printed whole when it ends (`--group`), optionally in job order however the jobs
-//! finish (`--keep-order`), optionally each line tagged with the job's inputs (`--tag`),
+//! output printed whole when it ends (`--group`), or line by line as it is written, whole
+//! lines never mixed (`--line-buffer`), optionally in job order however the jobs
+//! finish (`--keep-order`: with `--line-buffer`, the oldest unfinished job's lines go out
+//! as they come and the others' wait their turn), optionally each line tagged with the job's inputs (`--tag`),
 //! with an optional progress bar on stderr (`--bar`). Reads the attempt logs the runner
 //! wrote (stdout in the log, stderr in its own file beside it); output of attempts that
 //! will be retried is dropped. A halt policy that fires is announced on stderr.
@@ -24,13 +26,23 @@ pub struct JobOutputOptions {
     pub tag: bool,
     /// Draw a progress bar on stderr.
     pub bar: bool,
+    /// Print lines as they come (the run must stream them: `RunOptions::stream_lines`).
+    pub line_buffer: bool,
 }
 
-/// A finished job's output files.
+/// A line of output, and whether it went to stderr.
+type Line = (bool, Vec<u8>);
+
+/// A finished job's output.
 #[derive(Clone, Debug)]
-struct Finished {
-    stdout: Option<PathBuf>,
-    stderr: PathBuf,
+enum Finished {
+    /// In its log files.
+    Logs {
+        stdout: Option<PathBuf>,
+        stderr: PathBuf,
+    },
+    /// Lines held back while another job's went out.
+    Lines(Vec<Line>),
 }
 
 /// See the module documentation.
@@ -44,6 +56,8 @@ pub struct JobOutput {
     /// With `--keep-order`: the next task to print, and finished tasks waiting for it.
     next: usize,
     waiting: BTreeMap<usize, Finished>,
+    /// With `--line-buffer --keep-order`: lines of running jobs whose turn has not come.
+    held: BTreeMap<usize, Vec<Line>>,
     bar: Option<ProgressBar>,
 }
 
@@ -67,6 +81,7 @@ impl JobOutput {
             log_dir: PathBuf::new(),
             next: 0,
             waiting: BTreeMap::new(),
+            held: BTreeMap::new(),
             bar,
         }
     }
@@ -87,11 +102,43 @@ impl JobOutput {
             self.print(self.next, &job);
             self.next += 1;
         }
+        // The job whose turn it now is goes out live: first what it wrote so far.
+        if let Some(lines) = self.held.remove(&self.next) {
+            self.print(self.next, &Finished::Lines(lines));
+        }
+    }
+
+    /// Whether `index`'s lines go out as they come.
+    fn live(&self, index: usize) -> bool {
+        if !self.options.keep_order {
+            return true;
+        }
+        let mut next = self.next;
+        while next < self.selected.len() && !self.selected[next] {
+            next += 1;
+        }
+        index == next
+    }
+
+    fn line(&mut self, index: usize, stderr: bool, line: &[u8]) {
+        if self.live(index) {
+            let job = Finished::Lines(vec![(stderr, line.to_vec())]);
+            self.print(index, &job);
+        } else {
+            self.held
+                .entry(index)
+                .or_default()
+                .push((stderr, line.to_vec()));
+        }
     }
 
     /// Prints what is still waiting (jobs after one that never ran), in order.
     fn flush(&mut self) {
-        for (index, job) in std::mem::take(&mut self.waiting) {
+        let mut left = std::mem::take(&mut self.waiting);
+        for (index, lines) in std::mem::take(&mut self.held) {
+            left.entry(index).or_insert(Finished::Lines(lines));
+        }
+        for (index, job) in left {
             self.print(index, &job);
         }
     }
@@ -101,18 +148,39 @@ impl JobOutput {
             .options
             .tag
             .then(|| self.tags.get(index).map_or("", String::as_str));
-        let print = || {
+        let print = || match job {
             // A closed stdout or stderr is not our error to report.
-            if let Some(path) = &job.stdout {
-                let _ = copy_file(path, &mut io::stdout().lock(), tag);
+            Finished::Logs { stdout, stderr } => {
+                if let Some(path) = stdout {
+                    let _ = copy_file(path, &mut io::stdout().lock(), tag);
+                }
+                let _ = copy_file(stderr, &mut io::stderr().lock(), tag);
             }
-            let _ = copy_file(&job.stderr, &mut io::stderr().lock(), tag);
+            Finished::Lines(lines) => {
+                for (stderr, line) in lines {
+                    let _ = if *stderr {
+                        write_line(&mut io::stderr().lock(), tag, line)
+                    } else {
+                        write_line(&mut io::stdout().lock(), tag, line)
+                    };
+                }
+            }
         };
         match &self.bar {
             Some(bar) => bar.suspend(print),
             None => print(),
         }
     }
+}
+
+/// Writes one line, after `tag` and a tab when there is a tag.
+fn write_line(out: &mut dyn Write, tag: Option<&str>, line: &[u8]) -> io::Result<()> {
+    if let Some(tag) = tag {
+        out.write_all(tag.as_bytes())?;
+        out.write_all(b"\t")?;
+    }
+    out.write_all(line)?;
+    out.flush()
 }
 
 /// Copies a log to `out`, each line prefixed with `tag` and a tab when there is a tag.
@@ -143,6 +211,20 @@ impl EventSink for JobOutput {
     fn emit(&mut self, event: &Event) {
         match event {
             Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
+            Event::OutputLine {
+                index,
+                stderr,
+                line,
+                ..
+            } if self.options.line_buffer => self.line(*index, *stderr, line),
+            Event::AttemptFinished {
+                index,
+                retry_in: Some(_),
+                ..
+            } if self.options.line_buffer => {
+                // What an attempt that will be retried wrote is not the job's output.
+                self.held.remove(index);
+            }
             Event::AttemptFinished {
                 index,
                 task,
@@ -154,10 +236,19 @@ impl EventSink for JobOutput {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
-                let log_path = self.log_dir.join(log_file_name(task, *index, *attempt));
-                let job = Finished {
-                    stdout: log.clone(),
-                    stderr: stderr_log_path(&log_path),
+                let job = if self.options.line_buffer {
+                    if self.live(*index) {
+                        // Out already, line by line.
+                        Finished::Lines(Vec::new())
+                    } else {
+                        Finished::Lines(self.held.remove(index).unwrap_or_default())
+                    }
+                } else {
+                    let log_path = self.log_dir.join(log_file_name(task, *index, *attempt));
+                    Finished::Logs {
+                        stdout: log.clone(),
+                        stderr: stderr_log_path(&log_path),
+                    }
                 };
                 self.finished(*index, job);
             }

@@ -608,6 +608,7 @@ impl EventSink for SummaryCollector {
             Event::SerialRetry { .. }
             | Event::KillingNow
             | Event::AttemptSpawned { .. }
+            | Event::OutputLine { .. }
             | Event::HeldBack { .. } => {}
         }
     }

@@ -315,7 +315,7 @@ fn failure_detail(status: &AttemptStatus) -> String {
 impl EventSink for TerminalReporter {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { .. } | Event::AttemptSpawned { .. } => {}
+            Event::RunStarted { .. } | Event::AttemptSpawned { .. } | Event::OutputLine { .. } => {}
             Event::TaskStarted { task, index, .. } => {
                 self.set_running(task, true);
                 if let Some(left) = &self.left

@@ -50,6 +50,8 @@ pub struct RunOptions {
     /// Keep each attempt's stderr apart from its stdout, in a log file of its own (see
     /// [`stderr_log_path`]). `false`: both go into the one log, interleaved as written.
     pub separate_stderr: bool,
+    /// Emit each line of output as it is written ([`Event::OutputLine`]), besides the log.
+    pub stream_lines: bool,
     /// Where tasks with `isolate = "worktree"` run; `None`: they run in place.
     pub workspace: Option<Arc<dyn Workspace>>,
     /// How to run the plan's agent tasks, and their limits and budget.
@@ -284,6 +286,17 @@ impl Dispatcher<'_> {
                 attempt,
                 pid,
             }),
+            UnitNotice::Line {
+                index,
+                attempt,
+                stderr,
+                line,
+            } => self.sink.emit(&Event::OutputLine {
+                index,
+                attempt,
+                stderr,
+                line,
+            }),
         }
     }
 
@@ -359,6 +372,7 @@ impl Dispatcher<'_> {
             program_path,
             cache,
             notices: self.notices.clone(),
+            stream_lines: self.options.stream_lines,
             env,
             stdin,
             stderr_log,

@@ -46,8 +46,10 @@ pub(crate) struct AttemptSpec {
     pub(crate) grace: Duration,
     /// The cache to consult before running, with the dependencies' keys.
     pub(crate) cache: Option<CacheCheck>,
-    /// Where to tell the dispatcher that the process exists.
+    /// Where to tell the dispatcher that the process exists (and its output lines).
     pub(crate) notices: mpsc::UnboundedSender<UnitNotice>,
+    /// Send each complete line of output to the dispatcher as it is written.
+    pub(crate) stream_lines: bool,
     /// The task runs in a workspace of its own: prepared before, finished after.
     pub(crate) workspace: Option<Arc<dyn Workspace>>,
 }
@@ -62,6 +64,13 @@ pub(crate) enum UnitNotice {
         index: usize,
         attempt: u32,
         pid: u32,
+    },
+    /// A line of output (with its `\n`; the last one of a stream may lack it).
+    Line {
+        index: usize,
+        attempt: u32,
+        stderr: bool,
+        line: Vec<u8>,
     },
 }
 
@@ -187,10 +196,19 @@ async fn run_process(
         Ok(spawned) => spawned,
         Err(message) => return end(AttemptStatus::SpawnFailed { message }, None),
     };
-    let mut copy = tokio::spawn(copy_output(output, spec.log.clone()));
+    let lines = |stderr| {
+        spec.stream_lines.then(|| LineSender {
+            notices: spec.notices.clone(),
+            index: spec.index,
+            attempt: spec.attempt,
+            stderr,
+            partial: Vec::new(),
+        })
+    };
+    let mut copy = tokio::spawn(copy_output(output, spec.log.clone(), lines(false)));
     let error_copy = errors
         .zip(spec.stderr_log.clone())
-        .map(|(errors, path)| tokio::spawn(copy_output(errors, path)));
+        .map(|(errors, path)| tokio::spawn(copy_output(errors, path, lines(true))));
     let Some(pgid) = child.id() else {
         return end(
             AttemptStatus::SpawnFailed {
@@ -264,17 +282,68 @@ async fn check_cache(
     }
 }
 
-/// Copies the attempt's output into its log file, creating the file at the first byte.
-/// Returns whether the file was written. Keeps draining (and dropping) output the file
-/// cannot take, so the task never blocks on a full pipe or dies of SIGPIPE.
-async fn copy_output(mut output: pipe::Receiver, log: PathBuf) -> bool {
+/// Cuts a stream of output into lines for the dispatcher.
+struct LineSender {
+    notices: mpsc::UnboundedSender<UnitNotice>,
+    index: usize,
+    attempt: u32,
+    stderr: bool,
+    /// The start of a line whose end has not come yet.
+    partial: Vec<u8>,
+}
+
+impl LineSender {
+    fn send(&self, line: Vec<u8>) {
+        let _ = self.notices.send(UnitNotice::Line {
+            index: self.index,
+            attempt: self.attempt,
+            stderr: self.stderr,
+            line,
+        });
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) {
+        while let Some(end) = bytes.iter().position(|b| *b == b'\n') {
+            let mut line = std::mem::take(&mut self.partial);
+            line.extend_from_slice(&bytes[..=end]);
+            self.send(line);
+            bytes = &bytes[end + 1..];
+        }
+        self.partial.extend_from_slice(bytes);
+    }
+
+    fn finish(mut self) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.send(line);
+        }
+    }
+}
+
+/// Copies the attempt's output into its log file, creating the file at the first byte,
+/// and to `lines` when given. Returns whether the file was written. Keeps draining (and
+/// dropping) output the file cannot take, so the task never blocks on a full pipe or dies
+/// of SIGPIPE.
+async fn copy_output(
+    mut output: pipe::Receiver,
+    log: PathBuf,
+    mut lines: Option<LineSender>,
+) -> bool {
     let mut buf = vec![0u8; 16 * 1024];
     let mut file: Option<Option<File>> = None;
     loop {
         let n = match output.read(&mut buf).await {
-            Ok(0) | Err(_) => return matches!(file, Some(Some(_))),
+            Ok(0) | Err(_) => {
+                if let Some(lines) = lines {
+                    lines.finish();
+                }
+                return matches!(file, Some(Some(_)));
+            }
             Ok(n) => n,
         };
+        if let Some(lines) = &mut lines {
+            lines.push(&buf[..n]);
+        }
         let target = file.get_or_insert_with(|| File::create(&log).ok());
         if let Some(f) = target
             && f.write_all(&buf[..n]).is_err()

@@ -126,3 +126,28 @@ fn an_interrupted_run_resumes_from_its_job_log_and_runs_each_job_once() {
     project.fanout(&resume).expect_code(0);
     assert_eq!(joblog_lines(&project, "jobs.log").len(), jobs + 1);
 }
+
+#[test]
+fn line_buffer_prints_lines_while_the_job_runs() {
+    use std::io::{BufRead, BufReader};
+    let project = Project::new();
+    // The job's second line waits for a file the test makes only once it has read the
+    // first line; with grouped output it would give up after 20 s and say so.
+    let job = "echo first {}; i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; \
+               if [ -e go ]; then echo second {}; else echo gave up {}; fi";
+    let mut child = project
+        .command(&["map", "--line-buffer", job, ":::", "x"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fanout starts");
+    let mut out = BufReader::new(child.stdout.take().expect("a stdout pipe"));
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert_eq!(first, "first x\n");
+    project.file("go", "");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "second x\n");
+    assert!(child.wait().unwrap().success());
+}

@@ -174,6 +174,23 @@ fn table() -> Vec<Case> {
         case(&["echo out {}; echo err {} >&2", ":::", "a", "b"]),
         case(&["--group", "echo", ":::", "a", "b"]),
         case(&["--line-buffer", "echo", ":::", "a", "b"]),
+        case(&[
+            "--line-buffer",
+            "-j3",
+            "echo {}1; sleep 0.{}; echo {}2; printf {}3",
+            ":::",
+            "3",
+            "1",
+            "2",
+        ]),
+        case(&[
+            "--line-buffer",
+            "--tag",
+            "echo o; echo e >&2",
+            ":::",
+            "a",
+            "b",
+        ]),
         case(&["--bar", "echo", ":::", "a", "b"]),
         // Exit status, failures, retries, timeouts, halting.
         case(&["echo {}; exit {}", ":::", "0", "1", "2"]),
