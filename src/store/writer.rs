@@ -4,8 +4,11 @@
 //! every process is on record before it exists (see `journal.rs`).
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use rusqlite::{Connection, params};
 
@@ -63,7 +66,11 @@ enum Op {
 /// See the module documentation.
 pub struct StoreSink {
     journal: Option<Journal>,
-    tx: Option<SyncSender<Op>>,
+    /// Operations of the dispatcher's current turn, sent together at its end.
+    pending: Vec<Op>,
+    tx: Option<SyncSender<Vec<Op>>>,
+    /// Set when no more operations will come: the writer stops waiting out its window.
+    closing: Arc<AtomicBool>,
     writer: Option<JoinHandle<Result<(), StoreError>>>,
 }
 
@@ -133,33 +140,52 @@ impl StoreSink {
             })?;
         let (sender, receiver) = sync_channel(4096);
         let run_id = run.run_id.clone();
+        let closing = Arc::new(AtomicBool::new(false));
+        let writer_closing = closing.clone();
         let writer = std::thread::Builder::new()
             .name("fanout-store".into())
-            .spawn(move || write_loop(conn, &run_id, receiver))
+            .spawn(move || write_loop(conn, &run_id, receiver, &writer_closing))
             .map_err(|e| StoreError::Sql {
                 doing: "start the store writer",
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
             })?;
         Ok(StoreSink {
             journal: Some(journal),
+            pending: Vec::new(),
             tx: Some(sender),
+            closing,
             writer: Some(writer),
         })
     }
 
-    fn send(&mut self, op: Op) {
+    /// Hands the turn's operations to the writer.
+    fn send_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.pending);
         if let Some(tx) = &self.tx
-            && tx.send(op).is_err()
+            && tx.send(ops).is_err()
         {
             // The writer stopped on an error; `finish` reports it.
             self.tx = None;
         }
     }
 
+    /// Sends what is left and tells the writer no more will come.
+    fn close(&mut self) {
+        self.send_pending();
+        self.tx = None;
+        self.closing.store(true, Ordering::Release);
+        if let Some(writer) = &self.writer {
+            writer.thread().unpark();
+        }
+    }
+
     /// Waits for everything sent so far to be written, and reports a writer failure.
     /// The journal goes once the database holds everything.
     pub fn finish(mut self) -> Result<(), StoreError> {
-        self.tx = None;
+        self.close();
         match self.writer.take().map(JoinHandle::join) {
             Some(Ok(Ok(()))) => {
                 if let Some(journal) = self.journal.take() {
@@ -179,7 +205,7 @@ impl StoreSink {
 
 impl Drop for StoreSink {
     fn drop(&mut self) {
-        self.tx = None;
+        self.close();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -191,6 +217,7 @@ impl EventSink for StoreSink {
         if let Some(journal) = &mut self.journal {
             journal.flush();
         }
+        self.send_pending();
     }
 
     fn emit(&mut self, event: &Event) {
@@ -289,7 +316,7 @@ impl EventSink for StoreSink {
                 cache_key.as_deref(),
             );
         }
-        self.send(op);
+        self.pending.push(op);
     }
 }
 
@@ -299,19 +326,29 @@ impl EventSink for StoreSink {
 const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// The writer thread: batches of operations, one transaction each. An attempt that
-/// starts and ends within one batch becomes a single row insert.
-fn write_loop(mut conn: Connection, run_id: &str, rx: Receiver<Op>) -> Result<(), StoreError> {
+/// starts and ends within one batch becomes a single row insert. After the first
+/// operation of a batch the thread sleeps out the window rather than waking for each
+/// turn's operations: on a machine whose cores the tasks keep busy, every wake-up is a
+/// context switch taken from them.
+fn write_loop(
+    mut conn: Connection,
+    run_id: &str,
+    rx: Receiver<Vec<Op>>,
+    closing: &AtomicBool,
+) -> Result<(), StoreError> {
     while let Ok(first) = rx.recv() {
-        let deadline = std::time::Instant::now() + BATCH_WINDOW;
+        let deadline = Instant::now() + BATCH_WINDOW;
+        while !closing.load(Ordering::Acquire) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::park_timeout(left);
+        }
         let tx = conn.transaction().doing("write run events")?;
         let mut batch = Batch::default();
-        batch.add(&tx, run_id, first)?;
-        for _ in 1..4096 {
-            let timeout = deadline.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(timeout) {
-                Ok(op) => batch.add(&tx, run_id, op)?,
-                Err(_) => break,
-            }
+        for op in first.into_iter().chain(rx.try_iter().flatten()) {
+            batch.add(&tx, run_id, op)?;
         }
         batch.write(&tx, run_id)?;
         tx.commit().doing("write run events")?;
