@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use super::error::SkillsError;
 
@@ -14,6 +14,8 @@ use super::error::SkillsError;
 pub struct SkillDir {
     /// The folder, as reached from its root.
     pub dir: PathBuf,
+    /// The folder as an absolute path, `.` and `..` resolved lexically.
+    pub absolute: PathBuf,
     /// The path shown to people: the root as given joined with the folder's relative path.
     pub display: String,
     /// `SKILL.md` or `skill.md`.
@@ -86,25 +88,32 @@ fn join_rel(rel: &str, name: &str) -> String {
 
 /// Walks `dir` (at `rel` below the root, really at `real`), its subfolders in parallel.
 /// Symlinks are followed; one leading back to a folder above is a loop and skipped.
-fn walk(dir: &Path, rel: &str, real: &Path) -> Walked {
+/// Each folder's findings go to `found` as they are, to be joined once at the end.
+fn walk<'s>(
+    scope: &rayon::Scope<'s>,
+    dir: PathBuf,
+    rel: String,
+    real: PathBuf,
+    found: &'s Mutex<Vec<Walked>>,
+) {
     let mut out = Walked::default();
-    let entries = match std::fs::read_dir(dir) {
+    let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(err) => {
             out.notices
                 .push(format!("skipped {}: {err}", dir.display()));
-            return out;
+            found.lock().expect("no walker panics").push(out);
+            return;
         }
     };
-    let mut subdirs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name_text = name.to_string_lossy();
-        let path = entry.path();
         let Ok(mut file_type) = entry.file_type() else {
             continue;
         };
-        let mut real_child = real.join(&name);
+        let path = dir.join(&name);
+        let mut real_child = None;
         if file_type.is_symlink() {
             match std::fs::metadata(&path) {
                 Ok(meta) => {
@@ -120,14 +129,14 @@ fn walk(dir: &Path, rel: &str, real: &Path) -> Walked {
                             continue;
                         }
                         out.followed_symlink = true;
-                        real_child = target;
+                        real_child = Some(target);
                     }
                 }
                 Err(_) => {
                     // A dangling `SKILL.md` symlink is still a skill folder, with a broken file.
                     if let Some(rank) = skill_file_name(&name) {
-                        out.skill_files.push((rel.to_owned(), rank, path));
-                        out.files.push(join_rel(rel, &name_text));
+                        out.skill_files.push((rel.clone(), rank, path));
+                        out.files.push(join_rel(&rel, &name_text));
                     }
                     continue;
                 }
@@ -135,26 +144,47 @@ fn walk(dir: &Path, rel: &str, real: &Path) -> Walked {
         }
         if file_type.is_dir() {
             if !SKIPPED_DIRS.iter().any(|s| name == *s) {
-                subdirs.push((path, join_rel(rel, &name_text), real_child));
+                let child_rel = join_rel(&rel, &name_text);
+                let child_real = real_child.unwrap_or_else(|| real.join(&name));
+                scope.spawn(move |scope| walk(scope, path, child_rel, child_real, found));
             }
             continue;
         }
         if let Some(rank) = skill_file_name(&name) {
-            out.skill_files.push((rel.to_owned(), rank, path));
+            out.skill_files.push((rel.clone(), rank, path));
         }
-        out.files.push(join_rel(rel, &name_text));
+        out.files.push(join_rel(&rel, &name_text));
     }
-    let below = subdirs
-        .par_iter()
-        .map(|(path, rel, real)| walk(path, rel, real))
-        .reduce(Walked::default, Walked::merge);
-    out.merge(below)
+    found.lock().expect("no walker panics").push(out);
+}
+
+/// Walks everything below `root` (really at `real_root`).
+fn walk_root(root: &Path, real_root: &Path) -> Walked {
+    let found = Mutex::new(Vec::new());
+    rayon::scope(|scope| {
+        walk(
+            scope,
+            root.to_path_buf(),
+            String::new(),
+            real_root.to_path_buf(),
+            &found,
+        );
+    });
+    let parts = found.into_inner().expect("no walker panics");
+    let mut all = Walked {
+        files: Vec::with_capacity(parts.iter().map(|p| p.files.len()).sum()),
+        ..Walked::default()
+    };
+    for part in parts {
+        all = all.merge(part);
+    }
+    all
 }
 
 fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathBuf>) {
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walked = if std::fs::metadata(root).is_ok_and(|m| m.is_dir()) {
-        walk(root, "", &real_root)
+        walk_root(root, &real_root)
     } else {
         Walked::default()
     };
@@ -192,7 +222,10 @@ fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathB
     // Walk order: by path components, as a sorted walk would give.
     let mut ordered: Vec<(&String, &(u8, PathBuf))> = skills.iter().collect();
     ordered.sort_by(|a, b| component_order(a.0).cmp(component_order(b.0)));
-    let absolute_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let absolute_root = super::check::join_lexically(
+        &std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
+        ".",
+    );
     for (rel, (_, skill_md)) in ordered {
         let dir = if rel.is_empty() {
             root.to_path_buf()
@@ -211,13 +244,18 @@ fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathB
         }
         let mut files = by_skill.remove(rel.as_str()).unwrap_or_default();
         files.sort_unstable();
-        let under_claude = absolute_root
-            .join(rel)
+        let absolute = if rel.is_empty() {
+            absolute_root.clone()
+        } else {
+            absolute_root.join(rel)
+        };
+        let under_claude = absolute
             .components()
             .any(|c| c == Component::Normal(".claude".as_ref()));
         out.skills.push(SkillDir {
             display: display_path(root, Path::new(rel)),
             dir,
+            absolute,
             skill_md: skill_md.clone(),
             files,
             under_claude,

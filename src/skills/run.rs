@@ -218,7 +218,7 @@ fn check_one(
     cache: Option<&Cache>,
 ) -> Outcome {
     let name = dir_name(&skill.dir);
-    let folder = lexical_absolute(&skill.dir).to_string_lossy().into_owned();
+    let folder = skill.absolute.to_string_lossy().into_owned();
     let signature = cache.and_then(|_| {
         stat_signature(
             &skill.skill_md,
@@ -307,17 +307,22 @@ fn across_skills(skills: &mut [SkillResult], config: &SkillsConfig) {
         }
     }
 
-    let folders: HashMap<PathBuf, usize> = skills
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let bases: Vec<PathBuf> = skills
+        .iter()
+        .map(|s| lexical_absolute(&s.dir, &cwd))
+        .collect();
+    let folders: HashMap<&Path, usize> = bases
         .iter()
         .enumerate()
-        .map(|(i, s)| (lexical_absolute(&s.dir), i))
+        .map(|(i, b)| (b.as_path(), i))
         .collect();
     let mut graph: DiGraphMap<usize, Pos, std::hash::RandomState> = DiGraphMap::default();
     for (i, skill) in skills.iter().enumerate() {
-        let base = lexical_absolute(&skill.dir);
+        let base = &bases[i];
         for link in &skill.checked.outside_links {
             let pos = Pos::new(link.line, link.column);
-            let target = join_lexically(&base, &link.target);
+            let target = join_lexically(base, &link.target);
             if std::fs::metadata(&target).is_err() {
                 added.push((
                     i,
@@ -374,7 +379,8 @@ fn across_skills(skills: &mut [SkillResult], config: &SkillsConfig) {
     }
 }
 
-fn lexical_absolute(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    join_lexically(&absolute, ".")
+/// `path` made absolute against `cwd` (asked once by the caller, not per path), `.` and
+/// `..` resolved lexically.
+fn lexical_absolute(path: &Path, cwd: &Path) -> PathBuf {
+    join_lexically(&cwd.join(path), ".")
 }
