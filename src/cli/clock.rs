@@ -30,6 +30,11 @@ pub(crate) fn unix_secs(t: SystemTime) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// The time `secs` seconds after the Unix epoch.
+pub(crate) fn from_unix_secs(secs: f64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0))
+}
+
 fn parse(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {

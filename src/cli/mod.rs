@@ -16,6 +16,7 @@ mod skills_cmd;
 mod source;
 mod store_cmd;
 mod task_skills;
+mod temp_skills_cmd;
 
 pub use args::{Cli, ColorChoice, Command, MapArgs};
 pub use entry::main_entry;
