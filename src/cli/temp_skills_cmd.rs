@@ -20,6 +20,11 @@ use crate::skills::{self, Decision, TemporarySkill, Verdict};
 use crate::store::{Store, TempSkillRow};
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The first rule that applies decides: keep a skill marked with \
+`fanout skills keep`, used 3 times or more, or used in the last 7 days; delete one unused \
+for 30 days, or used once and idle for more than 7 days; keep anything else."
+)]
 pub struct GcArgs {
     #[command(flatten)]
     pub state: StateArgs,
