@@ -6,5 +6,5 @@
 mod profile;
 mod result;
 
-pub use profile::{AgentCommand, BUILT_IN, Invocation, Profile, ProfileError};
+pub use profile::{AgentCommand, BUILT_IN, Invocation, Profile, ProfileError, SkillRef};
 pub use result::{AgentResult, RateLimitHint};

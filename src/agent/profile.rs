@@ -49,8 +49,34 @@ pub struct Invocation<'a> {
     pub allowed_tools: &'a [String],
     pub session_id: Option<&'a str>,
     /// A skill the agent is told to use.
-    pub skill: Option<&'a str>,
+    pub skill: Option<SkillRef<'a>>,
     pub cwd: &'a Path,
+}
+
+/// A skill an agent is told to use: its name, and where its `SKILL.md` is when fanout
+/// found or made it.
+#[derive(Clone, Copy, Debug)]
+pub struct SkillRef<'a> {
+    pub name: &'a str,
+    pub path: Option<&'a Path>,
+    /// Made by fanout from a template (see `fanout skills gc`).
+    pub temporary: bool,
+}
+
+impl SkillRef<'_> {
+    /// The sentence added to the prompt.
+    fn sentence(&self) -> String {
+        let name = self.name;
+        match (self.path, self.temporary) {
+            (None, _) => format!("Use the `{name}` skill."),
+            (Some(path), false) => format!("Use the `{name}` skill: {}.", path.display()),
+            (Some(path), true) => format!(
+                "Use the `{name}` skill: {}. It is a temporary skill, made from a template; \
+                 improve it with what you learn.",
+                path.display()
+            ),
+        }
+    }
 }
 
 /// A program and its arguments.
@@ -128,8 +154,8 @@ impl Profile {
 
     /// The command line of one attempt.
     pub fn command(&self, inv: &Invocation<'_>) -> AgentCommand {
-        let prompt = match inv.skill {
-            Some(skill) => format!("{}\n\nUse the `{skill}` skill.", inv.prompt),
+        let prompt = match &inv.skill {
+            Some(skill) => format!("{}\n\n{}", inv.prompt, skill.sentence()),
             None => inv.prompt.to_owned(),
         };
         let on_stdin = self.prompt_on_stdin
@@ -346,6 +372,34 @@ mod tests {
         );
         assert_eq!(p.limit.as_deref(), Some("anthropic"));
         assert_eq!(p.start_interval, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_skill_is_named_with_its_path_when_known() {
+        let p = Profile::named("claude", &AgentSettings::default()).unwrap();
+        let told = |skill: SkillRef<'_>| {
+            let mut inv = inv("Fix it.", &[]);
+            inv.skill = Some(skill);
+            p.command(&inv).args.pop().unwrap()
+        };
+        let path = Path::new("/repo/.claude/skills/lint/SKILL.md");
+        let mut skill = SkillRef {
+            name: "lint",
+            path: None,
+            temporary: false,
+        };
+        assert_eq!(told(skill), "Fix it.\n\nUse the `lint` skill.");
+        skill.path = Some(path);
+        assert_eq!(
+            told(skill),
+            "Fix it.\n\nUse the `lint` skill: /repo/.claude/skills/lint/SKILL.md."
+        );
+        skill.temporary = true;
+        assert!(
+            told(skill).ends_with("SKILL.md. It is a temporary skill, made from a template; improve it with what you learn."),
+            "{}",
+            told(skill)
+        );
     }
 
     #[test]

@@ -1,19 +1,22 @@
 //! Preparing a plan's agent tasks for the runner: the prompt (from `prompt_file` when
-//! given), the profile and its command line, the model (`[agents.models]`), the limit the
-//! task takes from, and the run's budget.
+//! given), the profile and its command line, the model (`[agents.models]`), the skill it
+//! is told to use, the limit the task takes from, and the run's budget.
 
 use std::sync::Arc;
 
 use super::CliError;
+use super::task_skills::TaskSkills;
 use crate::agent::{Invocation, Profile};
 use crate::plan::{Action, Plan};
 use crate::runner::{AgentLaunch, AgentRun, LimitRule};
 
 /// The agent side of the run, or `None` when no selected task is an agent task. Adds the
 /// default limit of each task's profile to its `uses` when the plan declares that limit.
+/// Tasks are told the skills they name as `skills` found or will make them.
 pub(crate) fn agent_run(
     plan: &mut Plan,
     selected: &[bool],
+    skills: &TaskSkills,
 ) -> Result<Option<Arc<AgentRun>>, CliError> {
     let any = plan
         .tasks
@@ -100,7 +103,7 @@ pub(crate) fn agent_run(
             max_turns: task.agent.max_turns,
             allowed_tools: &task.agent.allowed_tools,
             session_id: task.agent.session_id.as_deref(),
-            skill: task.required_skill.as_deref(),
+            skill: task.required_skill.as_deref().map(|s| skills.skill_ref(s)),
             cwd: &cwd,
         });
         run.tasks[index] = Some(AgentLaunch {

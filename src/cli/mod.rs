@@ -2,6 +2,7 @@
 
 mod agents;
 mod args;
+mod clock;
 mod dry_run;
 mod entry;
 mod error;
@@ -14,6 +15,8 @@ mod select;
 mod skills_cmd;
 mod source;
 mod store_cmd;
+mod task_skills;
+mod temp_skills_cmd;
 
 pub use args::{Cli, ColorChoice, Command, MapArgs};
 pub use entry::main_entry;

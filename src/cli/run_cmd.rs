@@ -37,7 +37,12 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
     apply_overrides(&mut plan, &args)?;
     let dag = build_dag(&plan)?;
     let mut selected = select_tasks(&plan, &dag, &args.tasks)?;
-    let agents = super::agents::agent_run(&mut plan, &selected)?;
+    let state_dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| plan.base_dir.join(".fanout"));
+    let skills = super::task_skills::resolve(&plan, &selected, &state_dir)?;
+    let agents = super::agents::agent_run(&mut plan, &selected, &skills)?;
     let writes: Vec<Vec<String>> = plan.tasks.iter().map(|t| t.writes.clone()).collect();
     let conflicts = graph::write_conflicts(&writes);
     let config = SchedulerConfig {
@@ -48,10 +53,6 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
         seed: seed(),
         halt: None,
     };
-    let state_dir = args
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| plan.base_dir.join(".fanout"));
 
     if args.dry_run {
         // Read what is remembered, write nothing.
@@ -101,6 +102,7 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
         }
         store = Some(opened);
     }
+    skills.provide(&plan, &selected, store.as_ref())?;
     let weights = expected_weights(&plan, store.as_ref());
     let cache: Option<Arc<dyn crate::runner::Cache>> = match (&store, args.no_cache) {
         (Some(_), false) if plan.tasks.iter().any(|t| !t.inputs.is_empty()) => {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::temp_skills_cmd::{self, GcArgs, KeepArgs};
 use super::{CliError, exit};
 use crate::plan::find_project_file;
 use crate::skills::{self, CheckOptions, Profile, SkillsConfig, SkillsError};
@@ -34,6 +35,10 @@ pub enum SkillsCommand {
     Learn(LearnArgs),
     /// Counts, sizes, the largest skills and how often each rule fails.
     Stats(StatsArgs),
+    /// Delete the temporary skills made for agent tasks that are no longer used.
+    Gc(GcArgs),
+    /// Mark a temporary skill so that `gc` never deletes it.
+    Keep(KeepArgs),
 }
 
 /// Flags every operation takes.
@@ -169,6 +174,8 @@ pub(crate) fn run(args: SkillsArgs) -> Result<i32, CliError> {
         SkillsCommand::Refactor(args) => refactor(args),
         SkillsCommand::Learn(args) => learn(args),
         SkillsCommand::Stats(args) => stats(args),
+        SkillsCommand::Gc(args) => temp_skills_cmd::gc(args),
+        SkillsCommand::Keep(args) => temp_skills_cmd::keep(args),
     }
 }
 

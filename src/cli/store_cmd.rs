@@ -14,7 +14,7 @@ use crate::store::{RunRow, Store};
 use crate::worktree::{self, Cleaned};
 
 /// The state directory: the one given, else `.fanout` beside the project file, else here.
-fn state_dir(args: &StateArgs) -> PathBuf {
+pub(super) fn state_dir(args: &StateArgs) -> PathBuf {
     if let Some(dir) = &args.state_dir {
         return dir.clone();
     }

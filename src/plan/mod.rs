@@ -15,6 +15,7 @@ mod syntax;
 mod tests;
 mod values;
 
+pub(crate) use error::suggestion;
 pub use error::{PlanError, PlanProblem};
 pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load, project_settings};
 pub use model::{

@@ -1,7 +1,7 @@
 //! The options of the skill checks: the profile and the house rules, with their defaults,
 //! read from the `[skills]` table of `fanout.toml`. It does not find the project file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -25,6 +25,9 @@ pub struct SkillsConfig {
     pub required_headings: Vec<String>,
     /// House rules (ids such as `links-missing`) that fail a skill instead of warning.
     pub errors: Vec<String>,
+    /// Where `fanout run` looks for the skills agent tasks name, relative to the project
+    /// file (made absolute when read). Empty: the defaults of the command line.
+    pub roots: Vec<PathBuf>,
 }
 
 pub(crate) const DEFAULT_MAX_BYTES: u64 = 15_360;
@@ -51,6 +54,7 @@ impl Default for SkillsConfig {
             .to_vec(),
             required_headings: Vec::new(),
             errors: Vec::new(),
+            roots: Vec::new(),
         }
     }
 }
@@ -71,12 +75,22 @@ impl SkillsConfig {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        Ok(file.skills.unwrap_or_default())
+        let mut config = file.skills.unwrap_or_default();
+        let base = path.parent().unwrap_or(Path::new("."));
+        for root in &mut config.roots {
+            *root = base.join(&*root);
+        }
+        Ok(config)
     }
 
-    /// A stable digest of everything that changes a verdict, for the cache key.
+    /// A stable digest of everything that changes a verdict, for the cache key. Where
+    /// skills are looked for changes none.
     pub fn digest(&self) -> String {
-        format!("{self:?}")
+        let verdicts = SkillsConfig {
+            roots: Vec::new(),
+            ..self.clone()
+        };
+        format!("{verdicts:?}")
     }
 }
 
@@ -98,6 +112,20 @@ mod tests {
         assert_eq!(c.max_bytes, 100);
         assert_eq!(c.max_body_lines, 500);
         assert_eq!(c.errors, ["links-missing"]);
+        assert!(c.roots.is_empty());
+    }
+
+    #[test]
+    fn roots_are_relative_to_the_project_file_and_change_no_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fanout.toml");
+        std::fs::write(&path, "[skills]\nroots = [\"agents/skills\", \"/abs\"]\n").unwrap();
+        let c = SkillsConfig::from_project_file(&path).unwrap();
+        assert_eq!(
+            c.roots,
+            [dir.path().join("agents/skills"), PathBuf::from("/abs")]
+        );
+        assert_eq!(c.digest(), SkillsConfig::default().digest());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Agent skills (folders with a `SKILL.md`): finding them, checking them in-process and in
 //! parallel against the Agent Skills specification and house rules, caching verdicts by
-//! content hash, and the operations that document, create, refactor and teach skills.
+//! content hash, the operations that document, create, refactor and teach skills, and the
+//! temporary skills made for agent tasks, with the rules that collect them.
 //! Nothing here spawns a process.
 
 mod atomic;
@@ -10,6 +11,7 @@ mod config;
 mod discover;
 mod error;
 mod frontmatter;
+mod lookup;
 mod markdown;
 mod ops;
 mod problem;
@@ -17,12 +19,14 @@ mod render;
 mod run;
 mod source;
 mod spec;
+mod temporary;
 mod yaml;
 
 pub use check::{CHECKS, Checked, OutsideLink};
 pub use config::SkillsConfig;
 pub use discover::{Discovery, SkillDir, discover};
 pub use error::SkillsError;
+pub use lookup::{can_create, create_temporary, find_named};
 pub use ops::{
     DOCS_MARKER, DocsOutcome, DocsReport, LearnReport, NewReport, RefactorReport, StatsReport,
     TestReport, docs, learn, new_skills, refactor, stats, test_skills,
@@ -31,3 +35,6 @@ pub use problem::{Pos, Problem, Severity};
 pub use render::{json as render_json, marker, sarif as render_sarif, text as render_text};
 pub use run::{CheckOptions, CheckRun, SkillResult, Status, Summary, check_roots};
 pub use spec::Profile;
+pub use temporary::{
+    Decision, KEEP_USES, ONCE_IDLE, RECENT, Rule, TemporarySkill, UNUSED, Verdict, decide,
+};

@@ -1,8 +1,9 @@
 //! The store: every run, attempt and task definition in one SQLite file
 //! (`.fanout/fanout.db`), fed by run events through a writer thread; crash recovery on
-//! open; the queries behind resume, the cache, history and statistics. It never drives
-//! the scheduler: what it knows reaches a run as plain data (durations, finished tasks,
-//! cache hits) handed over before or during the run by the command that owns both.
+//! open; the queries behind resume, the cache, history and statistics; the uses of
+//! temporary skills. It never drives the scheduler: what it knows reaches a run as plain
+//! data (durations, finished tasks, cache hits) handed over before or during the run by
+//! the command that owns both.
 
 mod fingerprint;
 mod journal;
@@ -10,6 +11,7 @@ mod open;
 mod process;
 mod queries;
 mod schema;
+mod temp_skills;
 mod writer;
 
 pub use fingerprint::{Fingerprint, InputHasher, definition_hash, plan_hash};
@@ -18,4 +20,5 @@ pub use queries::{
     AttemptRow, CachedResult, ResumePoint, RunRow, Stats, TaskRow, median_durations,
 };
 pub use schema::SCHEMA_VERSION;
+pub use temp_skills::TempSkillRow;
 pub use writer::{RunRecord, StoreSink};

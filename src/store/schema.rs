@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// The schema version this fanout writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Migration `i` takes the database from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -63,6 +63,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE attempts ADD COLUMN turns INTEGER;
     ALTER TABLE attempts ADD COLUMN session_id TEXT;
     ALTER TABLE attempts ADD COLUMN rate_limited INTEGER;
+    ",
+    // 2 → 3: temporary skills made for agent tasks. `path` is relative to the state
+    // directory; times are seconds since the Unix epoch.
+    r"
+    CREATE TABLE temp_skills (
+        name      TEXT PRIMARY KEY,
+        path      TEXT NOT NULL,
+        created   REAL NOT NULL,
+        uses      INTEGER NOT NULL DEFAULT 0,
+        last_used REAL,
+        kept      INTEGER NOT NULL DEFAULT 0
+    );
     ",
 ];
 

@@ -9,7 +9,7 @@ fn fakes() -> PathBuf {
 }
 
 /// `fanout` with the fake agents first on PATH, recording into `calls/`.
-fn run_agents(p: &Project, args: &[&str], extra_env: &[(&str, &str)]) -> RunOutput {
+pub(crate) fn run_agents(p: &Project, args: &[&str], extra_env: &[(&str, &str)]) -> RunOutput {
     std::fs::create_dir_all(p.join("calls")).unwrap();
     let path = format!(
         "{}:{}",
@@ -30,7 +30,7 @@ fn run_agents(p: &Project, args: &[&str], extra_env: &[(&str, &str)]) -> RunOutp
 }
 
 /// The argv a fake agent was called with for `task`'s `attempt`.
-fn argv(p: &Project, task: &str, attempt: u32) -> Vec<String> {
+pub(crate) fn argv(p: &Project, task: &str, attempt: u32) -> Vec<String> {
     let bytes = std::fs::read(p.join(&format!("calls/{task}.{attempt}.argv"))).unwrap();
     bytes
         .split(|b| *b == 0)

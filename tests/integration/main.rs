@@ -11,4 +11,5 @@ mod run_limits;
 mod run_signals;
 mod skills;
 mod store;
+mod temp_skills;
 mod worktree;

@@ -12,6 +12,7 @@ mod test;
 
 pub use docs::{DOCS_MARKER, DocsOutcome, DocsReport, docs};
 pub use learn::{LearnReport, learn};
+pub(crate) use new::is_valid_name;
 pub use new::{NewReport, new_skills};
 pub use refactor::{RefactorReport, refactor};
 pub use stats::{StatsReport, stats};

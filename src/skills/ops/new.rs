@@ -90,6 +90,21 @@ fn set_name(skill_md: &str, name: &str) -> String {
     out
 }
 
+/// Whether `name` is a valid name for a new skill: the specification's rules (lowercase
+/// letters, digits and single hyphens), and nothing a path or YAML would read otherwise.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let mut problems = Vec::new();
+    let doc = yaml::parse(&format!("name: {name}\ndescription: x\n"), 1);
+    if let Ok(doc) = doc {
+        spec::check(doc.root.as_ref(), name, Profile::Spec, &mut problems);
+    }
+    !problems
+        .iter()
+        .any(|p| p.rule.starts_with("name") || p.rule.starts_with("yaml"))
+        && !name.contains(['/', ':', '#'])
+        && !name.contains(|c: char| c.is_whitespace() || c.is_control())
+}
+
 /// Creates one skill per name under `into`; nothing is written when any name is refused
 /// or with `dry_run`.
 pub fn new_skills(
@@ -104,16 +119,7 @@ pub fn new_skills(
             refusals.push(format!("`{name}` is asked for twice"));
             continue;
         }
-        let mut problems = Vec::new();
-        let doc = yaml::parse(&format!("name: {name}\ndescription: x\n"), 1);
-        if let Ok(doc) = doc {
-            spec::check(doc.root.as_ref(), name, Profile::Spec, &mut problems);
-        }
-        if problems
-            .iter()
-            .any(|p| p.rule.starts_with("name") || p.rule.starts_with("yaml"))
-            || name.contains(['/', ':', '#'])
-        {
+        if !is_valid_name(name) {
             refusals.push(format!(
                 "`{name}` is not a valid skill name (lowercase letters, digits and single hyphens)"
             ));
