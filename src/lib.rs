@@ -10,6 +10,7 @@ pub mod events;
 pub mod graph;
 pub mod map;
 pub mod plan;
+pub mod queue;
 pub mod report;
 pub mod runner;
 pub mod scheduler;

@@ -49,6 +49,72 @@ pub enum Command {
     Skills(super::skills_cmd::SkillsArgs),
     /// Run a roadmap's planned priorities in parallel worktrees, one command each.
     Roadmap(RoadmapArgs),
+    /// Run a directory of work items (Markdown prompts) with agents, or show its state.
+    Queue(QueueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    #[command(subcommand)]
+    pub command: QueueCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Run the pending items, items others wait for first, renaming each file as its
+    /// status changes: pending → in_progress → completed, or blocked when it fails.
+    Run(QueueRunArgs),
+    /// Show the items by status, what each waits for, and which pending items are ready.
+    Status(QueueStatusArgs),
+}
+
+/// How far a queue run goes on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Autonomy {
+    /// Stop at the first failure.
+    #[value(name = "L1", alias = "l1")]
+    L1,
+    /// Stop at the first failure.
+    #[value(name = "L2", alias = "l2")]
+    L2,
+    /// Go on past failures (skipping what waits for them); list them all at the end.
+    #[value(name = "L3", alias = "l3")]
+    L3,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueRunArgs {
+    /// The queue directory: one `NNN-STATUS-SLUG.md` file per work item.
+    #[arg(value_name = "DIR", default_value = ".agent/queue")]
+    pub dir: PathBuf,
+    /// Run at most N items at once.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 5)]
+    pub max_parallel: usize,
+    /// L1 and L2 stop at the first failure; L3 goes on and lists every failure at the end.
+    #[arg(long, value_enum, default_value_t = Autonomy::L2)]
+    pub autonomy: Autonomy,
+    /// Which agent output to print.
+    #[arg(long, value_enum, default_value_t = OutputMode::Failed)]
+    pub output: OutputMode,
+    /// Print the run's documented JSON result on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Where fanout keeps logs and state (default: .fanout in the project's directory).
+    #[arg(long, env = "FANOUT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueStatusArgs {
+    /// The queue directory.
+    #[arg(value_name = "DIR", default_value = ".agent/queue")]
+    pub dir: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

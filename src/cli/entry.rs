@@ -2,7 +2,7 @@
 //! outcome to the exit code. The one place where results become exit codes.
 
 use super::args::{Cli, ColorChoice, Command};
-use super::{exit, map_cmd, roadmap_cmd, run_cmd, skills_cmd, store_cmd};
+use super::{exit, map_cmd, queue_cmd, roadmap_cmd, run_cmd, skills_cmd, store_cmd};
 
 use std::io::IsTerminal;
 
@@ -38,6 +38,7 @@ pub fn main_entry() -> i32 {
         Command::Map(args) => Ok(map_cmd::map(args, color)),
         Command::Skills(args) => skills_cmd::run(args),
         Command::Roadmap(args) => roadmap_cmd::roadmap(args, color),
+        Command::Queue(args) => queue_cmd::queue(args, color),
     };
     match result {
         Ok(code) => code,

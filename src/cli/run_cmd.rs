@@ -12,7 +12,7 @@ use super::history::{StoreCache, expected_weights, known_keys, restored_tasks, s
 use super::select::select_tasks;
 use super::source::load_plan;
 use super::{CliError, exit};
-use crate::events::Fanout;
+use crate::events::{EventSink, Fanout};
 use crate::graph::{self, Dag};
 use crate::plan::{Isolation, Plan};
 use crate::report::analysis;
@@ -33,7 +33,18 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
 }
 
 /// Runs `plan` as `fanout run` would with `args` (whose plan source is not read).
-pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32, CliError> {
+pub(crate) fn run_plan(plan: Plan, args: RunArgs, color: bool) -> Result<i32, CliError> {
+    run_plan_with(plan, args, color, None)
+}
+
+/// [`run_plan`], with one more sink that gets every event of the run (after the store,
+/// before the terminal): how a command built on the runner follows it.
+pub(crate) fn run_plan_with(
+    mut plan: Plan,
+    args: RunArgs,
+    color: bool,
+    extra: Option<&mut dyn EventSink>,
+) -> Result<i32, CliError> {
     apply_overrides(&mut plan, &args)?;
     let dag = build_dag(&plan)?;
     let mut selected = select_tasks(&plan, &dag, &args.tasks)?;
@@ -196,6 +207,9 @@ pub(crate) fn run_plan(mut plan: Plan, args: RunArgs, color: bool) -> Result<i32
     let result = {
         let mut sinks = Fanout::new();
         if let Some(sink) = store_sink.as_mut() {
+            sinks.push(sink);
+        }
+        if let Some(sink) = extra {
             sinks.push(sink);
         }
         sinks.push(&mut terminal);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::plan::Plan;
 use crate::plan::decode::{self, Document};
 use crate::plan::error::{PlanError, Problem};
-use crate::plan::resolve::{Defaults, resolve};
+use crate::plan::resolve::{Defaults, resolve, resolve_tables};
 use crate::plan::syntax;
 
 /// The project file's name.
@@ -84,6 +84,31 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
 pub fn project_settings(project: &Path) -> Result<crate::plan::Settings, PlanError> {
     let (doc, _) = read_document(project, None)?;
     Ok(doc.settings.resolve())
+}
+
+/// A plan with no tasks yet, for commands that build their tasks in memory: the project
+/// file's tables (`[settings]`, `[resources]`, `[env]`, `[agents]`, `[limits]`,
+/// `[budget]`) when there is one, else the defaults. Its own tasks are not read. `path`
+/// names the plan (in the store and in messages); tasks run in `base_dir`.
+pub fn project_plan(
+    project: Option<&Path>,
+    path: PathBuf,
+    base_dir: PathBuf,
+) -> Result<Plan, PlanError> {
+    let defaults = match project {
+        Some(project) => Defaults::from(read_document(project, None)?.0),
+        None => Defaults::default(),
+    };
+    let resolved = resolve_tables(defaults);
+    Ok(Plan {
+        path,
+        base_dir,
+        settings: resolved.settings,
+        resources: resolved.resources,
+        env: resolved.env,
+        tasks: resolved.tasks,
+        agents: resolved.agents,
+    })
 }
 
 /// Parses `text` as a plan in `format`, without project defaults or a file.
@@ -391,6 +416,27 @@ after = ["test-{svc}"]
         let p = load(&project, &options).unwrap();
         assert_eq!(ids(&p), ["project-task"]);
         assert_eq!(p.settings.jobs, 8);
+    }
+
+    #[test]
+    fn a_project_plan_has_the_project_tables_and_no_tasks() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join(PROJECT_FILE);
+        std::fs::write(
+            &project,
+            "[settings]\nretries = 2\n[env]\nA = \"1\"\n[agents]\ndefault = \"codex\"\n[limits.openai]\nconcurrency = 2\n[[task]]\nid = \"t\"\nrun = \"x\"\n",
+        )
+        .unwrap();
+        let p = project_plan(Some(&project), dir.path().join("q"), dir.path().into()).unwrap();
+        assert!(p.tasks.is_empty());
+        assert_eq!(p.settings.retries, 2);
+        assert_eq!(p.env["A"], "1");
+        assert_eq!(p.agents.default_agent.as_deref(), Some("codex"));
+        assert_eq!(p.resources.get("openai"), Some(&2));
+
+        let p = project_plan(None, dir.path().join("q"), dir.path().into()).unwrap();
+        assert_eq!(p.settings, Settings::default());
+        assert_eq!(p.agents.default_agent, None);
     }
 
     #[test]

@@ -17,7 +17,9 @@ mod values;
 
 pub(crate) use error::suggestion;
 pub use error::{PlanError, PlanProblem};
-pub use load::{Format, LoadOptions, PROJECT_FILE, find_project_file, load, project_settings};
+pub use load::{
+    Format, LoadOptions, PROJECT_FILE, find_project_file, load, project_plan, project_settings,
+};
 pub use model::{
     Action, AgentOptions, AgentSettings, Backoff, BudgetSettings, Isolation, LimitSettings,
     MergeMode, Plan, ProfileSettings, Rate, Settings, Task, WorktreeSettings, safe_file_stem,

@@ -62,12 +62,7 @@ pub(crate) fn resolve(
     let mut env = defaults.env;
     env.extend(doc.env);
     let agents = merge_agents(defaults.agents, doc.agents);
-    // A named limit is a counted resource of the same name: its concurrency, or
-    // unlimited when it only limits the rate.
-    for (name, limit) in &agents.limits {
-        let capacity = limit.concurrency.unwrap_or(UNLIMITED);
-        resources.entry(name.clone()).or_insert(capacity);
-    }
+    add_limit_resources(&agents, &mut resources);
 
     if doc.tasks.is_empty() && problems.is_empty() {
         problems.push(
@@ -99,6 +94,29 @@ pub(crate) fn resolve(
         env,
         tasks,
         agents,
+    }
+}
+
+/// The project file's tables alone, with no tasks: the start of a plan whose tasks a
+/// command builds in memory.
+pub(crate) fn resolve_tables(defaults: Defaults) -> Resolved {
+    let mut resources = defaults.resources;
+    add_limit_resources(&defaults.agents, &mut resources);
+    Resolved {
+        settings: defaults.settings.resolve(),
+        resources,
+        env: defaults.env,
+        tasks: Vec::new(),
+        agents: defaults.agents,
+    }
+}
+
+/// A named limit is a counted resource of the same name: its concurrency, or unlimited
+/// when it only limits the rate.
+fn add_limit_resources(agents: &AgentSettings, resources: &mut IndexMap<String, u32>) {
+    for (name, limit) in &agents.limits {
+        let capacity = limit.concurrency.unwrap_or(UNLIMITED);
+        resources.entry(name.clone()).or_insert(capacity);
     }
 }
 

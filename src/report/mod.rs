@@ -18,4 +18,4 @@ pub use summary::{
     TaskStatus, WorktreeRecord,
 };
 pub use summary_text::render_summary;
-pub use terminal::{OutputMode, TerminalOptions, TerminalReporter};
+pub use terminal::{OutputMode, TerminalOptions, TerminalReporter, failure_detail};

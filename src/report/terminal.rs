@@ -297,7 +297,8 @@ fn tail(path: &Path, n: usize) -> Vec<String> {
     lines.split_off(skip)
 }
 
-fn failure_detail(status: &AttemptStatus) -> String {
+/// A few words on how an attempt ended (`exit code 1`, `timed out after 2s`, …).
+pub fn failure_detail(status: &AttemptStatus) -> String {
     match status {
         AttemptStatus::Success => String::new(),
         AttemptStatus::Failed { exit_code } => format!("exit code {exit_code}"),

@@ -1,6 +1,7 @@
 //! Agent tasks, run against the fake agent CLIs in `tests/fixtures/agents/`.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::harness::{Project, RunOutput};
 
@@ -8,8 +9,8 @@ fn fakes() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents")
 }
 
-/// `fanout` with the fake agents first on PATH, recording into `calls/`.
-pub(crate) fn run_agents(p: &Project, args: &[&str], extra_env: &[(&str, &str)]) -> RunOutput {
+/// A `fanout` command with the fake agents first on PATH, recording into `calls/`.
+pub(crate) fn agent_command(p: &Project, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
     std::fs::create_dir_all(p.join("calls")).unwrap();
     let path = format!(
         "{}:{}",
@@ -21,7 +22,14 @@ pub(crate) fn run_agents(p: &Project, args: &[&str], extra_env: &[(&str, &str)])
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("fanout starts");
+    cmd
+}
+
+/// `fanout` with the fake agents first on PATH, recording into `calls/`.
+pub(crate) fn run_agents(p: &Project, args: &[&str], extra_env: &[(&str, &str)]) -> RunOutput {
+    let out = agent_command(p, args, extra_env)
+        .output()
+        .expect("fanout starts");
     RunOutput {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

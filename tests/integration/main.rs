@@ -6,6 +6,7 @@ mod harness;
 mod map;
 mod map_compat;
 mod plan_cmd;
+mod queue;
 mod run;
 mod run_limits;
 mod run_signals;

@@ -1,0 +1,218 @@
+//! `fanout queue run` and `fanout queue status`: a directory of work items, read and
+//! checked, its runnable items turned into a plan of agent tasks that runs through the
+//! same path as `fanout run` (store, summary, budgets, rate limits), with the queue's
+//! reporter renaming each item as its task starts and ends.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::args::{
+    Autonomy, PlanSource, QueueArgs, QueueCommand, QueueRunArgs, QueueStatusArgs, RunArgs,
+};
+use super::run_cmd::run_plan_with;
+use super::{CliError, exit};
+use crate::plan::{Plan, find_project_file, project_plan};
+use crate::queue::{
+    ItemOutcome, Queue, QueueError, QueueLock, QueuePlan, QueueReporter, Readiness, Status,
+    queue_plan, read_queue, rename_item, render_run_report, render_status_text, status_json,
+};
+
+/// `fanout queue …`.
+pub(crate) fn queue(args: QueueArgs, color: bool) -> Result<i32, CliError> {
+    match args.command {
+        QueueCommand::Run(args) => run(args, color),
+        QueueCommand::Status(args) => status(args),
+    }
+}
+
+/// `fanout queue run`.
+fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
+    if args.max_parallel == 0 {
+        return Err(CliError::usage_with_help(
+            "`--max-parallel 0` would never run anything",
+            "give a number of 1 or more",
+        ));
+    }
+    let dir = args.dir.clone();
+    // Held until the run ends: one run per queue, and items `in_progress` while nobody
+    // holds it were left by a run that is gone.
+    let _lock = QueueLock::acquire(&dir).map_err(queue_error)?;
+    let mut queue = read_queue(&dir).map_err(queue_error)?;
+    let base = base_plan(&dir)?;
+    reset_left_in_progress(&mut queue)?;
+    let readiness = queue.readiness();
+    let stuck = warn_stuck(&queue, &readiness);
+    let QueuePlan { mut plan, items } = queue_plan(&queue, &readiness, base);
+    if plan.tasks.is_empty() {
+        return Ok(if stuck == 0 {
+            eprintln!("nothing to do: no pending item in {}", dir.display());
+            exit::SUCCESS
+        } else {
+            eprintln!("nothing can run: every pending item waits for one that cannot complete");
+            exit::TASKS_FAILED
+        });
+    }
+    plan.settings.jobs = args.max_parallel;
+    plan.settings.keep_going = args.autonomy == Autonomy::L3;
+    let names = items.iter().map(|&i| queue.items[i].name.clone()).collect();
+    let mut reporter = QueueReporter::new(&dir, names);
+    let run_args = RunArgs {
+        source: PlanSource {
+            file: None,
+            plan_format: None,
+        },
+        tasks: Vec::new(),
+        jobs: None,
+        keep_going: false,
+        fail_fast: false,
+        dry_run: false,
+        retry_failed_serially: false,
+        no_systemic_stop: false,
+        output: args.output,
+        json: args.json,
+        junit: None,
+        no_progress: args.no_progress,
+        state_dir: args.state_dir,
+        resume: None,
+        resume_failed: false,
+        no_cache: false,
+        no_store: false,
+        verbose: false,
+        into: None,
+        keep_worktrees: false,
+    };
+    let result = run_plan_with(plan, run_args, color, Some(&mut reporter));
+    reporter.finish();
+    // A run refused before it began (an unknown agent, say) has nothing to report.
+    let began = reporter
+        .outcomes()
+        .iter()
+        .any(|o| *o != ItemOutcome::NotStarted);
+    if result.is_ok() || began {
+        eprint!(
+            "{}",
+            render_run_report(reporter.names(), reporter.outcomes())
+        );
+    }
+    for err in reporter.take_errors() {
+        eprintln!("warning: {:#}", anyhow::Error::new(err));
+    }
+    if stuck > 0 {
+        eprintln!("{stuck} pending item(s) cannot run (see the warnings above)");
+    }
+    let code = result?;
+    Ok(if code == exit::SUCCESS && stuck > 0 {
+        exit::TASKS_FAILED
+    } else {
+        code
+    })
+}
+
+/// `fanout queue status`.
+fn status(args: QueueStatusArgs) -> Result<i32, CliError> {
+    let queue = read_queue(&args.dir).map_err(queue_error)?;
+    let readiness = queue.readiness();
+    let active = QueueLock::is_held(&args.dir);
+    let text = if args.json {
+        status_json(&queue, &readiness, active)
+    } else {
+        render_status_text(&queue, &readiness, active)
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`fanout queue status | head`) is not an error.
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    Ok(exit::SUCCESS)
+}
+
+/// The project's plan with no tasks: its settings, agents, limits and budget. Agents run
+/// in the directory of the nearest `fanout.toml` above the queue, else in the current
+/// directory.
+fn base_plan(dir: &Path) -> Result<Plan, CliError> {
+    let canonical = dir
+        .canonicalize()
+        .with_context(|| format!("failed to resolve {}", dir.display()))?;
+    let project = find_project_file(&canonical);
+    let base_dir = match project.as_ref().and_then(|p| p.parent()) {
+        Some(parent) => parent.to_path_buf(),
+        None => std::env::current_dir()
+            .context("failed to read the current directory")?
+            .canonicalize()
+            .context("failed to resolve the current directory")?,
+    };
+    Ok(project_plan(project.as_deref(), canonical, base_dir)?)
+}
+
+/// Items `in_progress` while this run holds the queue were left by a run that is gone
+/// (killed, or the machine went down): they are pending again.
+fn reset_left_in_progress(queue: &mut Queue) -> Result<(), CliError> {
+    for item in &mut queue.items {
+        if item.name.status != Status::InProgress {
+            continue;
+        }
+        let before = item.name.file_name();
+        item.name = rename_item(&queue.dir, &item.name, Status::Pending)
+            .map_err(|e| CliError::Internal(anyhow::Error::new(e)))?;
+        eprintln!(
+            "note: {before} was left in progress by a run that is gone; it is pending again ({})",
+            item.name.file_name()
+        );
+    }
+    Ok(())
+}
+
+/// Warns about each pending item that cannot run; returns how many there are.
+fn warn_stuck(queue: &Queue, readiness: &[Option<Readiness>]) -> usize {
+    let mut count = 0;
+    for (item, readiness) in queue.items.iter().zip(readiness) {
+        if let Some(Readiness::CannotRun { reason }) = readiness {
+            count += 1;
+            eprintln!(
+                "warning: {} cannot run: {reason}; it stays pending",
+                item.path(&queue.dir).display()
+            );
+        }
+    }
+    count
+}
+
+/// A queue error as the command's error: bad input and a busy queue are usage errors
+/// (exit 2), the rest are fanout's own.
+fn queue_error(err: QueueError) -> CliError {
+    match err {
+        QueueError::Malformed { dir, problems } => {
+            let mut message = format!(
+                "{} malformed work item problem(s) in {}; nothing was run or renamed",
+                problems.len(),
+                dir.display()
+            );
+            for problem in &problems {
+                message.push_str(&format!("\n  {problem}"));
+                if let Some(help) = &problem.help {
+                    message.push_str(&format!("\n    help: {help}"));
+                }
+            }
+            CliError::usage(message)
+        }
+        QueueError::Missing { dir } => CliError::usage_with_help(
+            format!("there is no queue directory {}", dir.display()),
+            format!(
+                "give the directory (`fanout queue run DIR`), or create {} with work items \
+                 named like 001-pending-first-step.md",
+                dir.display()
+            ),
+        ),
+        QueueError::Busy { dir } => CliError::usage_with_help(
+            format!(
+                "another fanout run is working on the queue {}",
+                dir.display()
+            ),
+            format!(
+                "wait for it to end; `fanout queue status {}` shows its items",
+                dir.display()
+            ),
+        ),
+        other => CliError::Internal(anyhow::Error::new(other)),
+    }
+}

@@ -1,0 +1,278 @@
+//! Reading a queue directory: every `.md` file in it (hidden files and other files are
+//! left alone) is a work item. Everything is checked before anything is used, and every
+//! problem found is reported at once: file names not of the form `NNN-STATUS-SLUG.md`,
+//! unreadable texts, `BlockedBy:` lines naming something other than numbers, two items
+//! with one number, pending items with no prompt, and cycles. Reads; never writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::error::{ItemProblem, QueueError};
+use super::item::{ItemBody, ItemName, NAME_FORM, Status};
+use super::model::{Item, Queue};
+use crate::graph::{Cycle, Dag};
+
+/// Reads and checks the queue in `dir`.
+pub fn read_queue(dir: &Path) -> Result<Queue, QueueError> {
+    if !dir.is_dir() {
+        return Err(QueueError::Missing {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let read_error = |source| QueueError::ReadDir {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let is_item = !name.as_encoded_bytes().starts_with(b".")
+            && name.as_encoded_bytes().ends_with(b".md")
+            && path.is_file();
+        if is_item {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut problems = Vec::new();
+    let mut items = Vec::new();
+    for path in files {
+        if let Some(item) = read_item(&path, &mut problems) {
+            items.push(item);
+        }
+    }
+    items.sort_by(|a, b| (a.name.number, &a.name.digits).cmp(&(b.name.number, &b.name.digits)));
+    let unique = check_numbers(dir, &items, &mut problems);
+    if unique {
+        check_cycles(dir, &items, &mut problems);
+    }
+    if problems.is_empty() {
+        Ok(Queue {
+            dir: dir.to_path_buf(),
+            items,
+        })
+    } else {
+        Err(QueueError::Malformed {
+            dir: dir.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+fn read_item(path: &Path, problems: &mut Vec<ItemProblem>) -> Option<Item> {
+    let problem = |line, message: String, help: Option<String>| ItemProblem {
+        file: path.to_path_buf(),
+        line,
+        message,
+        help,
+    };
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    let name = match ItemName::parse(&file_name) {
+        Ok(name) => name,
+        Err(why) => {
+            problems.push(problem(
+                None,
+                format!("not a work item's name: {why}"),
+                Some(format!(
+                    "name work items {NAME_FORM}; keep other files out of the queue directory"
+                )),
+            ));
+            return None;
+        }
+    };
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                problems.push(problem(None, "its text is not UTF-8".into(), None));
+                return None;
+            }
+        },
+        Err(e) => {
+            problems.push(problem(None, format!("failed to read it: {e}"), None));
+            return None;
+        }
+    };
+    let body = match ItemBody::parse(&text) {
+        Ok(body) => body,
+        Err(p) => {
+            problems.push(problem(
+                Some(p.line),
+                p.message,
+                Some(
+                    "write `BlockedBy: 001, 002` with the numbers of the items it waits for".into(),
+                ),
+            ));
+            return None;
+        }
+    };
+    let runs = matches!(name.status, Status::Pending | Status::InProgress);
+    if runs && body.prompt.is_empty() {
+        problems.push(problem(
+            None,
+            "it has no prompt: its text is empty apart from the `BlockedBy:` line".into(),
+            Some("write what the agent should do in the file".into()),
+        ));
+    }
+    Some(Item { name, body })
+}
+
+/// Reports every item that has the number of an earlier one; true when there is none.
+fn check_numbers(dir: &Path, items: &[Item], problems: &mut Vec<ItemProblem>) -> bool {
+    let mut first: BTreeMap<u32, &Item> = BTreeMap::new();
+    let mut unique = true;
+    for item in items {
+        match first.get(&item.name.number) {
+            Some(earlier) => {
+                unique = false;
+                problems.push(ItemProblem {
+                    file: item.path(dir),
+                    line: None,
+                    message: format!(
+                        "number {} is also the number of {}",
+                        item.name.number,
+                        earlier.name.file_name()
+                    ),
+                    help: Some("give every work item a number of its own".into()),
+                });
+            }
+            None => {
+                first.insert(item.name.number, item);
+            }
+        }
+    }
+    unique
+}
+
+/// Reports a cycle of `BlockedBy:` lines, at the first item's line. Numbers of items that
+/// are not in the queue are left to readiness.
+fn check_cycles(dir: &Path, items: &[Item], problems: &mut Vec<ItemProblem>) {
+    let index: BTreeMap<u32, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (item.name.number, i))
+        .collect();
+    let deps: Vec<Vec<usize>> = items
+        .iter()
+        .map(|item| {
+            item.body
+                .blocked_by
+                .iter()
+                .filter_map(|n| index.get(n).copied())
+                .collect()
+        })
+        .collect();
+    if let Err(Cycle(path)) = Dag::new(deps) {
+        let first = &items[path[0]];
+        let mut names: Vec<&str> = path
+            .iter()
+            .map(|&i| items[i].name.digits.as_str())
+            .collect();
+        names.push(&first.name.digits);
+        problems.push(ItemProblem {
+            file: first.path(dir),
+            line: first.body.blocked_by_line,
+            message: format!(
+                "the items wait for each other in a cycle: {}",
+                names.join(" waits for ")
+            ),
+            help: Some("remove one of these numbers from its `BlockedBy:` line".into()),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn problems(files: &[(&str, &str)]) -> Vec<String> {
+        let d = dir(files);
+        match read_queue(d.path()) {
+            Err(QueueError::Malformed { problems, .. }) => problems
+                .iter()
+                .map(|p| {
+                    let file = p.file.file_name().unwrap().to_string_lossy();
+                    match p.line {
+                        Some(line) => format!("{file}:{line}: {}", p.message),
+                        None => format!("{file}: {}", p.message),
+                    }
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_items_in_number_order_and_ignores_other_files() {
+        let d = dir(&[
+            ("010-pending-later.md", "BlockedBy: 2\nLater"),
+            ("002-completed-first.md", "First"),
+            (".hidden.md", "x"),
+            ("notes.txt", "x"),
+        ]);
+        std::fs::create_dir(d.path().join("sub.md")).unwrap();
+        let q = read_queue(d.path()).unwrap();
+        let names: Vec<String> = q.items.iter().map(|i| i.name.file_name()).collect();
+        assert_eq!(names, ["002-completed-first.md", "010-pending-later.md"]);
+        assert_eq!(q.items[1].body.blocked_by, [2]);
+        assert_eq!(q.items[1].body.prompt, "Later");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_file() {
+        let found = problems(&[
+            ("README.md", "about"),
+            ("001-pending-a.md", "Title\nBlockedBy: 2, x\n"),
+            ("002-pending-b.md", "b"),
+            ("02-completed-c.md", "c"),
+            ("003-pending-d.md", "BlockedBy: 2\n"),
+        ]);
+        assert_eq!(
+            found,
+            [
+                "001-pending-a.md:2: `BlockedBy:` lists `x`, which is not an item number",
+                "003-pending-d.md: it has no prompt: its text is empty apart from the `BlockedBy:` line",
+                "README.md: not a work item's name: a work item's name starts with its number",
+                "02-completed-c.md: number 2 is also the number of 002-pending-b.md",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_reported_with_its_path() {
+        let found = problems(&[
+            ("001-pending-a.md", "x\nBlockedBy: 3\n"),
+            ("002-pending-b.md", "BlockedBy: 1\nb"),
+            ("003-pending-c.md", "BlockedBy: 2, 9\nc"),
+        ]);
+        assert_eq!(
+            found,
+            [
+                "001-pending-a.md:2: the items wait for each other in a cycle: 001 waits for 003 waits for 002 waits for 001"
+            ]
+        );
+        assert_eq!(
+            problems(&[("004-pending-self.md", "BlockedBy: 4\nme")]),
+            ["004-pending-self.md:1: the items wait for each other in a cycle: 004 waits for 004"]
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_is_its_own_error() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            read_queue(&d.path().join("nope")),
+            Err(QueueError::Missing { .. })
+        ));
+    }
+}
