@@ -69,7 +69,8 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
         fail_fast: false,
         dry_run: false,
         retry_failed_serially: false,
-        no_systemic_stop: false,
+        // L3 goes on whatever fails, even when everything fails alike.
+        no_systemic_stop: args.autonomy == Autonomy::L3,
         output: args.output,
         json: args.json,
         junit: None,

@@ -514,3 +514,18 @@ fn a_missing_queue_directory_is_a_usage_error() {
     );
     p.fanout(&["queue", "status", "elsewhere"]).expect_code(2);
 }
+
+#[test]
+fn l3_goes_on_even_when_every_item_fails_alike() {
+    let names: Vec<String> = (1..=7)
+        .map(|n| format!("{n:03}-pending-job{n}.md"))
+        .collect();
+    let items: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "FAIL")).collect();
+    let p = project(&items);
+    let out = queue(&p, &["run", "--autonomy", "L3", "--max-parallel", "1"], &[]);
+    out.expect_code(1);
+    let expected: Vec<String> = (1..=7)
+        .map(|n| format!("{n:03}-blocked-job{n}.md"))
+        .collect();
+    assert_eq!(files(&p), expected, "{}", out.stderr);
+}
