@@ -10,7 +10,7 @@ use nix::unistd::Pid;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::journal::{Entry, journal_path, read as read_journal};
-use super::process::same_process_alive;
+use super::process::{same_process_alive, started_near_alive};
 use super::schema::{SchemaError, migrate};
 
 /// The database file inside a state directory.
@@ -291,14 +291,15 @@ fn set_wal(conn: &Connection) -> Result<(), rusqlite::Error> {
 /// SIGTERM to every recorded group that is still the same group, up to two seconds'
 /// grace, then SIGKILL. Returns how many were alive.
 ///
-/// A group is still ours when its leader runs with the recorded start time, or when the
+/// A group is still ours when its leader runs and started just before the recorded
+/// reading of the clock (see `process.rs`), or when the
 /// leader is gone but the group still has members: Linux does not hand out a number
 /// that is still in use as a process group id, so such members can only be the task's.
 fn terminate_groups(groups: &[(u32, u64)]) -> usize {
     let alive: Vec<u32> = groups
         .iter()
         .filter(|(pgid, start)| {
-            same_process_alive(*pgid, *start)
+            started_near_alive(*pgid, *start)
                 || (super::process::start_time(*pgid).is_none() && !group_gone(*pgid))
         })
         .map(|(pgid, _)| *pgid)
@@ -345,7 +346,6 @@ mod tests {
     use std::os::unix::process::{CommandExt, ExitStatusExt};
 
     use super::super::journal::Journal;
-    use super::super::process::start_time;
     use super::*;
 
     #[test]
@@ -371,7 +371,12 @@ mod tests {
             .unwrap();
         let mut journal = Journal::create(dir.path(), "r1").unwrap();
         journal.started("task", 1);
-        journal.spawned("task", 1, child.id(), start_time(child.id()));
+        journal.spawned(
+            "task",
+            1,
+            child.id(),
+            super::super::process::ticks_since_boot(),
+        );
         drop(journal);
 
         let (store, recovery) = Store::open(dir.path()).unwrap();

@@ -1,5 +1,43 @@
 //! Identifying processes across a crash: a pid alone may have been reused, so a process
-//! is named by its pid and its start time (clock ticks since boot, from /proc).
+//! is named by its pid and its start time (clock ticks since boot, from /proc). For task
+//! processes, whose start is recorded on the dispatcher's hot path, the start time is the
+//! boot-time clock read just after the spawn (no /proc read per task), and a process
+//! matches when /proc puts its start within a window just before that reading.
+
+/// Clock ticks per second in /proc (`USER_HZ`, 100 on every Linux architecture fanout
+/// builds for).
+const TICKS_PER_SECOND: u64 = 100;
+/// How much earlier than the recorded reading a task's process may have started: the
+/// reading is taken when the dispatcher handles the spawn, which may be a little later.
+const START_WINDOW_TICKS: u64 = 2 * TICKS_PER_SECOND;
+
+/// Now, in /proc's clock ticks since boot: an upper bound of the start time of any process
+/// that exists already.
+pub(crate) fn ticks_since_boot() -> Option<u64> {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME).ok()?;
+    let nanos =
+        u64::try_from(now.tv_sec()).ok()? * 1_000_000_000 + u64::try_from(now.tv_nsec()).ok()?;
+    Some(nanos / (1_000_000_000 / TICKS_PER_SECOND))
+}
+
+/// Whether the process `pid` runs (zombies count as gone) and started no later than
+/// `reading` (see [`ticks_since_boot`]) and not long before it.
+pub(crate) fn started_near_alive(pid: u32, reading: u64) -> bool {
+    match alive_start(pid) {
+        Some(started) => started <= reading + 1 && started + START_WINDOW_TICKS >= reading,
+        None => false,
+    }
+}
+
+fn alive_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace();
+    if fields.next()? == "Z" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
 
 /// The start time of process `pid`, or `None` when it does not exist.
 pub(crate) fn start_time(pid: u32) -> Option<u64> {
@@ -27,6 +65,29 @@ pub(crate) fn same_process_alive(pid: u32, start: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_is_found_near_the_clock_read_after_its_spawn() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let reading = ticks_since_boot().unwrap();
+        let exact = start_time(child.id()).unwrap();
+        assert!(
+            exact <= reading + 1 && exact + 100 >= reading,
+            "{exact} vs {reading}"
+        );
+        assert!(started_near_alive(child.id(), reading));
+        assert!(!started_near_alive(
+            child.id(),
+            reading + 3 * TICKS_PER_SECOND
+        ));
+        assert!(!started_near_alive(child.id(), exact.saturating_sub(10)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!started_near_alive(child.id(), reading));
+    }
 
     #[test]
     fn this_process_is_found_by_pid_and_start_time() {

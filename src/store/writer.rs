@@ -14,7 +14,7 @@ use rusqlite::{Connection, params};
 
 use super::journal::Journal;
 use super::open::{SqlContext, Store, StoreError, to_unix};
-use super::process::start_time;
+use super::process::{start_time, ticks_since_boot};
 use crate::events::{AgentResult, AttemptStatus, Event, EventSink, RunOutcome};
 
 /// What a run is, recorded when it begins.
@@ -237,7 +237,7 @@ impl EventSink for StoreSink {
             Event::AttemptSpawned {
                 task, attempt, pid, ..
             } => {
-                let pgid_start = start_time(*pid);
+                let pgid_start = ticks_since_boot();
                 if let Some(journal) = &mut self.journal {
                     journal.spawned(task, *attempt, *pid, pgid_start);
                 }
