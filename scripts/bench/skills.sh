@@ -26,7 +26,7 @@ trap 'rm -rf "$work"' EXIT
 # The skill folders, each copied with only its own files (nested skills are copied as
 # skills of their own), until there are $skills of them.
 python3 - "$corpus" "$work/skills" "$skills" > "$work/folders" <<'PY'
-import os, shutil, sys
+import os, re, shutil, sys
 corpus, out, wanted = sys.argv[1], sys.argv[2], int(sys.argv[3])
 folders = []
 for dp, dn, fn in os.walk(corpus, followlinks=True):
@@ -42,13 +42,26 @@ while made < wanted:
         if made == wanted:
             break
         rel = os.path.relpath(src, corpus)
-        dst = os.path.join(out, f"c{copy:03}", rel)
+        # Copies after the first get a suffix on the folder and on the `name:` line, so
+        # the library holds distinct skills (as a real one does) rather than one name
+        # seventeen times over.
+        suffix = "" if copy == 1 else f"-c{copy:03}"
+        leaf = os.path.basename(rel) if rel != "." else ""
+        dst = os.path.join(out, f"c{copy:03}", os.path.dirname(rel), leaf + suffix)
         for dp, dn, fn in os.walk(src, followlinks=True):
             dn[:] = [d for d in dn if os.path.join(dp, d) not in skill_set]
             target = os.path.join(dst, os.path.relpath(dp, src))
             os.makedirs(target, exist_ok=True)
             for f in fn:
-                shutil.copyfile(os.path.join(dp, f), os.path.join(target, f))
+                source, dest = os.path.join(dp, f), os.path.join(target, f)
+                if suffix and dp == src and f in ("SKILL.md", "skill.md"):
+                    data = open(source, "rb").read()
+                    data = re.sub(rb"(?m)^(name:[ \t]*['\"]?)([^'\"\r\n]*?)(['\"]?[ \t]*\r?)$",
+                                  lambda m: m.group(1) + m.group(2) + suffix.encode() + m.group(3),
+                                  data, count=1)
+                    open(dest, "wb").write(data)
+                else:
+                    shutil.copyfile(source, dest)
         print(dst)
         made += 1
 PY

@@ -1,7 +1,9 @@
 //! The check cache: results of earlier checks keyed by a hash of everything a verdict
 //! depends on (the skill's files and their contents, its folder's name, the profile and the
-//! options). Kept as one JSON file in the state directory, replaced atomically. A cache that
-//! cannot be read is treated as empty; it never fails a check.
+//! options). Kept as two JSON files in the state directory, each replaced atomically: the
+//! results (read on a thread of its own while the folders are walked) and the folder
+//! listings the walk needs first. A cache that cannot be read is treated as empty; it never
+//! fails a check.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,11 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::atomic::write_atomically;
 use super::check::Checked;
+use super::discover::{Listing, Listings};
 use super::error::SkillsError;
 
 /// Bumped whenever the checks change what they report.
 const FORMAT: u32 = 2;
 const FILE_NAME: &str = "skills-cache.json";
+const DIRS_FILE_NAME: &str = "skills-dirs.json";
 /// Entries kept at most; the ones not used by the latest run go first.
 const MAX_ENTRIES: usize = 200_000;
 
@@ -28,6 +32,14 @@ struct CacheFile {
     stats: HashMap<String, StatEntry>,
 }
 
+/// Folder → its listing, so an unchanged folder is not read again (see `discover.rs`).
+/// A list of pairs rather than a map: quicker to read.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct DirsFile {
+    format: u32,
+    dirs: Vec<(String, Listing)>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct StatEntry {
     pub(crate) signature: String,
@@ -38,30 +50,81 @@ pub(crate) struct StatEntry {
 #[derive(Debug)]
 pub(crate) struct Cache {
     path: PathBuf,
+    dirs_path: PathBuf,
+    /// The results file being read, until [`Cache::ready`].
+    reading: Option<std::thread::JoinHandle<CacheFile>>,
     old: HashMap<String, Checked>,
     new: HashMap<String, Checked>,
     used: Vec<String>,
     old_stats: HashMap<String, StatEntry>,
     new_stats: HashMap<String, StatEntry>,
+    /// Folder listings: known ones until the walk borrows them, then all of them.
+    dirs: HashMap<String, Listing>,
+    dirs_changed: bool,
 }
 
 impl Cache {
-    /// Opens the cache in `state_dir` (an absent or unreadable file is an empty cache).
+    /// Opens the cache in `state_dir` (an absent or unreadable file is an empty cache):
+    /// reads the folder listings now and starts reading the results.
     pub(crate) fn open(state_dir: &Path) -> Cache {
         let path = state_dir.join(FILE_NAME);
-        let file = std::fs::read(&path)
+        let results = path.clone();
+        let reading = std::thread::Builder::new()
+            .name("fanout-skills-cache".into())
+            .spawn(move || {
+                std::fs::read(&results)
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+                    .filter(|file| file.format == FORMAT)
+                    .unwrap_or_default()
+            })
+            .ok();
+        let dirs_path = state_dir.join(DIRS_FILE_NAME);
+        let dirs = std::fs::read(&dirs_path)
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .and_then(|bytes| serde_json::from_slice::<DirsFile>(&bytes).ok())
             .filter(|file| file.format == FORMAT)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .dirs
+            .into_iter()
+            .collect();
         Cache {
             path,
-            old: file.entries,
+            dirs_path,
+            reading,
+            old: HashMap::new(),
             new: HashMap::new(),
             used: Vec::new(),
-            old_stats: file.stats,
+            old_stats: HashMap::new(),
             new_stats: HashMap::new(),
+            dirs,
+            dirs_changed: false,
         }
+    }
+
+    /// Waits for the results to be read; lookups before this find nothing.
+    pub(crate) fn ready(&mut self) {
+        if let Some(file) = self.reading.take().and_then(|h| h.join().ok()) {
+            self.old = file.entries;
+            self.old_stats = file.stats;
+        }
+    }
+
+    /// The folder listings known, for a walk (see [`Cache::walked`]).
+    pub(crate) fn listings(&mut self) -> Listings {
+        Listings {
+            old: std::mem::take(&mut self.dirs),
+            new: Default::default(),
+        }
+    }
+
+    /// Takes back the listings after a walk, with those it read anew.
+    pub(crate) fn walked(&mut self, listings: Listings) {
+        let Listings { mut old, new } = listings;
+        let new = new.into_inner().unwrap_or_else(|e| e.into_inner());
+        self.dirs_changed |= !new.is_empty();
+        old.extend(new);
+        self.dirs = old;
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Checked> {
@@ -94,9 +157,23 @@ impl Cache {
         self.new.insert(key, checked);
     }
 
-    /// Writes the cache when this run added anything.
+    /// Writes what this run changed.
     pub(crate) fn save(mut self) -> Result<(), SkillsError> {
+        self.ready();
+        if self.dirs_changed {
+            let bytes = serde_json::to_vec(&DirsFile {
+                format: FORMAT,
+                dirs: std::mem::take(&mut self.dirs).into_iter().collect(),
+            })
+            .map_err(|e| SkillsError::Write {
+                path: self.dirs_path.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            write_atomically(&self.dirs_path, &bytes)?;
+        }
         if self.new.is_empty() && self.new_stats.is_empty() {
+            // Nothing to write: the exit frees the maps sooner than dropping them would.
+            std::mem::forget(self);
             return Ok(());
         }
         let mut stats = std::mem::take(&mut self.old_stats);
@@ -213,9 +290,12 @@ mod tests {
 
         let state = dir.path().join(".fanout");
         let mut cache = Cache::open(&state);
+        cache.ready();
         assert!(cache.get(&first).is_none());
         cache.insert(first.clone(), Checked::default());
         cache.save().unwrap();
-        assert!(Cache::open(&state).get(&first).is_some());
+        let mut again = Cache::open(&state);
+        again.ready();
+        assert!(again.get(&first).is_some());
     }
 }

@@ -1,8 +1,16 @@
 //! Finding skill folders under roots: every folder holding a `SKILL.md` (or `skill.md`),
 //! at any depth, following folder symlinks and skipping symlink loops, with the files that
 //! belong to each skill (those not inside a nested skill). It reads no file contents.
+//!
+//! Listings of folders can come from an earlier walk ([`Listings`]): a folder whose
+//! metadata (modification and change times, inode) is unchanged has the same entries, so
+//! it costs one `stat` instead of an open, reads and a close. Symlinks among the entries
+//! are resolved again every time, since their targets change without their folder.
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
 use std::path::{Component, Path, PathBuf};
 
 use std::sync::Mutex;
@@ -44,24 +52,145 @@ fn skill_file_name(name: &std::ffi::OsStr) -> Option<u8> {
     }
 }
 
+/// A folder's entries as an earlier walk read them, and the folder's metadata then.
+/// Stored as a tuple (no field names): the file of listings is read before every walk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Listing(
+    /// A hash of the modification time, change time and inode.
+    u64,
+    /// One line per entry: its kind (`f` file, `d` folder, `l` symlink), then its name.
+    /// (One string per folder keeps the cache file small and quick to read.)
+    String,
+);
+
+impl Listing {
+    fn new(stamp: u64, entries: &[(String, char)]) -> Listing {
+        let mut text = String::new();
+        for (name, kind) in entries {
+            text.push(*kind);
+            text.push_str(name);
+            text.push('\n');
+        }
+        Listing(stamp, text)
+    }
+
+    fn entries(&self) -> Vec<(String, char)> {
+        self.1
+            .lines()
+            .filter_map(|line| {
+                let mut chars = line.chars();
+                let kind = chars.next()?;
+                Some((chars.as_str().to_owned(), kind))
+            })
+            .collect()
+    }
+}
+
+/// Folder listings by absolute path: those known before a walk, and those it read anew.
+#[derive(Debug, Default)]
+pub(crate) struct Listings {
+    pub(crate) old: HashMap<String, Listing>,
+    pub(crate) new: Mutex<Vec<(String, Listing)>>,
+}
+
+/// A folder changed this recently may change again within the same tick of the file
+/// system's clock without its times moving: its listing is not kept.
+const RACY: Duration = Duration::from_secs(2);
+
+fn stamp(meta: &std::fs::Metadata) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    use std::os::unix::fs::MetadataExt;
+    // A fixed-key hasher: the same metadata gives the same stamp in every run.
+    BuildHasherDefault::<DefaultHasher>::default().hash_one((
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+        meta.ino(),
+    ))
+}
+
 /// Finds the skills under `roots`, in order of root and then path.
 pub fn discover(roots: &[PathBuf]) -> Result<Discovery, SkillsError> {
+    discover_with(roots, None)
+}
+
+/// [`discover`], taking folder listings from `listings` where the folders are unchanged
+/// and adding the ones it reads.
+pub(crate) fn discover_with(
+    roots: &[PathBuf],
+    listings: Option<&Listings>,
+) -> Result<Discovery, SkillsError> {
     let mut discovery = Discovery::default();
     let mut seen_real: HashSet<PathBuf> = HashSet::new();
     for root in roots {
         if std::fs::metadata(root).is_err() {
             return Err(SkillsError::NoRoot { path: root.clone() });
         }
-        discover_root(root, &mut discovery, &mut seen_real);
+        discover_root(root, &mut discovery, &mut seen_real, listings);
     }
     Ok(discovery)
+}
+
+/// The entries of `dir` (whose absolute path is `key`): from `listings` when the folder is
+/// unchanged, else read (and offered to `listings`).
+fn entries_of(
+    dir: &Path,
+    key: &str,
+    listings: Option<&Listings>,
+) -> std::io::Result<Vec<(String, char)>> {
+    let Some(listings) = listings else {
+        return read_entries(dir);
+    };
+    let meta = std::fs::metadata(dir)?;
+    let stamp = stamp(&meta);
+    if let Some(known) = listings.old.get(key)
+        && known.0 == stamp
+    {
+        return Ok(known.entries());
+    }
+    let entries = read_entries(dir)?;
+    let settled = meta
+        .modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_some_and(|age| age > RACY);
+    // A name holding a newline does not fit the one-line-per-entry form: such a folder is
+    // read every time.
+    if settled && !entries.iter().any(|(name, _)| name.contains('\n')) {
+        listings
+            .new
+            .lock()
+            .expect("no walker panics")
+            .push((key.to_owned(), Listing::new(stamp, &entries)));
+    }
+    Ok(entries)
+}
+
+fn read_entries(dir: &Path) -> std::io::Result<Vec<(String, char)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        let kind = if file_type.is_symlink() {
+            'l'
+        } else if file_type.is_dir() {
+            'd'
+        } else {
+            'f'
+        };
+        out.push((name, kind));
+    }
+    Ok(out)
 }
 
 /// What walking one folder (and everything below it) found.
 #[derive(Default)]
 struct Walked {
-    /// Files, relative to the root, `/`-separated.
-    files: Vec<String>,
+    /// Folders (relative to the root, `/`-separated), each with the names of its files.
+    files: Vec<(String, Vec<String>)>,
     /// `SKILL.md` files: the folder (relative), which name, the path.
     skill_files: Vec<(String, u8, PathBuf)>,
     notices: Vec<String>,
@@ -82,7 +211,11 @@ fn join_rel(rel: &str, name: &str) -> String {
     if rel.is_empty() {
         name.to_owned()
     } else {
-        format!("{rel}/{name}")
+        let mut joined = String::with_capacity(rel.len() + 1 + name.len());
+        joined.push_str(rel);
+        joined.push('/');
+        joined.push_str(name);
+        joined
     }
 }
 
@@ -91,13 +224,18 @@ fn join_rel(rel: &str, name: &str) -> String {
 /// Each folder's findings go to `found` as they are, to be joined once at the end.
 fn walk<'s>(
     scope: &rayon::Scope<'s>,
-    dir: PathBuf,
-    rel: String,
-    real: PathBuf,
+    at: Place,
     found: &'s Mutex<Vec<Walked>>,
+    listings: Option<&'s Listings>,
 ) {
+    let Place {
+        dir,
+        rel,
+        real,
+        key,
+    } = at;
     let mut out = Walked::default();
-    let entries = match std::fs::read_dir(&dir) {
+    let entries = match entries_of(&dir, &key, listings) {
         Ok(entries) => entries,
         Err(err) => {
             out.notices
@@ -106,19 +244,16 @@ fn walk<'s>(
             return;
         }
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name_text = name.to_string_lossy();
-        let Ok(mut file_type) = entry.file_type() else {
-            continue;
-        };
+    let mut names = Vec::new();
+    for (name, kind) in entries {
         let path = dir.join(&name);
+        let mut is_dir = kind == 'd';
         let mut real_child = None;
-        if file_type.is_symlink() {
+        if kind == 'l' {
             match std::fs::metadata(&path) {
                 Ok(meta) => {
-                    file_type = meta.file_type();
-                    if file_type.is_dir() {
+                    is_dir = meta.is_dir();
+                    if is_dir {
                         let target = path.canonicalize().unwrap_or_else(|_| path.clone());
                         if real.starts_with(&target) {
                             out.notices.push(format!(
@@ -134,42 +269,56 @@ fn walk<'s>(
                 }
                 Err(_) => {
                     // A dangling `SKILL.md` symlink is still a skill folder, with a broken file.
-                    if let Some(rank) = skill_file_name(&name) {
+                    if let Some(rank) = skill_file_name(name.as_ref()) {
                         out.skill_files.push((rel.clone(), rank, path));
-                        out.files.push(join_rel(&rel, &name_text));
+                        names.push(name);
                     }
                     continue;
                 }
             }
         }
-        if file_type.is_dir() {
-            if !SKIPPED_DIRS.iter().any(|s| name == *s) {
-                let child_rel = join_rel(&rel, &name_text);
-                let child_real = real_child.unwrap_or_else(|| real.join(&name));
-                scope.spawn(move |scope| walk(scope, path, child_rel, child_real, found));
+        if is_dir {
+            if !SKIPPED_DIRS.contains(&name.as_str()) {
+                let child = Place {
+                    rel: join_rel(&rel, &name),
+                    real: real_child.unwrap_or_else(|| real.join(&name)),
+                    key: join_rel(&key, &name),
+                    dir: path,
+                };
+                scope.spawn(move |scope| walk(scope, child, found, listings));
             }
             continue;
         }
-        if let Some(rank) = skill_file_name(&name) {
+        if let Some(rank) = skill_file_name(name.as_ref()) {
             out.skill_files.push((rel.clone(), rank, path));
         }
-        out.files.push(join_rel(&rel, &name_text));
+        names.push(name);
+    }
+    if !names.is_empty() {
+        out.files.push((rel, names));
     }
     found.lock().expect("no walker panics").push(out);
 }
 
-/// Walks everything below `root` (really at `real_root`).
-fn walk_root(root: &Path, real_root: &Path) -> Walked {
+/// A folder to walk: as reached from the root, relative to it, really, and its absolute
+/// path as the key of its listing.
+struct Place {
+    dir: PathBuf,
+    rel: String,
+    real: PathBuf,
+    key: String,
+}
+
+/// Walks everything below `root` (really at `real_root`; `key`: its absolute path).
+fn walk_root(root: &Path, real_root: &Path, key: String, listings: Option<&Listings>) -> Walked {
     let found = Mutex::new(Vec::new());
-    rayon::scope(|scope| {
-        walk(
-            scope,
-            root.to_path_buf(),
-            String::new(),
-            real_root.to_path_buf(),
-            &found,
-        );
-    });
+    let at = Place {
+        dir: root.to_path_buf(),
+        rel: String::new(),
+        real: real_root.to_path_buf(),
+        key,
+    };
+    rayon::scope(|scope| walk(scope, at, &found, listings));
     let parts = found.into_inner().expect("no walker panics");
     let mut all = Walked {
         files: Vec::with_capacity(parts.iter().map(|p| p.files.len()).sum()),
@@ -181,10 +330,23 @@ fn walk_root(root: &Path, real_root: &Path) -> Walked {
     all
 }
 
-fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathBuf>) {
+fn discover_root(
+    root: &Path,
+    out: &mut Discovery,
+    seen_real: &mut HashSet<PathBuf>,
+    listings: Option<&Listings>,
+) {
     let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let absolute_root = super::check::join_lexically(
+        &std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
+        ".",
+    );
     let walked = if std::fs::metadata(root).is_ok_and(|m| m.is_dir()) {
-        walk_root(root, &real_root)
+        let key = absolute_root
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_owned();
+        walk_root(root, &real_root, key, listings)
     } else {
         Walked::default()
     };
@@ -202,30 +364,30 @@ fn discover_root(root: &Path, out: &mut Discovery, seen_real: &mut HashSet<PathB
         }
     }
 
+    // Each folder's files belong to the nearest skill folder at or above it.
     let mut by_skill: HashMap<&str, Vec<String>> = HashMap::new();
-    for file in &files {
-        let mut rest = file.as_str();
-        loop {
-            let parent = rest.rfind('/').map_or("", |i| &rest[..i]);
-            if skills.contains_key(parent) {
-                let inner = file[parent.len()..].trim_start_matches('/');
-                by_skill.entry(parent).or_default().push(inner.to_owned());
-                break;
+    for (folder, names) in files {
+        let mut at = folder.as_str();
+        let skill = loop {
+            if let Some((skill, _)) = skills.get_key_value(at) {
+                break Some(skill.as_str());
             }
-            if parent.is_empty() {
-                break;
+            if at.is_empty() {
+                break None;
             }
-            rest = parent;
-        }
+            at = at.rfind('/').map_or("", |i| &at[..i]);
+        };
+        let Some(skill) = skill else {
+            continue;
+        };
+        let inner = folder[skill.len()..].trim_start_matches('/');
+        let list = by_skill.entry(skill).or_default();
+        list.extend(names.into_iter().map(|name| join_rel(inner, &name)));
     }
 
     // Walk order: by path components, as a sorted walk would give.
     let mut ordered: Vec<(&String, &(u8, PathBuf))> = skills.iter().collect();
     ordered.sort_by(|a, b| component_order(a.0).cmp(component_order(b.0)));
-    let absolute_root = super::check::join_lexically(
-        &std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
-        ".",
-    );
     for (rel, (_, skill_md)) in ordered {
         let dir = if rel.is_empty() {
             root.to_path_buf()
@@ -354,6 +516,56 @@ mod tests {
             "{:?}",
             d.notices
         );
+    }
+
+    /// Sets a folder's modification time an hour back, out of the racy window.
+    fn age(dir: &Path) {
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::open(dir)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+
+    #[test]
+    fn remembered_listings_serve_unchanged_folders_and_changed_ones_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("skills");
+        for f in ["a/SKILL.md", "a/references/x.md", "b/SKILL.md"] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        for d in ["", "a", "a/references", "b"] {
+            age(&root.join(d));
+        }
+        let files = |d: &Discovery| -> Vec<(String, Vec<String>)> {
+            d.skills
+                .iter()
+                .map(|s| (s.display.clone(), s.files.clone()))
+                .collect()
+        };
+        let listings = Listings::default();
+        let first = discover_with(std::slice::from_ref(&root), Some(&listings)).unwrap();
+        let learned = listings.new.into_inner().unwrap();
+        assert_eq!(learned.len(), 4, "{learned:?}");
+
+        // Every folder unchanged: all four listings are used, none is read anew.
+        let listings = Listings {
+            old: learned.into_iter().collect(),
+            new: Mutex::default(),
+        };
+        let again = discover_with(std::slice::from_ref(&root), Some(&listings)).unwrap();
+        assert_eq!(files(&again), files(&first));
+        assert!(listings.new.lock().unwrap().is_empty());
+
+        // A new file changes its folder's times: that folder is read again.
+        std::fs::write(root.join("b/notes.md"), "n").unwrap();
+        let changed = discover_with(std::slice::from_ref(&root), Some(&listings)).unwrap();
+        assert_eq!(changed.skills[1].files, ["SKILL.md", "notes.md"]);
+        // A remembered listing that no longer matches is not trusted (the new one is too
+        // recent to be remembered).
+        assert!(listings.new.lock().unwrap().is_empty());
     }
 
     #[test]

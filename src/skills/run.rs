@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::cache::{Cache, StatEntry, key_and_skill_md, stat_signature};
 use super::check::{self, Checked, join_lexically};
 use super::config::SkillsConfig;
-use super::discover::{SkillDir, discover};
+use super::discover::{SkillDir, discover_with};
 use super::error::SkillsError;
 use super::problem::{Pos, Problem, Severity};
 use super::spec::Profile;
@@ -146,10 +146,27 @@ fn dir_name(dir: &Path) -> String {
 /// Checks every skill under `roots`.
 pub fn check_roots(roots: &[PathBuf], options: &CheckOptions) -> Result<CheckRun, SkillsError> {
     let start = Instant::now();
-    let discovery = discover(roots)?;
     let mut cache = options.state_dir.as_deref().map(Cache::open);
-    let settings_of =
-        |profile: Profile| format!("{}\0{}", profile.as_str(), options.config.digest());
+    let listings = cache.as_mut().map(Cache::listings);
+    let discovery = discover_with(roots, listings.as_ref())?;
+    if let Some(cache) = cache.as_mut() {
+        if let Some(listings) = listings {
+            cache.walked(listings);
+        }
+        cache.ready();
+    }
+    // What a verdict depends on besides the files, per profile: worked out once.
+    let digest = options.config.digest();
+    let settings: Vec<(Profile, String)> = [Profile::Spec, Profile::ClaudeCode]
+        .into_iter()
+        .map(|p| (p, format!("{}\0{digest}", p.as_str())))
+        .collect();
+    let settings_of = |profile: Profile| {
+        settings
+            .iter()
+            .find(|(p, _)| *p == profile)
+            .map_or("", |(_, s)| s.as_str())
+    };
 
     let profile_of = |skill: &SkillDir| {
         options
@@ -170,7 +187,7 @@ pub fn check_roots(roots: &[PathBuf], options: &CheckOptions) -> Result<CheckRun
             check_one(
                 skill,
                 profile,
-                &settings_of(profile),
+                settings_of(profile),
                 &options.config,
                 cache_ref,
             )
@@ -267,6 +284,9 @@ fn check_one(
     (result, key, stat)
 }
 
+/// Skills named in a duplicate-name problem before "and N more".
+const NAMED_OTHERS: usize = 3;
+
 /// The rules that need every skill: shared names, links out of a skill, cycles.
 fn across_skills(skills: &mut [SkillResult], config: &SkillsConfig) {
     let severity = |rule: &str| {
@@ -294,13 +314,25 @@ fn across_skills(skills: &mut [SkillResult], config: &SkillsConfig) {
                 let others: Vec<&str> = indices
                     .iter()
                     .filter(|&&j| j != i)
+                    .take(NAMED_OTHERS + 1)
                     .map(|&j| skills[j].path.as_str())
                     .collect();
+                // A name shared by many: the first few, then how many more.
+                let count = indices.len() - 1;
+                let listed = if count > NAMED_OTHERS + 1 {
+                    format!(
+                        "{} and {} more",
+                        others[..NAMED_OTHERS].join(", "),
+                        count - NAMED_OTHERS
+                    )
+                } else {
+                    others.join(", ")
+                };
                 added.push((
                     i,
                     make(
                         "skills-duplicate-name",
-                        format!("name `{name}` is also used by {}", others.join(", ")),
+                        format!("name `{name}` is also used by {listed}"),
                     ),
                 ));
             }
@@ -309,7 +341,7 @@ fn across_skills(skills: &mut [SkillResult], config: &SkillsConfig) {
 
     let cwd = std::env::current_dir().unwrap_or_default();
     let bases: Vec<PathBuf> = skills
-        .iter()
+        .par_iter()
         .map(|s| lexical_absolute(&s.dir, &cwd))
         .collect();
     let folders: HashMap<&Path, usize> = bases
@@ -317,13 +349,28 @@ fn across_skills(skills: &mut [SkillResult], config: &SkillsConfig) {
         .enumerate()
         .map(|(i, b)| (b.as_path(), i))
         .collect();
+    // Each link out of a skill: where it leads, and whether that exists (asked in parallel).
+    let links: Vec<Vec<(PathBuf, bool)>> = skills
+        .par_iter()
+        .zip(&bases)
+        .map(|(skill, base)| {
+            skill
+                .checked
+                .outside_links
+                .iter()
+                .map(|link| {
+                    let target = join_lexically(base, &link.target);
+                    let exists = std::fs::metadata(&target).is_ok();
+                    (target, exists)
+                })
+                .collect()
+        })
+        .collect();
     let mut graph: DiGraphMap<usize, Pos, std::hash::RandomState> = DiGraphMap::default();
     for (i, skill) in skills.iter().enumerate() {
-        let base = &bases[i];
-        for link in &skill.checked.outside_links {
+        for (link, (target, exists)) in skill.checked.outside_links.iter().zip(&links[i]) {
             let pos = Pos::new(link.line, link.column);
-            let target = join_lexically(base, &link.target);
-            if std::fs::metadata(&target).is_err() {
+            if !exists {
                 added.push((
                     i,
                     make("links-missing", format!("`{}` does not exist", link.target)).at(pos),

@@ -732,3 +732,25 @@ fn stats_counts_sizes_and_failing_rules() {
         text.stdout
     );
 }
+
+#[test]
+fn a_name_shared_by_many_lists_the_first_few_and_counts_the_rest() {
+    let p = Project::new();
+    for dir in ["a", "b", "c", "d", "e", "f"] {
+        p.file(&format!("{dir}/x/SKILL.md"), &skill_md("x", "Body.\n"));
+    }
+    let out = p.fanout(&["skills", "check", "--json", "--no-cache"]);
+    let json = out.json();
+    let message = json["skills"][0]["problems"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        message, "name `x` is also used by b/x, c/x, d/x and 2 more",
+        "{}",
+        out.stdout
+    );
+    let last = json["skills"][5]["problems"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert_eq!(last, "name `x` is also used by a/x, b/x, c/x and 2 more");
+}
