@@ -317,6 +317,7 @@ impl Dispatcher<'_> {
         let stdin = self
             .agent_launch(index)
             .and_then(|l| l.command.stdin.clone());
+        let judge = self.judge(index);
         let exec = self
             .agent_launch(index)
             .map(|l| ExecPlan {
@@ -373,6 +374,7 @@ impl Dispatcher<'_> {
             cache,
             notices: self.notices.clone(),
             stream_lines: self.options.stream_lines,
+            judge,
             env,
             stdin,
             stderr_log,
@@ -517,6 +519,19 @@ impl Dispatcher<'_> {
 
     fn agent_launch(&self, index: usize) -> Option<&super::agents::AgentLaunch> {
         self.options.agents.as_ref()?.tasks.get(index)?.as_ref()
+    }
+
+    /// For an agent task: how to tell from its output whether the agent succeeded.
+    fn judge(&self, index: usize) -> Option<super::executor::Judge> {
+        let run = self.options.agents.as_ref()?;
+        let launch = run.tasks.get(index)?.as_ref()?;
+        let profile = run.profiles[launch.profile].clone();
+        let model = launch.model.clone();
+        Some(super::executor::Judge(Arc::new(
+            move |output: &str, code: Option<i32>| {
+                profile.read_result(output, code, model.as_deref()).success
+            },
+        )))
     }
 
     /// Whether a start the scheduler just gave may go ahead: agent tasks wait for their

@@ -52,6 +52,22 @@ pub(crate) struct AttemptSpec {
     pub(crate) stream_lines: bool,
     /// The task runs in a workspace of its own: prepared before, finished after.
     pub(crate) workspace: Option<Arc<dyn Workspace>>,
+    /// For agent tasks: whether the agent's output (and exit code) says it succeeded.
+    /// A workspace's work is brought back only then.
+    pub(crate) judge: Option<Judge>,
+}
+
+/// Reads an attempt's output and exit code; says whether it succeeded.
+#[derive(Clone)]
+pub(crate) struct Judge(pub(crate) Arc<JudgeFn>);
+
+/// See [`Judge`].
+pub(crate) type JudgeFn = dyn Fn(&str, Option<i32>) -> bool + Send + Sync;
+
+impl std::fmt::Debug for Judge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Judge")
+    }
 }
 
 /// A cache and the keys of the task's dependencies.
@@ -126,7 +142,22 @@ pub(crate) async fn run_attempt(
         .await
         .unwrap_or_else(|e| Err(format!("worktree: preparing failed: {e}")));
     match prepared {
-        Ok(cwd) => spec.cwd = cwd,
+        Ok(cwd) => {
+            // An argument naming the planned directory (codex's `-C DIR`, a `{cwd}`
+            // element) names the workspace instead.
+            let planned = spec.cwd.as_os_str().to_string_lossy().into_owned();
+            let workspace_dir = cwd.display().to_string();
+            let workspace_dir = match workspace_dir.trim_end_matches('/') {
+                "" => "/",
+                dir => dir,
+            };
+            for arg in &mut spec.exec.args {
+                if *arg == planned {
+                    workspace_dir.clone_into(arg);
+                }
+            }
+            spec.cwd = cwd;
+        }
         Err(message) => {
             return AttemptEnd {
                 index,
@@ -140,8 +171,18 @@ pub(crate) async fn run_attempt(
             };
         }
     }
+    let judge = spec.judge.clone();
     let mut end = run_process(spec, requests).await;
-    let succeeded = end.status.is_success();
+    let mut succeeded = end.status.is_success();
+    if succeeded && let Some(judge) = judge {
+        let output = end
+            .log
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        succeeded = (judge.0)(&output, Some(0));
+    }
     let outcome = tokio::task::spawn_blocking(move || workspace.finish(index, succeeded))
         .await
         .unwrap_or_else(|e| WorkspaceOutcome::Failed {

@@ -386,8 +386,13 @@ fn discover_root(
     }
 
     // Walk order: by path components, as a sorted walk would give.
-    let mut ordered: Vec<(&String, &(u8, PathBuf))> = skills.iter().collect();
-    ordered.sort_by(|a, b| component_order(a.0).cmp(component_order(b.0)));
+    let mut ordered: Vec<(Vec<u8>, &String, &(u8, PathBuf))> = skills
+        .iter()
+        .map(|(rel, found)| (component_order(rel).collect(), rel, found))
+        .collect();
+    ordered.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let ordered = ordered.into_iter().map(|(_, rel, found)| (rel, found));
+    let root_text = slash_path(root);
     for (rel, (_, skill_md)) in ordered {
         let dir = if rel.is_empty() {
             root.to_path_buf()
@@ -415,7 +420,7 @@ fn discover_root(
             .components()
             .any(|c| c == Component::Normal(".claude".as_ref()));
         out.skills.push(SkillDir {
-            display: display_path(root, Path::new(rel)),
+            display: display_path(&root_text, rel),
             dir,
             absolute,
             skill_md: skill_md.clone(),
@@ -441,13 +446,12 @@ fn slash_path(path: &Path) -> String {
     parts.join("/")
 }
 
-fn display_path(root: &Path, rel: &Path) -> String {
-    let root_text = slash_path(root);
-    let rel_text = slash_path(rel);
-    match (root_text.as_str(), rel_text.is_empty()) {
+/// `root_text` (the root as given, `/`-separated) joined with `rel_text`.
+fn display_path(root_text: &str, rel_text: &str) -> String {
+    match (root_text, rel_text.is_empty()) {
         ("." | "", true) => ".".to_owned(),
-        ("." | "", false) => rel_text,
-        (_, true) => root_text,
+        ("." | "", false) => rel_text.to_owned(),
+        (_, true) => root_text.to_owned(),
         (_, false) => format!("{root_text}/{rel_text}"),
     }
 }

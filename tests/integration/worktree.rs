@@ -418,3 +418,49 @@ fn a_roadmap_uses_the_project_files_worktree_settings() {
     out.expect_code(0);
     assert_eq!(p.read("ROADMAP.md").matches("✅ Complete (").count(), 3);
 }
+
+#[test]
+fn an_agent_task_in_a_worktree_is_merged_back_only_when_the_agent_succeeded() {
+    let p = repo(
+        "[agents.claude]\nstart_interval = \"0s\"\n\n\
+         [[task]]\nid = \"good\"\nprompt = \"fine\"\nisolate = \"worktree\"\n\n\
+         [[task]]\nid = \"bad\"\nprompt = \"ISERROR\"\nisolate = \"worktree\"\n\n\
+         [[task]]\nid = \"cx\"\nagent = \"codex\"\nprompt = \"fine too\"\nisolate = \"worktree\"\n",
+    );
+    p.file(".gitignore", ".fanout/\ncalls/\n");
+    git(
+        p.path(),
+        &[
+            "commit",
+            "--quiet",
+            "-am",
+            "ignore the fake agents' records",
+        ],
+    );
+    let out = crate::agents::agent_command(&p, &["run", "--json"], &[("FAKE_AGENT_WRITE", "1")])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("fanout starts");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // The agent that succeeded had its work merged; the one reporting an error did not.
+    assert_eq!(p.read("good.out"), "fine\n", "{stderr}");
+    assert_eq!(p.read("cx.out"), "fine too\n");
+    assert!(!p.join("bad.out").exists(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status_of(&json, "good"), "succeeded");
+    assert_eq!(status_of(&json, "bad"), "failed");
+    // Each agent ran in its own worktree; codex was pointed at it with `-C`.
+    let pwd = |id: &str| p.read(&format!("calls/{id}.1.pwd")).trim().to_owned();
+    let root = p.path().canonicalize().unwrap();
+    for id in ["good", "bad", "cx"] {
+        assert_ne!(Path::new(&pwd(id)), root, "{id} ran in the checkout itself");
+    }
+    let codex = crate::agents::argv(&p, "cx", 1);
+    let dir = codex
+        .iter()
+        .position(|a| a == "-C")
+        .map(|i| codex[i + 1].clone());
+    assert_eq!(dir, Some(pwd("cx")));
+}
