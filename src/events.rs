@@ -179,6 +179,10 @@ pub enum Event {
         task: String,
         attempt: u32,
         pid: u32,
+        /// The boot-time clock read just after the spawn, in /proc's clock ticks: the
+        /// process started no later than this (with its pid, it names the process across a
+        /// crash of fanout).
+        boot_ticks: Option<u64>,
     },
     AttemptFinished {
         index: usize,

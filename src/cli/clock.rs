@@ -30,16 +30,23 @@ pub(crate) fn unix_secs(t: SystemTime) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// The time `secs` seconds after the Unix epoch.
+/// The time `secs` seconds after the Unix epoch (the epoch itself for a value that is
+/// negative, not a number, or beyond what the system's time can hold).
 pub(crate) fn from_unix_secs(secs: f64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0))
+    after_epoch(secs).unwrap_or(UNIX_EPOCH)
+}
+
+fn after_epoch(secs: f64) -> Option<SystemTime> {
+    if !(secs.is_finite() && secs >= 0.0) {
+        return None;
+    }
+    UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
 }
 
 fn parse(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| UNIX_EPOCH + Duration::from_secs_f64(secs));
+        return after_epoch(secs);
     }
     humantime::parse_rfc3339_weak(text).ok()
 }
@@ -56,5 +63,10 @@ mod tests {
         assert_eq!(parse("1772366400.5"), Some(t + Duration::from_millis(500)));
         assert_eq!(parse("yesterday"), None);
         assert_eq!(parse("-5"), None);
+        // Too far for a time: refused, never a panic.
+        assert_eq!(parse("1e300"), None);
+        assert_eq!(parse("NaN"), None);
+        assert_eq!(from_unix_secs(1e300), UNIX_EPOCH);
+        assert_eq!(from_unix_secs(f64::NAN), UNIX_EPOCH);
     }
 }

@@ -116,11 +116,13 @@ pub(crate) fn resolve(
                     exists: true,
                 },
                 None => {
+                    // A name that could not be a skill's (`../../src`) never names a
+                    // folder, in the state directory or out of it.
+                    let valid = skills::can_create(&name);
                     let dir = temporary_dir.join(&name);
-                    let exists = dir.join("SKILL.md").is_file();
+                    let exists = valid && dir.join("SKILL.md").is_file();
                     TaskSkill {
-                        skill_md: (exists || skills::can_create(&name))
-                            .then(|| dir.join("SKILL.md")),
+                        skill_md: valid.then(|| dir.join("SKILL.md")),
                         temporary: true,
                         exists,
                     }

@@ -2,10 +2,11 @@
 //! output printed whole when it ends (`--group`), or line by line as it is written, whole
 //! lines never mixed (`--line-buffer`), optionally in job order however the jobs
 //! finish (`--keep-order`: with `--line-buffer`, the oldest unfinished job's lines go out
-//! as they come and the others' wait their turn), optionally each line tagged with the job's inputs (`--tag`),
-//! with an optional progress bar on stderr (`--bar`). Reads the attempt logs the runner
-//! wrote (stdout in the log, stderr in its own file beside it); output of attempts that
-//! will be retried is dropped. A halt policy that fires is announced on stderr.
+//! as they come and the others' wait their turn), optionally each line tagged with the
+//! job's inputs (`--tag`), with an optional progress bar on stderr (`--bar`). Reads the attempt logs the runner
+//! wrote (stdout in the log, stderr in its own file beside it), or with `--line-buffer`
+//! the lines it streams; output of attempts that will be retried is dropped where it has
+//! not gone out yet. A halt policy that fires is announced on stderr.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -58,7 +59,12 @@ pub struct JobOutput {
     waiting: BTreeMap<usize, Finished>,
     /// With `--line-buffer --keep-order`: lines of running jobs whose turn has not come.
     held: BTreeMap<usize, Vec<Line>>,
+    /// With `--line-buffer`: the attempt of each running job; lines of any other (one
+    /// that ended, a process left behind by it) are not the job's output.
+    running: BTreeMap<usize, u32>,
     bar: Option<ProgressBar>,
+    /// Where the output goes instead of fanout's own stdout and stderr (for tests).
+    captured: Option<std::cell::RefCell<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl JobOutput {
@@ -82,8 +88,21 @@ impl JobOutput {
             next: 0,
             waiting: BTreeMap::new(),
             held: BTreeMap::new(),
+            running: BTreeMap::new(),
             bar,
+            captured: None,
         }
+    }
+
+    /// Writes to `out` (with `stderr` false) or `err`'s stream.
+    fn write(&self, stderr: bool, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        // A closed stdout or stderr is not our error to report.
+        let _ = match (&self.captured, stderr) {
+            (Some(c), false) => f(&mut c.borrow_mut().0),
+            (Some(c), true) => f(&mut c.borrow_mut().1),
+            (None, false) => f(&mut io::stdout().lock()),
+            (None, true) => f(&mut io::stderr().lock()),
+        };
     }
 
     fn finished(&mut self, index: usize, job: Finished) {
@@ -149,20 +168,15 @@ impl JobOutput {
             .tag
             .then(|| self.tags.get(index).map_or("", String::as_str));
         let print = || match job {
-            // A closed stdout or stderr is not our error to report.
             Finished::Logs { stdout, stderr } => {
                 if let Some(path) = stdout {
-                    let _ = copy_file(path, &mut io::stdout().lock(), tag);
+                    self.write(false, |out| copy_file(path, out, tag));
                 }
-                let _ = copy_file(stderr, &mut io::stderr().lock(), tag);
+                self.write(true, |out| copy_file(stderr, out, tag));
             }
             Finished::Lines(lines) => {
                 for (stderr, line) in lines {
-                    let _ = if *stderr {
-                        write_line(&mut io::stderr().lock(), tag, line)
-                    } else {
-                        write_line(&mut io::stdout().lock(), tag, line)
-                    };
+                    self.write(*stderr, |out| write_line(out, tag, line));
                 }
             }
         };
@@ -211,18 +225,24 @@ impl EventSink for JobOutput {
     fn emit(&mut self, event: &Event) {
         match event {
             Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
+            Event::TaskStarted { index, attempt, .. } if self.options.line_buffer => {
+                self.running.insert(*index, *attempt);
+            }
             Event::OutputLine {
                 index,
+                attempt,
                 stderr,
                 line,
-                ..
-            } if self.options.line_buffer => self.line(*index, *stderr, line),
+            } if self.options.line_buffer && self.running.get(index) == Some(attempt) => {
+                self.line(*index, *stderr, line);
+            }
             Event::AttemptFinished {
                 index,
                 retry_in: Some(_),
                 ..
             } if self.options.line_buffer => {
                 // What an attempt that will be retried wrote is not the job's output.
+                self.running.remove(index);
                 self.held.remove(index);
             }
             Event::AttemptFinished {
@@ -237,6 +257,7 @@ impl EventSink for JobOutput {
                     bar.inc(1);
                 }
                 let job = if self.options.line_buffer {
+                    self.running.remove(index);
                     if self.live(*index) {
                         // Out already, line by line.
                         Finished::Lines(Vec::new())
@@ -279,7 +300,98 @@ impl EventSink for JobOutput {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, SystemTime};
+
     use super::*;
+
+    fn line_buffered(keep_order: bool, jobs: usize) -> JobOutput {
+        let mut out = JobOutput::new(
+            JobOutputOptions {
+                keep_order,
+                line_buffer: true,
+                tag: true,
+                ..JobOutputOptions::default()
+            },
+            (1..=jobs).map(|j| format!("j{j}")).collect(),
+            vec![true; jobs],
+        );
+        out.captured = Some(Default::default());
+        out
+    }
+
+    fn started(index: usize, attempt: u32) -> Event {
+        Event::TaskStarted {
+            index,
+            task: format!("{}", index + 1),
+            attempt,
+            at: SystemTime::UNIX_EPOCH,
+            offset: Duration::ZERO,
+        }
+    }
+
+    fn line(index: usize, attempt: u32, text: &str) -> Event {
+        Event::OutputLine {
+            index,
+            attempt,
+            stderr: false,
+            line: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn finished(index: usize, attempt: u32, retry_in: Option<Duration>) -> Event {
+        Event::AttemptFinished {
+            index,
+            task: format!("{}", index + 1),
+            attempt,
+            status: crate::events::AttemptStatus::Success,
+            duration: Duration::ZERO,
+            at: SystemTime::UNIX_EPOCH,
+            offset: Duration::ZERO,
+            log: None,
+            retry_in,
+            cache_key: None,
+            hashing: None,
+            agent: None,
+        }
+    }
+
+    fn stdout(out: &JobOutput) -> String {
+        let captured = out.captured.as_ref().unwrap().borrow();
+        String::from_utf8(captured.0.clone()).unwrap()
+    }
+
+    #[test]
+    fn keep_order_with_line_buffer_streams_the_oldest_job_and_holds_the_others() {
+        let mut out = line_buffered(true, 2);
+        out.emit(&started(0, 1));
+        out.emit(&started(1, 1));
+        out.emit(&line(1, 1, "b1\n"));
+        out.emit(&line(0, 1, "a1\n"));
+        // Job 1 is the oldest: its line is out, job 2's waits.
+        assert_eq!(stdout(&out), "j1\ta1\n");
+        out.emit(&finished(1, 1, None));
+        assert_eq!(stdout(&out), "j1\ta1\n");
+        out.emit(&line(0, 1, "a2\n"));
+        out.emit(&finished(0, 1, None));
+        assert_eq!(stdout(&out), "j1\ta1\nj1\ta2\nj2\tb1\n");
+    }
+
+    #[test]
+    fn lines_of_a_retried_or_ended_attempt_are_dropped_where_not_yet_out() {
+        let mut out = line_buffered(true, 2);
+        out.emit(&started(0, 1));
+        out.emit(&started(1, 1));
+        out.emit(&line(1, 1, "first try\n"));
+        out.emit(&finished(1, 1, Some(Duration::ZERO)));
+        out.emit(&started(1, 2));
+        out.emit(&line(1, 2, "second try\n"));
+        // A process of the first attempt left behind writes on: not the job's output.
+        out.emit(&line(1, 1, "stray\n"));
+        out.emit(&finished(1, 2, None));
+        out.emit(&line(1, 2, "after the end\n"));
+        out.emit(&finished(0, 1, None));
+        assert_eq!(stdout(&out), "j2\tsecond try\n");
+    }
 
     #[test]
     fn tags_prefix_every_line() {

@@ -280,11 +280,13 @@ impl Dispatcher<'_> {
                 index,
                 attempt,
                 pid,
+                boot_ticks,
             } => self.sink.emit(&Event::AttemptSpawned {
                 index,
                 task: self.plan.tasks[index].id.clone(),
                 attempt,
                 pid,
+                boot_ticks,
             }),
             UnitNotice::Line {
                 index,

@@ -80,6 +80,7 @@ pub(crate) enum UnitNotice {
         index: usize,
         attempt: u32,
         pid: u32,
+        boot_ticks: Option<u64>,
     },
     /// A line of output (with its `\n`; the last one of a stream may lack it).
     Line {
@@ -262,6 +263,7 @@ async fn run_process(
         index: spec.index,
         attempt: spec.attempt,
         pid: pgid,
+        boot_ticks: super::unix::boot_clock_ticks(),
     });
 
     let timeout = async {

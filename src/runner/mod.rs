@@ -18,4 +18,7 @@ pub use agents::{
 pub use cache::{Cache, CacheHit, CacheKey};
 pub use command::{ExecPlan, needs_shell};
 pub use dispatcher::{RunOptions, RunResult, log_file_name, run, stderr_log_path};
+pub(crate) use unix::TICKS_PER_SECOND;
+#[cfg(test)]
+pub(crate) use unix::boot_clock_ticks;
 pub use workspace::{Workspace, WorkspaceOutcome};

@@ -371,12 +371,7 @@ mod tests {
             .unwrap();
         let mut journal = Journal::create(dir.path(), "r1").unwrap();
         journal.started("task", 1);
-        journal.spawned(
-            "task",
-            1,
-            child.id(),
-            super::super::process::ticks_since_boot(),
-        );
+        journal.spawned("task", 1, child.id(), crate::runner::boot_clock_ticks());
         drop(journal);
 
         let (store, recovery) = Store::open(dir.path()).unwrap();

@@ -1,27 +1,17 @@
 //! Identifying processes across a crash: a pid alone may have been reused, so a process
 //! is named by its pid and its start time (clock ticks since boot, from /proc). For task
 //! processes, whose start is recorded on the dispatcher's hot path, the start time is the
-//! boot-time clock read just after the spawn (no /proc read per task), and a process
-//! matches when /proc puts its start within a window just before that reading.
+//! boot-time clock the runner read just after the spawn (no /proc read per task; see
+//! `Event::AttemptSpawned`), and a process matches when /proc puts its start within a
+//! window just before that reading.
 
-/// Clock ticks per second in /proc (`USER_HZ`, 100 on every Linux architecture fanout
-/// builds for).
-const TICKS_PER_SECOND: u64 = 100;
-/// How much earlier than the recorded reading a task's process may have started: the
-/// reading is taken when the dispatcher handles the spawn, which may be a little later.
+use crate::runner::TICKS_PER_SECOND;
+
+/// How much earlier than the recorded reading a task's process may have started.
 const START_WINDOW_TICKS: u64 = 2 * TICKS_PER_SECOND;
 
-/// Now, in /proc's clock ticks since boot: an upper bound of the start time of any process
-/// that exists already.
-pub(crate) fn ticks_since_boot() -> Option<u64> {
-    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME).ok()?;
-    let nanos =
-        u64::try_from(now.tv_sec()).ok()? * 1_000_000_000 + u64::try_from(now.tv_nsec()).ok()?;
-    Some(nanos / (1_000_000_000 / TICKS_PER_SECOND))
-}
-
 /// Whether the process `pid` runs (zombies count as gone) and started no later than
-/// `reading` (see [`ticks_since_boot`]) and not long before it.
+/// `reading` (the boot-time clock read after its spawn) and not long before it.
 pub(crate) fn started_near_alive(pid: u32, reading: u64) -> bool {
     match alive_start(pid) {
         Some(started) => started <= reading + 1 && started + START_WINDOW_TICKS >= reading,
@@ -72,7 +62,7 @@ mod tests {
             .arg("5")
             .spawn()
             .unwrap();
-        let reading = ticks_since_boot().unwrap();
+        let reading = crate::runner::boot_clock_ticks().unwrap();
         let exact = start_time(child.id()).unwrap();
         assert!(
             exact <= reading + 1 && exact + 100 >= reading,

@@ -14,7 +14,7 @@ use rusqlite::{Connection, params};
 
 use super::journal::Journal;
 use super::open::{SqlContext, Store, StoreError, to_unix};
-use super::process::{start_time, ticks_since_boot};
+use super::process::start_time;
 use crate::events::{AgentResult, AttemptStatus, Event, EventSink, RunOutcome};
 
 /// What a run is, recorded when it begins.
@@ -235,9 +235,13 @@ impl EventSink for StoreSink {
                 }
             }
             Event::AttemptSpawned {
-                task, attempt, pid, ..
+                task,
+                attempt,
+                pid,
+                boot_ticks,
+                ..
             } => {
-                let pgid_start = ticks_since_boot();
+                let pgid_start = *boot_ticks;
                 if let Some(journal) = &mut self.journal {
                     journal.spawned(task, *attempt, *pid, pgid_start);
                 }

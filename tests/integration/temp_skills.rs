@@ -300,11 +300,39 @@ fn gc_reads_a_first_schema_store_and_a_bad_clock_is_a_usage_error() {
     );
     assert!(rows(&p).is_empty());
 
-    let out = p
-        .command(&["skills", "gc"])
-        .env("FANOUT_NOW", "next tuesday")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("FANOUT_NOW"));
+    for bad in ["next tuesday", "1e300"] {
+        let out = p
+            .command(&["skills", "gc"])
+            .env("FANOUT_NOW", bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("FANOUT_NOW"));
+    }
+}
+
+#[test]
+fn a_skill_name_that_leaves_the_state_directory_names_no_folder() {
+    let p = Project::new();
+    // A real skill outside the state directory, which the bad name points at.
+    p.file(
+        "src/SKILL.md",
+        "---\nname: src\ndescription: Use when never.\n---\n",
+    );
+    p.file(
+        "plan.toml",
+        "[agents.claude]\nstart_interval = \"0s\"\n\n[[task]]\nid = \"bad\"\nprompt = \"go\"\nskill = \"../../src\"\n",
+    );
+    let home = p.path().display().to_string();
+    let out = run_agents(
+        &p,
+        &["run", "plan.toml"],
+        &[("FANOUT_NOW", &at(0)), ("HOME", &home)],
+    );
+    out.expect_code(0);
+    assert!(out.stderr.contains("is not a valid name"), "{}", out.stderr);
+    assert!(rows(&p).is_empty());
+    let prompt = argv(&p, "bad", 1).pop().unwrap();
+    assert!(!prompt.contains("SKILL.md"), "{prompt}");
+    assert!(!prompt.contains("temporary"), "{prompt}");
 }
