@@ -23,7 +23,7 @@ use crate::store::{Store, TempSkillRow};
 #[command(
     after_help = "The first rule that applies decides: keep a skill marked with \
 `fanout skills keep`, used 3 times or more, or used in the last 7 days; delete one unused \
-for 30 days, or used once and idle for more than 7 days; keep anything else."
+for 30 days, or used once (or never) and idle for more than 7 days; keep anything else."
 )]
 pub struct GcArgs {
     #[command(flatten)]

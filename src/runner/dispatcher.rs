@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+mod agent_turns;
+
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::agents::{AgentGate, AgentRun, Gate};
+use super::agents::{AgentGate, AgentRun};
 use super::cache::Cache;
 use super::command::ExecPlan;
 use super::executor::{
@@ -517,101 +519,6 @@ impl Dispatcher<'_> {
                 }
             }
         }
-    }
-
-    fn agent_launch(&self, index: usize) -> Option<&super::agents::AgentLaunch> {
-        self.options.agents.as_ref()?.tasks.get(index)?.as_ref()
-    }
-
-    /// For an agent task: how to tell from its output whether the agent succeeded.
-    fn judge(&self, index: usize) -> Option<super::executor::Judge> {
-        let run = self.options.agents.as_ref()?;
-        let launch = run.tasks.get(index)?.as_ref()?;
-        let profile = run.profiles[launch.profile].clone();
-        let model = launch.model.clone();
-        Some(super::executor::Judge(Arc::new(
-            move |output: &str, code: Option<i32>| {
-                profile.read_result(output, code, model.as_deref()).success
-            },
-        )))
-    }
-
-    /// Whether a start the scheduler just gave may go ahead: agent tasks wait for their
-    /// rate limit, breaker and start spacing, and are withheld once the budget is spent.
-    fn admit(&mut self, task: usize) -> bool {
-        let (Some(run), Some(gate)) = (&self.options.agents, &mut self.gate) else {
-            return true;
-        };
-        let now = self.started_at.elapsed();
-        match gate.check(run, task, now) {
-            Gate::Go => true,
-            Gate::NotBefore(until) => {
-                let until = until.max(self.now() + Duration::from_millis(1));
-                self.scheduler.postpone(task, until);
-                false
-            }
-            Gate::Withhold(reason) => {
-                let decisions = self.scheduler.withhold(task);
-                self.sink.emit(&Event::TaskWithheld {
-                    index: task,
-                    task: self.plan.tasks[task].id.clone(),
-                    reason,
-                });
-                self.apply(decisions);
-                false
-            }
-        }
-    }
-
-    /// For an agent task: the agent's result read from the attempt's log, the status
-    /// corrected by it (exit 0 with a reported failure is a failure), and the events the
-    /// gate has to tell (budget, limits).
-    fn agent_ended(
-        &mut self,
-        index: usize,
-        status: AttemptStatus,
-        log: Option<&Path>,
-    ) -> (AttemptStatus, Option<crate::agent::AgentResult>, Vec<Event>) {
-        let (Some(run), Some(gate)) = (self.options.agents.clone(), self.gate.as_mut()) else {
-            return (status, None, Vec::new());
-        };
-        let Some(launch) = run.tasks.get(index).and_then(Option::as_ref) else {
-            return (status, None, Vec::new());
-        };
-        let exit_code = match &status {
-            AttemptStatus::Success => Some(0),
-            AttemptStatus::Failed { exit_code } => Some(*exit_code),
-            AttemptStatus::Cached { .. } => return (status, None, Vec::new()),
-            _ => None,
-        };
-        let output = log
-            .and_then(|p| std::fs::read(p).ok())
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let profile = &run.profiles[launch.profile];
-        let result = profile.read_result(&output, exit_code, launch.model.as_deref());
-        let (events, changes) = gate.ended(&run, index, &result, self.started_at.elapsed());
-        for change in changes {
-            self.scheduler
-                .set_resource_capacity(change.resource, change.capacity);
-        }
-        let over = launch
-            .max_usd
-            .zip(result.cost_usd)
-            .filter(|(max, cost)| cost > max);
-        let status = match (status, over) {
-            (AttemptStatus::Success, Some((max, cost))) => AttemptStatus::AgentFailed {
-                message: format!("cost ${cost:.2}, more than its max_usd ${max:.2}"),
-            },
-            (AttemptStatus::Success, None) if !result.success => AttemptStatus::AgentFailed {
-                message: result
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "the agent reported a failure".into()),
-            },
-            (status, _) => status,
-        };
-        (status, Some(result), events)
     }
 
     /// The lowest slot number no running attempt holds.
