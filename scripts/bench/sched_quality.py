@@ -53,6 +53,37 @@ def lower_bound(durations, deps, jobs):
     return max(max(finish), sum(durations) / jobs) / 1000.0
 
 
+def ideal_schedule(durations, deps, jobs):
+    """The wall time of fanout's own rule (ready tasks by longest remaining path, then plan
+    order) on an ideal machine: no start-up cost, no overhead. What is left between this
+    and the lower bound is the rule's (or the bound's); what is left between fanout's wall
+    time and this is fanout's and the processes'."""
+    import heapq
+    n = len(durations)
+    succ = [[] for _ in range(n)]
+    for i, ds in enumerate(deps):
+        for d in ds:
+            succ[d].append(i)
+    rest = [0] * n
+    for i in reversed(range(n)):
+        rest[i] = durations[i] + max((rest[s] for s in succ[i]), default=0)
+    waiting = [len(ds) for ds in deps]
+    ready = [(-rest[i], i) for i in range(n) if not deps[i]]
+    heapq.heapify(ready)
+    running, now, done = [], 0, 0
+    while done < n:
+        while ready and len(running) < jobs:
+            _, i = heapq.heappop(ready)
+            heapq.heappush(running, (now + durations[i], i))
+        now, i = heapq.heappop(running)
+        done += 1
+        for s in succ[i]:
+            waiting[s] -= 1
+            if not waiting[s]:
+                heapq.heappush(ready, (-rest[s], s))
+    return now / 1000.0
+
+
 def write_plan(path, durations, deps, waves):
     lines = []
     level = levels(deps)
@@ -99,7 +130,7 @@ def main():
                 lb = lower_bound(durations, deps, jobs)
                 wall = run(fanout, plan, jobs, str(tmp / "state"))
                 wave_wall = run(fanout, waves, jobs, str(tmp / "state"))
-                rows.append((seed, jobs, lb, wall, wave_wall))
+                rows.append((seed, jobs, lb, wall, wave_wall, ideal_schedule(durations, deps, jobs)))
                 print(f"seed {seed} -j{jobs}: lower bound {lb:.2f}s, fanout {wall:.2f}s, "
                       f"waves {wave_wall:.2f}s", file=sys.stderr)
     out = [
@@ -108,16 +139,20 @@ def main():
         "sleeps of 10–300 ms, Pareto-tailed; `estimate` set to each sleep),",
         f"seeds 1–{args.seeds}, on {os.cpu_count()} cores. Lower bound = max(critical path, work / jobs).",
         "Reproduce: `python3 scripts/bench/sched_quality.py`\n",
-        "| seed | jobs | lower bound | fanout | wall / lower bound | wave by wave | fanout vs waves |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| seed | jobs | lower bound | fanout | wall / lower bound | same rule, ideal machine / lower bound | wave by wave | fanout vs waves |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for seed, jobs, lb, wall, wave_wall in rows:
+    for seed, jobs, lb, wall, wave_wall, ideal in rows:
         out.append(f"| {seed} | {jobs} | {lb:.2f} s | {wall:.2f} s | {wall / lb:.3f}× | "
-                   f"{wave_wall:.2f} s | {100 * (1 - wall / wave_wall):.0f}% shorter |")
+                   f"{ideal / lb:.3f}× | {wave_wall:.2f} s | {100 * (1 - wall / wave_wall):.0f}% shorter |")
     worst = max(r[3] / r[2] for r in rows)
+    worst_ideal = max(r[5] / r[2] for r in rows)
     least = min(1 - r[3] / r[4] for r in rows)
     out.append(f"\nWorst wall / lower bound: {worst:.3f}× (target ≤ 1.05×); "
-               f"smallest gain over waves: {100 * least:.0f}% (target ≥ 20%).")
+               f"smallest gain over waves: {100 * least:.0f}% (target ≥ 20%). "
+               f"The same rule on an ideal machine (no start-up cost) reaches {worst_ideal:.3f}× at worst: "
+               "where that is above 1.05× the bound itself is out of reach of this rule, and "
+               "the rest is the cost of starting 300 processes.")
     subprocess.run([sys.executable, str(ROOT / "scripts/bench/update_section.py"), "scheduling",
                     str(ROOT / "BENCHMARKS.md")], input="\n".join(out), text=True, check=True)
 
