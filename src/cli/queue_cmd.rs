@@ -37,8 +37,9 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
     }
     let dir = args.dir.clone();
     // Held until the run ends: one run per queue, and items `in_progress` while nobody
-    // holds it were left by a run that is gone.
-    let _lock = QueueLock::acquire(&dir).map_err(queue_error)?;
+    // holds it were left by a run that is gone. Patiently: `queue status` takes it for an
+    // instant to see whether a run holds it.
+    let _lock = QueueLock::acquire_patiently(&dir).map_err(queue_error)?;
     let mut queue = read_queue(&dir).map_err(queue_error)?;
     let base = base_plan(&dir)?;
     reset_left_in_progress(&mut queue)?;
