@@ -529,3 +529,29 @@ fn l3_goes_on_even_when_every_item_fails_alike() {
         .collect();
     assert_eq!(files(&p), expected, "{}", out.stderr);
 }
+
+/// A run renames items while `fanout queue status` reads them: a listing taken during a
+/// rename must not make status report a malformed queue, nor miss an item.
+#[test]
+fn status_during_a_run_sees_every_item_once() {
+    let names: Vec<String> = (1..=40)
+        .map(|n| format!("{n:03}-pending-job{n}.md"))
+        .collect();
+    let items: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "Do it.")).collect();
+    let p = project(&items);
+    let mut run = agent_command(
+        &p,
+        &["queue", "run", "--no-progress", "--max-parallel", "4"],
+        &[],
+    )
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    while run.try_wait().unwrap().is_none() {
+        let status = p.fanout(&["queue", "status", "--json"]);
+        status.expect_code(0);
+        assert_eq!(status.json()["total"], 40, "{}", status.stdout);
+    }
+    assert_eq!(run.wait().unwrap().code(), Some(0));
+    assert!(files(&p).iter().all(|f| f.contains("-completed-")));
+}
