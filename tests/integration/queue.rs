@@ -555,3 +555,40 @@ fn status_during_a_run_sees_every_item_once() {
     assert_eq!(run.wait().unwrap().code(), Some(0));
     assert!(files(&p).iter().all(|f| f.contains("-completed-")));
 }
+
+#[test]
+fn a_rename_that_fails_is_an_error_that_says_what_to_do() {
+    let p = project(&[
+        ("001-pending-schema.md", "Write the schema."),
+        ("002-pending-api.md", "Build the API."),
+    ]);
+    // Something takes the name 001 would have when it completes.
+    let in_the_way = p.join(&format!("{QUEUE}/001-completed-schema.md"));
+    let out = queue(
+        &p,
+        &["run", "--max-parallel", "1"],
+        &[("FAKE_AGENT_TOUCH", in_the_way.to_str().unwrap())],
+    );
+    out.expect_code(3);
+    assert_eq!(
+        files(&p),
+        [
+            "001-completed-schema.md",
+            "001-in_progress-schema.md",
+            "002-completed-api.md",
+        ]
+    );
+    let err = &out.stderr;
+    assert!(err.contains("Queue: 2 completed"), "{err}");
+    assert!(
+        err.contains("error: failed to rename .agent/queue/001-in_progress-schema.md to .agent/queue/001-completed-schema.md"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "  001-in_progress-schema.md should be 001-completed-schema.md (its agent succeeded): \
+             rename it by hand, else the next run runs the item again"
+        ),
+        "{err}"
+    );
+}
