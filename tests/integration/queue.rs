@@ -592,3 +592,37 @@ fn a_rename_that_fails_is_an_error_that_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn l1_and_l2_stop_a_running_item_when_another_fails_and_it_is_pending_again() {
+    for level in ["L1", "L2"] {
+        let p = project(&[
+            ("001-pending-migrate.md", "FAIL the migration"),
+            ("002-pending-slow.md", "HANG over the docs"),
+        ]);
+        // 001 fails only once 002's agent is running.
+        let slow_started = p.join("calls/002-slow.1.start");
+        let out = queue(
+            &p,
+            &["run", "--autonomy", level, "--max-parallel", "2"],
+            &[("FAKE_AGENT_WAIT_FOR", slow_started.to_str().unwrap())],
+        );
+        out.expect_code(1);
+        assert_eq!(
+            files(&p),
+            ["001-blocked-migrate.md", "002-pending-slow.md"],
+            "{level}"
+        );
+        assert!(started(&p, "002-slow"), "{level}");
+        assert!(!p.join("calls/002-slow.1.end").exists(), "{level}");
+        let err = &out.stderr;
+        assert!(
+            err.contains("Queue: 0 completed, 1 failed, 1 stopped (pending again)"),
+            "{level}: {err}"
+        );
+        assert!(
+            err.contains("Stopped: 002-pending-slow.md"),
+            "{level}: {err}"
+        );
+    }
+}
