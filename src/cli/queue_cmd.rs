@@ -16,7 +16,8 @@ use super::{CliError, exit};
 use crate::plan::{Plan, find_project_file, project_plan};
 use crate::queue::{
     ItemOutcome, Queue, QueueError, QueueLock, QueuePlan, QueueReporter, Readiness, Status,
-    queue_plan, read_queue, rename_item, render_run_report, render_status_text, status_json,
+    queue_plan, read_queue, rename_item, render_misnamed, render_run_report, render_status_text,
+    status_json,
 };
 
 /// `fanout queue …`.
@@ -37,8 +38,9 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
     }
     let dir = args.dir.clone();
     // Held until the run ends: one run per queue, and items `in_progress` while nobody
-    // holds it were left by a run that is gone.
-    let _lock = QueueLock::acquire(&dir).map_err(queue_error)?;
+    // holds it were left by a run that is gone. Patiently: `queue status` takes it for an
+    // instant to see whether a run holds it.
+    let _lock = QueueLock::acquire_patiently(&dir).map_err(queue_error)?;
     let mut queue = read_queue(&dir).map_err(queue_error)?;
     let base = base_plan(&dir)?;
     reset_left_in_progress(&mut queue)?;
@@ -97,18 +99,32 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
             render_run_report(reporter.names(), reporter.outcomes())
         );
     }
-    for err in reporter.take_errors() {
-        eprintln!("warning: {:#}", anyhow::Error::new(err));
+    let rename_errors = reporter.take_errors();
+    let renames_failed = !rename_errors.is_empty();
+    for err in rename_errors {
+        eprintln!("error: {:#}", anyhow::Error::new(err));
     }
+    eprint!("{}", render_misnamed(&reporter.misnamed()));
     if stuck > 0 {
         eprintln!("{stuck} pending item(s) cannot run (see the warnings above)");
     }
     let code = result?;
-    Ok(if code == exit::SUCCESS && stuck > 0 {
+    Ok(run_exit_code(code, renames_failed, stuck))
+}
+
+/// The exit code of a queue run whose runner ended with `code`. A failed rename is
+/// fanout's own failure: an item's file then does not say what became of it, and the
+/// next run could run finished work again.
+fn run_exit_code(code: i32, renames_failed: bool, stuck: usize) -> i32 {
+    if code == exit::INTERRUPTED {
+        code
+    } else if renames_failed {
+        exit::INTERNAL
+    } else if code == exit::SUCCESS && stuck > 0 {
         exit::TASKS_FAILED
     } else {
         code
-    })
+    }
 }
 
 /// `fanout queue status`.
@@ -215,5 +231,19 @@ fn queue_error(err: QueueError) -> CliError {
             ),
         ),
         other => CliError::Internal(anyhow::Error::new(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_rename_outranks_failed_items_but_not_an_interruption() {
+        assert_eq!(run_exit_code(exit::SUCCESS, false, 0), exit::SUCCESS);
+        assert_eq!(run_exit_code(exit::SUCCESS, false, 2), exit::TASKS_FAILED);
+        assert_eq!(run_exit_code(exit::SUCCESS, true, 0), exit::INTERNAL);
+        assert_eq!(run_exit_code(exit::TASKS_FAILED, true, 1), exit::INTERNAL);
+        assert_eq!(run_exit_code(exit::INTERRUPTED, true, 0), exit::INTERRUPTED);
     }
 }

@@ -1,6 +1,7 @@
 //! What can go wrong with a work-item queue: a directory that is not there or cannot be
 //! read, malformed items (each problem naming its file, and its line where there is one),
-//! a queue another run is working on, and renames that failed.
+//! a directory that kept changing while it was read, a queue another run is working on,
+//! and renames that failed.
 
 use std::path::PathBuf;
 
@@ -43,6 +44,9 @@ pub enum QueueError {
         dir: PathBuf,
         problems: Vec<ItemProblem>,
     },
+    /// Files were renamed or removed while the queue was read, every time it was read.
+    #[error("the queue directory {} kept changing while it was read ({attempts} times)", dir.display())]
+    Unsettled { dir: PathBuf, attempts: usize },
     #[error("another fanout run is working on the queue {}", dir.display())]
     Busy { dir: PathBuf },
     #[error("failed to lock the queue directory {}", dir.display())]

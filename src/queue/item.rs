@@ -140,7 +140,10 @@ const BLOCKED_BY: &str = "blockedby";
 impl ItemBody {
     /// Reads a work item's text. `BlockedBy:` takes numbers separated by commas or spaces
     /// (`#` before a number is allowed); nothing, `none` or `-` means it waits for nothing.
+    /// A byte-order mark at the start (editors on Windows write one) is not part of the
+    /// text: it would hide a `BlockedBy:` on the first line.
     pub fn parse(text: &str) -> Result<ItemBody, BodyProblem> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut blocked_by = Vec::new();
         let mut blocked_by_line = None;
         let mut kept = Vec::new();
@@ -263,6 +266,16 @@ mod tests {
         }
         let body = ItemBody::parse("Just do it").unwrap();
         assert_eq!(body.blocked_by_line, None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_a_first_blocked_by_line() {
+        let body = ItemBody::parse("\u{feff}BlockedBy: 2\nDo it\n").unwrap();
+        assert_eq!(body.blocked_by, [2]);
+        assert_eq!(body.blocked_by_line, Some(1));
+        assert_eq!(body.prompt, "Do it");
+        let body = ItemBody::parse("\u{feff}# Title\nDo it").unwrap();
+        assert_eq!(body.prompt, "# Title\nDo it");
     }
 
     #[test]

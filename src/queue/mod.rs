@@ -21,5 +21,7 @@ pub use model::{Item, Queue, Readiness};
 pub use plan::{QueuePlan, queue_plan};
 pub use read::read_queue;
 pub use rename::rename_item;
-pub use reporter::{ItemOutcome, QueueReporter};
-pub use view::{QUEUE_SCHEMA_VERSION, render_run_report, render_status_text, status_json};
+pub use reporter::{ItemOutcome, Misnamed, QueueReporter};
+pub use view::{
+    QUEUE_SCHEMA_VERSION, render_misnamed, render_run_report, render_status_text, status_json,
+};

@@ -3,22 +3,64 @@
 //! problem found is reported at once: file names not of the form `NNN-STATUS-SLUG.md`,
 //! unreadable texts, `BlockedBy:` lines naming something other than numbers, two items
 //! with one number, pending items with no prompt, and cycles. Reads; never writes.
+//!
+//! A run renames items while others read the queue (`fanout queue status`), and a listing
+//! taken during a rename can hold an item under both names or under neither. So a read
+//! counts only when the directory held still: every listed file was there, and the
+//! listing taken after reading the files is the one taken before. Otherwise the queue is
+//! read again, a few times, before giving up; a rename never makes a queue malformed.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::error::{ItemProblem, QueueError};
 use super::item::{ItemBody, ItemName, NAME_FORM, Status};
 use super::model::{Item, Queue};
 use crate::graph::{Cycle, Dag};
 
+/// How many times a queue that changed while it was read is read.
+const READ_ATTEMPTS: usize = 10;
+/// The pause before reading again a queue that changed: renames come in bursts.
+const REREAD_PAUSE: Duration = Duration::from_millis(10);
+
 /// Reads and checks the queue in `dir`.
 pub fn read_queue(dir: &Path) -> Result<Queue, QueueError> {
+    read_still(dir, list_items, || std::thread::sleep(REREAD_PAUSE))
+}
+
+/// Reads the queue with `list` until a read saw it hold still, calling `pause` before
+/// each new read.
+fn read_still(
+    dir: &Path,
+    mut list: impl FnMut(&Path) -> Result<Vec<PathBuf>, QueueError>,
+    mut pause: impl FnMut(),
+) -> Result<Queue, QueueError> {
     if !dir.is_dir() {
         return Err(QueueError::Missing {
             dir: dir.to_path_buf(),
         });
     }
+    for attempt in 0..READ_ATTEMPTS {
+        if attempt > 0 {
+            pause();
+        }
+        let files = list(dir)?;
+        let read = read_listed(dir, &files);
+        if let Some(read) = read
+            && list(dir)? == files
+        {
+            return read;
+        }
+    }
+    Err(QueueError::Unsettled {
+        dir: dir.to_path_buf(),
+        attempts: READ_ATTEMPTS,
+    })
+}
+
+/// The item files in `dir`, sorted.
+fn list_items(dir: &Path) -> Result<Vec<PathBuf>, QueueError> {
     let read_error = |source| QueueError::ReadDir {
         dir: dir.to_path_buf(),
         source,
@@ -36,11 +78,18 @@ pub fn read_queue(dir: &Path) -> Result<Queue, QueueError> {
         }
     }
     files.sort();
+    Ok(files)
+}
+
+/// Reads and checks the listed files; `None` when one of them is gone (renamed since).
+fn read_listed(dir: &Path, files: &[PathBuf]) -> Option<Result<Queue, QueueError>> {
     let mut problems = Vec::new();
     let mut items = Vec::new();
     for path in files {
-        if let Some(item) = read_item(&path, &mut problems) {
-            items.push(item);
+        match read_item(path, &mut problems) {
+            Ok(Some(item)) => items.push(item),
+            Ok(None) => {}
+            Err(Gone) => return None,
         }
     }
     items.sort_by(|a, b| (a.name.number, &a.name.digits).cmp(&(b.name.number, &b.name.digits)));
@@ -48,7 +97,7 @@ pub fn read_queue(dir: &Path) -> Result<Queue, QueueError> {
     if unique {
         check_cycles(dir, &items, &mut problems);
     }
-    if problems.is_empty() {
+    Some(if problems.is_empty() {
         Ok(Queue {
             dir: dir.to_path_buf(),
             items,
@@ -58,10 +107,14 @@ pub fn read_queue(dir: &Path) -> Result<Queue, QueueError> {
             dir: dir.to_path_buf(),
             problems,
         })
-    }
+    })
 }
 
-fn read_item(path: &Path, problems: &mut Vec<ItemProblem>) -> Option<Item> {
+/// A listed file that is no longer there.
+struct Gone;
+
+/// Reads one item, adding what is wrong with it to `problems` (`Ok(None)` then).
+fn read_item(path: &Path, problems: &mut Vec<ItemProblem>) -> Result<Option<Item>, Gone> {
     let problem = |line, message: String, help: Option<String>| ItemProblem {
         file: path.to_path_buf(),
         line,
@@ -79,7 +132,7 @@ fn read_item(path: &Path, problems: &mut Vec<ItemProblem>) -> Option<Item> {
                     "name work items {NAME_FORM}; keep other files out of the queue directory"
                 )),
             ));
-            return None;
+            return Ok(None);
         }
     };
     let text = match std::fs::read(path) {
@@ -87,12 +140,13 @@ fn read_item(path: &Path, problems: &mut Vec<ItemProblem>) -> Option<Item> {
             Ok(text) => text,
             Err(_) => {
                 problems.push(problem(None, "its text is not UTF-8".into(), None));
-                return None;
+                return Ok(None);
             }
         },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Gone),
         Err(e) => {
             problems.push(problem(None, format!("failed to read it: {e}"), None));
-            return None;
+            return Ok(None);
         }
     };
     let body = match ItemBody::parse(&text) {
@@ -105,7 +159,7 @@ fn read_item(path: &Path, problems: &mut Vec<ItemProblem>) -> Option<Item> {
                     "write `BlockedBy: 001, 002` with the numbers of the items it waits for".into(),
                 ),
             ));
-            return None;
+            return Ok(None);
         }
     };
     let runs = matches!(name.status, Status::Pending | Status::InProgress);
@@ -116,7 +170,7 @@ fn read_item(path: &Path, problems: &mut Vec<ItemProblem>) -> Option<Item> {
             Some("write what the agent should do in the file".into()),
         ));
     }
-    Some(Item { name, body })
+    Ok(Some(Item { name, body }))
 }
 
 /// Reports every item that has the number of an earlier one; true when there is none.
@@ -265,6 +319,68 @@ mod tests {
             problems(&[("004-pending-self.md", "BlockedBy: 4\nme")]),
             ["004-pending-self.md:1: the items wait for each other in a cycle: 004 waits for 004"]
         );
+    }
+
+    /// A lister that gives `first` the first time, then what is in the directory.
+    fn stale_once(first: Vec<&str>) -> impl FnMut(&Path) -> Result<Vec<PathBuf>, QueueError> {
+        let mut first = Some(first);
+        move |dir| match first.take() {
+            Some(names) => Ok(names.iter().map(|n| dir.join(n)).collect()),
+            None => list_items(dir),
+        }
+    }
+
+    fn names(queue: &Queue) -> Vec<String> {
+        queue.items.iter().map(|i| i.name.file_name()).collect()
+    }
+
+    #[test]
+    fn an_item_listed_under_a_name_it_no_longer_has_is_read_again() {
+        let d = dir(&[("001-in_progress-a.md", "a"), ("002-pending-b.md", "b")]);
+        // Listed during its rename: under both names, the old one gone by the read.
+        let mut pauses = 0;
+        let q = read_still(
+            d.path(),
+            stale_once(vec![
+                "001-in_progress-a.md",
+                "001-pending-a.md",
+                "002-pending-b.md",
+            ]),
+            || pauses += 1,
+        )
+        .unwrap();
+        assert_eq!(names(&q), ["001-in_progress-a.md", "002-pending-b.md"]);
+        assert_eq!(pauses, 1);
+
+        // Listed under its old name only.
+        let q = read_still(
+            d.path(),
+            stale_once(vec!["001-pending-a.md", "002-pending-b.md"]),
+            || {},
+        )
+        .unwrap();
+        assert_eq!(names(&q), ["001-in_progress-a.md", "002-pending-b.md"]);
+    }
+
+    #[test]
+    fn an_item_missing_from_a_listing_is_read_again() {
+        let d = dir(&[("001-completed-a.md", "a"), ("002-pending-b.md", "b")]);
+        let q = read_still(d.path(), stale_once(vec!["002-pending-b.md"]), || {}).unwrap();
+        assert_eq!(names(&q), ["001-completed-a.md", "002-pending-b.md"]);
+    }
+
+    #[test]
+    fn a_queue_that_never_holds_still_is_not_called_malformed() {
+        let d = dir(&[("001-in_progress-a.md", "a")]);
+        let mut pauses = 0;
+        let err = read_still(
+            d.path(),
+            |dir| Ok(vec![dir.join("001-pending-a.md")]),
+            || pauses += 1,
+        )
+        .unwrap_err();
+        assert!(matches!(err, QueueError::Unsettled { .. }), "{err:?}");
+        assert_eq!(pauses, READ_ATTEMPTS - 1);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! An attempt fanout itself ended (fail-fast, Ctrl-C), or an agent that could not be
 //! started at all, puts the item back to `pending`: nothing is wrong with the item.
 //! Items never started stay `pending`. The runner knows nothing of this; a failed rename
-//! is kept for the caller to report, and the run goes on.
+//! is kept for the caller to report, with the items whose files it left wrong, and the
+//! run goes on.
 
 use std::path::{Path, PathBuf};
 
@@ -34,11 +35,22 @@ pub enum ItemOutcome {
     Stopped,
 }
 
+/// An item whose file does not say what became of it: a rename failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Misnamed {
+    /// Its file's name now.
+    pub name: ItemName,
+    /// The status its file should have.
+    pub wanted: Status,
+}
+
 /// Renames items as the run's events come; one entry per task of the queue's plan.
 #[derive(Debug)]
 pub struct QueueReporter {
     dir: PathBuf,
     names: Vec<ItemName>,
+    /// The status each item's file should have: the last one it was renamed to, or tried.
+    wanted: Vec<Status>,
     outcomes: Vec<ItemOutcome>,
     errors: Vec<QueueError>,
 }
@@ -47,9 +59,11 @@ impl QueueReporter {
     /// `names[i]` is the current name of task i's item, in `dir`.
     pub fn new(dir: &Path, names: Vec<ItemName>) -> QueueReporter {
         let outcomes = vec![ItemOutcome::NotStarted; names.len()];
+        let wanted = names.iter().map(|n| n.status).collect();
         QueueReporter {
             dir: dir.to_path_buf(),
             names,
+            wanted,
             outcomes,
             errors: Vec::new(),
         }
@@ -74,6 +88,19 @@ impl QueueReporter {
         std::mem::take(&mut self.errors)
     }
 
+    /// The items whose files do not have the status they should, because a rename failed.
+    pub fn misnamed(&self) -> Vec<Misnamed> {
+        self.names
+            .iter()
+            .zip(&self.wanted)
+            .filter(|(name, wanted)| name.status != **wanted)
+            .map(|(name, &wanted)| Misnamed {
+                name: name.clone(),
+                wanted,
+            })
+            .collect()
+    }
+
     /// After the run: an item whose attempt never ended (the run itself failed) is made
     /// pending again, so no item stays `in_progress` without a run.
     pub fn finish(&mut self) {
@@ -86,6 +113,7 @@ impl QueueReporter {
     }
 
     fn set(&mut self, task: usize, status: Status) {
+        self.wanted[task] = status;
         match rename_item(&self.dir, &self.names[task], status) {
             Ok(name) => self.names[task] = name,
             Err(err) => self.errors.push(err),
@@ -240,6 +268,7 @@ mod tests {
             ]
         );
         assert!(reporter.errors().is_empty());
+        assert!(reporter.misnamed().is_empty());
         let outcomes = reporter.outcomes();
         assert_eq!(outcomes[0], ItemOutcome::Completed);
         assert_eq!(
@@ -270,5 +299,35 @@ mod tests {
         // Ended without its attempt finishing: pending again.
         reporter.finish();
         assert_eq!(files(dir.path()), ["2-pending-b.md"]);
+        // Pending is what the item's name says, so no file is left wrong.
+        assert!(reporter.misnamed().is_empty());
+    }
+
+    #[test]
+    fn an_item_whose_file_could_not_be_completed_is_misnamed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["1-pending-a.md", "2-pending-b.md"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        let names = ["1-pending-a.md", "2-pending-b.md"]
+            .map(|n| ItemName::parse(n).unwrap())
+            .to_vec();
+        let mut reporter = QueueReporter::new(dir.path(), names);
+        reporter.emit(&started(0));
+        reporter.emit(&started(1));
+        // Something takes the name item 1 would have.
+        std::fs::write(dir.path().join("1-completed-a.md"), "in the way").unwrap();
+        reporter.emit(&finished(0, AttemptStatus::Success, None));
+        reporter.emit(&finished(1, AttemptStatus::Success, None));
+        reporter.finish();
+        assert_eq!(reporter.errors().len(), 1);
+        assert_eq!(
+            reporter.misnamed(),
+            [Misnamed {
+                name: ItemName::parse("1-in_progress-a.md").unwrap(),
+                wanted: Status::Completed,
+            }]
+        );
+        assert_eq!(reporter.outcomes()[0], ItemOutcome::Completed);
     }
 }

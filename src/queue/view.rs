@@ -1,7 +1,7 @@
 //! The queue as people read it: `fanout queue status` as text and JSON (the items grouped
 //! by status, pending first, with what each waits for, whether each pending item is
-//! ready, and the counts), and what a run did to the items. Renders what it is given;
-//! reads nothing.
+//! ready, and the counts), what a run did to the items, and which item files a failed
+//! rename left wrong. Renders what it is given; reads nothing.
 
 use std::fmt::Write as _;
 
@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::item::{ItemName, Status};
 use super::model::{Item, Queue, Readiness};
-use super::reporter::ItemOutcome;
+use super::reporter::{ItemOutcome, Misnamed};
 
 /// Version of the JSON form; raised when a field changes meaning or goes away.
 pub const QUEUE_SCHEMA_VERSION: u32 = 1;
@@ -147,6 +147,36 @@ pub fn render_run_report(names: &[ItemName], outcomes: &[ItemOutcome]) -> String
     out
 }
 
+/// The item files a failed rename left with the wrong status, each with what it should be
+/// and what to do; empty when there are none.
+pub fn render_misnamed(misnamed: &[Misnamed]) -> String {
+    if misnamed.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Not renamed (the errors are above):\n");
+    for Misnamed { name, wanted } in misnamed {
+        let should_be = name.with_status(*wanted).file_name();
+        let why = match wanted {
+            Status::Completed => " (its agent succeeded)",
+            Status::Blocked => " (its agent failed)",
+            Status::Pending | Status::InProgress => "",
+        };
+        let todo = match (name.status, wanted) {
+            (Status::InProgress, Status::Pending) => "nothing to do, the next run makes it pending",
+            (Status::Pending | Status::InProgress, Status::Completed | Status::Blocked) => {
+                "rename it by hand, else the next run runs the item again"
+            }
+            _ => "rename it by hand",
+        };
+        let _ = writeln!(
+            out,
+            "  {} should be {should_be}{why}: {todo}",
+            name.file_name()
+        );
+    }
+    out
+}
+
 /// Item indices grouped by status, in [`Status::ALL`] order, each group by number.
 fn ordered(queue: &Queue) -> impl Iterator<Item = usize> + '_ {
     Status::ALL.into_iter().flat_map(move |status| {
@@ -258,6 +288,28 @@ Failed:
   005-blocked-e.md: timed out after 1s
 Stopped: 003-pending-c.md
 Not started: 004-pending-d.md
+"
+        );
+    }
+
+    #[test]
+    fn misnamed_items_say_what_they_should_be_and_what_to_do() {
+        let misnamed = |name: &str, wanted| Misnamed {
+            name: ItemName::parse(name).unwrap(),
+            wanted,
+        };
+        assert_eq!(render_misnamed(&[]), "");
+        assert_eq!(
+            render_misnamed(&[
+                misnamed("001-in_progress-a.md", Status::Completed),
+                misnamed("002-in_progress-b.md", Status::Blocked),
+                misnamed("003-in_progress-c.md", Status::Pending),
+            ]),
+            "\
+Not renamed (the errors are above):
+  001-in_progress-a.md should be 001-completed-a.md (its agent succeeded): rename it by hand, else the next run runs the item again
+  002-in_progress-b.md should be 002-blocked-b.md (its agent failed): rename it by hand, else the next run runs the item again
+  003-in_progress-c.md should be 003-pending-c.md: nothing to do, the next run makes it pending
 "
         );
     }

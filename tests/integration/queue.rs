@@ -529,3 +529,100 @@ fn l3_goes_on_even_when_every_item_fails_alike() {
         .collect();
     assert_eq!(files(&p), expected, "{}", out.stderr);
 }
+
+/// A run renames items while `fanout queue status` reads them: a listing taken during a
+/// rename must not make status report a malformed queue, nor miss an item.
+#[test]
+fn status_during_a_run_sees_every_item_once() {
+    let names: Vec<String> = (1..=40)
+        .map(|n| format!("{n:03}-pending-job{n}.md"))
+        .collect();
+    let items: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "Do it.")).collect();
+    let p = project(&items);
+    let mut run = agent_command(
+        &p,
+        &["queue", "run", "--no-progress", "--max-parallel", "4"],
+        &[],
+    )
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    while run.try_wait().unwrap().is_none() {
+        let status = p.fanout(&["queue", "status", "--json"]);
+        status.expect_code(0);
+        assert_eq!(status.json()["total"], 40, "{}", status.stdout);
+    }
+    assert_eq!(run.wait().unwrap().code(), Some(0));
+    assert!(files(&p).iter().all(|f| f.contains("-completed-")));
+}
+
+#[test]
+fn a_rename_that_fails_is_an_error_that_says_what_to_do() {
+    let p = project(&[
+        ("001-pending-schema.md", "Write the schema."),
+        ("002-pending-api.md", "Build the API."),
+    ]);
+    // Something takes the name 001 would have when it completes.
+    let in_the_way = p.join(&format!("{QUEUE}/001-completed-schema.md"));
+    let out = queue(
+        &p,
+        &["run", "--max-parallel", "1"],
+        &[("FAKE_AGENT_TOUCH", in_the_way.to_str().unwrap())],
+    );
+    out.expect_code(3);
+    assert_eq!(
+        files(&p),
+        [
+            "001-completed-schema.md",
+            "001-in_progress-schema.md",
+            "002-completed-api.md",
+        ]
+    );
+    let err = &out.stderr;
+    assert!(err.contains("Queue: 2 completed"), "{err}");
+    assert!(
+        err.contains("error: failed to rename .agent/queue/001-in_progress-schema.md to .agent/queue/001-completed-schema.md"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "  001-in_progress-schema.md should be 001-completed-schema.md (its agent succeeded): \
+             rename it by hand, else the next run runs the item again"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn l1_and_l2_stop_a_running_item_when_another_fails_and_it_is_pending_again() {
+    for level in ["L1", "L2"] {
+        let p = project(&[
+            ("001-pending-migrate.md", "FAIL the migration"),
+            ("002-pending-slow.md", "HANG over the docs"),
+        ]);
+        // 001 fails only once 002's agent is running.
+        let slow_started = p.join("calls/002-slow.1.start");
+        let out = queue(
+            &p,
+            &["run", "--autonomy", level, "--max-parallel", "2"],
+            &[("FAKE_AGENT_WAIT_FOR", slow_started.to_str().unwrap())],
+        );
+        out.expect_code(1);
+        assert_eq!(
+            files(&p),
+            ["001-blocked-migrate.md", "002-pending-slow.md"],
+            "{level}"
+        );
+        assert!(started(&p, "002-slow"), "{level}");
+        assert!(!p.join("calls/002-slow.1.end").exists(), "{level}");
+        let err = &out.stderr;
+        assert!(
+            err.contains("Queue: 0 completed, 1 failed, 1 stopped (pending again)"),
+            "{level}: {err}"
+        );
+        assert!(
+            err.contains("Stopped: 002-pending-slow.md"),
+            "{level}: {err}"
+        );
+    }
+}
