@@ -47,6 +47,22 @@ pub(crate) fn argv(p: &Project, task: &str, attempt: u32) -> Vec<String> {
         .collect()
 }
 
+/// When the fake agent recorded it was `at` (`start` or `end`) for `task`'s `attempt`,
+/// in nanoseconds.
+pub(crate) fn stamp(p: &Project, task: &str, attempt: u32, at: &str) -> u128 {
+    p.read(&format!("calls/{task}.{attempt}.{at}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The first attempts' start times of `tasks`, earliest first.
+fn sorted_starts(p: &Project, tasks: &[&str]) -> Vec<u128> {
+    let mut starts: Vec<u128> = tasks.iter().map(|t| stamp(p, t, 1, "start")).collect();
+    starts.sort_unstable();
+    starts
+}
+
 const FAST: &str = "[agents.claude]\nstart_interval = \"0s\"\n";
 
 #[test]
@@ -356,8 +372,8 @@ fn the_breaker_opens_and_closes() {
     );
     assert!(err.contains("limit `anthropic`: breaker closed"), "{err}");
     // The probe started only after the cool-down.
-    let end: u128 = p.read("calls/f2.1.end").trim().parse().unwrap();
-    let start: u128 = p.read("calls/ok.1.start").trim().parse().unwrap();
+    let end = stamp(&p, "f2", 1, "end");
+    let start = stamp(&p, "ok", 1, "start");
     assert!(start - end >= 250_000_000, "{}", start - end);
 }
 
@@ -369,16 +385,7 @@ fn claude_starts_are_spaced() {
         "[settings]\njobs = 3\n[agents.claude]\nstart_interval = \"300ms\"\n\n[[task]]\nid = \"a\"\nprompt = \"a\"\n\n[[task]]\nid = \"b\"\nprompt = \"b\"\n\n[[task]]\nid = \"c\"\nprompt = \"c\"\n",
     );
     run_agents(&p, &["run", "plan.toml"], &[]).expect_code(0);
-    let mut starts: Vec<u128> = ["a", "b", "c"]
-        .iter()
-        .map(|id| {
-            p.read(&format!("calls/{id}.1.start"))
-                .trim()
-                .parse()
-                .unwrap()
-        })
-        .collect();
-    starts.sort_unstable();
+    let starts = sorted_starts(&p, &["a", "b", "c"]);
     assert!(starts[1] - starts[0] >= 250_000_000);
     assert!(starts[2] - starts[1] >= 250_000_000);
 }
@@ -394,16 +401,7 @@ fn a_rate_spaces_starts_after_its_burst() {
     }
     p.file("plan.toml", &plan);
     run_agents(&p, &["run", "plan.toml"], &[]).expect_code(0);
-    let mut starts: Vec<u128> = ids
-        .iter()
-        .map(|id| {
-            p.read(&format!("calls/{id}.1.start"))
-                .trim()
-                .parse()
-                .unwrap()
-        })
-        .collect();
-    starts.sort_unstable();
+    let starts = sorted_starts(&p, &ids);
     // Two at once, then one per 200 ms: the k-th start (k ≥ 2) comes (k − 1) × 200 ms
     // after the first, less a little for the fake's own start-up jitter.
     for (k, start) in starts.iter().enumerate().skip(2) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::agents::{agent_command, argv, run_agents};
+use crate::agents::{agent_command, argv, run_agents, stamp};
 use crate::harness::{Project, RunOutput, wait_for};
 
 const QUEUE: &str = ".agent/queue";
@@ -182,13 +182,7 @@ fn max_parallel_is_respected() {
     let spans: Vec<(u128, u128)> = (1..=6)
         .map(|i| {
             let id = format!("00{i}-item{i}");
-            let start: u128 = p
-                .read(&format!("calls/{id}.1.start"))
-                .trim()
-                .parse()
-                .unwrap();
-            let end: u128 = p.read(&format!("calls/{id}.1.end")).trim().parse().unwrap();
-            (start, end)
+            (stamp(&p, &id, 1, "start"), stamp(&p, &id, 1, "end"))
         })
         .collect();
     for &(start, _) in &spans {
