@@ -304,3 +304,30 @@ impl EventSink for Fanout<'_> {
 fn lossy_text<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&String::from_utf8_lossy(bytes))
 }
+
+#[cfg(test)]
+impl Event {
+    /// Attempt `attempt` of task `index` (id: its number from 1) ended with `status`, with
+    /// nothing else said: for reporters' tests.
+    pub(crate) fn test_finished(
+        index: usize,
+        attempt: u32,
+        status: AttemptStatus,
+        retry_in: Option<Duration>,
+    ) -> Event {
+        Event::AttemptFinished {
+            index,
+            task: (index + 1).to_string(),
+            attempt,
+            status,
+            duration: Duration::ZERO,
+            at: SystemTime::UNIX_EPOCH,
+            offset: Duration::ZERO,
+            log: None,
+            retry_in,
+            cache_key: None,
+            hashing: None,
+            agent: None,
+        }
+    }
+}

@@ -90,26 +90,12 @@ impl EventSink for MapStatus {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
 
     use super::*;
     use crate::scheduler::HaltWhen;
 
     fn finished(status: AttemptStatus) -> Event {
-        Event::AttemptFinished {
-            index: 0,
-            task: "1".into(),
-            attempt: 1,
-            status,
-            duration: Duration::ZERO,
-            at: SystemTime::now(),
-            offset: Duration::ZERO,
-            log: None,
-            retry_in: None,
-            cache_key: None,
-            hashing: None,
-            agent: None,
-        }
+        Event::test_finished(0, 1, status, None)
     }
 
     fn halt() -> Event {

@@ -184,20 +184,7 @@ mod tests {
     }
 
     fn finished(index: usize, status: AttemptStatus, retry_in: Option<Duration>) -> Event {
-        Event::AttemptFinished {
-            index,
-            task: format!("t{index}"),
-            attempt: 1,
-            status,
-            duration: Duration::ZERO,
-            at: SystemTime::now(),
-            offset: Duration::ZERO,
-            log: None,
-            retry_in,
-            cache_key: None,
-            hashing: None,
-            agent: None,
-        }
+        Event::test_finished(index, 1, status, retry_in)
     }
 
     fn files(dir: &Path) -> Vec<String> {

@@ -339,20 +339,12 @@ mod tests {
     }
 
     fn finished(index: usize, attempt: u32, retry_in: Option<Duration>) -> Event {
-        Event::AttemptFinished {
+        Event::test_finished(
             index,
-            task: format!("{}", index + 1),
             attempt,
-            status: crate::events::AttemptStatus::Success,
-            duration: Duration::ZERO,
-            at: SystemTime::UNIX_EPOCH,
-            offset: Duration::ZERO,
-            log: None,
+            crate::events::AttemptStatus::Success,
             retry_in,
-            cache_key: None,
-            hashing: None,
-            agent: None,
-        }
+        )
     }
 
     fn stdout(out: &JobOutput) -> String {
