@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use super::CliError;
-use super::task_skills::TaskSkills;
+use super::task_skills::skill_ref;
 use crate::agent::{Invocation, Profile};
 use crate::plan::{Action, Plan};
 use crate::runner::{AgentLaunch, AgentRun, LimitRule};
+use crate::skills::TaskSkills;
 
 /// The agent side of the run, or `None` when no selected task is an agent task. Adds the
 /// default limit of each task's profile to its `uses` when the plan declares that limit.
@@ -103,7 +104,7 @@ pub(crate) fn agent_run(
             max_turns: task.agent.max_turns,
             allowed_tools: &task.agent.allowed_tools,
             session_id: task.agent.session_id.as_deref(),
-            skill: task.required_skill.as_deref().map(|s| skills.skill_ref(s)),
+            skill: task.required_skill.as_deref().map(|s| skill_ref(skills, s)),
             cwd: &cwd,
         });
         run.tasks[index] = Some(AgentLaunch {

@@ -113,7 +113,7 @@ pub(crate) fn run_plan_with(
         }
         store = Some(opened);
     }
-    skills.provide(&plan, &selected, store.as_ref())?;
+    super::task_skills::provide(&skills, &plan, &selected, store.as_ref())?;
     let weights = expected_weights(&plan, store.as_ref());
     let cache: Option<Arc<dyn crate::runner::Cache>> = match (&store, args.no_cache) {
         (Some(_), false) if plan.tasks.iter().any(|t| !t.inputs.is_empty()) => {

@@ -1,10 +1,9 @@
 //! `fanout skills gc` and `fanout skills keep`: the glue between the temporary skills the
 //! store remembers, the rules of [`crate::skills::decide`], and the skill folders in
-//! `<state_dir>/skills`. The rules live in the library; this file applies their verdicts
-//! and prints them.
+//! `<state_dir>/skills`. The rules, and applying their verdicts, live in the library
+//! ([`crate::skills::collect`]); this file reads the store, hands it over, and prints.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use clap::Args;
@@ -13,10 +12,9 @@ use super::args::StateArgs;
 use super::clock::{from_unix_secs, now};
 use super::history::store_error;
 use super::store_cmd::state_dir;
-use super::task_skills::temporary_dir;
 use super::{CliError, exit};
 use crate::plan::suggestion;
-use crate::skills::{self, Decision, TemporarySkill, Verdict};
+use crate::skills::{self, CollectError, Collected, TemporarySkill, Verdict, temporary_dir};
 use crate::store::{Store, TempSkillRow};
 
 #[derive(Debug, Args)]
@@ -62,62 +60,48 @@ fn skill_of(row: &TempSkillRow) -> TemporarySkill {
     }
 }
 
-/// Removes a skill folder so that no agent sees half of it: renamed aside, then removed.
-fn remove_folder(dir: &Path) -> std::io::Result<()> {
-    if std::fs::symlink_metadata(dir).is_err() {
-        return Ok(());
-    }
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let aside = dir.with_file_name(format!(".{name}.gc.{}", std::process::id()));
-    std::fs::rename(dir, &aside)?;
-    std::fs::remove_dir_all(&aside)
-}
-
 /// `fanout skills gc`.
 pub(crate) fn gc(args: GcArgs) -> Result<i32, CliError> {
     let dir = state_dir(&args.state);
     let now = now()?;
     let store = Store::open_existing(&dir).map_err(store_error)?;
-    let rows = match &store {
-        Some(store) => store.temp_skills().map_err(store_error)?,
+    let folders = temporary_dir(&dir);
+    let decided = match &store {
+        Some(store) => {
+            let rows = store.temp_skills().map_err(store_error)?;
+            let forget = |name: &str| store.forget_temp_skill(name).map(drop);
+            skills::collect(
+                rows.iter().map(skill_of).collect(),
+                &folders,
+                now,
+                args.dry_run,
+                forget,
+            )
+            .map_err(|e| match e {
+                CollectError::Delete { path, source } => CliError::Internal(anyhow::anyhow!(
+                    "failed to delete {}: {source}",
+                    path.display()
+                )),
+                CollectError::Forget(e) => store_error(e),
+            })?
+        }
         None => Vec::new(),
     };
-    let folders = temporary_dir(&dir);
-    let mut decided: Vec<(TempSkillRow, Decision, PathBuf)> = Vec::new();
-    for row in rows {
-        let decision = skills::decide(&skill_of(&row), now);
-        let folder = folders.join(&row.name);
-        if decision.verdict == Verdict::Delete && !args.dry_run {
-            // A name the store holds was checked when its folder was made; a row that
-            // says otherwise is not trusted with a path to delete.
-            if skills::can_create(&row.name) {
-                remove_folder(&folder)
-                    .map_err(|e| anyhow::anyhow!("failed to delete {}: {e}", folder.display()))?;
-            }
-            if let Some(store) = &store {
-                store.forget_temp_skill(&row.name).map_err(store_error)?;
-            }
-        }
-        decided.push((row, decision, folder));
-    }
 
     if args.state.json {
         let skills: Vec<serde_json::Value> = decided
             .iter()
-            .map(|(row, d, folder)| {
+            .map(|c| {
                 serde_json::json!({
-                    "name": row.name,
-                    "path": folder.display().to_string(),
-                    "verdict": d.verdict,
-                    "rule": d.rule,
-                    "reason": d.reason,
-                    "uses": row.uses,
-                    "created": rfc3339(from_unix_secs(row.created)),
-                    "last_used": row.last_used.map(|t| rfc3339(from_unix_secs(t))),
-                    "kept": row.kept,
+                    "name": c.skill.name,
+                    "path": c.folder.display().to_string(),
+                    "verdict": c.decision.verdict,
+                    "rule": c.decision.rule,
+                    "reason": c.decision.reason,
+                    "uses": c.skill.uses,
+                    "created": rfc3339(c.skill.created),
+                    "last_used": c.skill.last_used.map(rfc3339),
+                    "kept": c.skill.kept,
                 })
             })
             .collect();
@@ -137,14 +121,17 @@ pub(crate) fn gc(args: GcArgs) -> Result<i32, CliError> {
     }
     let mut out = String::new();
     let mut deleted = 0;
-    for (row, d, _) in &decided {
+    for Collected {
+        skill, decision: d, ..
+    } in &decided
+    {
         let verb = match (d.verdict, args.dry_run) {
             (Verdict::Keep, _) => "keep",
             (Verdict::Delete, false) => "delete",
             (Verdict::Delete, true) => "would delete",
         };
         deleted += usize::from(d.verdict == Verdict::Delete);
-        out.push_str(&format!("{verb} {} — {}\n", row.name, d.reason));
+        out.push_str(&format!("{verb} {} — {}\n", skill.name, d.reason));
     }
     out.push_str(&format!(
         "{} temporary skill(s): {} kept, {deleted} {}\n",

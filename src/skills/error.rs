@@ -26,3 +26,17 @@ pub enum SkillsError {
     #[error("{0}")]
     Refused(String),
 }
+
+/// Why `skills gc` stopped applying its verdicts; what it did before stays done. `E` is
+/// the error of whatever forgets the deleted skills.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError<E> {
+    #[error("delete {}", path.display())]
+    Delete {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("forget a deleted temporary skill")]
+    Forget(#[source] E),
+}

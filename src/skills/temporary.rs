@@ -1,7 +1,8 @@
 //! Temporary skills: the skills fanout creates from a template when an agent task names a
 //! skill that exists in no skill root, and the rules `fanout skills gc` applies to them.
 //! This file only decides; it reads no clock (the time is a parameter) and touches no
-//! file. Recording uses and deleting folders belong to the store and the command line.
+//! file. Creating the skills is in `task_skills`, deleting their folders in `collect`;
+//! remembering their uses belongs to the store.
 //!
 //! The rules, in order; the first that applies decides:
 //!
