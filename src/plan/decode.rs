@@ -216,34 +216,34 @@ pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
         Kind::Array(items) => doc.tasks = tasks(items, problems),
         Kind::Map(entries) => {
             let found = match_fields(entries, TOP_FIELDS, RESERVED_TABLES, "the plan", problems);
-            if let Some(node) = found.get(0) {
+            if let Some(node) = found.get("settings") {
                 doc.settings = settings(node, problems);
             }
-            if let Some(node) = found.get(1) {
+            if let Some(node) = found.get("resources") {
                 doc.resources = resources(node, problems);
             }
-            if let Some(node) = found.get(2) {
+            if let Some(node) = found.get("env") {
                 doc.env = string_map(node, "env", problems)
                     .into_iter()
                     .map(|(k, v)| (k.name, v.value))
                     .collect();
             }
-            if let Some(node) = found.get(3) {
+            if let Some(node) = found.get("task") {
                 match &node.kind {
                     Kind::Array(items) => doc.tasks = tasks(items, problems),
                     _ => problems.push(wrong_type(node, "task", "an array of tables")),
                 }
             }
-            if let Some(node) = found.get(4) {
+            if let Some(node) = found.get("worktree") {
                 doc.settings.worktree = worktree(node, problems);
             }
-            if let Some(node) = found.get(5) {
+            if let Some(node) = found.get("agents") {
                 agents(node, &mut doc.agents, problems);
             }
-            if let Some(node) = found.get(6) {
+            if let Some(node) = found.get("limits") {
                 doc.agents.limits = limits(node, problems);
             }
-            if let Some(node) = found.get(7) {
+            if let Some(node) = found.get("budget") {
                 doc.agents.budget = budget(node, problems);
             }
         }
@@ -298,24 +298,37 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
     };
     let f = match_fields(entries, SETTINGS_FIELDS, &[], "`[settings]`", problems);
     s.jobs = f
-        .get(0)
+        .get("jobs")
         .and_then(|n| count(n, "jobs", 1, problems))
         .map(|n| n as usize);
-    s.timeout = f.get(1).and_then(|n| duration(n, "timeout", problems));
-    s.retries = f.get(2).and_then(|n| count(n, "retries", 0, problems));
+    s.timeout = f
+        .get("timeout")
+        .and_then(|n| duration(n, "timeout", problems));
+    s.retries = f
+        .get("retries")
+        .and_then(|n| count(n, "retries", 0, problems));
     s.backoff = RawBackoff {
-        fixed: f.get(3).and_then(|n| backoff_kind(n, problems)),
+        fixed: f.get("backoff").and_then(|n| backoff_kind(n, problems)),
         delay: f
-            .get(4)
+            .get("backoff_delay")
             .and_then(|n| duration(n, "backoff_delay", problems)),
-        max: f.get(5).and_then(|n| duration(n, "backoff_max", problems)),
+        max: f
+            .get("backoff_max")
+            .and_then(|n| duration(n, "backoff_max", problems)),
     };
-    let keep_going = f.get(6).and_then(|n| boolean(n, "keep_going", problems));
-    let fail_fast = f.get(7).and_then(|n| boolean(n, "fail_fast", problems));
+    let keep_going = f
+        .get("keep_going")
+        .and_then(|n| boolean(n, "keep_going", problems));
+    let fail_fast = f
+        .get("fail_fast")
+        .and_then(|n| boolean(n, "fail_fast", problems));
     if let (Some(k), Some(ff)) = (keep_going, fail_fast)
         && k == ff
     {
-        let (kk, fk) = (f.key(6).expect("found"), f.key(7).expect("found"));
+        let (kk, fk) = (
+            f.key("keep_going").expect("found"),
+            f.key("fail_fast").expect("found"),
+        );
         problems.push(
             Problem::new(format!("`fail_fast = {ff}` contradicts `keep_going = {k}`"))
                 .label(&kk.span, format!("keep_going = {k}"))
@@ -324,16 +337,20 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
         );
     }
     s.keep_going = keep_going.or(fail_fast.map(|ff| !ff));
-    s.grace = f.get(8).and_then(|n| duration(n, "grace", problems));
+    s.grace = f.get("grace").and_then(|n| duration(n, "grace", problems));
     s.retry_failed_serially = f
-        .get(9)
+        .get("retry_failed_serially")
         .and_then(|n| boolean(n, "retry_failed_serially", problems));
     s.systemic_failure_stop = f
-        .get(10)
+        .get("systemic_failure_stop")
         .and_then(|n| boolean(n, "systemic_failure_stop", problems));
-    s.isolate = f.get(11).and_then(|n| isolation(n, problems));
-    s.max_cpu = f.get(12).and_then(|n| percent(n, "max_cpu", problems));
-    s.max_memory = f.get(13).and_then(|n| percent(n, "max_memory", problems));
+    s.isolate = f.get("isolate").and_then(|n| isolation(n, problems));
+    s.max_cpu = f
+        .get("max_cpu")
+        .and_then(|n| percent(n, "max_cpu", problems));
+    s.max_memory = f
+        .get("max_memory")
+        .and_then(|n| percent(n, "max_memory", problems));
     s
 }
 
@@ -370,18 +387,18 @@ fn worktree(node: &Node, problems: &mut Vec<Problem>) -> RawWorktree {
         return w;
     };
     let f = match_fields(entries, WORKTREE_FIELDS, &[], "`[worktree]`", problems);
-    w.copy = f.get(0).map(|n| {
+    w.copy = f.get("copy").map(|n| {
         string_list(n, "copy", problems)
             .into_iter()
             .map(|t| t.value)
             .collect()
     });
     w.setup = f
-        .get(1)
+        .get("setup")
         .and_then(|n| string(n, "setup", problems))
         .map(|t| t.value)
         .filter(|s| !s.trim().is_empty());
-    w.merge = f.get(2).and_then(|n| {
+    w.merge = f.get("merge").and_then(|n| {
         let text = string(n, "merge", problems)?;
         let mode = [
             MergeMode::Merge,
@@ -404,7 +421,7 @@ fn worktree(node: &Node, problems: &mut Vec<Problem>) -> RawWorktree {
         mode
     });
     w.into = f
-        .get(3)
+        .get("into")
         .and_then(|n| string(n, "into", problems))
         .map(|t| t.value);
     w
@@ -503,87 +520,112 @@ fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
                 .help("give every task a unique `id`"),
         );
     }
-    t.run = f.get(1).and_then(|n| run(n, &what, problems));
-    t.subject = f.get(2).and_then(|n| string(n, "subject", problems));
-    let _description = f.get(3).and_then(|n| string(n, "description", problems));
-    t.prompt = f.get(4).and_then(|n| string(n, "prompt", problems));
+    t.run = f.get("run").and_then(|n| run(n, &what, problems));
+    t.subject = f
+        .get("subject")
+        .and_then(|n| string(n, "subject", problems));
+    let _description = f
+        .get("description")
+        .and_then(|n| string(n, "description", problems));
+    t.prompt = f.get("prompt").and_then(|n| string(n, "prompt", problems));
     t.kind = f
-        .get(5)
+        .get("type")
         .and_then(|n| string(n, "type", problems))
         .map(|s| s.value);
     t.required_skill = f
-        .get(6)
+        .get("required_skill")
         .and_then(|n| string(n, "required_skill", problems))
         .map(|s| s.value);
     t.after = f
-        .get(7)
+        .get("after")
         .map_or_else(Vec::new, |n| id_list(n, "after", problems));
     t.blocks = f
-        .get(8)
+        .get("blocks")
         .map_or_else(Vec::new, |n| id_list(n, "blocks", problems));
-    t.matrix = f.get(9).map_or_else(Vec::new, |n| matrix(n, problems));
+    t.matrix = f
+        .get("matrix")
+        .map_or_else(Vec::new, |n| matrix(n, problems));
     t.writes = f
-        .get(10)
+        .get("writes")
         .map_or_else(Vec::new, |n| string_list(n, "writes", problems));
-    t.uses = f.get(11).map_or_else(Vec::new, |n| uses(n, problems));
-    t.timeout = f.get(12).and_then(|n| duration(n, "timeout", problems));
-    t.retries = f.get(13).and_then(|n| count(n, "retries", 0, problems));
+    t.uses = f.get("uses").map_or_else(Vec::new, |n| uses(n, problems));
+    t.timeout = f
+        .get("timeout")
+        .and_then(|n| duration(n, "timeout", problems));
+    t.retries = f
+        .get("retries")
+        .and_then(|n| count(n, "retries", 0, problems));
     t.backoff = RawBackoff {
-        fixed: f.get(14).and_then(|n| backoff_kind(n, problems)),
+        fixed: f.get("backoff").and_then(|n| backoff_kind(n, problems)),
         delay: f
-            .get(15)
+            .get("backoff_delay")
             .and_then(|n| duration(n, "backoff_delay", problems)),
-        max: f.get(16).and_then(|n| duration(n, "backoff_max", problems)),
+        max: f
+            .get("backoff_max")
+            .and_then(|n| duration(n, "backoff_max", problems)),
     };
     t.priority = f
-        .get(17)
+        .get("priority")
         .and_then(|n| integer(n, "priority", problems))
         .unwrap_or(0);
-    t.estimate = f.get(18).and_then(|n| duration(n, "estimate", problems));
+    t.estimate = f
+        .get("estimate")
+        .and_then(|n| duration(n, "estimate", problems));
     t.env = f
-        .get(19)
+        .get("env")
         .map_or_else(Vec::new, |n| string_map(n, "env", problems));
-    t.cwd = f.get(20).and_then(|n| string(n, "cwd", problems));
+    t.cwd = f.get("cwd").and_then(|n| string(n, "cwd", problems));
     t.inputs = f
-        .get(21)
+        .get("inputs")
         .map_or_else(Vec::new, |n| string_list(n, "inputs", problems));
     t.outputs = f
-        .get(22)
+        .get("outputs")
         .map_or_else(Vec::new, |n| string_list(n, "outputs", problems));
-    t.isolate = f.get(23).and_then(|n| isolation(n, problems));
+    t.isolate = f.get("isolate").and_then(|n| isolation(n, problems));
 
     t.agent = f
-        .get(24)
+        .get("agent")
         .and_then(|n| string(n, "agent", problems))
         .map(|s| s.value);
-    t.prompt_file = f.get(25).and_then(|n| string(n, "prompt_file", problems));
+    t.prompt_file = f
+        .get("prompt_file")
+        .and_then(|n| string(n, "prompt_file", problems));
     t.model = f
-        .get(26)
+        .get("model")
         .and_then(|n| string(n, "model", problems))
         .map(|s| s.value);
-    t.max_turns = f.get(27).and_then(|n| count(n, "max_turns", 1, problems));
-    t.allowed_tools = f.get(28).map_or_else(Vec::new, |n| {
+    t.max_turns = f
+        .get("max_turns")
+        .and_then(|n| count(n, "max_turns", 1, problems));
+    t.allowed_tools = f.get("allowed_tools").map_or_else(Vec::new, |n| {
         string_list(n, "allowed_tools", problems)
             .into_iter()
             .map(|t| t.value)
             .collect()
     });
     t.session_id = f
-        .get(29)
+        .get("session_id")
         .and_then(|n| string(n, "session_id", problems))
         .map(|s| s.value);
-    t.max_usd = f.get(30).and_then(|n| money(n, "max_usd", problems));
+    t.max_usd = f.get("max_usd").and_then(|n| money(n, "max_usd", problems));
     if t.prompt.is_some() && t.prompt_file.is_some() {
         problems.push(
             Problem::new(format!("{what} has both `prompt` and `prompt_file`"))
-                .label(&f.key(4).expect("found").span, "a prompt")
-                .label(&f.key(25).expect("found").span, "and a prompt file")
+                .label(&f.key("prompt").expect("found").span, "a prompt")
+                .label(
+                    &f.key("prompt_file").expect("found").span,
+                    "and a prompt file",
+                )
                 .help("keep one of them"),
         );
     }
 
     // A `run` or `prompt` given but invalid was reported already.
-    match (f.get(1).or(f.get(4)).or(f.get(25)), &t.run, &t.prompt) {
+    match (
+        f.get("run").or(f.get("prompt")).or(f.get("prompt_file")),
+        &t.run,
+        &t.prompt,
+    ) {
         (None, _, _) => problems.push(
             Problem::at(
                 t.id.as_ref().map_or(&node.span, |id| &id.span),
@@ -594,8 +636,8 @@ fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
         ),
         (_, Some(_), Some(_)) => problems.push(
             Problem::new(format!("{what} has both `run` and `prompt`"))
-                .label(&f.key(1).expect("found").span, "a command")
-                .label(&f.key(4).expect("found").span, "and a prompt")
+                .label(&f.key("run").expect("found").span, "a command")
+                .label(&f.key("prompt").expect("found").span, "and a prompt")
                 .help("a task has either run or prompt; split it into two tasks"),
         ),
         _ => {}
@@ -755,44 +797,44 @@ fn agents(node: &Node, out: &mut AgentSettings, problems: &mut Vec<Problem>) {
                     continue;
                 };
                 let f = match_fields(entries, PROFILE_FIELDS, &[], &what, problems);
-                let text = |i: usize, problems: &mut Vec<Problem>| {
-                    f.get(i)
-                        .and_then(|n| string(n, PROFILE_FIELDS[i].name, problems))
+                let text = |name: &str, problems: &mut Vec<Problem>| {
+                    f.get(name)
+                        .and_then(|n| string(n, name, problems))
                         .map(|s| s.value)
                 };
-                let texts = |i: usize, problems: &mut Vec<Problem>| {
-                    f.get(i).map_or_else(Vec::new, |n| {
-                        string_list(n, PROFILE_FIELDS[i].name, problems)
+                let texts = |name: &str, problems: &mut Vec<Problem>| {
+                    f.get(name).map_or_else(Vec::new, |n| {
+                        string_list(n, name, problems)
                             .into_iter()
                             .map(|t| t.value)
                             .collect()
                     })
                 };
                 let profile = ProfileSettings {
-                    command: texts(0, problems),
-                    output: text(1, problems),
-                    success: text(2, problems),
-                    error: text(3, problems),
-                    cost: text(4, problems),
-                    tokens_in: text(5, problems),
-                    tokens_out: text(6, problems),
-                    tokens_cached: text(7, problems),
-                    turns: text(8, problems),
-                    session: text(9, problems),
-                    result_event: text(10, problems),
-                    limit: text(11, problems),
+                    command: texts("command", problems),
+                    output: text("output", problems),
+                    success: text("success", problems),
+                    error: text("error", problems),
+                    cost: text("cost", problems),
+                    tokens_in: text("tokens_in", problems),
+                    tokens_out: text("tokens_out", problems),
+                    tokens_cached: text("tokens_cached", problems),
+                    turns: text("turns", problems),
+                    session: text("session", problems),
+                    result_event: text("result_event", problems),
+                    limit: text("limit", problems),
                     start_interval: f
-                        .get(12)
+                        .get("start_interval")
                         .and_then(|n| duration(n, "start_interval", problems)),
-                    rate_limit_patterns: texts(13, problems),
-                    prompt_via: text(14, problems),
+                    rate_limit_patterns: texts("rate_limit_patterns", problems),
+                    prompt_via: text("prompt_via", problems),
                 };
                 if let Some(output) = &profile.output
                     && !matches!(output.as_str(), "json" | "json-lines" | "text")
                 {
                     problems.push(
                         Problem::at(
-                            &f.get(1).expect("found").span,
+                            &f.get("output").expect("found").span,
                             format!("unknown output `{output}` in {what}"),
                             "expected \"json\", \"json-lines\" or \"text\"",
                         )
@@ -804,7 +846,7 @@ fn agents(node: &Node, out: &mut AgentSettings, problems: &mut Vec<Problem>) {
                 {
                     problems.push(
                         Problem::at(
-                            &f.get(14).expect("found").span,
+                            &f.get("prompt_via").expect("found").span,
                             format!("unknown prompt_via `{via}` in {what}"),
                             "expected \"argv\" or \"stdin\"",
                         )
@@ -838,14 +880,16 @@ fn limits(node: &Node, problems: &mut Vec<Problem>) -> IndexMap<String, LimitSet
         };
         let f = match_fields(fields, LIMIT_FIELDS, &[], &what, problems);
         let limit = LimitSettings {
-            concurrency: f.get(0).and_then(|n| count(n, "concurrency", 1, problems)),
-            rate: f.get(1).and_then(|n| rate(n, problems)),
-            burst: f.get(2).and_then(|n| count(n, "burst", 1, problems)),
+            concurrency: f
+                .get("concurrency")
+                .and_then(|n| count(n, "concurrency", 1, problems)),
+            rate: f.get("rate").and_then(|n| rate(n, problems)),
+            burst: f.get("burst").and_then(|n| count(n, "burst", 1, problems)),
             breaker_failures: f
-                .get(3)
+                .get("breaker_failures")
                 .and_then(|n| count(n, "breaker_failures", 1, problems)),
             breaker_cooldown: f
-                .get(4)
+                .get("breaker_cooldown")
                 .and_then(|n| duration(n, "breaker_cooldown", problems)),
         };
         out.insert(key.name.clone(), limit);
@@ -893,8 +937,8 @@ fn budget(node: &Node, problems: &mut Vec<Problem>) -> BudgetSettings {
     };
     let f = match_fields(entries, BUDGET_FIELDS, &[], "`[budget]`", problems);
     BudgetSettings {
-        usd: f.get(0).and_then(|n| money(n, "usd", problems)),
-        tokens: f.get(1).and_then(|n| {
+        usd: f.get("usd").and_then(|n| money(n, "usd", problems)),
+        tokens: f.get("tokens").and_then(|n| {
             let i = integer(n, "tokens", problems)?;
             match u64::try_from(i) {
                 Ok(t) => Some(t),

@@ -26,17 +26,36 @@ pub(crate) const fn field(name: &'static str, aliases: &'static [&'static str]) 
     Field { name, aliases }
 }
 
-/// A table's entries sorted by field: `found[i]` is the entry for `fields[i]`.
+/// A table's entries sorted by field: `found[i]` is the entry for `fields[i]`. Looked up
+/// by the field's name, so that adding a field to a table moves nothing else.
 pub(crate) struct Found<'n> {
+    fields: &'static [Field],
     found: Vec<Option<(&'n Key, &'n Node)>>,
+    /// Where the last lookup ended: fields are mostly asked for in table order, so the
+    /// next one is usually the next field.
+    cursor: std::cell::Cell<usize>,
 }
 
 impl<'n> Found<'n> {
-    pub(crate) fn get(&self, i: usize) -> Option<&'n Node> {
-        self.found[i].map(|(_, n)| n)
+    fn entry(&self, name: &str) -> Option<(&'n Key, &'n Node)> {
+        let n = self.fields.len();
+        let start = self.cursor.get();
+        let i = (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| self.fields[i].name == name)
+            .unwrap_or_else(|| panic!("no field `{name}` in this table"));
+        self.cursor.set((i + 1) % n);
+        self.found[i]
     }
-    pub(crate) fn key(&self, i: usize) -> Option<&'n Key> {
-        self.found[i].map(|(k, _)| k)
+
+    /// The value of the field `name` (its main name, not an alias), when given.
+    pub(crate) fn get(&self, name: &str) -> Option<&'n Node> {
+        self.entry(name).map(|(_, n)| n)
+    }
+
+    /// The key the field `name` was given under, when given.
+    pub(crate) fn key(&self, name: &str) -> Option<&'n Key> {
+        self.entry(name).map(|(k, _)| k)
     }
 }
 
@@ -44,7 +63,7 @@ impl<'n> Found<'n> {
 /// Unknown keys and a field given twice (under two of its names) are problems.
 pub(crate) fn match_fields<'n>(
     entries: &'n [(Key, Node)],
-    fields: &[Field],
+    fields: &'static [Field],
     ignored: &[&str],
     what: &str,
     problems: &mut Vec<Problem>,
@@ -91,7 +110,11 @@ pub(crate) fn match_fields<'n>(
             }
         }
     }
-    Found { found }
+    Found {
+        fields,
+        found,
+        cursor: std::cell::Cell::new(0),
+    }
 }
 
 fn alias_help(field: &Field) -> String {
