@@ -179,12 +179,17 @@ pub(crate) fn run(args: SkillsArgs) -> Result<i32, CliError> {
     }
 }
 
-fn roots_or_cwd(roots: Vec<PathBuf>) -> Vec<PathBuf> {
-    if roots.is_empty() {
+/// The roots given, else the project file's `[skills] roots`, else the current directory.
+fn roots_or_cwd(roots: Vec<PathBuf>) -> Result<Vec<PathBuf>, CliError> {
+    if !roots.is_empty() {
+        return Ok(roots);
+    }
+    let configured = project_config()?.roots;
+    Ok(if configured.is_empty() {
         vec![PathBuf::from(".")]
     } else {
-        roots
-    }
+        configured
+    })
 }
 
 fn project_config() -> Result<SkillsConfig, CliError> {
@@ -226,7 +231,7 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
         config: project_config()?,
         state_dir: (!args.no_cache).then(|| state_dir(args.state_dir)),
     };
-    let run = skills::check_roots(&roots_or_cwd(args.roots), &options).map_err(to_cli)?;
+    let run = skills::check_roots(&roots_or_cwd(args.roots)?, &options).map_err(to_cli)?;
     let format = if args.json {
         CheckFormat::Json
     } else {
@@ -248,7 +253,7 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
 }
 
 fn found(roots: Vec<PathBuf>) -> Result<Vec<skills::SkillDir>, CliError> {
-    Ok(skills::discover(&roots_or_cwd(roots))
+    Ok(skills::discover(&roots_or_cwd(roots)?)
         .map_err(to_cli)?
         .skills)
 }
@@ -438,7 +443,7 @@ fn learn(args: LearnArgs) -> Result<i32, CliError> {
 }
 
 fn stats(args: StatsArgs) -> Result<i32, CliError> {
-    let roots = roots_or_cwd(args.roots);
+    let roots = roots_or_cwd(args.roots)?;
     let options = CheckOptions {
         profile: args.profile,
         config: project_config()?,

@@ -754,3 +754,27 @@ fn a_name_shared_by_many_lists_the_first_few_and_counts_the_rest() {
         .unwrap();
     assert_eq!(last, "name `x` is also used by a/x, b/x, c/x and 2 more");
 }
+
+#[test]
+fn the_project_files_skill_roots_are_the_default_roots() {
+    let p = Project::new();
+    p.file("fanout.toml", "[skills]\nroots = [\"lib/skills\"]\n")
+        .file("lib/skills/good/SKILL.md", &skill_md("good", "Body.\n"))
+        .file("elsewhere/bad/SKILL.md", "no frontmatter\n");
+    let out = p.fanout(&["skills", "check", "--json", "--no-cache"]);
+    out.expect_code(0);
+    let json = out.json();
+    let paths: Vec<&str> = json["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.len() == 1 && paths[0].ends_with("lib/skills/good"),
+        "{paths:?}"
+    );
+    // Roots on the command line still win.
+    let out = p.fanout(&["skills", "check", "--no-cache", "elsewhere"]);
+    out.expect_code(1);
+}
