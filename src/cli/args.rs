@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::plan::Format;
+use crate::plan::{Autonomy, Format};
 use crate::report::OutputMode;
 
 /// Run many tasks at once, safely and fast.
@@ -68,31 +68,23 @@ pub enum QueueCommand {
     Status(QueueStatusArgs),
 }
 
-/// How far a queue run goes on its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Autonomy {
-    /// Stop at the first failure.
-    #[value(name = "L1", alias = "l1")]
-    L1,
-    /// Stop at the first failure.
-    #[value(name = "L2", alias = "l2")]
-    L2,
-    /// Go on past failures (skipping what waits for them); list them all at the end.
-    #[value(name = "L3", alias = "l3")]
-    L3,
-}
-
 #[derive(Debug, Args)]
 pub struct QueueRunArgs {
-    /// The queue directory: one `NNN-STATUS-SLUG.md` file per work item.
-    #[arg(value_name = "DIR", default_value = ".agent/queue")]
-    pub dir: PathBuf,
-    /// Run at most N items at once.
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 5)]
-    pub max_parallel: usize,
-    /// L1 and L2 stop at the first failure; L3 goes on and lists every failure at the end.
-    #[arg(long, value_enum, default_value_t = Autonomy::L2)]
-    pub autonomy: Autonomy,
+    /// The queue directory: one `NNN-STATUS-SLUG.md` file per work item (default: the
+    /// project file's `[queue] dir`, else .agent/queue).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Run at most N items at once (default: the project file's `[queue] max_parallel`,
+    /// else 5).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub max_parallel: Option<usize>,
+    /// L1 and L2 stop at the first failure; L3 goes on and lists every failure at the end
+    /// (default: the project file's `[queue] autonomy`, else L2).
+    #[arg(long, value_enum)]
+    pub autonomy: Option<Autonomy>,
+    /// Print the order the items would start in; run, rename and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Which agent output to print.
     #[arg(long, value_enum, default_value_t = OutputMode::Failed)]
     pub output: OutputMode,
@@ -109,9 +101,9 @@ pub struct QueueRunArgs {
 
 #[derive(Debug, Args)]
 pub struct QueueStatusArgs {
-    /// The queue directory.
-    #[arg(value_name = "DIR", default_value = ".agent/queue")]
-    pub dir: PathBuf,
+    /// The queue directory (default: the project file's `[queue] dir`, else .agent/queue).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -4,21 +4,23 @@
 //! reporter renaming each item as its task starts and ends.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::args::{
-    Autonomy, PlanSource, QueueArgs, QueueCommand, QueueRunArgs, QueueStatusArgs, RunArgs,
-};
-use super::run_cmd::run_plan_with;
+use super::args::{PlanSource, QueueArgs, QueueCommand, QueueRunArgs, QueueStatusArgs, RunArgs};
+use super::history::expected_weights;
+use super::run_cmd::{build_dag, run_plan_with, seed};
 use super::{CliError, exit};
-use crate::plan::{Plan, find_project_file, project_plan};
+use crate::graph;
+use crate::plan::{Autonomy, Plan, QueueSettings, find_project_file, project_plan, project_queue};
 use crate::queue::{
     ItemOutcome, Queue, QueueError, QueueLock, QueuePlan, QueueReporter, Readiness, Status,
     queue_plan, read_queue, rename_item, render_misnamed, render_run_report, render_status_text,
     status_json,
 };
+use crate::scheduler::SchedulerConfig;
+use crate::store::Store;
 
 /// `fanout queue …`.
 pub(crate) fn queue(args: QueueArgs, color: bool) -> Result<i32, CliError> {
@@ -28,22 +30,88 @@ pub(crate) fn queue(args: QueueArgs, color: bool) -> Result<i32, CliError> {
     }
 }
 
+/// The queue directory when neither the command line nor the project file names one.
+const DEFAULT_DIR: &str = ".agent/queue";
+/// How many items run at once when neither the command line nor the project file says.
+const DEFAULT_MAX_PARALLEL: usize = 5;
+
+/// Where a queue command works: the queue directory, and the project file whose tables
+/// apply to it.
+struct QueuePlace {
+    dir: PathBuf,
+    project: Option<PathBuf>,
+    /// The project file's `[queue]` table.
+    settings: QueueSettings,
+}
+
+/// The queue `dir` given, with the nearest project file above it; else the project
+/// file's `[queue] dir`, or `.agent/queue` beside the project file (or in the current
+/// directory when there is none).
+fn locate(dir: Option<PathBuf>) -> Result<QueuePlace, CliError> {
+    let cwd = std::env::current_dir().context("failed to read the current directory")?;
+    let project = match &dir {
+        // A directory that is missing has no project; reading the queue says it is missing.
+        Some(dir) => dir.canonicalize().ok().and_then(|d| find_project_file(&d)),
+        None => find_project_file(&cwd),
+    };
+    let settings = match &project {
+        Some(project) => project_queue(project)?,
+        None => QueueSettings::default(),
+    };
+    let dir = dir.unwrap_or_else(|| {
+        let configured = settings.dir.clone().unwrap_or_else(|| {
+            match project.as_ref().and_then(|p| p.parent()) {
+                Some(parent) => parent.join(DEFAULT_DIR),
+                None => PathBuf::from(DEFAULT_DIR),
+            }
+        });
+        // Shown as the user would write it from here, when it is below here.
+        match configured.strip_prefix(&cwd) {
+            Ok(below) if below.as_os_str().is_empty() => PathBuf::from("."),
+            Ok(below) => below.to_path_buf(),
+            Err(_) => configured,
+        }
+    });
+    Ok(QueuePlace {
+        dir,
+        project,
+        settings,
+    })
+}
+
 /// `fanout queue run`.
 fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
-    if args.max_parallel == 0 {
+    if args.max_parallel == Some(0) {
         return Err(CliError::usage_with_help(
             "`--max-parallel 0` would never run anything",
             "give a number of 1 or more",
         ));
     }
-    let dir = args.dir.clone();
+    let place = locate(args.dir.clone())?;
+    // The command line, then the project file, then the defaults.
+    let max_parallel = args
+        .max_parallel
+        .or(place.settings.max_parallel)
+        .unwrap_or(DEFAULT_MAX_PARALLEL);
+    let autonomy = args
+        .autonomy
+        .or(place.settings.autonomy)
+        .unwrap_or_default();
+    let dir = place.dir;
     // Held until the run ends: one run per queue, and items `in_progress` while nobody
     // holds it were left by a run that is gone. Patiently: `queue status` takes it for an
-    // instant to see whether a run holds it.
+    // instant to see whether a run holds it. A dry run holds it too, so that what it
+    // reads is what a run would find.
     let _lock = QueueLock::acquire_patiently(&dir).map_err(queue_error)?;
     let mut queue = read_queue(&dir).map_err(queue_error)?;
-    let base = base_plan(&dir)?;
-    reset_left_in_progress(&mut queue)?;
+    let base = base_plan(&dir, place.project.as_deref())?;
+    // The files as they are, for a dry run to name.
+    let file_names: Vec<String> = queue.items.iter().map(|i| i.name.file_name()).collect();
+    if args.dry_run {
+        treat_left_in_progress_as_pending(&mut queue);
+    } else {
+        reset_left_in_progress(&mut queue)?;
+    }
     let readiness = queue.readiness();
     let stuck = warn_stuck(&queue, &readiness);
     let QueuePlan { mut plan, items } = queue_plan(&queue, &readiness, base);
@@ -53,11 +121,20 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
             exit::SUCCESS
         } else {
             eprintln!("nothing can run: every pending item waits for one that cannot complete");
-            exit::TASKS_FAILED
+            if args.dry_run {
+                exit::SUCCESS
+            } else {
+                exit::TASKS_FAILED
+            }
         });
     }
-    plan.settings.jobs = args.max_parallel;
-    plan.settings.keep_going = args.autonomy == Autonomy::L3;
+    plan.settings.jobs = max_parallel;
+    plan.settings.keep_going = autonomy == Autonomy::L3;
+    if args.dry_run {
+        let names: Vec<String> = items.iter().map(|&i| file_names[i].clone()).collect();
+        print_start_order(plan, &names, args.state_dir)?;
+        return Ok(exit::SUCCESS);
+    }
     let names = items.iter().map(|&i| queue.items[i].name.clone()).collect();
     let mut reporter = QueueReporter::new(&dir, names);
     let run_args = RunArgs {
@@ -72,7 +149,7 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
         dry_run: false,
         retry_failed_serially: false,
         // L3 goes on whatever fails, even when everything fails alike.
-        no_systemic_stop: args.autonomy == Autonomy::L3,
+        no_systemic_stop: autonomy == Autonomy::L3,
         output: args.output,
         json: args.json,
         junit: None,
@@ -112,6 +189,40 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
     Ok(run_exit_code(code, renames_failed, stuck))
 }
 
+/// `--dry-run`: the order the items (`names`, one per task of `plan`) would start in, as
+/// `fanout run --dry-run` finds it, its agents checked as a run would check them. Reads
+/// what the store remembers of earlier runs; writes nothing.
+fn print_start_order(
+    mut plan: Plan,
+    names: &[String],
+    state_dir: Option<PathBuf>,
+) -> Result<(), CliError> {
+    let dag = build_dag(&plan)?;
+    let selected = vec![true; plan.tasks.len()];
+    let state_dir = state_dir.unwrap_or_else(|| plan.base_dir.join(".fanout"));
+    let skills = super::task_skills::resolve(&plan, &selected, &state_dir)?;
+    super::agents::agent_run(&mut plan, &selected, &skills)?;
+    let writes: Vec<Vec<String>> = plan.tasks.iter().map(|t| t.writes.clone()).collect();
+    let conflicts = graph::write_conflicts(&writes);
+    let config = SchedulerConfig {
+        jobs: plan.settings.jobs,
+        keep_going: plan.settings.keep_going,
+        retry_failed_serially: plan.settings.retry_failed_serially,
+        systemic_failure_stop: plan.settings.systemic_failure_stop,
+        seed: seed(),
+        halt: None,
+    };
+    let store = Store::open_existing(&state_dir).ok().flatten();
+    let weights = expected_weights(&plan, store.as_ref());
+    let order = super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
+    let mut out = std::io::stdout().lock();
+    for (n, (task, offset)) in order.iter().enumerate() {
+        // A closed pipe (`… --dry-run | head`) is not an error.
+        let _ = writeln!(out, "{:>4}. {} (at {offset:.1})", n + 1, names[*task]);
+    }
+    Ok(())
+}
+
 /// The exit code of a queue run whose runner ended with `code`. A failed rename is
 /// fanout's own failure: an item's file then does not say what became of it, and the
 /// next run could run finished work again.
@@ -129,9 +240,10 @@ fn run_exit_code(code: i32, renames_failed: bool, stuck: usize) -> i32 {
 
 /// `fanout queue status`.
 fn status(args: QueueStatusArgs) -> Result<i32, CliError> {
-    let queue = read_queue(&args.dir).map_err(queue_error)?;
+    let dir = locate(args.dir)?.dir;
+    let queue = read_queue(&dir).map_err(queue_error)?;
     let readiness = queue.readiness();
-    let active = QueueLock::is_held(&args.dir);
+    let active = QueueLock::is_held(&dir);
     let text = if args.json {
         status_json(&queue, &readiness, active)
     } else {
@@ -144,21 +256,19 @@ fn status(args: QueueStatusArgs) -> Result<i32, CliError> {
 }
 
 /// The project's plan with no tasks: its settings, agents, limits and budget. Agents run
-/// in the directory of the nearest `fanout.toml` above the queue, else in the current
-/// directory.
-fn base_plan(dir: &Path) -> Result<Plan, CliError> {
+/// in the directory of the project file, else in the current directory.
+fn base_plan(dir: &Path, project: Option<&Path>) -> Result<Plan, CliError> {
     let canonical = dir
         .canonicalize()
         .with_context(|| format!("failed to resolve {}", dir.display()))?;
-    let project = find_project_file(&canonical);
-    let base_dir = match project.as_ref().and_then(|p| p.parent()) {
+    let base_dir = match project.and_then(|p| p.parent()) {
         Some(parent) => parent.to_path_buf(),
         None => std::env::current_dir()
             .context("failed to read the current directory")?
             .canonicalize()
             .context("failed to resolve the current directory")?,
     };
-    Ok(project_plan(project.as_deref(), canonical, base_dir)?)
+    Ok(project_plan(project, canonical, base_dir)?)
 }
 
 /// Items `in_progress` while this run holds the queue were left by a run that is gone
@@ -177,6 +287,20 @@ fn reset_left_in_progress(queue: &mut Queue) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// What a dry run makes of items left `in_progress` by a run that is gone: pending, as a
+/// run would make them, though only in memory.
+fn treat_left_in_progress_as_pending(queue: &mut Queue) {
+    for item in &mut queue.items {
+        if item.name.status == Status::InProgress {
+            eprintln!(
+                "note: {} was left in progress by a run that is gone; a run makes it pending again",
+                item.name.file_name()
+            );
+            item.name.status = Status::Pending;
+        }
+    }
 }
 
 /// Warns about each pending item that cannot run; returns how many there are.

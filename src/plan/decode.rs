@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use crate::plan::error::Problem;
 use crate::plan::model::{
     AgentSettings, Backoff, BudgetSettings, Isolation, LimitSettings, MergeMode, ProfileSettings,
-    Rate, Settings, WorktreeSettings,
+    QueueSettings, Rate, Settings, WorktreeSettings,
 };
 use crate::plan::node::{Key, Kind, Node, Span};
 use crate::plan::values::{
@@ -26,6 +26,8 @@ pub(crate) struct Document {
     pub(crate) env: IndexMap<String, String>,
     pub(crate) tasks: Vec<RawTask>,
     pub(crate) agents: AgentSettings,
+    /// The `[queue]` table (read from the project file only).
+    pub(crate) queue: QueueSettings,
 }
 
 /// Settings as written: only what the file sets.
@@ -205,6 +207,7 @@ const TOP_FIELDS: &[Field] = &[
     field("agents", &[]),
     field("limits", &[]),
     field("budget", &[]),
+    field("queue", &[]),
 ];
 /// Tables kept for features to come: accepted, not read.
 const RESERVED_TABLES: &[&str] = &["skills", "dashboard"];
@@ -245,6 +248,9 @@ pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
             }
             if let Some(node) = found.get("budget") {
                 doc.agents.budget = budget(node, problems);
+            }
+            if let Some(node) = found.get("queue") {
+                doc.queue = super::queue_table::queue(node, problems);
             }
         }
         _ => problems.push(

@@ -86,6 +86,16 @@ pub fn project_settings(project: &Path) -> Result<crate::plan::Settings, PlanErr
     Ok(doc.settings.resolve())
 }
 
+/// The project file's `[queue]` table, its `dir` joined to the project file's directory.
+pub fn project_queue(project: &Path) -> Result<crate::plan::QueueSettings, PlanError> {
+    let (doc, _) = read_document(project, None)?;
+    let mut queue = doc.queue;
+    if let Some(parent) = project.parent() {
+        queue.dir = queue.dir.map(|dir| parent.join(dir));
+    }
+    Ok(queue)
+}
+
 /// A plan with no tasks yet, for commands that build their tasks in memory: the project
 /// file's tables (`[settings]`, `[resources]`, `[env]`, `[agents]`, `[limits]`,
 /// `[budget]`) when there is one, else the defaults. Its own tasks are not read. `path`
@@ -437,6 +447,49 @@ after = ["test-{svc}"]
         let p = project_plan(None, dir.path().join("q"), dir.path().into()).unwrap();
         assert_eq!(p.settings, Settings::default());
         assert_eq!(p.agents.default_agent, None);
+    }
+
+    #[test]
+    fn the_queue_table_is_read_with_its_dir_beside_the_project_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join(PROJECT_FILE);
+        std::fs::write(
+            &project,
+            "[queue]\ndir = \"work/items\"\nmax_parallel = 2\nautonomy = \"L3\"\n",
+        )
+        .unwrap();
+        let queue = project_queue(&project).unwrap();
+        assert_eq!(queue.dir, Some(dir.path().join("work/items")));
+        assert_eq!(queue.max_parallel, Some(2));
+        assert_eq!(queue.autonomy, Some(crate::plan::Autonomy::L3));
+
+        std::fs::write(&project, "[settings]\njobs = 2\n").unwrap();
+        assert_eq!(
+            project_queue(&project).unwrap(),
+            crate::plan::QueueSettings::default()
+        );
+    }
+
+    #[test]
+    fn bad_queue_values_are_refused_at_their_place() {
+        let found = problems(
+            "[queue]\nmax_parallel = 0\nautonomy = \"L4\"\ndirr = \"q\"\n",
+            Format::Toml,
+        );
+        let messages: Vec<&str> = found.iter().map(|(m, _, _)| m.as_str()).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(messages[0].contains("dirr"), "{found:?}");
+        assert_eq!(
+            found[1..],
+            [
+                (
+                    "`max_parallel` must be at least 1, found 0".to_owned(),
+                    2,
+                    16
+                ),
+                ("unknown autonomy `L4`".to_owned(), 3, 12),
+            ]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod load;
 mod matrix;
 mod model;
 mod node;
+mod queue_table;
 mod resolve;
 mod roadmap;
 mod syntax;
@@ -18,10 +19,12 @@ mod values;
 pub(crate) use error::suggestion;
 pub use error::{PlanError, PlanProblem};
 pub use load::{
-    Format, LoadOptions, PROJECT_FILE, find_project_file, load, project_plan, project_settings,
+    Format, LoadOptions, PROJECT_FILE, find_project_file, load, project_plan, project_queue,
+    project_settings,
 };
 pub use model::{
-    Action, AgentOptions, AgentSettings, Backoff, BudgetSettings, Isolation, LimitSettings,
-    MergeMode, Plan, ProfileSettings, Rate, Settings, Task, WorktreeSettings, safe_file_stem,
+    Action, AgentOptions, AgentSettings, Autonomy, Backoff, BudgetSettings, Isolation,
+    LimitSettings, MergeMode, Plan, ProfileSettings, QueueSettings, Rate, Settings, Task,
+    WorktreeSettings, safe_file_stem,
 };
 pub use roadmap::{Priority, PriorityStatus, mark_complete, parse_roadmap};

@@ -101,6 +101,44 @@ pub struct BudgetSettings {
     pub tokens: Option<u64>,
 }
 
+/// How far a queue run goes on its own (`[queue] autonomy`, `--autonomy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Autonomy {
+    /// Stop at the first failure.
+    #[value(name = "L1", alias = "l1")]
+    L1,
+    /// Stop at the first failure.
+    #[default]
+    #[value(name = "L2", alias = "l2")]
+    L2,
+    /// Go on past failures (skipping what waits for them); list them all at the end.
+    #[value(name = "L3", alias = "l3")]
+    L3,
+}
+
+impl Autonomy {
+    /// The level a project file or the command line names (`"L2"`, or `"l2"`).
+    pub fn from_name(name: &str) -> Option<Autonomy> {
+        match name {
+            "L1" | "l1" => Some(Autonomy::L1),
+            "L2" | "l2" => Some(Autonomy::L2),
+            "L3" | "l3" => Some(Autonomy::L3),
+            _ => None,
+        }
+    }
+}
+
+/// The project file's `[queue]` table: only what it sets. What it leaves unset, the
+/// command line or the defaults decide (`.agent/queue`, 5 at once, L2).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueSettings {
+    /// The queue directory, joined to the project file's directory.
+    pub dir: Option<PathBuf>,
+    /// At most this many items at once (never 0).
+    pub max_parallel: Option<usize>,
+    pub autonomy: Option<Autonomy>,
+}
+
 /// An agent task's own settings (all optional).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentOptions {

@@ -158,14 +158,7 @@ fn an_item_others_wait_for_goes_first() {
 
 #[test]
 fn max_parallel_is_respected() {
-    let items: Vec<(String, String)> = (1..=6)
-        .map(|i| (format!("00{i}-pending-item{i}.md"), format!("Item {i}.")))
-        .collect();
-    let refs: Vec<(&str, &str)> = items
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let p = project(&refs);
+    let p = six_items(NO_SPACING);
     queue(
         &p,
         &["run", "--max-parallel", "2"],
@@ -179,19 +172,202 @@ fn max_parallel_is_respected() {
         let running = seen.iter().filter(|f| f.contains("-in_progress-")).count();
         assert!(running <= 2, "item {i} saw {running} in progress: {seen:?}");
     }
-    let spans: Vec<(u128, u128)> = (1..=6)
+    let at_once = most_at_once(&p, 6);
+    assert!(at_once <= 2, "{at_once} agents ran at once");
+}
+
+/// Six items of a second each, `item1` to `item6`, with the project file `toml`.
+fn six_items(toml: &str) -> Project {
+    let items: Vec<(String, String)> = (1..=6)
+        .map(|i| (format!("00{i}-pending-item{i}.md"), format!("Item {i}.")))
+        .collect();
+    let refs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let p = project(&refs);
+    p.file("fanout.toml", toml);
+    p
+}
+
+/// The most agents of items `00N-itemN` (N from 1 to `items`) that ran at once, from the
+/// times the fake agent wrote as it started and ended.
+fn most_at_once(p: &Project, items: usize) -> usize {
+    let spans: Vec<(u128, u128)> = (1..=items)
         .map(|i| {
             let id = format!("00{i}-item{i}");
-            (stamp(&p, &id, 1, "start"), stamp(&p, &id, 1, "end"))
+            (stamp(p, &id, 1, "start"), stamp(p, &id, 1, "end"))
         })
         .collect();
-    for &(start, _) in &spans {
-        let at_once = spans
-            .iter()
-            .filter(|(s, e)| *s <= start && start < *e)
-            .count();
-        assert!(at_once <= 2, "{at_once} agents ran at once: {spans:?}");
+    spans
+        .iter()
+        .map(|&(start, _)| {
+            spans
+                .iter()
+                .filter(|(s, e)| *s <= start && start < *e)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+const NO_SPACING: &str = "[agents.claude]\nstart_interval = \"0s\"\n";
+
+#[test]
+fn the_project_files_max_parallel_is_respected_and_the_flag_wins() {
+    let toml = format!("{NO_SPACING}[queue]\nmax_parallel = 1\n");
+    let p = six_items(&toml);
+    queue(&p, &["run"], &[("FAKE_AGENT_SLEEP", "0.2")]).expect_code(0);
+    assert_eq!(most_at_once(&p, 6), 1);
+
+    let p = six_items(&toml);
+    queue(
+        &p,
+        &["run", "--max-parallel", "6"],
+        &[("FAKE_AGENT_SLEEP", "0.5")],
+    )
+    .expect_code(0);
+    let at_once = most_at_once(&p, 6);
+    assert!(at_once > 1, "the flag allows 6 at once, yet {at_once} ran");
+}
+
+#[test]
+fn the_project_files_autonomy_applies_unless_the_flag_says_otherwise() {
+    let p = failing_queue(false);
+    p.file(
+        "fanout.toml",
+        &format!("{NO_SPACING}[queue]\nautonomy = \"L3\"\nmax_parallel = 1\n"),
+    );
+    queue(&p, &["run"], &[]).expect_code(1);
+    assert!(started(&p, "002-lint"), "L3 goes on past the failure");
+
+    let p = failing_queue(false);
+    p.file(
+        "fanout.toml",
+        &format!("{NO_SPACING}[queue]\nautonomy = \"L3\"\nmax_parallel = 1\n"),
+    );
+    queue(&p, &["run", "--autonomy", "L2"], &[]).expect_code(1);
+    assert!(!started(&p, "002-lint"), "L2 stops at the failure");
+}
+
+#[test]
+fn the_project_files_queue_dir_is_used_when_none_is_given() {
+    let p = Project::new();
+    p.file(
+        "fanout.toml",
+        &format!("{NO_SPACING}[queue]\ndir = \"work/items\"\n"),
+    );
+    p.file("work/items/001-pending-first.md", "First.");
+    p.file("work/items/002-pending-second.md", "BlockedBy: 1\nSecond.");
+
+    let status = p.fanout(&["queue", "status"]);
+    status.expect_code(0);
+    assert!(
+        status.stdout.contains("001     pending  first"),
+        "{}",
+        status.stdout
+    );
+    let dry = p.fanout(&["queue", "run", "--dry-run"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains("001-pending-first.md"),
+        "{}",
+        dry.stdout
+    );
+
+    run_agents(&p, &["queue", "run"], &[]).expect_code(0);
+    assert!(started(&p, "002-second"));
+    assert!(p.join("work/items/002-completed-second.md").exists());
+    assert!(!p.join(QUEUE).exists());
+
+    // From a subdirectory, the directory is still the project file's.
+    std::fs::create_dir_all(p.join("src")).unwrap();
+    let out = p
+        .command(&["queue", "status"])
+        .current_dir(p.join("src"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("2 item(s): 0 pending, 0 in_progress, 2 completed"),
+        "{stdout}"
+    );
+}
+
+/// `fanout queue run` with the project file `toml` exits 2 and says `expected`, with
+/// the place.
+fn refused_setting(toml: &str, expected: &[&str]) {
+    let p = project(&[("001-pending-task.md", "Task.")]);
+    p.file("fanout.toml", toml);
+    for args in [&["queue", "run"][..], &["queue", "status"]] {
+        let out = p.fanout(args);
+        out.expect_code(2);
+        for text in expected {
+            assert!(out.stderr.contains(text), "{args:?}: {}", out.stderr);
+        }
     }
+    assert_eq!(files(&p), ["001-pending-task.md"]);
+    assert!(!started(&p, "001-task"));
+}
+
+#[test]
+fn a_max_parallel_of_0_in_the_project_file_is_refused_with_its_place() {
+    refused_setting(
+        "[queue]\nmax_parallel = 0\n",
+        &[
+            "`max_parallel` must be at least 1, found 0",
+            "fanout.toml:2:16",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_autonomy_in_the_project_file_is_refused_with_its_place() {
+    refused_setting(
+        "[queue]\nautonomy = \"L4\"\n",
+        &["unknown autonomy `L4`", "fanout.toml:2:12"],
+    );
+}
+
+#[test]
+fn an_unknown_key_in_the_queue_table_gets_a_suggestion() {
+    refused_setting(
+        "[queue]\nmax_paralel = 3\n",
+        &[
+            "unknown field `max_paralel` in `[queue]`",
+            "fanout.toml:2:1",
+            "did you mean `max_parallel`?",
+        ],
+    );
+}
+
+#[test]
+fn a_dry_run_prints_the_start_order_and_changes_nothing() {
+    let p = project(&[
+        ("001-pending-alone.md", "Alone."),
+        ("002-pending-hub.md", "Hub."),
+        ("003-pending-after-hub.md", "BlockedBy: 2\nAfter."),
+        ("004-in_progress-left.md", "Left by a run that is gone."),
+        ("005-completed-done.md", "Done."),
+    ]);
+    let before = files(&p);
+    let out = queue(&p, &["run", "--dry-run", "--max-parallel", "1"], &[]);
+    out.expect_code(0);
+    assert_eq!(
+        out.stdout,
+        "   1. 002-pending-hub.md (at 0.0)\n   2. 001-pending-alone.md (at 1.0)\n   3. 003-pending-after-hub.md (at 2.0)\n   4. 004-in_progress-left.md (at 3.0)\n"
+    );
+    assert!(
+        out.stderr
+            .contains("004-in_progress-left.md was left in progress by a run that is gone"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(files(&p), before, "nothing is renamed");
+    let calls = std::fs::read_dir(p.join("calls")).unwrap().count();
+    assert_eq!(calls, 0, "no agent started");
+    assert!(!p.join(".fanout").exists(), "no store written");
 }
 
 /// 001 fails and 003 waits for it; 002 and 004 wait for nothing. One at a time, 001
