@@ -2,6 +2,7 @@
 //! with error locations, matrix expansion, and the `fanout.toml` project file whose tables
 //! are the defaults of every plan run in that project. Reads files; does nothing else.
 
+mod agent_tables;
 mod decode;
 mod error;
 mod load;
@@ -12,6 +13,7 @@ mod queue_table;
 mod resolve;
 mod roadmap;
 mod syntax;
+mod task_table;
 #[cfg(test)]
 mod tests;
 mod values;
