@@ -97,7 +97,8 @@ impl Profile {
             "claude" => (OutputFormat::Claude, Some("anthropic"), 1000),
             "codex" => (OutputFormat::Codex, Some("openai"), 0),
             "gemini" => (OutputFormat::Gemini, Some("google"), 0),
-            "aider" => (OutputFormat::Aider, None, 0),
+            // Aider talks to whichever provider its model is from: its limit is its own.
+            "aider" => (OutputFormat::Aider, Some("aider"), 0),
             _ => {
                 let custom = custom.ok_or_else(|| ProfileError::Unknown(name.to_owned()))?;
                 if custom.command.is_empty() {
@@ -371,6 +372,24 @@ mod tests {
             ]
         );
         assert_eq!(p.limit.as_deref(), Some("anthropic"));
+        // Every built-in profile takes from a limit of its own unless a task names one.
+        let limits: Vec<Option<String>> = BUILT_IN
+            .iter()
+            .map(|name| {
+                Profile::named(name, &AgentSettings::default())
+                    .unwrap()
+                    .limit
+            })
+            .collect();
+        assert_eq!(
+            limits,
+            [
+                Some("anthropic".to_owned()),
+                Some("openai".to_owned()),
+                Some("google".to_owned()),
+                Some("aider".to_owned())
+            ]
+        );
         assert_eq!(p.start_interval, Duration::from_secs(1));
     }
 
