@@ -9,18 +9,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::args::{PlanSource, QueueArgs, QueueCommand, QueueRunArgs, QueueStatusArgs, RunArgs};
-use super::history::expected_weights;
-use super::run_cmd::{build_dag, run_plan_with, seed};
+use super::run_cmd::{build_dag, dry_run_order, run_plan_with};
 use super::{CliError, exit};
-use crate::graph;
 use crate::plan::{Autonomy, Plan, QueueSettings, find_project_file, project_plan, project_queue};
 use crate::queue::{
     ItemOutcome, Queue, QueueError, QueueLock, QueuePlan, QueueReporter, Readiness, Status,
     queue_plan, read_queue, rename_item, render_misnamed, render_run_report, render_status_text,
     status_json,
 };
-use crate::scheduler::SchedulerConfig;
-use crate::store::Store;
 
 /// `fanout queue …`.
 pub(crate) fn queue(args: QueueArgs, color: bool) -> Result<i32, CliError> {
@@ -202,19 +198,7 @@ fn print_start_order(
     let state_dir = state_dir.unwrap_or_else(|| plan.base_dir.join(".fanout"));
     let skills = super::task_skills::resolve(&plan, &selected, &state_dir)?;
     super::agents::agent_run(&mut plan, &selected, &skills)?;
-    let writes: Vec<Vec<String>> = plan.tasks.iter().map(|t| t.writes.clone()).collect();
-    let conflicts = graph::write_conflicts(&writes);
-    let config = SchedulerConfig {
-        jobs: plan.settings.jobs,
-        keep_going: plan.settings.keep_going,
-        retry_failed_serially: plan.settings.retry_failed_serially,
-        systemic_failure_stop: plan.settings.systemic_failure_stop,
-        seed: seed(),
-        halt: None,
-    };
-    let store = Store::open_existing(&state_dir).ok().flatten();
-    let weights = expected_weights(&plan, store.as_ref());
-    let order = super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
+    let order = dry_run_order(&plan, &dag, &selected, &state_dir);
     let mut out = std::io::stdout().lock();
     for (n, (task, offset)) in order.iter().enumerate() {
         // A closed pipe (`… --dry-run | head`) is not an error.

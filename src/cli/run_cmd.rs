@@ -2,6 +2,7 @@
 //! analysis, to the reporters, to an exit code.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -32,6 +33,45 @@ pub(crate) fn run(args: RunArgs, color: bool) -> Result<i32, CliError> {
     run_plan(plan, args, color)
 }
 
+/// Which tasks may never run alongside each task (overlapping `writes`).
+pub(crate) fn write_conflicts(plan: &Plan) -> Vec<Vec<usize>> {
+    let writes: Vec<Vec<String>> = plan.tasks.iter().map(|t| t.writes.clone()).collect();
+    graph::write_conflicts(&writes)
+}
+
+/// The scheduler's settings for a run of `plan`.
+pub(crate) fn scheduler_config(plan: &Plan) -> SchedulerConfig {
+    SchedulerConfig {
+        jobs: plan.settings.jobs,
+        keep_going: plan.settings.keep_going,
+        retry_failed_serially: plan.settings.retry_failed_serially,
+        systemic_failure_stop: plan.settings.systemic_failure_stop,
+        seed: seed(),
+        halt: None,
+    }
+}
+
+/// `--dry-run`: the order the selected tasks would start in, and when, weighed by what the
+/// store in `state_dir` remembers of earlier runs. Writes nothing.
+pub(crate) fn dry_run_order(
+    plan: &Plan,
+    dag: &Dag,
+    selected: &[bool],
+    state_dir: &Path,
+) -> Vec<(usize, f64)> {
+    let store = Store::open_existing(state_dir).ok().flatten();
+    let weights = expected_weights(plan, store.as_ref());
+    let conflicts = write_conflicts(plan);
+    super::dry_run::start_order(
+        plan,
+        dag,
+        selected,
+        &weights,
+        &conflicts,
+        scheduler_config(plan),
+    )
+}
+
 /// Runs `plan` as `fanout run` would with `args` (whose plan source is not read).
 pub(crate) fn run_plan(plan: Plan, args: RunArgs, color: bool) -> Result<i32, CliError> {
     run_plan_with(plan, args, color, None)
@@ -54,23 +94,11 @@ pub(crate) fn run_plan_with(
         .unwrap_or_else(|| plan.base_dir.join(".fanout"));
     let skills = super::task_skills::resolve(&plan, &selected, &state_dir)?;
     let agents = super::agents::agent_run(&mut plan, &selected, &skills)?;
-    let writes: Vec<Vec<String>> = plan.tasks.iter().map(|t| t.writes.clone()).collect();
-    let conflicts = graph::write_conflicts(&writes);
-    let config = SchedulerConfig {
-        jobs: plan.settings.jobs,
-        keep_going: plan.settings.keep_going,
-        retry_failed_serially: plan.settings.retry_failed_serially,
-        systemic_failure_stop: plan.settings.systemic_failure_stop,
-        seed: seed(),
-        halt: None,
-    };
+    let conflicts = write_conflicts(&plan);
+    let config = scheduler_config(&plan);
 
     if args.dry_run {
-        // Read what is remembered, write nothing.
-        let store = Store::open_existing(&state_dir).ok().flatten();
-        let weights = expected_weights(&plan, store.as_ref());
-        let order =
-            super::dry_run::start_order(&plan, &dag, &selected, &weights, &conflicts, config);
+        let order = dry_run_order(&plan, &dag, &selected, &state_dir);
         let mut out = std::io::stdout().lock();
         for (n, (index, offset)) in order.iter().enumerate() {
             let task = &plan.tasks[*index];

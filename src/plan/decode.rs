@@ -19,8 +19,8 @@ use crate::plan::node::{Kind, Node};
 use crate::plan::task_table::tasks;
 pub(crate) use crate::plan::task_table::{RawRun, RawTask};
 use crate::plan::values::{
-    Field, boolean, count, duration, field, match_fields, string, string_list, string_map, table,
-    wrong_type,
+    Field, Found, boolean, count, duration, field, match_fields, string, string_list, string_map,
+    table, wrong_type,
 };
 
 /// What one plan file says, before tasks are expanded and linked.
@@ -274,15 +274,7 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
     s.retries = f
         .get("retries")
         .and_then(|n| count(n, "retries", 0, problems));
-    s.backoff = RawBackoff {
-        fixed: f.get("backoff").and_then(|n| backoff_kind(n, problems)),
-        delay: f
-            .get("backoff_delay")
-            .and_then(|n| duration(n, "backoff_delay", problems)),
-        max: f
-            .get("backoff_max")
-            .and_then(|n| duration(n, "backoff_max", problems)),
-    };
+    s.backoff = backoff(&f, problems);
     let keep_going = f
         .get("keep_going")
         .and_then(|n| boolean(n, "keep_going", problems));
@@ -395,7 +387,21 @@ fn worktree(node: &Node, problems: &mut Vec<Problem>) -> RawWorktree {
 }
 
 /// `"exponential"` → `Some(false)`, `"fixed"` → `Some(true)`.
-pub(crate) fn backoff_kind(node: &Node, problems: &mut Vec<Problem>) -> Option<bool> {
+/// The `backoff`, `backoff_delay` and `backoff_max` fields of a table that has them
+/// (`[settings]` and a task).
+pub(crate) fn backoff(f: &Found<'_>, problems: &mut Vec<Problem>) -> RawBackoff {
+    RawBackoff {
+        fixed: f.get("backoff").and_then(|n| backoff_kind(n, problems)),
+        delay: f
+            .get("backoff_delay")
+            .and_then(|n| duration(n, "backoff_delay", problems)),
+        max: f
+            .get("backoff_max")
+            .and_then(|n| duration(n, "backoff_max", problems)),
+    }
+}
+
+fn backoff_kind(node: &Node, problems: &mut Vec<Problem>) -> Option<bool> {
     let text = string(node, "backoff", problems)?;
     match text.value.as_str() {
         "exponential" => Some(false),

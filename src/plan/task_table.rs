@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::plan::decode::{RawBackoff, backoff_kind, isolation, money};
+use crate::plan::decode::{RawBackoff, backoff, isolation, money};
 use crate::plan::error::Problem;
 use crate::plan::model::Isolation;
 use crate::plan::node::{Key, Kind, Node, Span};
@@ -156,15 +156,7 @@ fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
     t.retries = f
         .get("retries")
         .and_then(|n| count(n, "retries", 0, problems));
-    t.backoff = RawBackoff {
-        fixed: f.get("backoff").and_then(|n| backoff_kind(n, problems)),
-        delay: f
-            .get("backoff_delay")
-            .and_then(|n| duration(n, "backoff_delay", problems)),
-        max: f
-            .get("backoff_max")
-            .and_then(|n| duration(n, "backoff_max", problems)),
-    };
+    t.backoff = backoff(&f, problems);
     t.priority = f
         .get("priority")
         .and_then(|n| integer(n, "priority", problems))
