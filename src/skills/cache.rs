@@ -157,34 +157,40 @@ impl Cache {
         self.new.insert(key, checked);
     }
 
-    /// Writes what this run changed.
+    /// Writes what this run changed: the listings and the results at the same time.
     pub(crate) fn save(mut self) -> Result<(), SkillsError> {
         self.ready();
-        if self.dirs_changed {
-            let bytes = serde_json::to_vec(&DirsFile {
-                format: FORMAT,
-                dirs: std::mem::take(&mut self.dirs).into_iter().collect(),
-            })
-            .map_err(|e| SkillsError::Write {
-                path: self.dirs_path.clone(),
-                source: std::io::Error::other(e),
-            })?;
-            write_atomically(&self.dirs_path, &bytes)?;
-        }
+        let dirs = self
+            .dirs_changed
+            .then(|| (std::mem::take(&mut self.dirs), self.dirs_path.clone()));
+        let (dirs_saved, results_saved) =
+            rayon::join(|| dirs.map_or(Ok(()), save_dirs), || self.save_results());
+        dirs_saved.and(results_saved)
+    }
+
+    fn save_results(self) -> Result<(), SkillsError> {
         if self.new.is_empty() && self.new_stats.is_empty() {
             // Nothing to write: the exit frees the maps sooner than dropping them would.
             std::mem::forget(self);
             return Ok(());
         }
-        let mut stats = std::mem::take(&mut self.old_stats);
-        stats.extend(std::mem::take(&mut self.new_stats));
-        let mut entries = std::mem::take(&mut self.new);
-        for key in &self.used {
-            if let Some(v) = self.old.remove(key) {
-                entries.insert(key.clone(), v);
+        let Cache {
+            path,
+            mut old,
+            mut new,
+            used,
+            old_stats: mut stats,
+            new_stats,
+            ..
+        } = self;
+        stats.extend(new_stats);
+        for key in &used {
+            if let Some(v) = old.remove(key) {
+                new.insert(key.clone(), v);
             }
         }
-        for (key, value) in self.old {
+        let mut entries = new;
+        for (key, value) in old {
             if entries.len() >= MAX_ENTRIES {
                 break;
             }
@@ -197,11 +203,23 @@ impl Cache {
             stats,
         })
         .map_err(|e| SkillsError::Write {
-            path: self.path.clone(),
+            path: path.clone(),
             source: std::io::Error::other(e),
         })?;
-        write_atomically(&self.path, &bytes)
+        write_atomically(&path, &bytes)
     }
+}
+
+fn save_dirs((dirs, path): (HashMap<String, Listing>, PathBuf)) -> Result<(), SkillsError> {
+    let bytes = serde_json::to_vec(&DirsFile {
+        format: FORMAT,
+        dirs: dirs.into_iter().collect(),
+    })
+    .map_err(|e| SkillsError::Write {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    write_atomically(&path, &bytes)
 }
 
 /// A signature of the metadata of `SKILL.md` (size, modification and change times, inode),

@@ -65,39 +65,58 @@ pub struct OutsideLink {
 
 /// Reads `SKILL.md` for [`check`]: its bytes, or the problem that stops checking.
 pub(crate) fn read_skill_md(path: &Path) -> Result<Vec<u8>, Problem> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(err) => {
-            let dangling =
-                std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-            let message = if dangling {
-                format!(
-                    "{} is a symlink to a file that does not exist",
-                    file_name(path)
-                )
-            } else {
-                format!("{} cannot be read: {err}", file_name(path))
-            };
-            return Err(Problem::error("file-unreadable", message));
-        }
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Problem::error(
-            "file-too-large",
-            format!(
-                "{} has {} bytes; files over {} bytes are not read",
-                file_name(path),
-                meta.len(),
-                MAX_FILE_BYTES
-            ),
-        ));
-    }
-    std::fs::read(path).map_err(|err| {
+    use std::io::Read as _;
+    let unreadable = |err: std::io::Error| {
         Problem::error(
             "file-unreadable",
             format!("{} cannot be read: {err}", file_name(path)),
         )
-    })
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) => {
+            let dangling = err.kind() == std::io::ErrorKind::NotFound
+                && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if dangling {
+                return Err(Problem::error(
+                    "file-unreadable",
+                    format!(
+                        "{} is a symlink to a file that does not exist",
+                        file_name(path)
+                    ),
+                ));
+            }
+            return Err(unreadable(err));
+        }
+    };
+    // The size from the open file, so the file is looked up once.
+    let len = file.metadata().map_err(unreadable)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(Problem::error(
+            "file-too-large",
+            format!(
+                "{} has {len} bytes; files over {MAX_FILE_BYTES} bytes are not read",
+                file_name(path),
+            ),
+        ));
+    }
+    // One byte more than the size, so a file of the expected size is read without the
+    // buffer growing; `take` keeps a file that grows meanwhile under the limit.
+    let mut bytes = Vec::with_capacity(len as usize + 1);
+    file.by_ref()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Problem::error(
+            "file-too-large",
+            format!(
+                "{} has over {MAX_FILE_BYTES} bytes; files over {MAX_FILE_BYTES} bytes are not read",
+                file_name(path),
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn file_name(path: &Path) -> String {
@@ -128,14 +147,13 @@ pub(crate) fn check(
     };
     out.bytes = bytes.len() as u64;
     out.checks_run = 2;
-    let source = match source::decode(&bytes) {
+    let source = match source::decode(bytes) {
         Ok(source) => source,
         Err(problem) => {
             out.problems.push(problem);
             return out;
         }
     };
-    drop(bytes);
     out.problems.extend(source.problems);
     let text = source.text.as_str();
     out.checks_run = 3;
@@ -239,7 +257,7 @@ fn house_rules(
             ),
         ));
     }
-    let body_lines = split.body.lines().count();
+    let body_lines = line_count(split.body);
     if body_lines > config.max_body_lines {
         problems.push(
             Problem::warning(
@@ -283,10 +301,14 @@ fn house_rules(
         }
     }
 
+    let references = markdown::references(split.body);
+    if references.is_empty() {
+        return;
+    }
     let known = known_paths(files);
     let mut reported = HashSet::new();
     let lines = LineIndex::new(split.body, split.body_line);
-    for reference in markdown::references(split.body) {
+    for reference in references {
         let pos = lines.pos(reference.offset);
         match normalize_relative(&reference.target) {
             None => out.outside_links.push(OutsideLink {
@@ -307,6 +329,12 @@ fn house_rules(
             }
         }
     }
+}
+
+/// The number of lines of `text`, as `text.lines().count()` counts them.
+fn line_count(text: &str) -> usize {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    newlines + usize::from(!text.is_empty() && !text.ends_with('\n'))
 }
 
 /// Every file of the skill and every folder above one, relative.

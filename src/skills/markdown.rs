@@ -66,10 +66,7 @@ pub(crate) fn references(text: &str) -> Vec<Reference> {
     let mut out: Vec<Reference> = Vec::new();
     let bytes = text.as_bytes();
     // Markdown links and images: `](target)`; found by `]`, a byte search.
-    let mut from = 0;
-    while let Some(i) = text[from..].find(']') {
-        let at = from + i;
-        from = at + 1;
+    for at in memchr::memchr_iter(b']', bytes) {
         if bytes.get(at + 1) != Some(&b'(') {
             continue;
         }
@@ -90,9 +87,10 @@ pub(crate) fn references(text: &str) -> Vec<Reference> {
     // Mentions of the standard folders: every one ends in `s/`, so look at each `/`.
     let link_offsets: Vec<usize> = out.iter().map(|r| r.offset).collect();
     let mut from = 0;
-    while let Some(i) = text[from..].find('/') {
-        let slash = from + i;
-        from = slash + 1;
+    for slash in memchr::memchr_iter(b'/', bytes) {
+        if slash < from {
+            continue;
+        }
         let Some(folder) = FOLDERS.iter().find(|f| text[..=slash].ends_with(*f)) else {
             continue;
         };
@@ -120,7 +118,7 @@ pub(crate) fn references(text: &str) -> Vec<Reference> {
             target: target.to_owned(),
             offset: start,
         });
-        from = from.max(start + len);
+        from = start + len;
     }
     out.sort_by_key(|r| r.offset);
     out

@@ -208,13 +208,19 @@ pub fn check_roots(roots: &[PathBuf], options: &CheckOptions) -> Result<CheckRun
         }
         skills.push(result);
     }
-    if let Some(cache) = cache {
-        cache.save()?;
-    }
-    across_skills(&mut skills, &options.config);
-    for skill in &mut skills {
-        skill.settle();
-    }
+    // The cache is written on a thread of its own while the rules across skills run.
+    std::thread::scope(|scope| {
+        let saving = cache.map(|cache| scope.spawn(|| cache.save()));
+        across_skills(&mut skills, &options.config);
+        for skill in &mut skills {
+            skill.settle();
+        }
+        match saving.map(|s| s.join()) {
+            Some(Ok(saved)) => saved,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => Ok(()),
+        }
+    })?;
     Ok(CheckRun {
         skills,
         notices: discovery.notices,

@@ -46,7 +46,7 @@ impl Loaded {
 /// Reads and splits the skill; `Err` says why it cannot be used.
 pub(crate) fn load(skill: &SkillDir) -> Result<Loaded, String> {
     let bytes = read_skill_md(&skill.skill_md).map_err(|p| p.message)?;
-    let text = source::decode(&bytes).map_err(|p| p.message)?.text;
+    let text = source::decode(bytes).map_err(|p| p.message)?.text;
     let split = frontmatter::split(&text).map_err(|p| p.message)?;
     let document = yaml::parse(split.yaml, split.yaml_line).map_err(|p| p.message)?;
     let body_start = text.len() - split.body.len();
