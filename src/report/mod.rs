@@ -3,6 +3,7 @@
 //! decide anything.
 
 pub mod analysis;
+mod collector;
 mod format;
 mod job_output;
 mod junit;
@@ -10,12 +11,13 @@ mod summary;
 mod summary_text;
 mod terminal;
 
+pub use collector::SummaryCollector;
 pub use format::{human_duration, signal_name, timestamp};
 pub use job_output::{JobOutput, JobOutputOptions};
 pub use junit::{junit_xml, write_junit};
 pub use summary::{
-    Counts, CriticalPath, Overlap, RUN_SCHEMA_VERSION, RunSummary, SummaryCollector, TaskRecord,
-    TaskStatus, WorktreeRecord,
+    Counts, CriticalPath, Overlap, RUN_SCHEMA_VERSION, RunSummary, TaskRecord, TaskStatus,
+    WorktreeRecord,
 };
 pub use summary_text::render_summary;
 pub use terminal::{OutputMode, TerminalOptions, TerminalReporter, failure_detail};

@@ -9,9 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use super::format::timestamp;
-use crate::events::{AgentResult, AttemptStatus, Event, EventSink, StopCause, WorkspaceOutcome};
-use crate::graph::Dag;
-use crate::plan::Plan;
+use crate::events::{AgentResult, StopCause, WorkspaceOutcome};
 
 /// Version of the JSON result; bump on incompatible change.
 pub const RUN_SCHEMA_VERSION: u32 = 1;
@@ -154,7 +152,7 @@ pub struct AgentSpend {
 }
 
 impl AgentSpend {
-    fn add(&mut self, r: &AgentResult) {
+    pub(super) fn add(&mut self, r: &AgentResult) {
         self.agent.clone_from(&r.agent);
         if r.model.is_some() {
             self.model.clone_from(&r.model);
@@ -172,7 +170,7 @@ impl AgentSpend {
         }
     }
 
-    fn merge(&mut self, other: &AgentSpend) {
+    pub(super) fn merge(&mut self, other: &AgentSpend) {
         self.cost_usd += other.cost_usd;
         self.tokens_in += other.tokens_in;
         self.tokens_out += other.tokens_out;
@@ -257,7 +255,7 @@ impl RunSummary {
     }
 }
 
-fn worktree_record(outcome: &WorkspaceOutcome) -> WorktreeRecord {
+pub(super) fn worktree_record(outcome: &WorkspaceOutcome) -> WorktreeRecord {
     match outcome {
         WorkspaceOutcome::Merged { commit, .. } => WorktreeRecord {
             outcome: "merged",
@@ -300,7 +298,7 @@ fn worktree_record(outcome: &WorkspaceOutcome) -> WorktreeRecord {
 /// Files changed by two tasks that worked side by side: neither started from a tree that
 /// held the other's merged work. Tasks whose `writes` overlap never run at once, so such
 /// a pair did not declare the file in overlapping `writes`.
-fn overlaps(tasks: &[TaskRecord]) -> Vec<Overlap> {
+pub(super) fn overlaps(tasks: &[TaskRecord]) -> Vec<Overlap> {
     let changing: Vec<(&TaskRecord, (usize, Option<usize>))> = tasks
         .iter()
         .filter(|t| !t.changed.is_empty())
@@ -335,308 +333,4 @@ fn ser_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok,
         Some(t) => s.serialize_str(&timestamp(*t)),
         None => s.serialize_none(),
     }
-}
-
-/// Builds a [`RunSummary`] from the events of a run.
-#[derive(Debug)]
-pub struct SummaryCollector {
-    summary: RunSummary,
-    /// Position in `summary.tasks` of each plan task, if selected.
-    slot: Vec<Option<usize>>,
-}
-
-impl SummaryCollector {
-    /// `selected[i]`: task i takes part in the run.
-    pub fn new(plan: &Plan, selected: &[bool]) -> Self {
-        Self::with_restored(plan, selected, &vec![false; plan.tasks.len()])
-    }
-
-    /// Like [`SummaryCollector::new`], with `restored[i]`: task i succeeded in the run
-    /// being resumed and is reported as such without running.
-    pub fn with_restored(plan: &Plan, selected: &[bool], restored: &[bool]) -> Self {
-        let mut slot = vec![None; plan.tasks.len()];
-        let mut tasks = Vec::new();
-        for (i, task) in plan.tasks.iter().enumerate() {
-            if selected[i] || restored[i] {
-                slot[i] = Some(tasks.len());
-                tasks.push(TaskRecord {
-                    id: task.id.clone(),
-                    index: i,
-                    status: if restored[i] {
-                        TaskStatus::Restored
-                    } else {
-                        TaskStatus::NotRun
-                    },
-                    exit_code: None,
-                    signal: None,
-                    attempts: 0,
-                    start: None,
-                    end: None,
-                    duration: Duration::ZERO,
-                    log: None,
-                    skipped_because: None,
-                    agent: None,
-                    withheld: None,
-                    error: None,
-                    changed: Vec::new(),
-                    worktree: None,
-                    merge_order: None,
-                    start_offset: None,
-                    end_offset: None,
-                });
-            }
-        }
-        SummaryCollector {
-            summary: RunSummary {
-                schema_version: RUN_SCHEMA_VERSION,
-                run_id: String::new(),
-                plan: plan.path.clone(),
-                jobs: 1,
-                started_at: None,
-                wall: Duration::ZERO,
-                task_time: Duration::ZERO,
-                speedup: 0.0,
-                efficiency: 0.0,
-                critical_path: CriticalPath {
-                    tasks: Vec::new(),
-                    duration: Duration::ZERO,
-                },
-                lower_bound: Duration::ZERO,
-                wall_over_lower_bound: 0.0,
-                counts: Counts::default(),
-                interrupted: false,
-                stop: None,
-                tasks,
-                overlaps: Vec::new(),
-                agents: None,
-                agent_notes: Vec::new(),
-            },
-            slot,
-        }
-    }
-
-    fn record(&mut self, index: usize) -> Option<&mut TaskRecord> {
-        let slot = self.slot.get(index).copied().flatten()?;
-        self.summary.tasks.get_mut(slot)
-    }
-
-    /// The summary so far (complete after `RunFinished`), with the derived figures
-    /// computed over `dag`.
-    pub fn finish(mut self, dag: &Dag) -> RunSummary {
-        let s = &mut self.summary;
-        let mut counts = Counts {
-            total: s.tasks.len(),
-            ..Counts::default()
-        };
-        for t in &s.tasks {
-            match t.status {
-                TaskStatus::Succeeded => counts.succeeded += 1,
-                TaskStatus::Cached => counts.cached += 1,
-                TaskStatus::Restored => counts.restored += 1,
-                TaskStatus::Failed => counts.failed += 1,
-                TaskStatus::TimedOut => counts.timed_out += 1,
-                TaskStatus::Errored => counts.errored += 1,
-                TaskStatus::Skipped => counts.skipped += 1,
-                TaskStatus::Cancelled => counts.cancelled += 1,
-                TaskStatus::NotRun => counts.not_run += 1,
-                TaskStatus::MergeConflict => counts.merge_conflict += 1,
-            }
-        }
-        s.counts = counts;
-        s.overlaps = overlaps(&s.tasks);
-        s.task_time = s.tasks.iter().map(|t| t.duration).sum();
-        for t in &s.tasks {
-            if let Some(spend) = &t.agent {
-                s.agents
-                    .get_or_insert_with(AgentSpend::default)
-                    .merge(spend);
-            }
-        }
-        let wall = s.wall.as_secs_f64();
-        s.speedup = if wall > 0.0 {
-            s.task_time.as_secs_f64() / wall
-        } else {
-            0.0
-        };
-        s.efficiency = s.speedup / s.jobs.max(1) as f64;
-
-        let mut weights = vec![0.0; dag.len()];
-        for t in &s.tasks {
-            weights[t.index] = t.duration.as_secs_f64();
-        }
-        let (path, weight) = dag.critical_path(&weights);
-        s.critical_path = CriticalPath {
-            tasks: path
-                .into_iter()
-                .filter(|&i| weights[i] > 0.0)
-                .filter_map(|i| self.slot[i].map(|k| s.tasks[k].id.clone()))
-                .collect(),
-            duration: Duration::from_secs_f64(weight),
-        };
-        let per_job = s.task_time.as_secs_f64() / s.jobs.max(1) as f64;
-        s.lower_bound = Duration::from_secs_f64(weight.max(per_job));
-        s.wall_over_lower_bound = if s.lower_bound.is_zero() {
-            0.0
-        } else {
-            wall / s.lower_bound.as_secs_f64()
-        };
-        self.summary
-    }
-}
-
-impl EventSink for SummaryCollector {
-    fn emit(&mut self, event: &Event) {
-        match event {
-            Event::RunStarted {
-                run_id, jobs, at, ..
-            } => {
-                self.summary.run_id = run_id.clone();
-                self.summary.jobs = *jobs;
-                self.summary.started_at = Some(*at);
-            }
-            Event::TaskStarted {
-                index,
-                attempt,
-                at,
-                offset,
-                ..
-            } => {
-                if let Some(r) = self.record(*index) {
-                    r.attempts = *attempt;
-                    r.start.get_or_insert(*at);
-                    r.start_offset.get_or_insert(*offset);
-                }
-            }
-            Event::AttemptFinished {
-                index,
-                status,
-                duration,
-                at,
-                offset,
-                log,
-                agent,
-                ..
-            } => {
-                if let Some(r) = self.record(*index) {
-                    if let Some(result) = agent {
-                        r.agent.get_or_insert_with(AgentSpend::default).add(result);
-                    }
-                    r.duration += *duration;
-                    r.end = Some(*at);
-                    r.end_offset = Some(*offset);
-                    r.log.clone_from(log);
-                    r.exit_code = None;
-                    r.signal = None;
-                    r.error = None;
-                    r.status = match status {
-                        AttemptStatus::Success => TaskStatus::Succeeded,
-                        AttemptStatus::Cached { .. } => TaskStatus::Cached,
-                        AttemptStatus::Failed { exit_code } => {
-                            r.exit_code = Some(*exit_code);
-                            TaskStatus::Failed
-                        }
-                        AttemptStatus::Signaled { signal } => {
-                            r.signal = Some(*signal);
-                            TaskStatus::Failed
-                        }
-                        AttemptStatus::TimedOut { .. } => TaskStatus::TimedOut,
-                        AttemptStatus::SpawnFailed { message } => {
-                            r.error = Some(message.clone());
-                            TaskStatus::Errored
-                        }
-                        AttemptStatus::AgentFailed { message } => {
-                            r.error = Some(message.clone());
-                            TaskStatus::Failed
-                        }
-                        AttemptStatus::Cancelled => TaskStatus::Cancelled,
-                        AttemptStatus::MergeConflict { .. } => TaskStatus::MergeConflict,
-                        AttemptStatus::WorkspaceFailed { message } => {
-                            r.error = Some(message.clone());
-                            TaskStatus::Errored
-                        }
-                    };
-                }
-            }
-            Event::WorkspaceFinished { index, outcome, .. } => {
-                if let Some(r) = self.record(*index) {
-                    r.changed = outcome.changed().to_vec();
-                    r.merge_order = outcome.order();
-                    r.worktree = Some(worktree_record(outcome));
-                }
-            }
-            Event::TaskSkipped { index, because, .. } => {
-                if let Some(r) = self.record(*index) {
-                    r.status = TaskStatus::Skipped;
-                    r.skipped_because = Some(because.clone());
-                }
-            }
-            Event::RunStopping { cause } => {
-                if self.summary.stop.is_none() {
-                    self.summary.stop = Some(cause.clone());
-                }
-            }
-            Event::RunFinished {
-                wall, interrupted, ..
-            } => {
-                self.summary.wall = *wall;
-                self.summary.interrupted = *interrupted;
-            }
-            Event::TaskWithheld { index, reason, .. } => {
-                if let Some(r) = self.record(*index) {
-                    r.status = TaskStatus::NotRun;
-                    r.withheld = Some(reason.clone());
-                }
-            }
-            Event::LimitChanged { limit, reason, .. } => {
-                self.summary
-                    .agent_notes
-                    .push(format!("limit `{limit}`: {reason}"));
-            }
-            Event::BudgetWarning {
-                spent_usd,
-                spent_tokens,
-                budget_usd,
-                budget_tokens,
-            } => {
-                self.summary.agent_notes.push(budget_note(
-                    *spent_usd,
-                    *spent_tokens,
-                    *budget_usd,
-                    *budget_tokens,
-                ));
-            }
-            Event::SerialRetry { .. }
-            | Event::KillingNow
-            | Event::AttemptSpawned { .. }
-            | Event::OutputLine { .. }
-            | Event::HeldBack { .. } => {}
-        }
-    }
-}
-
-/// "spent $15.20 of $20.00 (76%)".
-pub(crate) fn budget_note(
-    spent_usd: f64,
-    spent_tokens: u64,
-    budget_usd: Option<f64>,
-    budget_tokens: Option<u64>,
-) -> String {
-    let mut parts = Vec::new();
-    if let Some(b) = budget_usd {
-        let share = if b > 0.0 {
-            spent_usd / b * 100.0
-        } else {
-            100.0
-        };
-        parts.push(format!("${spent_usd:.2} of ${b:.2} ({share:.0}%)"));
-    }
-    if let Some(b) = budget_tokens {
-        let share = if b > 0 {
-            spent_tokens as f64 / b as f64 * 100.0
-        } else {
-            100.0
-        };
-        parts.push(format!("{spent_tokens} of {b} tokens ({share:.0}%)"));
-    }
-    format!("budget: spent {}", parts.join(", "))
 }

@@ -490,7 +490,7 @@ impl EventSink for TerminalReporter {
             } => {
                 let text = format!(
                     "warning: {}",
-                    super::summary::budget_note(
+                    super::collector::budget_note(
                         *spent_usd,
                         *spent_tokens,
                         *budget_usd,
