@@ -71,7 +71,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
     } else {
         (Template::parse(&line.command.join(" ")), true)
     };
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpus = runner::available_cpus();
     let jobs = match &args.jobs {
         Some(value) => parse_jobs(value, cpus, inputs.len()).map_err(CliError::usage)?,
         None => cpus,
@@ -176,9 +176,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         if let Some(recorder) = recorder.as_mut() {
             sinks.push(recorder);
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        let runtime = runner::runtime_for(run_options.scheduler.jobs, runner::available_cpus())
             .context("failed to start the async runtime")?;
         let result = runtime.block_on(runner::run(&plan, &dag, &run_options, &mut sinks));
         // The logs were only a place for output to wait until it was printed.

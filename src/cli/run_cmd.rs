@@ -242,9 +242,7 @@ pub(crate) fn run_plan_with(
         }
         sinks.push(&mut terminal);
         sinks.push(&mut collector);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        let runtime = runner::runtime_for(options.scheduler.jobs, runner::available_cpus())
             .context("failed to start the async runtime")?;
         runtime
             .block_on(runner::run(&plan, &dag, &options, &mut sinks))
