@@ -34,16 +34,16 @@ for j in 2 8; do
     --command-name "rust-parallel -j$j" "$rust_parallel -j $j -i $work/inputs true"
   )
 done
-hyperfine -N --warmup 1 --min-runs 5 --export-json "$work/map.json" "${commands[@]}" >&2
+hyperfine -N --warmup 1 --min-runs "${RUNS:-10}" --export-json "$work/map.json" "${commands[@]}" >&2
 
 python3 - "$jobs" "$work/map.json" <<'PY' | python3 scripts/bench/update_section.py map
 import json, os, sys
 jobs, path = sys.argv[1], sys.argv[2]
 results = {r["command"]: r for r in json.load(open(path))["results"]}
-data = {k: r["mean"] for k, r in results.items()}
+data = {k: r["median"] for k, r in results.items()}
 cpu = {k: r["user"] + r["system"] for k, r in results.items()}
 print("## fanout map\n")
-print(f"{jobs} jobs of `true`, one per input line; mean of hyperfine runs on {os.cpu_count()} cores.")
+print(f"{jobs} jobs of `true`, one per input line; median of {os.environ.get('RUNS', '10')} or more hyperfine runs on {os.cpu_count()} cores.")
 print("Reproduce: `scripts/bench/map.sh`\n")
 print("| jobs | fanout map | GNU parallel | xargs -P | rust-parallel | fanout / parallel | fanout / xargs | fanout / rust-parallel |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -36,7 +36,7 @@ for kind in builtin program; do
   [ "$kind" = program ] && prog=/usr/bin/true
   for j in 2 8; do
     out="$work/$kind-j$j.json"
-    hyperfine --warmup 1 --min-runs 5 --export-json "$out" \
+    hyperfine --warmup 1 --min-runs "${RUNS:-10}" --export-json "$out" \
       -N --command-name fanout --prepare "rm -rf $dir/state" "$fanout run $dir/plan.toml -j $j --no-progress --state-dir $dir/state" \
       --command-name ninja --prepare "rm -f $dir/.ninja_log $dir/.ninja_deps" "ninja -C $dir -j $j" \
       --command-name make --prepare "true" "make -s -C $dir -j $j" \
@@ -51,14 +51,14 @@ python3 - "$tasks" "${results[@]}" <<'PY' | python3 scripts/bench/update_section
 import json, sys, platform, os
 tasks = sys.argv[1]
 print("## Per-task overhead\n")
-print(f"{tasks} tasks, no dependencies; mean of hyperfine runs on {os.cpu_count()} cores.")
+print(f"{tasks} tasks, no dependencies; median of {os.environ.get('RUNS', '10')} or more hyperfine runs on {os.cpu_count()} cores.")
 print("Reproduce: `scripts/bench/overhead.sh`\n")
 print("| program | jobs | fanout | ninja | make | xargs -P | GNU parallel | fanout / ninja | fanout / parallel |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 cpu_rows = []
 for path in sys.argv[2:]:
     results = {r["command"]: r for r in json.load(open(path))["results"]}
-    data = {k: r["mean"] for k, r in results.items()}
+    data = {k: r["median"] for k, r in results.items()}
     kind, j = path.rsplit("/", 1)[1].split(".")[0].split("-j")
     prog = "`true`" if kind == "builtin" else "`/usr/bin/true`"
     f = data["fanout"]
