@@ -531,8 +531,13 @@ async fn terminate(
         () = recv_kill(requests) => return kill(child, pgid).await,
     };
     // The leader is gone; give the rest of the group what is left of the grace period.
-    // There is no notification for the exit of a process that is not our child, so look.
-    while group_alive(pgid) && tokio::time::Instant::now() < deadline {
+    // There is no notification for the exit of a process that is not our child, so look
+    // (off the runtime's thread: looking may read /proc).
+    while tokio::time::Instant::now() < deadline
+        && tokio::task::spawn_blocking(move || group_alive(pgid))
+            .await
+            .unwrap_or(false)
+    {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(20)) => {}
             () = recv_kill(requests) => break,
