@@ -20,7 +20,7 @@ pub use cache::{Cache, CacheHit, CacheKey};
 pub use command::{ExecPlan, needs_shell};
 pub use dispatcher::{RunOptions, RunResult, log_file_name, run, stderr_log_path};
 pub use runtime::{available_cpus, runtime_for};
-pub(crate) use unix::TICKS_PER_SECOND;
 #[cfg(test)]
 pub(crate) use unix::boot_clock_ticks;
+pub(crate) use unix::{TICKS_PER_SECOND, group_alive};
 pub use workspace::{Workspace, WorkspaceOutcome};

@@ -323,12 +323,7 @@ fn terminate_groups(groups: &[(u32, u64)]) -> usize {
 }
 
 fn group_gone(pgid: u32) -> bool {
-    i32::try_from(pgid).map_or(true, |raw| {
-        matches!(
-            killpg(Pid::from_raw(raw), None),
-            Err(nix::errno::Errno::ESRCH)
-        )
-    })
+    !crate::runner::group_alive(pgid)
 }
 
 /// Seconds since the Unix epoch.
