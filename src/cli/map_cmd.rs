@@ -176,7 +176,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         if let Some(recorder) = recorder.as_mut() {
             sinks.push(recorder);
         }
-        let runtime = runner::runtime_for(run_options.scheduler.jobs, runner::available_cpus())
+        let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
             .context("failed to start the async runtime")?;
         let result = runtime.block_on(runner::run(&plan, &dag, &run_options, &mut sinks));
         // The logs were only a place for output to wait until it was printed.
