@@ -77,7 +77,8 @@ print("\nWith `true`, ninja's `sh -c true` runs the shell's builtin: ninja start
       " `/usr/bin/true`. With `/usr/bin/true` every tool starts the same program (ninja"
       f" through its shell). Most of each run's CPU is the {int(tasks):,} processes' start-up, which no"
       " tool can shorten: on 2 cores a run cannot be much shorter than half its tasks' CPU"
-      " time.")
+      " time."
+      " When jobs outnumber CPUs (-j8 here) fanout supervises its tasks on a thread per CPU; otherwise on the one thread that decides what runs.")
 print("\nTargets: fanout ≤ 0.9× ninja's time and ≤ 0.15× GNU parallel's.")
 PY
 echo "overhead: results written to BENCHMARKS.md" >&2
