@@ -57,7 +57,7 @@ print("|---:|---:|---:|---:|---:|")
 for j in (2, 8):
     cells = " | ".join(f"{cpu[f'{tool} -j{j}']*1000:.0f} ms" for tool in ("fanout", "parallel", "xargs", "rust-parallel"))
     print(f"| {j} | {cells} |")
-print("\nOn 2 cores a run cannot take much less than half the CPU time of its 2,000 `true`"
+print(f"\nOn {os.cpu_count()} cores a run cannot take much less than half the CPU time of its {int(jobs):,} `true`"
       " processes, which every tool pays alike; xargs is close to that floor."
       " When jobs outnumber CPUs (-j8 here) fanout supervises its jobs on a thread per CPU, as rust-parallel does; otherwise on the one thread that decides what runs.")
 print("\nTargets: fanout map ≤ 0.15× GNU parallel's time and ≤ 0.8× xargs'.")
