@@ -197,29 +197,34 @@ impl Cache {
             entries.entry(key).or_insert(value);
         }
         stats.retain(|_, e| entries.contains_key(&e.key));
-        let bytes = serde_json::to_vec(&CacheFile {
-            format: FORMAT,
-            entries,
-            stats,
-        })
-        .map_err(|e| SkillsError::Write {
-            path: path.clone(),
-            source: std::io::Error::other(e),
-        })?;
-        write_atomically(&path, &bytes)
+        write_json(
+            &path,
+            &CacheFile {
+                format: FORMAT,
+                entries,
+                stats,
+            },
+        )
     }
 }
 
 fn save_dirs((dirs, path): (HashMap<String, Listing>, PathBuf)) -> Result<(), SkillsError> {
-    let bytes = serde_json::to_vec(&DirsFile {
-        format: FORMAT,
-        dirs: dirs.into_iter().collect(),
-    })
-    .map_err(|e| SkillsError::Write {
-        path: path.clone(),
+    write_json(
+        &path,
+        &DirsFile {
+            format: FORMAT,
+            dirs: dirs.into_iter().collect(),
+        },
+    )
+}
+
+/// Replaces `path` with `value` as JSON, atomically.
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), SkillsError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| SkillsError::Write {
+        path: path.to_owned(),
         source: std::io::Error::other(e),
     })?;
-    write_atomically(&path, &bytes)
+    write_atomically(path, &bytes)
 }
 
 /// A signature of the metadata of `SKILL.md` (size, modification and change times, inode),

@@ -91,14 +91,17 @@ pub(crate) fn read_skill_md(path: &Path) -> Result<Vec<u8>, Problem> {
     };
     // The size from the open file, so the file is looked up once.
     let len = file.metadata().map_err(unreadable)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(Problem::error(
+    let too_large = |size: String| {
+        Problem::error(
             "file-too-large",
             format!(
-                "{} has {len} bytes; files over {MAX_FILE_BYTES} bytes are not read",
+                "{} has {size} bytes; files over {MAX_FILE_BYTES} bytes are not read",
                 file_name(path),
             ),
-        ));
+        )
+    };
+    if len > MAX_FILE_BYTES {
+        return Err(too_large(len.to_string()));
     }
     // One byte more than the size, so a file of the expected size is read without the
     // buffer growing; `take` keeps a file that grows meanwhile under the limit.
@@ -108,13 +111,7 @@ pub(crate) fn read_skill_md(path: &Path) -> Result<Vec<u8>, Problem> {
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Problem::error(
-            "file-too-large",
-            format!(
-                "{} has over {MAX_FILE_BYTES} bytes; files over {MAX_FILE_BYTES} bytes are not read",
-                file_name(path),
-            ),
-        ));
+        return Err(too_large(format!("over {MAX_FILE_BYTES}")));
     }
     Ok(bytes)
 }
