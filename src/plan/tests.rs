@@ -243,26 +243,20 @@ fn large_plan(format: crate::plan::Format) -> String {
     out
 }
 
-/// Run with `cargo test --release --lib -- --ignored large_plans`.
+/// Plans of 100,000 tasks load whole in both formats. How fast is measured by
+/// `scripts/bench/plan_scale.py`, not here.
 #[test]
-#[ignore = "a timing check, meaningful in release builds only"]
-fn large_plans_load_fast() {
+fn large_plans_load_whole() {
     use crate::plan::Format;
     let dir = tempfile::tempdir().unwrap();
     for (format, name) in [(Format::Json, "large.json"), (Format::Toml, "large.toml")] {
         let path = dir.path().join(name);
         std::fs::write(&path, large_plan(format)).unwrap();
-        let start = std::time::Instant::now();
         let plan = load(&path, &LoadOptions::default()).unwrap();
-        let took = start.elapsed();
         let edges: usize = plan.tasks.iter().map(|t| t.deps.len()).sum();
-        eprintln!(
-            "{name}: {} tasks, {edges} edges in {took:?}",
-            plan.tasks.len()
-        );
-        assert_eq!(plan.tasks.len(), 100_000);
-        assert!(edges >= 299_000);
-        assert!(took < Duration::from_secs(1), "{name} took {took:?}");
+        assert_eq!(plan.tasks.len(), 100_000, "{name}");
+        assert!(edges >= 299_000, "{name}: {edges} edges");
+        assert_eq!(plan.tasks[99_999].id, "t99999", "{name}");
     }
 }
 
