@@ -299,6 +299,7 @@ pub struct RunArgs {
 /// `fanout map`: GNU parallel's options where the same option exists.
 #[derive(Debug, Args)]
 #[command(
+    args_override_self = true,
     override_usage = "fanout map [OPTIONS] [COMMAND...] [::: VALUES... | :::+ VALUES... | \
 :::: FILES... | ::::+ FILES...]...",
     after_help = "Inputs: `::: a b` gives values; several `:::` groups run every combination \
@@ -314,7 +315,14 @@ percentage of failed jobs, success=N 0; 130 interrupted; 255 fanout itself faile
 )]
 pub struct MapArgs {
     /// Run N jobs at once: N, +N / -N (CPUs plus or minus N), N% (of CPUs), 0 (all).
-    #[arg(short, long, value_name = "N", allow_hyphen_values = true)]
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        allow_hyphen_values = true,
+        short_alias = 'P',
+        alias = "max-procs"
+    )]
     pub jobs: Option<String>,
     /// Print jobs' output in input order, whatever order they end in.
     #[arg(short = 'k', long)]
@@ -326,8 +334,34 @@ pub struct MapArgs {
     #[arg(long, overrides_with = "line_buffer")]
     pub group: bool,
     /// Print output line by line as jobs write it; lines of different jobs never mix.
-    #[arg(long, overrides_with = "group")]
+    #[arg(long, overrides_with = "group", alias = "lb")]
     pub line_buffer: bool,
+    /// Print output as jobs write it (as --line-buffer: whole lines, never mixed).
+    #[arg(short = 'u', long, overrides_with_all = ["group", "line_buffer"])]
+    pub ungroup: bool,
+    /// Print each job's command line on stdout before its output.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Give each job N inputs ({} is all of them, {1} … {N} each); the last job gets what
+    /// is left. 0: run the command once per input, without the input.
+    #[arg(short = 'n', long, value_name = "N", alias = "max-args")]
+    pub max_args: Option<usize>,
+    /// The same as -n (GNU parallel's -N).
+    #[arg(short = 'N', value_name = "N", conflicts_with = "max_args")]
+    pub max_replace_args: Option<usize>,
+    /// Use STR instead of {} for the whole input.
+    #[arg(short = 'I', value_name = "STR")]
+    pub replace: Option<String>,
+    /// Quote the command for the shell, so that it runs exactly as written.
+    #[arg(short = 'q', long)]
+    pub quote: bool,
+    /// Skip inputs that are empty or only white space.
+    #[arg(short = 'r', long)]
+    pub no_run_if_empty: bool,
+    /// Wait at least DURATION between starting one job and the next (seconds, or with a
+    /// unit: 100ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION")]
+    pub delay: Option<String>,
     /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
@@ -340,8 +374,8 @@ pub struct MapArgs {
     /// Print the commands that would run, and run nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Show a progress bar on stderr.
-    #[arg(long)]
+    /// Show a progress bar on stderr (also --eta and --progress).
+    #[arg(long, alias = "eta", alias = "progress")]
     pub bar: bool,
     /// Log each finished job to FILE in GNU parallel's format.
     #[arg(long, value_name = "FILE")]
@@ -368,7 +402,7 @@ pub struct MapArgs {
     #[arg(long, value_name = "DIR")]
     pub tmpdir: Option<PathBuf>,
     /// Accepted for GNU parallel compatibility.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, alias = "no-notice")]
     pub will_cite: bool,
     /// The command, then the input groups.
     #[arg(

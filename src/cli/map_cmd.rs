@@ -14,7 +14,8 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::Fanout;
 use crate::map::{
     InputError, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions, Template,
-    job_inputs, map_plan, parse_halt, parse_jobs, read_joblog, split_command_line,
+    TemplateOptions, group_inputs, job_inputs, map_plan, parse_delay, parse_halt, parse_jobs,
+    read_joblog, split_command_line,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -59,18 +60,33 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         .transpose()
         .map_err(|e| CliError::usage(format!("`--colsep` is not a regular expression: {e}")))?;
 
+    let delay = args
+        .delay
+        .as_deref()
+        .map(|value| parse_delay(value).map_err(CliError::usage))
+        .transpose()?;
+
     let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
     let options = ReadOptions {
         null: args.null,
         colsep,
+        skip_empty: args.no_run_if_empty,
     };
-    let inputs =
+    let mut inputs =
         job_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
+    if let Some(per_job) = args.max_args.or(args.max_replace_args) {
+        inputs = group_inputs(inputs, per_job);
+    }
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
     } else {
-        (Template::parse(&line.command.join(" ")), true)
+        let options = TemplateOptions {
+            replace: args.replace.clone(),
+            quote: args.quote,
+        };
+        (Template::from_words(&line.command, &options), true)
     };
+    let line_buffer = args.line_buffer || args.ungroup;
     let cpus = runner::available_cpus();
     let jobs = match &args.jobs {
         Some(value) => parse_jobs(value, cpus, inputs.len()).map_err(CliError::usage)?,
@@ -151,7 +167,8 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         known_keys: Vec::new(),
         agents: None,
         separate_stderr: true,
-        stream_lines: args.line_buffer,
+        stream_lines: line_buffer,
+        start_delay: delay,
         workspace: None,
     };
     let tags: Vec<String> = spec.inputs.iter().map(|args| args.join(" ")).collect();
@@ -160,7 +177,8 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
             keep_order: args.keep_order,
             tag: args.tag,
             bar: args.bar,
-            line_buffer: args.line_buffer,
+            line_buffer,
+            commands: args.verbose.then(|| commands.clone()),
         },
         tags,
         selected.clone(),

@@ -169,6 +169,7 @@ pub(crate) fn run_plan_with(
         stream_lines: false,
         workspace,
         agents,
+        start_delay: None,
     };
     let mut store_sink = match store {
         Some(store) => {

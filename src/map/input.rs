@@ -133,6 +133,8 @@ pub struct ReadOptions {
     pub null: bool,
     /// Split each input into columns (`--colsep`).
     pub colsep: Option<Regex>,
+    /// Skip inputs that are empty or only white space (`-r`).
+    pub skip_empty: bool,
 }
 
 /// Reads every source and returns each job's inputs (`{1}`, `{2}`, …), in job order.
@@ -165,6 +167,7 @@ pub fn job_inputs(
         };
         let rows: Vec<Vec<String>> = values
             .into_iter()
+            .filter(|v| !(options.skip_empty && v.trim().is_empty()))
             .map(|v| columns(v, options.colsep.as_ref()))
             .collect();
         match groups.last_mut() {
@@ -208,6 +211,15 @@ fn columns(value: String, colsep: Option<&Regex>) -> Vec<String> {
     }
 }
 
+/// Jobs of `per_job` inputs each (`-n N`): the inputs of consecutive jobs taken together,
+/// the last job getting what is left. With 0, every job keeps its place but gets no input.
+pub fn group_inputs(jobs: Vec<Vec<String>>, per_job: usize) -> Vec<Vec<String>> {
+    if per_job == 0 {
+        return jobs.into_iter().map(|_| Vec::new()).collect();
+    }
+    jobs.chunks(per_job).map(<[Vec<String>]>::concat).collect()
+}
+
 /// Every combination of one row per group, the first group varying slowest.
 fn combine(groups: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
     let mut jobs: Vec<Vec<String>> = vec![Vec::new()];
@@ -238,6 +250,7 @@ mod tests {
         let options = ReadOptions {
             null,
             colsep: colsep.map(|c| Regex::new(c).unwrap()),
+            skip_empty: false,
         };
         job_inputs(&line.sources, &options, &mut stdin.as_bytes()).unwrap()
     }
@@ -329,5 +342,34 @@ mod tests {
                 "{line:?} {stdin:?}"
             );
         }
+    }
+
+    #[test]
+    fn empty_inputs_can_be_skipped() {
+        let line =
+            split_command_line(&words(&[":::", "a", "", " \t", ":::", "1", ""]), &[]).unwrap();
+        let options = ReadOptions {
+            null: false,
+            colsep: None,
+            skip_empty: true,
+        };
+        let jobs = job_inputs(&line.sources, &options, &mut "".as_bytes()).unwrap();
+        assert_eq!(jobs, [words(&["a", "1"])]);
+        let line = split_command_line(&words(&[]), &[]).unwrap();
+        let jobs = job_inputs(&line.sources, &options, &mut "a\n\n  \nb\n".as_bytes()).unwrap();
+        assert_eq!(jobs, [words(&["a"]), words(&["b"])]);
+    }
+
+    #[test]
+    fn jobs_take_n_inputs_each() {
+        let jobs = vec![words(&["a", "1"]), words(&["b", "2"]), words(&["c", "3"])];
+        assert_eq!(
+            group_inputs(jobs.clone(), 2),
+            [words(&["a", "1", "b", "2"]), words(&["c", "3"])]
+        );
+        assert_eq!(group_inputs(jobs.clone(), 1), jobs);
+        assert_eq!(group_inputs(jobs.clone(), 5), [jobs.concat()]);
+        assert_eq!(group_inputs(jobs, 0), vec![Vec::<String>::new(); 3]);
+        assert!(group_inputs(Vec::new(), 2).is_empty());
     }
 }

@@ -11,11 +11,12 @@ mod replace;
 mod status;
 
 pub use input::{
-    CommandLine, InputError, InputSource, ReadOptions, SourceKind, job_inputs, split_command_line,
+    CommandLine, InputError, InputSource, ReadOptions, SourceKind, group_inputs, job_inputs,
+    split_command_line,
 };
 pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
-pub use options::{parse_halt, parse_jobs};
+pub use options::{parse_delay, parse_halt, parse_jobs};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;
-pub use replace::{SLOT_REFERENCE, Template, Transform};
+pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform};
 pub use status::{MAP_ERROR, MapStatus};

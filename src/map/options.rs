@@ -1,6 +1,8 @@
 //! The values of map's options that GNU parallel writes in its own small languages:
-//! `--jobs` (`4`, `+1`, `-1`, `200%`, `0`) and `--halt` (`now,fail=1`, `soon,success=20%`,
+//! `--jobs` (`4`, `+1`, `-1`, `200%`, `0`), `--delay` (`0.5`, `100ms`) and `--halt` (`now,fail=1`, `soon,success=20%`,
 //! and the old numeric forms).
+
+use std::time::Duration;
 
 use crate::scheduler::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen};
 
@@ -22,6 +24,21 @@ pub fn parse_jobs(value: &str, cpus: usize, total_jobs: usize) -> Result<usize, 
         }
     };
     Ok(jobs.max(1))
+}
+
+/// The time between starts for `--delay VALUE`: seconds (`0.5`), or with a unit (`100ms`,
+/// `2s`, `1m`, `1h30m`).
+pub fn parse_delay(value: &str) -> Result<Duration, String> {
+    let seconds = value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64);
+    seconds
+        .or_else(|| humantime::parse_duration(value).ok())
+        .ok_or_else(|| {
+            format!("`--delay {value}` is not a duration: give seconds (0.5) or a unit (100ms, 2s)")
+        })
 }
 
 /// The policy for `--halt VALUE`; `None` for `never` (and `0`).
@@ -92,6 +109,25 @@ mod tests {
         }
         for value in ["", "x", "4x", "+", "%"] {
             assert!(parse_jobs(value, 8, 30).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn delay_values() {
+        let ms = Duration::from_millis;
+        for (value, expected) in [
+            ("0.5", ms(500)),
+            ("2", ms(2000)),
+            ("0", ms(0)),
+            ("100ms", ms(100)),
+            ("2s", ms(2000)),
+            ("1m", ms(60_000)),
+            ("1h30m", ms(5_400_000)),
+        ] {
+            assert_eq!(parse_delay(value), Ok(expected), "{value}");
+        }
+        for value in ["", "x", "-1", "1 parsec", "inf", "NaN"] {
+            assert!(parse_delay(value).is_err(), "{value}");
         }
     }
 

@@ -44,6 +44,9 @@ enum Piece {
     Seq,
     /// `{%}`: the slot the job runs in, known only when it starts.
     Slot,
+    /// A word of a quoted command (`-q`) with replacement strings in it: filled, then
+    /// quoted for the shell as one word.
+    Word(Vec<Piece>),
 }
 
 /// A command with its replacement strings found.
@@ -56,46 +59,69 @@ pub struct Template {
 /// the command refers to the variable the runner sets in every job's environment.
 pub const SLOT_REFERENCE: &str = "${FANOUT_SLOT}";
 
+/// How a command's words become a [`Template`].
+#[derive(Clone, Debug, Default)]
+pub struct TemplateOptions {
+    /// A string that stands for the whole input instead of `{}` (`-I STR`); `{}` is then
+    /// plain text, while `{.}`, `{1}` and the others keep their meaning.
+    pub replace: Option<String>,
+    /// Quote the command's own words for the shell (`-q`), so it runs them as written.
+    pub quote: bool,
+}
+
 impl Template {
     /// Parses `command`. A command without any replacement string gets ` {}` appended (the
     /// inputs as further arguments), as in GNU parallel.
     pub fn parse(command: &str) -> Template {
+        Template::from_words(&[command.to_owned()], &TemplateOptions::default())
+    }
+
+    /// Parses a command given as words, joined with spaces (GNU parallel's way), with
+    /// `options`. Without any replacement string, the inputs are appended.
+    pub fn from_words(words: &[String], options: &TemplateOptions) -> Template {
         let mut pieces = Vec::new();
-        let mut text = String::new();
-        let mut rest = command;
-        while let Some(open) = rest.find('{') {
-            text.push_str(&rest[..open]);
-            let after = &rest[open..];
-            match after
-                .find('}')
-                .and_then(|close| replacement(&after[1..close]).map(|piece| (piece, close)))
-            {
-                Some((piece, close)) => {
-                    if !text.is_empty() {
-                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+        for (i, word) in words.iter().enumerate() {
+            if i > 0 {
+                push_text(&mut pieces, " ");
+            }
+            let found = scan(word, options.replace.as_deref());
+            let text_only = found.iter().all(|p| matches!(p, Piece::Text(_)));
+            if options.quote && text_only {
+                push_text(&mut pieces, &shell_quote(word));
+            } else if options.quote && !found.contains(&Piece::Slot) {
+                pieces.push(Piece::Word(found));
+            } else {
+                // The slot is a variable the shell expands, so a quoted word that holds it
+                // is quoted piece by piece, around the reference.
+                for piece in found {
+                    match piece {
+                        Piece::Text(text) if options.quote => {
+                            push_text(&mut pieces, &shell_quote(&text));
+                        }
+                        Piece::Text(text) => push_text(&mut pieces, &text),
+                        other => pieces.push(other),
                     }
-                    pieces.push(piece);
-                    rest = &after[close + 1..];
-                }
-                None => {
-                    text.push('{');
-                    rest = &after[1..];
                 }
             }
         }
-        text.push_str(rest);
-        let has_replacement = !pieces.is_empty();
-        if !has_replacement {
+        if pieces.iter().all(|p| matches!(p, Piece::Text(_))) {
+            let mut text: String = pieces
+                .into_iter()
+                .map(|p| match p {
+                    Piece::Text(text) => text,
+                    _ => unreachable!("only text"),
+                })
+                .collect();
             if !text.is_empty() {
                 text.push(' ');
             }
-            pieces.push(Piece::Text(text));
-            pieces.push(Piece::Input {
-                arg: None,
-                transform: Transform::Whole,
-            });
-        } else if !text.is_empty() {
-            pieces.push(Piece::Text(text));
+            pieces = vec![
+                Piece::Text(text),
+                Piece::Input {
+                    arg: None,
+                    transform: Transform::Whole,
+                },
+            ];
         }
         Template { pieces }
     }
@@ -119,34 +145,102 @@ impl Template {
     /// value is quoted for the shell; without, values go in as they are (the inputs are
     /// themselves commands).
     pub fn fill(&self, args: &[String], seq: usize, quote: bool) -> String {
-        let mut out = String::new();
-        let word = |value: String| if quote { shell_quote(&value) } else { value };
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(text) => out.push_str(text),
-                Piece::Input {
-                    arg: None,
-                    transform,
-                } => {
-                    let words: Vec<String> =
-                        args.iter().map(|a| word(transform.apply(a))).collect();
-                    out.push_str(&words.join(" "));
+        fill_pieces(&self.pieces, args, seq, quote)
+    }
+}
+
+fn fill_pieces(pieces: &[Piece], args: &[String], seq: usize, quote: bool) -> String {
+    let mut out = String::new();
+    let word = |value: String| if quote { shell_quote(&value) } else { value };
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Input {
+                arg: None,
+                transform,
+            } => {
+                let words: Vec<String> = args.iter().map(|a| word(transform.apply(a))).collect();
+                out.push_str(&words.join(" "));
+            }
+            Piece::Input {
+                arg: Some(n),
+                transform,
+            } => {
+                // An input that does not exist is nothing at all, not an empty word.
+                if let Some(value) = args.get(n - 1) {
+                    out.push_str(&word(transform.apply(value)));
                 }
-                Piece::Input {
-                    arg: Some(n),
-                    transform,
-                } => {
-                    // An input that does not exist is nothing at all, not an empty word.
-                    if let Some(value) = args.get(n - 1) {
-                        out.push_str(&word(transform.apply(value)));
-                    }
-                }
-                Piece::Seq => out.push_str(&seq.to_string()),
-                Piece::Slot => out.push_str(SLOT_REFERENCE),
+            }
+            Piece::Seq => out.push_str(&seq.to_string()),
+            Piece::Slot => out.push_str(SLOT_REFERENCE),
+            Piece::Word(inner) => {
+                out.push_str(&shell_quote(&fill_pieces(inner, args, seq, false)));
             }
         }
-        out
     }
+    out
+}
+
+/// Appends `text`, to the text piece before it if there is one.
+fn push_text(pieces: &mut Vec<Piece>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    match pieces.last_mut() {
+        Some(Piece::Text(last)) => last.push_str(text),
+        _ => pieces.push(Piece::Text(text.to_owned())),
+    }
+}
+
+/// The pieces of one word or command: text, and the replacement strings in it. With
+/// `replace` (`-I STR`), STR is the whole input and `{}` is text.
+fn scan(command: &str, replace: Option<&str>) -> Vec<Piece> {
+    let replace = replace.filter(|r| !r.is_empty());
+    let mut pieces = Vec::new();
+    let mut rest = command;
+    loop {
+        let brace = rest.find('{');
+        let custom = replace
+            .and_then(|r| rest.find(r).map(|at| (at, r.len())))
+            .filter(|(at, _)| brace.is_none_or(|b| *at <= b));
+        match (brace, custom) {
+            (_, Some((at, len))) => {
+                push_text(&mut pieces, &rest[..at]);
+                pieces.push(Piece::Input {
+                    arg: None,
+                    transform: Transform::Whole,
+                });
+                rest = &rest[at + len..];
+            }
+            (Some(open), _) => {
+                push_text(&mut pieces, &rest[..open]);
+                let after = &rest[open..];
+                let found = after.find('}').and_then(|close| {
+                    let inner = &after[1..close];
+                    let taken = replace.is_some() && inner.is_empty();
+                    (!taken)
+                        .then(|| replacement(inner))
+                        .flatten()
+                        .map(|piece| (piece, close))
+                });
+                match found {
+                    Some((piece, close)) => {
+                        pieces.push(piece);
+                        rest = &after[close + 1..];
+                    }
+                    None => {
+                        push_text(&mut pieces, "{");
+                        rest = &after[1..];
+                    }
+                }
+            }
+            (None, None) => break,
+        }
+    }
+    if !rest.is_empty() {
+        push_text(&mut pieces, rest);
+    }
+    pieces
 }
 
 /// The piece a `{…}` stands for, given what is between the braces.
@@ -265,10 +359,80 @@ mod tests {
             assert_eq!(template.fill(&inputs, seq, true), expected, "{command}");
         }
         assert!(Template::parse("echo {%}").uses_slot());
+        assert_eq!(Template::parse("").fill(&args(&["a"]), 1, true), "a");
         assert!(!Template::parse("echo {}").uses_slot());
         assert_eq!(
             Template::inputs_as_commands().fill(&args(&["echo a; echo b"]), 1, false),
             "echo a; echo b"
         );
+    }
+
+    #[test]
+    fn another_string_can_stand_for_the_input() {
+        let args = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let options = |replace: &str| TemplateOptions {
+            replace: Some(replace.to_owned()),
+            quote: false,
+        };
+        // (-I, command, inputs, expected) as GNU parallel 20221122 fills them.
+        let cases = [
+            (",,", "echo ,,x", args(&["a"]), "echo ax"),
+            ("@", "echo @ {.} {}", args(&["x.y"]), "echo x.y x {}"),
+            ("aa", "echo aaa", args(&["X"]), "echo Xa"),
+            ("{x}", "echo {x} {}", args(&["a b"]), "echo 'a b' {}"),
+            ("{}", "echo {}", args(&["a"]), "echo a"),
+            ("@", "echo", args(&["a"]), "echo a"),
+        ];
+        for (replace, command, inputs, expected) in cases {
+            let template = Template::from_words(&[command.to_owned()], &options(replace));
+            assert_eq!(
+                template.fill(&inputs, 1, true),
+                expected,
+                "-I {replace} {command}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_commands_keep_their_words() {
+        let words = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let quoted = TemplateOptions {
+            replace: None,
+            quote: true,
+        };
+        // (words, inputs, expected)
+        let cases = [
+            (
+                words(&["echo", "$x", "{}"]),
+                words(&["y z"]),
+                "echo '$x' 'y z'",
+            ),
+            (
+                words(&["echo", "x {} y"]),
+                words(&["a b"]),
+                "echo 'x a b y'",
+            ),
+            (
+                words(&["echo", "{}"]),
+                words(&["it's"]),
+                r#"echo 'it'"'"'s'"#,
+            ),
+            (
+                words(&["echo", "<{%}>"]),
+                words(&["a"]),
+                "echo '<'${FANOUT_SLOT}'>'",
+            ),
+            (
+                words(&["printf", "%s|\n"]),
+                words(&["a"]),
+                "printf '%s|\n' a",
+            ),
+            (words(&["echo", ""]), words(&["a"]), "echo '' a"),
+            (words(&["echo", "a;b"]), words(&[]), "echo 'a;b' "),
+        ];
+        for (command, inputs, expected) in cases {
+            let template = Template::from_words(&command, &quoted);
+            assert_eq!(template.fill(&inputs, 1, true), expected, "{command:?}");
+        }
     }
 }

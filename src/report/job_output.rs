@@ -3,12 +3,13 @@
 //! lines never mixed (`--line-buffer`), optionally in job order however the jobs
 //! finish (`--keep-order`: with `--line-buffer`, the oldest unfinished job's lines go out
 //! as they come and the others' wait their turn), optionally each line tagged with the
-//! job's inputs (`--tag`), with an optional progress bar on stderr (`--bar`). Reads the attempt logs the runner
+//! job's inputs (`--tag`), each job's command line first (`-v`), with an optional progress
+//! bar on stderr (`--bar`). Reads the attempt logs the runner
 //! wrote (stdout in the log, stderr in its own file beside it), or with `--line-buffer`
 //! the lines it streams; output of attempts that will be retried is dropped where it has
 //! not gone out yet. A halt policy that fires is announced on stderr.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ pub struct JobOutputOptions {
     pub bar: bool,
     /// Print lines as they come (the run must stream them: `RunOptions::stream_lines`).
     pub line_buffer: bool,
+    /// Per task: its command line, printed on stdout before its output (`-v`).
+    pub commands: Option<Vec<String>>,
 }
 
 /// A line of output, and whether it went to stderr.
@@ -62,6 +65,8 @@ pub struct JobOutput {
     /// With `--line-buffer`: the attempt of each running job; lines of any other (one
     /// that ended, a process left behind by it) are not the job's output.
     running: BTreeMap<usize, u32>,
+    /// With `--line-buffer` and commands to print: the jobs whose command went out.
+    announced: BTreeSet<usize>,
     bar: Option<ProgressBar>,
     /// Where the output goes instead of fanout's own stdout and stderr (for tests).
     captured: Option<std::cell::RefCell<(Vec<u8>, Vec<u8>)>>,
@@ -89,6 +94,7 @@ impl JobOutput {
             waiting: BTreeMap::new(),
             held: BTreeMap::new(),
             running: BTreeMap::new(),
+            announced: BTreeSet::new(),
             bar,
             captured: None,
         }
@@ -162,6 +168,25 @@ impl JobOutput {
         }
     }
 
+    /// The command line to print before `index`'s output, with its newline (`-v`).
+    fn command(&self, index: usize) -> Option<String> {
+        let commands = self.options.commands.as_ref()?;
+        Some(format!("{}\n", commands.get(index)?))
+    }
+
+    /// With `--line-buffer`: the job's command goes out (or waits its turn) as it starts,
+    /// once however often the job is tried, unless what waited was dropped with an attempt.
+    fn announce(&mut self, index: usize) {
+        if self.announced.contains(&index) {
+            return;
+        }
+        let Some(command) = self.command(index) else {
+            return;
+        };
+        self.announced.insert(index);
+        self.line(index, false, command.as_bytes());
+    }
+
     fn print(&self, index: usize, job: &Finished) {
         let tag = self
             .options
@@ -169,6 +194,9 @@ impl JobOutput {
             .then(|| self.tags.get(index).map_or("", String::as_str));
         let print = || match job {
             Finished::Logs { stdout, stderr } => {
+                if let Some(command) = self.command(index) {
+                    self.write(false, |out| write_line(out, tag, command.as_bytes()));
+                }
                 if let Some(path) = stdout {
                     self.write(false, |out| copy_file(path, out, tag));
                 }
@@ -227,6 +255,7 @@ impl EventSink for JobOutput {
             Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
             Event::TaskStarted { index, attempt, .. } if self.options.line_buffer => {
                 self.running.insert(*index, *attempt);
+                self.announce(*index);
             }
             Event::OutputLine {
                 index,
@@ -241,9 +270,12 @@ impl EventSink for JobOutput {
                 retry_in: Some(_),
                 ..
             } if self.options.line_buffer => {
-                // What an attempt that will be retried wrote is not the job's output.
+                // What an attempt that will be retried wrote is not the job's output. Its
+                // command, if it was waiting with that output, goes out with the next try.
                 self.running.remove(index);
-                self.held.remove(index);
+                if self.held.remove(index).is_some() {
+                    self.announced.remove(index);
+                }
             }
             Event::AttemptFinished {
                 index,
@@ -383,6 +415,30 @@ mod tests {
         out.emit(&line(1, 2, "after the end\n"));
         out.emit(&finished(0, 1, None));
         assert_eq!(stdout(&out), "j2\tsecond try\n");
+    }
+
+    #[test]
+    fn commands_go_out_once_before_their_jobs_lines() {
+        let mut out = line_buffered(true, 2);
+        out.options.commands = Some(vec!["echo a".into(), "echo b".into()]);
+        out.emit(&started(0, 1));
+        out.emit(&started(1, 1));
+        out.emit(&line(1, 1, "b try 1\n"));
+        // Job 2 waits its turn; its first try's command and line are dropped with it.
+        out.emit(&finished(1, 1, Some(Duration::ZERO)));
+        out.emit(&started(1, 2));
+        out.emit(&line(0, 1, "a\n"));
+        out.emit(&finished(0, 1, None));
+        // Job 2 is live now; a retry after this does not print its command again.
+        out.emit(&line(1, 2, "b try 2\n"));
+        out.emit(&finished(1, 2, Some(Duration::ZERO)));
+        out.emit(&started(1, 3));
+        out.emit(&line(1, 3, "b try 3\n"));
+        out.emit(&finished(1, 3, None));
+        assert_eq!(
+            stdout(&out),
+            "j1\techo a\nj1\ta\nj2\techo b\nj2\tb try 2\nj2\tb try 3\n"
+        );
     }
 
     #[test]

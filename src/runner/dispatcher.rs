@@ -58,6 +58,8 @@ pub struct RunOptions {
     pub workspace: Option<Arc<dyn Workspace>>,
     /// How to run the plan's agent tasks, and their limits and budget.
     pub agents: Option<Arc<AgentRun>>,
+    /// The least time between one start and the next (`fanout map --delay`).
+    pub start_delay: Option<Duration>,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -125,6 +127,8 @@ struct Dispatcher<'a> {
     load: Option<LoadGate>,
     /// Why starts are held back right now.
     held_back: Option<String>,
+    /// When the last attempt started (for [`RunOptions::start_delay`]).
+    last_launch: Option<Duration>,
 }
 
 /// Runs the selected tasks of `plan` to the end (or until interrupted), emitting events.
@@ -166,6 +170,7 @@ pub async fn run(
         gate: options.agents.as_deref().map(AgentGate::new),
         load: LoadGate::new(plan.settings.max_cpu, plan.settings.max_memory),
         held_back: None,
+        last_launch: None,
     };
     dispatcher.sink.emit(&Event::RunStarted {
         run_id: options.run_id.clone(),
@@ -192,10 +197,11 @@ pub async fn run(
             .next_wakeup()
             .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
         let recheck = held_back.then(|| tokio::time::Instant::now() + load::RECHECK);
-        let wakeup = match (retry, recheck) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let delayed = dispatcher
+            .delay_end()
+            .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
+        // Every other wake-up is for a start, and none can happen before the delay ends.
+        let wakeup = delayed.or_else(|| [retry, recheck].into_iter().flatten().min());
         tokio::select! {
             biased;
             Some(notice) = notices_rx.recv() => dispatcher.notice(notice),
@@ -267,8 +273,16 @@ impl Dispatcher<'_> {
         reason.is_some()
     }
 
+    /// Until when the start delay holds the next start back, if it does now.
+    fn delay_end(&self) -> Option<Duration> {
+        let end = self.last_launch? + self.options.start_delay?;
+        (end > self.now()).then_some(end)
+    }
+
     fn start_ready(&mut self) {
-        while let Some(start) = self.scheduler.start_next(self.now()) {
+        while self.delay_end().is_none()
+            && let Some(start) = self.scheduler.start_next(self.now())
+        {
             if !self.admit(start.task) {
                 continue;
             }
@@ -311,6 +325,7 @@ impl Dispatcher<'_> {
             .log_dir
             .join(log_file_name(&task.id, index, attempt));
         let offset = self.now();
+        self.last_launch = Some(offset);
         self.sink.emit(&Event::TaskStarted {
             index,
             task: task.id.clone(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::harness::{Project, wait_for};
+use crate::harness::{Project, read_stamp, wait_for};
 
 fn joblog_lines(project: &Project, name: &str) -> Vec<Vec<String>> {
     project
@@ -150,4 +150,55 @@ fn line_buffer_prints_lines_while_the_job_runs() {
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     assert_eq!(rest, "second x\n");
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn delay_spaces_out_the_starts_of_jobs_and_of_their_retries() {
+    let project = Project::new();
+    // Four starts: two jobs, each failing its first try. Each start stamps a file.
+    let job = "mkdir -p t; date +%s%N > t/{}.$FANOUT_ATTEMPT; test $FANOUT_ATTEMPT -ge 2";
+    project
+        .fanout(&[
+            "map",
+            "-j4",
+            "--delay",
+            "0.3",
+            "--retries",
+            "2",
+            job,
+            ":::",
+            "a",
+            "b",
+        ])
+        .expect_code(0);
+    let mut starts: Vec<u128> = ["a.1", "a.2", "b.1", "b.2"]
+        .iter()
+        .map(|name| read_stamp(&project, &format!("t/{name}")))
+        .collect();
+    starts.sort_unstable();
+    for pair in starts.windows(2) {
+        let gap_ms = (pair[1] - pair[0]) / 1_000_000;
+        // The stamps are taken inside the jobs, a little after each start.
+        assert!(gap_ms >= 250, "starts {gap_ms} ms apart with --delay 0.3");
+    }
+}
+
+#[test]
+fn bad_option_values_of_map_are_errors_of_fanout() {
+    let project = Project::new();
+    let out = project.fanout(&["map", "--delay", "soon", "echo", ":::", "a"]);
+    out.expect_code(255);
+    assert!(
+        out.stderr.contains("`--delay soon` is not a duration"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
+    // Values clap itself rejects are usage errors, as for every fanout command.
+    project
+        .fanout(&["map", "-n", "two", "echo", ":::", "a"])
+        .expect_code(2);
+    project
+        .fanout(&["map", "-n", "2", "-N", "2", "echo", ":::", "a"])
+        .expect_code(2);
 }
