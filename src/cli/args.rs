@@ -247,6 +247,10 @@ pub struct RunArgs {
     /// On the first failure, start nothing new and terminate running tasks.
     #[arg(long, overrides_with = "keep_going")]
     pub fail_fast: bool,
+    /// Keep going until N tasks have failed, then start nothing new and let the running
+    /// ones finish.
+    #[arg(long, value_name = "N")]
+    pub max_fail: Option<u32>,
     /// Print the order tasks would start in, and run nothing.
     #[arg(long)]
     pub dry_run: bool,

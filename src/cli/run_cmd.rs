@@ -21,7 +21,7 @@ use crate::report::{
     SummaryCollector, TerminalOptions, TerminalReporter, render_summary, write_junit,
 };
 use crate::runner::{self, RunOptions};
-use crate::scheduler::SchedulerConfig;
+use crate::scheduler::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen, SchedulerConfig};
 use crate::store::{
     Recovery, ResumePoint, RunRecord, Store, StoreSink, definition_hash, plan_hash,
 };
@@ -47,7 +47,11 @@ pub(crate) fn scheduler_config(plan: &Plan) -> SchedulerConfig {
         retry_failed_serially: plan.settings.retry_failed_serially,
         systemic_failure_stop: plan.settings.systemic_failure_stop,
         seed: seed(),
-        halt: None,
+        halt: plan.settings.max_fail.map(|n| HaltPolicy {
+            when: HaltWhen::Soon,
+            on: HaltOn::Fail,
+            threshold: HaltThreshold::Count(n),
+        }),
     }
 }
 
@@ -432,6 +436,16 @@ fn apply_overrides(plan: &mut Plan, args: &RunArgs) -> Result<(), CliError> {
     }
     if args.keep_going {
         settings.keep_going = true;
+    }
+    if let Some(n) = args.max_fail {
+        if n == 0 {
+            return Err(CliError::usage_with_help(
+                "`--max-fail 0` would stop before anything failed",
+                "give a number of 1 or more (1 stops starting tasks at the first failure)",
+            ));
+        }
+        settings.keep_going = true;
+        settings.max_fail = Some(n);
     }
     if args.fail_fast {
         settings.keep_going = false;

@@ -43,6 +43,7 @@ pub(crate) struct RawSettings {
     pub(crate) retries: Option<u32>,
     pub(crate) backoff: RawBackoff,
     pub(crate) keep_going: Option<bool>,
+    pub(crate) max_fail: Option<u32>,
     pub(crate) grace: Option<Duration>,
     pub(crate) retry_failed_serially: Option<bool>,
     pub(crate) systemic_failure_stop: Option<bool>,
@@ -122,6 +123,7 @@ impl RawSettings {
             retries: self.retries.or(defaults.retries),
             backoff: self.backoff.or(defaults.backoff),
             keep_going: self.keep_going.or(defaults.keep_going),
+            max_fail: self.max_fail.or(defaults.max_fail),
             grace: self.grace.or(defaults.grace),
             retry_failed_serially: self
                 .retry_failed_serially
@@ -144,6 +146,7 @@ impl RawSettings {
             retries: self.retries.unwrap_or(d.retries),
             backoff: self.backoff.resolve(),
             keep_going: self.keep_going.unwrap_or(d.keep_going),
+            max_fail: self.max_fail,
             grace: self.grace.unwrap_or(d.grace),
             retry_failed_serially: self
                 .retry_failed_serially
@@ -235,6 +238,7 @@ const SETTINGS_FIELDS: &[Field] = &[
     field("backoff_max", &[]),
     field("keep_going", &[]),
     field("fail_fast", &[]),
+    field("max_fail", &[]),
     field("grace", &["kill_grace"]),
     field("retry_failed_serially", &[]),
     field("systemic_failure_stop", &[]),
@@ -296,6 +300,9 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
         );
     }
     s.keep_going = keep_going.or(fail_fast.map(|ff| !ff));
+    s.max_fail = f
+        .get("max_fail")
+        .and_then(|n| count(n, "max_fail", 1, problems));
     s.grace = f.get("grace").and_then(|n| duration(n, "grace", problems));
     s.retry_failed_serially = f
         .get("retry_failed_serially")

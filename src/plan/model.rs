@@ -169,6 +169,9 @@ pub struct Settings {
     /// `true`: dependents of a failed task are skipped, everything else runs.
     /// `false` (fail fast): the first failure stops new starts and terminates running tasks.
     pub keep_going: bool,
+    /// With keep-going: once this many tasks failed for good, start nothing new and let
+    /// the running ones finish.
+    pub max_fail: Option<u32>,
     /// Time between SIGTERM and SIGKILL when a task is terminated.
     pub grace: Duration,
     /// After everything else finished, try failed tasks once more, one at a time.
@@ -193,6 +196,7 @@ impl Default for Settings {
             retries: 0,
             backoff: Backoff::default(),
             keep_going: true,
+            max_fail: None,
             grace: Duration::from_secs(5),
             retry_failed_serially: false,
             systemic_failure_stop: true,

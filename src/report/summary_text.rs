@@ -85,7 +85,7 @@ pub fn render_summary(s: &RunSummary) -> String {
         Some(StopCause::Halt { task, .. }) => {
             let _ = writeln!(
                 out,
-                "  stopped early: the halt policy's threshold was reached when `{task}` ended"
+                "  stopped early: the limit (max_fail or --halt) was reached when `{task}` ended"
             );
         }
         None => {}

@@ -466,8 +466,8 @@ impl EventSink for TerminalReporter {
                          terminating running tasks"
                     ),
                     StopCause::Halt { task, now: false } => format!(
-                        "halting: the threshold was reached when `{task}` ended; \
-                         waiting for running tasks"
+                        "stopping: the failure limit (max_fail) was reached when `{task}` \
+                         failed; starting nothing new, waiting for running tasks"
                     ),
                 };
                 self.line(&self.styles.warn.apply_to(text).to_string());

@@ -189,3 +189,77 @@ fn a_percentage_above_100_is_a_plan_error() {
     );
     assert!(out.stderr.contains("plan.toml:2:11"), "{}", out.stderr);
 }
+
+#[test]
+fn max_fail_stops_starting_tasks_once_that_many_failed() {
+    let p = Project::new();
+    // One at a time, in plan order: the second failure is the limit; what runs then
+    // finishes, nothing new starts. `d` would succeed, were it started.
+    let plan = "[settings]\njobs = 1\nsystemic_failure_stop = false\n\
+                [[task]]\nid = \"a\"\nrun = \"exit 1\"\n\
+                [[task]]\nid = \"b\"\nrun = \"touch b-ran; exit 1\"\n\
+                [[task]]\nid = \"c\"\nrun = \"touch c-ran; exit 1\"\n\
+                [[task]]\nid = \"d\"\nrun = \"touch d-ran\"\n";
+    p.file("plan.toml", plan);
+    let statuses = |out: &crate::harness::RunOutput| -> Vec<(String, String)> {
+        out.json()["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().unwrap().to_owned(),
+                    t["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let out = p.fanout(&["run", "plan.toml", "--json", "--max-fail", "2"]);
+    out.expect_code(1);
+    let expected = [
+        ("a", "failed"),
+        ("b", "failed"),
+        ("c", "not_run"),
+        ("d", "not_run"),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(statuses(&out), expected);
+    assert_eq!(out.json()["stop"]["kind"], "halt");
+    assert!(p.join("b-ran").exists() && !p.join("c-ran").exists());
+    assert!(
+        out.stderr
+            .contains("failure limit (max_fail) was reached when `b` failed"),
+        "{}",
+        out.stderr
+    );
+
+    // The same limit as a setting; without one, keep-going runs everything.
+    p.file(
+        "limited.toml",
+        &plan.replace("jobs = 1\n", "jobs = 1\nmax_fail = 2\n"),
+    );
+    let out = p.fanout(&["run", "limited.toml", "--json"]);
+    out.expect_code(1);
+    assert_eq!(statuses(&out), expected);
+    let out = p.fanout(&["run", "plan.toml", "--json"]);
+    out.expect_code(1);
+    assert_eq!(statuses(&out)[3], ("d".to_owned(), "succeeded".to_owned()));
+}
+
+#[test]
+fn a_max_fail_of_zero_is_refused() {
+    let p = Project::new();
+    p.file(
+        "plan.toml",
+        "[settings]\nmax_fail = 0\n\n[[task]]\nid = \"t\"\nrun = \"touch ran\"\n",
+    );
+    let out = p.fanout(&["run", "plan.toml"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("plan.toml:2:12"), "{}", out.stderr);
+    assert!(out.stderr.contains("max_fail"), "{}", out.stderr);
+    p.file("ok.toml", "[[task]]\nid = \"t\"\nrun = \"touch ran\"\n");
+    let out = p.fanout(&["run", "ok.toml", "--max-fail", "0"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("`--max-fail 0`"), "{}", out.stderr);
+    assert!(!p.join("ran").exists(), "nothing ran");
+}
