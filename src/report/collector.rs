@@ -116,6 +116,7 @@ impl SummaryCollector {
                 TaskStatus::MergeConflict => counts.merge_conflict += 1,
             }
         }
+        counts.flaky = s.tasks.iter().filter(|t| t.is_flaky()).count();
         s.counts = counts;
         s.overlaps = overlaps(&s.tasks);
         s.task_time = s.tasks.iter().map(|t| t.duration).sum();

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::format::signal_name;
 use super::summary::{RunSummary, TaskStatus};
@@ -18,7 +18,16 @@ pub fn junit_xml(s: &RunSummary) -> String {
     for t in &s.tasks {
         let status = match t.status {
             TaskStatus::Succeeded | TaskStatus::Cached | TaskStatus::Restored => {
-                TestCaseStatus::success()
+                let mut st = TestCaseStatus::success();
+                // A flaky task's failed attempts, as nextest reports flaky tests.
+                if t.is_flaky() {
+                    st.add_reruns((1..t.attempts).map(|attempt| {
+                        let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+                        rerun.set_message(format!("attempt {attempt} failed"));
+                        rerun
+                    }));
+                }
+                st
             }
             TaskStatus::Skipped | TaskStatus::NotRun | TaskStatus::Cancelled => {
                 let mut st = TestCaseStatus::skipped();

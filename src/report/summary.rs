@@ -107,6 +107,13 @@ pub struct TaskRecord {
     pub end_offset: Option<Duration>,
 }
 
+impl TaskRecord {
+    /// Succeeded, but not on its first attempt: an earlier one failed.
+    pub fn is_flaky(&self) -> bool {
+        self.status == TaskStatus::Succeeded && self.attempts > 1
+    }
+}
+
 /// What is left of a task's worktree, and how to finish its merge.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct WorktreeRecord {
@@ -194,6 +201,8 @@ pub struct Counts {
     pub cancelled: usize,
     pub not_run: usize,
     pub merge_conflict: usize,
+    /// Of the succeeded tasks, those that failed first and succeeded on a later attempt.
+    pub flaky: usize,
 }
 
 /// The observed critical path: the heaviest chain of dependencies by actual durations.
@@ -246,6 +255,11 @@ pub struct RunSummary {
 impl RunSummary {
     pub fn failures(&self) -> impl Iterator<Item = &TaskRecord> {
         self.tasks.iter().filter(|t| t.status.is_failure())
+    }
+
+    /// Tasks that succeeded, but not on their first attempt.
+    pub fn flaky(&self) -> impl Iterator<Item = &TaskRecord> {
+        self.tasks.iter().filter(|t| t.is_flaky())
     }
     /// The JSON result, pretty-printed with a trailing newline.
     pub fn to_json(&self) -> String {

@@ -13,8 +13,13 @@ pub fn render_summary(s: &RunSummary) -> String {
     let mut out = String::new();
     let c = &s.counts;
     let mut parts = Vec::new();
+    let succeeded = if c.flaky > 0 {
+        format!("succeeded ({} flaky)", c.flaky)
+    } else {
+        "succeeded".to_owned()
+    };
     for (n, label) in [
-        (c.succeeded, "succeeded"),
+        (c.succeeded, succeeded.as_str()),
         (c.cached, "cached"),
         (c.restored, "succeeded earlier"),
         (c.failed, "failed"),
@@ -91,6 +96,18 @@ pub fn render_summary(s: &RunSummary) -> String {
         None => {}
     }
     render_agents(s, &mut out);
+    let flaky: Vec<_> = s.flaky().collect();
+    if !flaky.is_empty() {
+        let _ = writeln!(out, "Flaky (failed, then succeeded on a retry):");
+        let width = flaky.iter().map(|t| t.id.len()).max().unwrap_or(0).min(40);
+        for t in flaky {
+            let _ = writeln!(
+                out,
+                "  {:<width$}  succeeded on attempt {}",
+                t.id, t.attempts
+            );
+        }
+    }
     let failures: Vec<_> = s.failures().collect();
     if !failures.is_empty() {
         let _ = writeln!(out, "Failures:");

@@ -84,13 +84,30 @@ fn a_failing_task_is_retried_until_it_succeeds() {
             )],
         ),
     );
-    let out = p.fanout(&["run", "plan.toml", "--json"]);
+    let out = p.fanout(&["run", "plan.toml", "--json", "--junit", "report.xml"]);
     out.expect_code(0);
     assert_eq!(p.read("count").trim(), "3");
     let json = out.json();
     assert_eq!(json["tasks"][0]["attempts"], 3);
     assert_eq!(json["tasks"][0]["status"], "succeeded");
     assert!(out.stderr.contains("RETRY"), "{}", out.stderr);
+    // It counts as flaky, as nextest counts a test that passed on a retry.
+    assert_eq!(json["counts"]["flaky"], 1);
+    assert!(
+        out.stderr.contains("1 succeeded (1 flaky)")
+            && out.stderr.contains("flaky  succeeded on attempt 3"),
+        "{}",
+        out.stderr
+    );
+    let xml = p.read("report.xml");
+    assert_eq!(xml.matches("<flakyFailure").count(), 2, "{xml}");
+    assert!(xml.contains("attempt 2 failed"), "{xml}");
+
+    // A task that succeeds at once is not flaky.
+    let out = p.fanout(&["run", "plan.toml", "--json"]);
+    out.expect_code(0);
+    assert_eq!(out.json()["counts"]["flaky"], 0);
+    assert!(!out.stderr.contains("(1 flaky)"), "{}", out.stderr);
 }
 
 #[test]
