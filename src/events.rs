@@ -173,6 +173,14 @@ pub enum Event {
         /// Time since the run started.
         offset: Duration,
     },
+    /// A running attempt has been running for `elapsed`, a multiple of the plan's `slow`
+    /// period (nextest's SLOW notice).
+    TaskSlow {
+        index: usize,
+        task: String,
+        attempt: u32,
+        elapsed: Duration,
+    },
     /// The attempt's process exists: `pid` is also its process group id.
     AttemptSpawned {
         index: usize,

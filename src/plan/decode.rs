@@ -45,6 +45,7 @@ pub(crate) struct RawSettings {
     pub(crate) keep_going: Option<bool>,
     pub(crate) max_fail: Option<u32>,
     pub(crate) grace: Option<Duration>,
+    pub(crate) slow: Option<Duration>,
     pub(crate) retry_failed_serially: Option<bool>,
     pub(crate) systemic_failure_stop: Option<bool>,
     pub(crate) isolate: Option<Isolation>,
@@ -125,6 +126,7 @@ impl RawSettings {
             keep_going: self.keep_going.or(defaults.keep_going),
             max_fail: self.max_fail.or(defaults.max_fail),
             grace: self.grace.or(defaults.grace),
+            slow: self.slow.or(defaults.slow),
             retry_failed_serially: self
                 .retry_failed_serially
                 .or(defaults.retry_failed_serially),
@@ -148,6 +150,7 @@ impl RawSettings {
             keep_going: self.keep_going.unwrap_or(d.keep_going),
             max_fail: self.max_fail,
             grace: self.grace.unwrap_or(d.grace),
+            slow: self.slow.map_or(d.slow, |s| (!s.is_zero()).then_some(s)),
             retry_failed_serially: self
                 .retry_failed_serially
                 .unwrap_or(d.retry_failed_serially),
@@ -240,6 +243,7 @@ const SETTINGS_FIELDS: &[Field] = &[
     field("fail_fast", &[]),
     field("max_fail", &[]),
     field("grace", &["kill_grace"]),
+    field("slow", &["slow_timeout"]),
     field("retry_failed_serially", &[]),
     field("systemic_failure_stop", &[]),
     field("isolate", &[]),
@@ -304,6 +308,7 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
         .get("max_fail")
         .and_then(|n| count(n, "max_fail", 1, problems));
     s.grace = f.get("grace").and_then(|n| duration(n, "grace", problems));
+    s.slow = f.get("slow").and_then(|n| duration(n, "slow", problems));
     s.retry_failed_serially = f
         .get("retry_failed_serially")
         .and_then(|n| boolean(n, "retry_failed_serially", problems));

@@ -155,6 +155,10 @@ pub struct AgentOptions {
     pub max_usd: Option<f64>,
 }
 
+/// How long a task runs before the terminal says it is slow, and again each time as long
+/// again has passed (`slow` in `[settings]`; nextest's default).
+pub(crate) const DEFAULT_SLOW: Duration = Duration::from_secs(60);
+
 /// Run-wide settings after merging defaults, the project file and the plan file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -174,6 +178,8 @@ pub struct Settings {
     pub max_fail: Option<u32>,
     /// Time between SIGTERM and SIGKILL when a task is terminated.
     pub grace: Duration,
+    /// Say so each time a task has run this long more (`None`: never).
+    pub slow: Option<Duration>,
     /// After everything else finished, try failed tasks once more, one at a time.
     pub retry_failed_serially: bool,
     /// Stop starting tasks when the first few tasks to finish all failed.
@@ -198,6 +204,7 @@ impl Default for Settings {
             keep_going: true,
             max_fail: None,
             grace: Duration::from_secs(5),
+            slow: Some(DEFAULT_SLOW),
             retry_failed_serially: false,
             systemic_failure_stop: true,
             isolate: Isolation::None,

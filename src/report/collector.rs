@@ -283,6 +283,7 @@ impl EventSink for SummaryCollector {
             Event::SerialRetry { .. }
             | Event::KillingNow
             | Event::AttemptSpawned { .. }
+            | Event::TaskSlow { .. }
             | Event::OutputLine { .. }
             | Event::HeldBack { .. } => {}
         }

@@ -445,6 +445,10 @@ impl EventSink for TerminalReporter {
                 let detail = format!("dependency `{because}` did not succeed");
                 self.status_line("SKIPPED", &self.styles.warn, task, &detail);
             }
+            Event::TaskSlow { task, elapsed, .. } => {
+                let detail = format!("running for more than {}", human_duration(*elapsed));
+                self.status_line("SLOW", &self.styles.warn, task, &detail);
+            }
             Event::SerialRetry { task, .. } => {
                 self.status_line("RETRY", &self.styles.warn, task, "once more, on its own");
             }

@@ -129,6 +129,8 @@ struct Dispatcher<'a> {
     held_back: Option<String>,
     /// When the last attempt started (for [`RunOptions::start_delay`]).
     last_launch: Option<Duration>,
+    /// When running attempts are next due a slow notice: (due, task, attempt, started).
+    slow_checks: BinaryHeap<Reverse<(Duration, usize, u32, Duration)>>,
 }
 
 /// Runs the selected tasks of `plan` to the end (or until interrupted), emitting events.
@@ -171,6 +173,7 @@ pub async fn run(
         load: LoadGate::new(plan.settings.max_cpu, plan.settings.max_memory),
         held_back: None,
         last_launch: None,
+        slow_checks: BinaryHeap::new(),
     };
     dispatcher.sink.emit(&Event::RunStarted {
         run_id: options.run_id.clone(),
@@ -183,6 +186,7 @@ pub async fn run(
 
     let mut interrupts = 0;
     loop {
+        dispatcher.tell_slow();
         let held_back = dispatcher.machine_busy();
         if !held_back {
             dispatcher.start_ready();
@@ -200,8 +204,13 @@ pub async fn run(
         let delayed = dispatcher
             .delay_end()
             .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
-        // Every other wake-up is for a start, and none can happen before the delay ends.
-        let wakeup = delayed.or_else(|| [retry, recheck].into_iter().flatten().min());
+        // These wake-ups are for starts, and none can happen before the delay ends.
+        let start = delayed.or_else(|| [retry, recheck].into_iter().flatten().min());
+        let slow = dispatcher
+            .slow_checks
+            .peek()
+            .map(|Reverse((due, ..))| tokio::time::Instant::from_std(dispatcher.started_at + *due));
+        let wakeup = [start, slow].into_iter().flatten().min();
         tokio::select! {
             biased;
             Some(notice) = notices_rx.recv() => dispatcher.notice(notice),
@@ -273,6 +282,31 @@ impl Dispatcher<'_> {
         reason.is_some()
     }
 
+    /// Tells of each running attempt that has run another `slow` period.
+    fn tell_slow(&mut self) {
+        let Some(period) = self.plan.settings.slow else {
+            return;
+        };
+        let now = self.now();
+        while let Some(Reverse((due, index, attempt, started))) = self.slow_checks.peek().copied() {
+            if due > now {
+                break;
+            }
+            self.slow_checks.pop();
+            if self.scheduler.state(index) != (TaskState::Running { attempt }) {
+                continue;
+            }
+            self.sink.emit(&Event::TaskSlow {
+                index,
+                task: self.plan.tasks[index].id.clone(),
+                attempt,
+                elapsed: due - started,
+            });
+            self.slow_checks
+                .push(Reverse((due + period, index, attempt, started)));
+        }
+    }
+
     /// Until when the start delay holds the next start back, if it does now.
     fn delay_end(&self) -> Option<Duration> {
         let end = self.last_launch? + self.options.start_delay?;
@@ -326,6 +360,10 @@ impl Dispatcher<'_> {
             .join(log_file_name(&task.id, index, attempt));
         let offset = self.now();
         self.last_launch = Some(offset);
+        if let Some(period) = self.plan.settings.slow {
+            self.slow_checks
+                .push(Reverse((offset + period, index, attempt, offset)));
+        }
         self.sink.emit(&Event::TaskStarted {
             index,
             task: task.id.clone(),

@@ -583,3 +583,37 @@ fn without_a_plan_or_project_file_the_error_says_what_to_do() {
     out.expect_code(2);
     assert!(out.stderr.contains("no plan file given"), "{}", out.stderr);
 }
+
+#[test]
+fn tasks_that_run_long_are_told_slow_each_period() {
+    let p = Project::new();
+    let plan = "[settings]\nslow = \"200ms\"\n\n\
+                [[task]]\nid = \"long\"\nrun = \"sleep 1\"\n\n\
+                [[task]]\nid = \"quick\"\nrun = \"true\"\n";
+    p.file("plan.toml", plan);
+    let out = p.fanout(&["run", "plan.toml", "--no-progress"]);
+    out.expect_code(0);
+    let slow: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("SLOW"))
+        .collect();
+    assert!(!slow.is_empty(), "{}", out.stderr);
+    assert!(
+        slow.iter()
+            .all(|l| l.contains("long") && l.contains("running for more than")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        slow[0].contains("more than 0.20s"),
+        "the first notice is after one period: {}",
+        out.stderr
+    );
+
+    // `slow = 0` turns the notices off.
+    p.file("quiet.toml", &plan.replace("\"200ms\"", "0"));
+    let out = p.fanout(&["run", "quiet.toml", "--no-progress"]);
+    out.expect_code(0);
+    assert!(!out.stderr.contains("SLOW"), "{}", out.stderr);
+}
