@@ -362,6 +362,13 @@ pub struct MapArgs {
     /// Skip inputs that are empty or only white space.
     #[arg(short = 'r', long)]
     pub no_run_if_empty: bool,
+    /// The first input of each group names its columns: {name} is that column (only `:`,
+    /// the first line, is supported).
+    #[arg(long, value_name = ":")]
+    pub header: Option<String>,
+    /// Run the jobs in a random order ({#} numbers them in that order).
+    #[arg(long)]
+    pub shuf: bool,
     /// Wait at least DURATION between starting one job and the next (seconds, or with a
     /// unit: 100ms, 2s, 1m).
     #[arg(long, value_name = "DURATION")]

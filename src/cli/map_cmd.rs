@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use anyhow::Context;
+use rand::seq::SliceRandom;
 use regex::Regex;
 
 use super::CliError;
@@ -13,9 +14,9 @@ use super::args::MapArgs;
 use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::Fanout;
 use crate::map::{
-    InputError, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions, Template,
-    TemplateOptions, group_inputs, job_inputs, map_plan, parse_delay, parse_halt, parse_jobs,
-    read_joblog, split_command_line,
+    InputError, Inputs, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions,
+    Template, TemplateOptions, group_inputs, map_plan, parse_delay, parse_halt, parse_jobs,
+    read_inputs, read_joblog, split_command_line,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -67,15 +68,31 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         .transpose()?;
 
     let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
+    let header = match args.header.as_deref() {
+        None => false,
+        Some(":") => true,
+        Some(other) => {
+            return Err(CliError::usage_with_help(
+                format!("`--header {other}` is not supported"),
+                "use `--header :`: the first line of each input group names its columns",
+            ));
+        }
+    };
     let options = ReadOptions {
         null: args.null,
         colsep,
         skip_empty: args.no_run_if_empty,
+        header,
     };
-    let mut inputs =
-        job_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
+    let Inputs {
+        jobs: mut inputs,
+        names,
+    } = read_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
     if let Some(per_job) = args.max_args.or(args.max_replace_args) {
         inputs = group_inputs(inputs, per_job);
+    }
+    if args.shuf {
+        inputs.shuffle(&mut rand::rng());
     }
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
@@ -83,6 +100,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         let options = TemplateOptions {
             replace: args.replace.clone(),
             quote: args.quote,
+            names,
         };
         (Template::from_words(&line.command, &options), true)
     };

@@ -135,6 +135,17 @@ pub struct ReadOptions {
     pub colsep: Option<Regex>,
     /// Skip inputs that are empty or only white space (`-r`).
     pub skip_empty: bool,
+    /// The first input of each group names its columns (`--header :`).
+    pub header: bool,
+}
+
+/// Each job's inputs, and the names the groups' first lines gave their columns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inputs {
+    /// Each job's inputs (`{1}`, `{2}`, …), in job order.
+    pub jobs: Vec<Vec<String>>,
+    /// With `--header :`: each column's name and its position (`{name}` is `{position}`).
+    pub names: Vec<(String, usize)>,
 }
 
 /// Reads every source and returns each job's inputs (`{1}`, `{2}`, …), in job order.
@@ -143,7 +154,18 @@ pub fn job_inputs(
     options: &ReadOptions,
     stdin: &mut dyn Read,
 ) -> Result<Vec<Vec<String>>, InputError> {
+    read_inputs(sources, options, stdin).map(|inputs| inputs.jobs)
+}
+
+/// Reads every source: each job's inputs, and with `--header :` the columns' names.
+pub fn read_inputs(
+    sources: &[InputSource],
+    options: &ReadOptions,
+    stdin: &mut dyn Read,
+) -> Result<Inputs, InputError> {
     let separator = if options.null { '\0' } else { '\n' };
+    let mut names = Vec::new();
+    let mut columns_so_far = 0;
     let mut groups: Vec<Vec<Vec<String>>> = Vec::new();
     let mut stdin_text: Option<String> = None;
     for source in sources {
@@ -165,8 +187,17 @@ pub fn job_inputs(
                 split_records(&String::from_utf8_lossy(&bytes), separator)
             }
         };
+        let mut values = values.into_iter();
+        if options.header
+            && let Some(header) = values.next()
+        {
+            let header = columns(header, options.colsep.as_ref());
+            for (k, name) in header.iter().enumerate() {
+                names.push((name.clone(), columns_so_far + k + 1));
+            }
+            columns_so_far += header.len();
+        }
         let rows: Vec<Vec<String>> = values
-            .into_iter()
             .filter(|v| !(options.skip_empty && v.trim().is_empty()))
             .map(|v| columns(v, options.colsep.as_ref()))
             .collect();
@@ -180,7 +211,10 @@ pub fn job_inputs(
             _ => groups.push(rows),
         }
     }
-    Ok(combine(&groups))
+    Ok(Inputs {
+        jobs: combine(&groups),
+        names,
+    })
 }
 
 fn read_stdin<'a>(
@@ -251,6 +285,7 @@ mod tests {
             null,
             colsep: colsep.map(|c| Regex::new(c).unwrap()),
             skip_empty: false,
+            header: false,
         };
         job_inputs(&line.sources, &options, &mut stdin.as_bytes()).unwrap()
     }
@@ -352,6 +387,7 @@ mod tests {
             null: false,
             colsep: None,
             skip_empty: true,
+            header: false,
         };
         let jobs = job_inputs(&line.sources, &options, &mut "".as_bytes()).unwrap();
         assert_eq!(jobs, [words(&["a", "1"])]);
@@ -371,5 +407,32 @@ mod tests {
         assert_eq!(group_inputs(jobs.clone(), 5), [jobs.concat()]);
         assert_eq!(group_inputs(jobs, 0), vec![Vec::<String>::new(); 3]);
         assert!(group_inputs(Vec::new(), 2).is_empty());
+    }
+
+    #[test]
+    fn first_lines_can_name_the_columns() {
+        let options = |colsep: Option<&str>| ReadOptions {
+            null: false,
+            colsep: colsep.map(|c| Regex::new(c).unwrap()),
+            skip_empty: false,
+            header: true,
+        };
+        let names = |v: &[(&str, usize)]| -> Vec<(String, usize)> {
+            v.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect()
+        };
+        let line = split_command_line(&words(&["::::", "-", ":::", "x", "1", "2"]), &[]).unwrap();
+        let got = read_inputs(
+            &line.sources,
+            &options(Some(",")),
+            &mut "a,b\n1,2\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(got.names, names(&[("a", 1), ("b", 2), ("x", 3)]));
+        assert_eq!(got.jobs, [words(&["1", "2", "1"]), words(&["1", "2", "2"])]);
+        // A group with nothing but its header has no values, so there are no jobs.
+        let line = split_command_line(&words(&[":::", "h"]), &[]).unwrap();
+        let got = read_inputs(&line.sources, &options(None), &mut "".as_bytes()).unwrap();
+        assert_eq!(got.names, names(&[("h", 1)]));
+        assert!(got.jobs.is_empty());
     }
 }

@@ -11,8 +11,8 @@ mod replace;
 mod status;
 
 pub use input::{
-    CommandLine, InputError, InputSource, ReadOptions, SourceKind, group_inputs, job_inputs,
-    split_command_line,
+    CommandLine, InputError, InputSource, Inputs, ReadOptions, SourceKind, group_inputs,
+    job_inputs, read_inputs, split_command_line,
 };
 pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
 pub use options::{parse_delay, parse_halt, parse_jobs};

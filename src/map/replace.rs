@@ -67,6 +67,9 @@ pub struct TemplateOptions {
     pub replace: Option<String>,
     /// Quote the command's own words for the shell (`-q`), so it runs them as written.
     pub quote: bool,
+    /// Column names and the positions they stand for (`--header :`): `{name}` is `{N}`,
+    /// `{name.}` is `{N.}`, and so on.
+    pub names: Vec<(String, usize)>,
 }
 
 impl Template {
@@ -84,7 +87,7 @@ impl Template {
             if i > 0 {
                 push_text(&mut pieces, " ");
             }
-            let found = scan(word, options.replace.as_deref());
+            let found = scan(word, options);
             let text_only = found.iter().all(|p| matches!(p, Piece::Text(_)));
             if options.quote && text_only {
                 push_text(&mut pieces, &shell_quote(word));
@@ -194,8 +197,8 @@ fn push_text(pieces: &mut Vec<Piece>, text: &str) {
 
 /// The pieces of one word or command: text, and the replacement strings in it. With
 /// `replace` (`-I STR`), STR is the whole input and `{}` is text.
-fn scan(command: &str, replace: Option<&str>) -> Vec<Piece> {
-    let replace = replace.filter(|r| !r.is_empty());
+fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
+    let replace = options.replace.as_deref().filter(|r| !r.is_empty());
     let mut pieces = Vec::new();
     let mut rest = command;
     loop {
@@ -219,7 +222,7 @@ fn scan(command: &str, replace: Option<&str>) -> Vec<Piece> {
                     let inner = &after[1..close];
                     let taken = replace.is_some() && inner.is_empty();
                     (!taken)
-                        .then(|| replacement(inner))
+                        .then(|| replacement(inner).or_else(|| named(inner, &options.names)))
                         .flatten()
                         .map(|piece| (piece, close))
                 });
@@ -269,6 +272,29 @@ fn replacement(inner: &str) -> Option<Piece> {
         }
     };
     Some(Piece::Input { arg, transform })
+}
+
+/// A column's name with an optional transform after it (`{name}`, `{name/.}`); the
+/// longest name that fits wins.
+fn named(inner: &str, names: &[(String, usize)]) -> Option<Piece> {
+    names
+        .iter()
+        .filter_map(|(name, position)| {
+            let op = inner.strip_prefix(name.as_str())?;
+            let Some(Piece::Input {
+                arg: None,
+                transform,
+            }) = replacement(op)
+            else {
+                return None;
+            };
+            Some((name.len(), *position, transform))
+        })
+        .max_by_key(|(len, ..)| *len)
+        .map(|(_, position, transform)| Piece::Input {
+            arg: Some(position),
+            transform,
+        })
 }
 
 /// `s:\.[^/.]*$::`
@@ -373,6 +399,7 @@ mod tests {
         let options = |replace: &str| TemplateOptions {
             replace: Some(replace.to_owned()),
             quote: false,
+            names: Vec::new(),
         };
         // (-I, command, inputs, expected) as GNU parallel 20221122 fills them.
         let cases = [
@@ -399,6 +426,7 @@ mod tests {
         let quoted = TemplateOptions {
             replace: None,
             quote: true,
+            names: Vec::new(),
         };
         // (words, inputs, expected)
         let cases = [
@@ -433,6 +461,35 @@ mod tests {
         for (command, inputs, expected) in cases {
             let template = Template::from_words(&command, &quoted);
             assert_eq!(template.fill(&inputs, 1, true), expected, "{command:?}");
+        }
+    }
+
+    #[test]
+    fn column_names_stand_for_their_positions() {
+        let args = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let options = TemplateOptions {
+            names: vec![("file".into(), 2), ("f".into(), 1), ("#x".into(), 3)],
+            ..TemplateOptions::default()
+        };
+        let template = |command: &str| Template::from_words(&[command.to_owned()], &options);
+        let inputs = args(&["a", "d/x.txt", "z"]);
+        // (command, expected)
+        let cases = [
+            ("echo {file}", "echo d/x.txt"),
+            (
+                "echo {file.} {file/} {file/.} {file//}",
+                "echo d/x x.txt x d",
+            ),
+            ("echo {f} {1}", "echo a a"),
+            ("echo {#}", "echo 4"),
+            ("echo {files} {fi}", "echo {files} {fi} a d/x.txt z"),
+        ];
+        for (command, expected) in cases {
+            assert_eq!(
+                template(command).fill(&inputs, 4, true),
+                expected,
+                "{command}"
+            );
         }
     }
 }

@@ -184,6 +184,31 @@ fn delay_spaces_out_the_starts_of_jobs_and_of_their_retries() {
 }
 
 #[test]
+fn shuf_runs_every_job_once_in_a_random_order_numbered_as_run() {
+    let project = Project::new();
+    let inputs: Vec<String> = (1..=30).map(|i| i.to_string()).collect();
+    let mut args = vec!["map", "-k", "--shuf", "echo", "{#}", "{}", ":::"];
+    args.extend(inputs.iter().map(String::as_str));
+    let out = project.fanout(&args);
+    out.expect_code(0);
+    let lines: Vec<(usize, String)> = out
+        .stdout
+        .lines()
+        .map(|l| {
+            let (seq, input) = l.split_once(' ').unwrap();
+            (seq.parse().unwrap(), input.to_owned())
+        })
+        .collect();
+    let seqs: Vec<usize> = lines.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (1..=30).collect::<Vec<_>>(), "{}", out.stdout);
+    let mut ran: Vec<String> = lines.iter().map(|(_, i)| i.clone()).collect();
+    // One chance in 30! that a fair shuffle keeps the order.
+    assert_ne!(ran, inputs, "the order was shuffled");
+    ran.sort_by_key(|i| i.parse::<u32>().unwrap());
+    assert_eq!(ran, inputs, "every input ran once");
+}
+
+#[test]
 fn bad_option_values_of_map_are_errors_of_fanout() {
     let project = Project::new();
     let out = project.fanout(&["map", "--delay", "soon", "echo", ":::", "a"]);
@@ -193,6 +218,10 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
         "{}",
         out.stderr
     );
+    assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
+    let out = project.fanout(&["map", "--header", "x", "echo", ":::", "a"]);
+    out.expect_code(255);
+    assert!(out.stderr.contains("use `--header :`"), "{}", out.stderr);
     assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
     // Values clap itself rejects are usage errors, as for every fanout command.
     project

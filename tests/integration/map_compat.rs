@@ -340,6 +340,16 @@ fn table() -> Vec<Case> {
         case(&["-u", "echo", ":::", "a", "b"]),
         case(&["-P", "2", "--max-procs", "3", "echo", ":::", "a", "b"]),
         case(&["--no-notice", "--eta", "echo", ":::", "a"]),
+        // Named columns.
+        case(&[
+            "--header", ":", "--colsep", ",", "echo", "{file.}", "{name}", "{2/}", "::::", "h.csv",
+        ])
+        .file("h.csv", "name,file\na,d/x.txt\nb,y.c\n"),
+        case(&[
+            "--header", ":", "echo", "{a}-{b}", ":::", "a", "1", "2", ":::", "b", "x", "y",
+        ]),
+        case(&["--header", ":", "--tag", "echo", ":::", "a", "1", "2"]),
+        case(&["--header", ":", "echo", "[{h}]"]).stdin(b"h\nv 1\nv2\n"),
         // Dry runs print the command lines.
         case(&["--dry-run", "echo", ":::", "a b", "c'd", "$x", "é", ""]),
         case(&["--dry-run", "echo", "{}", "{1}", ":::", "x y", ":::", "z"]),
