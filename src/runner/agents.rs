@@ -56,6 +56,24 @@ pub struct LimitRule {
     pub settings: LimitSettings,
 }
 
+/// The rate limiter of a limit that sets a `rate` (with its `burst`, default 1).
+pub(crate) fn rate_limiter(settings: &LimitSettings) -> Option<DefaultDirectRateLimiter> {
+    let rate = settings.rate?;
+    let period = rate.per / rate.count;
+    let burst = NonZeroU32::new(settings.burst.unwrap_or(1))?;
+    Some(RateLimiter::direct(
+        Quota::with_period(period)?.allow_burst(burst),
+    ))
+}
+
+/// When a rate limiter lets the next start through, from `now` (since the run began);
+/// `None`: now, and the start is counted.
+pub(crate) fn rate_wait(limiter: &DefaultDirectRateLimiter, now: Duration) -> Option<Duration> {
+    let not_until = limiter.check().err()?;
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    Some(now + wait.max(Duration::from_millis(1)))
+}
+
 /// Whether an agent task may start now.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Gate {
@@ -119,13 +137,7 @@ impl AgentGate {
             .limits
             .iter()
             .map(|rule| LimitState {
-                rate: rule.settings.rate.and_then(|rate| {
-                    let period = rate.per / rate.count;
-                    let burst = NonZeroU32::new(rule.settings.burst.unwrap_or(1))?;
-                    Some(RateLimiter::direct(
-                        Quota::with_period(period)?.allow_burst(burst),
-                    ))
-                }),
+                rate: rate_limiter(&rule.settings),
                 configured: rule.resource.and(rule.settings.concurrency),
                 current: rule.resource.and(rule.settings.concurrency),
                 successes: 0,
@@ -177,10 +189,9 @@ impl AgentGate {
         }
         if let Some(l) = launch.limit
             && let Some(rate) = &self.limits[l].rate
-            && let Err(not_until) = rate.check()
+            && let Some(until) = rate_wait(rate, now)
         {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            return Gate::NotBefore(now + wait.max(Duration::from_millis(1)));
+            return Gate::NotBefore(until);
         }
         self.last_start[launch.profile] = Some(now);
         if let Some(l) = launch.limit {

@@ -21,6 +21,7 @@ use super::executor::{
     AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
 };
 use super::load::{self, LoadGate};
+use super::rates::RateGate;
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
 use crate::graph::Dag;
@@ -123,6 +124,8 @@ struct Dispatcher<'a> {
     interrupted: bool,
     /// Budget, rate limits and start spacing of agent tasks.
     gate: Option<AgentGate>,
+    /// Rate limits of the other tasks.
+    rates: Option<RateGate>,
     /// Holds new starts back while the machine is too busy (`max_cpu`, `max_memory`).
     load: Option<LoadGate>,
     /// Why starts are held back right now.
@@ -170,6 +173,7 @@ pub async fn run(
         slots_issued: 0,
         interrupted: false,
         gate: options.agents.as_deref().map(AgentGate::new),
+        rates: RateGate::new(plan, options.agents.as_deref()),
         load: LoadGate::new(plan.settings.max_cpu, plan.settings.max_memory),
         held_back: None,
         last_launch: None,

@@ -8,6 +8,7 @@ mod command;
 mod dispatcher;
 mod executor;
 mod load;
+mod rates;
 mod runtime;
 mod unix;
 mod workspace;

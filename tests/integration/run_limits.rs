@@ -263,3 +263,31 @@ fn a_max_fail_of_zero_is_refused() {
     assert!(out.stderr.contains("`--max-fail 0`"), "{}", out.stderr);
     assert!(!p.join("ran").exists(), "nothing ran");
 }
+
+#[test]
+fn a_limits_rate_spaces_the_starts_of_the_tasks_that_use_it() {
+    let p = Project::new();
+    let mut plan = "[settings]\njobs = 6\n\n[limits.api]\nrate = \"5/s\"\n".to_owned();
+    for i in 1..=5 {
+        plan.push_str(&format!(
+            "\n[[task]]\nid = \"t{i}\"\nrun = '''{}'''\nuses = {{ api = 1 }}\n",
+            timed("true")
+        ));
+    }
+    plan.push_str(&format!(
+        "\n[[task]]\nid = \"free\"\nrun = '''{}'''\n",
+        timed("true")
+    ));
+    p.file("plan.toml", &plan);
+    p.fanout(&["run", "plan.toml"]).expect_code(0);
+    let mut starts: Vec<u128> = (1..=5).map(|i| interval(&p, &format!("t{i}")).0).collect();
+    starts.sort_unstable();
+    for pair in starts.windows(2) {
+        let gap_ms = (pair[1] - pair[0]) / 1_000_000;
+        // One start per 200 ms; the stamps are taken a little after each start.
+        assert!(gap_ms >= 150, "starts {gap_ms} ms apart at 5/s: {starts:?}");
+    }
+    // A task that uses no rate-limited limit is not held back.
+    let free = interval(&p, "free").0;
+    assert!(free < starts[1], "`free` waited for the rate");
+}
