@@ -15,7 +15,7 @@ use crate::plan::error::Problem;
 use crate::plan::model::{
     AgentSettings, Backoff, Isolation, MergeMode, QueueSettings, Settings, WorktreeSettings,
 };
-use crate::plan::node::{Kind, Node};
+use crate::plan::node::{Kind, Node, Span};
 use crate::plan::task_table::tasks;
 pub(crate) use crate::plan::task_table::{RawRun, RawTask};
 use crate::plan::values::{
@@ -33,6 +33,8 @@ pub(crate) struct Document {
     pub(crate) agents: AgentSettings,
     /// The `[queue]` table (read from the project file only).
     pub(crate) queue: QueueSettings,
+    /// Where the `[queue]` table's key is, when there is one.
+    pub(crate) queue_key: Option<Span>,
 }
 
 /// Settings as written: only what the file sets.
@@ -218,6 +220,7 @@ pub(crate) fn document(root: &Node, problems: &mut Vec<Problem>) -> Document {
             }
             if let Some(node) = found.get("queue") {
                 doc.queue = super::queue_table::queue(node, problems);
+                doc.queue_key = found.key("queue").map(|k| k.span.clone());
             }
         }
         _ => problems.push(

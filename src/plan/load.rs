@@ -60,6 +60,21 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Plan, PlanError> {
     };
     let (doc, text) = read_document(path, options.format)?;
     let mut problems = Vec::new();
+    if let Some(span) = &doc.queue_key
+        && path.file_name().is_none_or(|name| name != PROJECT_FILE)
+    {
+        // Read nowhere but in the project file; anywhere else it would be ignored.
+        problems.push(
+            Problem::at(
+                span,
+                format!("`[queue]` is read from the project file ({PROJECT_FILE}) only"),
+                "ignored in any other plan file",
+            )
+            .help(format!(
+                "move the table to {PROJECT_FILE}, where `fanout queue` reads it"
+            )),
+        );
+    }
     let resolved = resolve(doc, defaults, &text, &mut problems);
     if !problems.is_empty() {
         return Err(PlanError::located(path, &text, problems));
