@@ -18,7 +18,7 @@ use crate::graph::{self, Dag};
 use crate::plan::{Isolation, Plan};
 use crate::report::analysis;
 use crate::report::{
-    SummaryCollector, TerminalOptions, TerminalReporter, render_summary, write_junit,
+    OutputMode, SummaryCollector, TerminalOptions, TerminalReporter, render_summary, write_junit,
 };
 use crate::runner::{self, RunOptions};
 use crate::scheduler::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen, SchedulerConfig};
@@ -170,7 +170,7 @@ pub(crate) fn run_plan_with(
         cache,
         known_keys: known,
         separate_stderr: false,
-        stream_lines: false,
+        stream_lines: args.output == OutputMode::Lines,
         workspace,
         agents,
         start_delay: None,

@@ -23,6 +23,9 @@ pub enum OutputMode {
     Failed,
     /// Every task's whole output, grouped as it finishes.
     All,
+    /// Every line as it is written, after its task's id (tasks' lines interleave; lines
+    /// never mix).
+    Lines,
     /// No task output.
     None,
 }
@@ -77,6 +80,8 @@ pub struct TerminalReporter {
     styles: Styles,
     /// Lines to print after the next status line (how to resolve a merge conflict).
     after_status: Option<String>,
+    /// With [`OutputMode::Lines`]: the id of each task that started, by index.
+    ids: std::collections::HashMap<usize, String>,
 }
 
 struct Styles {
@@ -125,6 +130,7 @@ impl TerminalReporter {
             width: width.min(40),
             styles,
             after_status: None,
+            ids: std::collections::HashMap::new(),
         }
     }
 
@@ -316,8 +322,22 @@ pub fn failure_detail(status: &AttemptStatus) -> String {
 impl EventSink for TerminalReporter {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { .. } | Event::AttemptSpawned { .. } | Event::OutputLine { .. } => {}
+            Event::RunStarted { .. } | Event::AttemptSpawned { .. } => {}
+            Event::OutputLine { index, line, .. } => {
+                if self.options.output == OutputMode::Lines
+                    && let Some(id) = self.ids.get(index)
+                {
+                    let text = String::from_utf8_lossy(line);
+                    let text = text.strip_suffix('\n').unwrap_or(&text);
+                    let text = text.strip_suffix('\r').unwrap_or(text);
+                    let prefix = format!("{id:<width$} │", width = self.width);
+                    self.line(&format!("{} {text}", self.styles.dim.apply_to(prefix)));
+                }
+            }
             Event::TaskStarted { task, index, .. } => {
+                if self.options.output == OutputMode::Lines {
+                    self.ids.insert(*index, task.clone());
+                }
                 self.set_running(task, true);
                 if let Some(left) = &self.left
                     && let Ok(mut l) = left.lock()

@@ -617,3 +617,35 @@ fn tasks_that_run_long_are_told_slow_each_period() {
     out.expect_code(0);
     assert!(!out.stderr.contains("SLOW"), "{}", out.stderr);
 }
+
+#[test]
+fn output_lines_streams_each_line_after_its_tasks_id() {
+    let p = Project::new();
+    p.file(
+        "plan.toml",
+        "[[task]]\nid = \"a\"\nrun = \"echo a1; echo a2 >&2; printf a3\"\n\n\
+         [[task]]\nid = \"bb\"\nrun = \"echo b1; exit 1\"\n",
+    );
+    let out = p.fanout(&["run", "plan.toml", "--output", "lines", "--no-progress"]);
+    out.expect_code(1);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let at = |text: &str| {
+        lines
+            .iter()
+            .position(|l| *l == text)
+            .unwrap_or_else(|| panic!("no line {text:?} in:\n{}", out.stderr))
+    };
+    // Each task's lines in the order written, stderr's too, the last one without its
+    // newline; all of them before the task's own status line.
+    assert!(at("a  │ a1") < at("a  │ a2") && at("a  │ a2") < at("a  │ a3"));
+    let ok_a = lines.iter().position(|l| l.contains("ok a")).unwrap();
+    assert!(at("a  │ a3") < ok_a, "{}", out.stderr);
+    let failed_b = lines.iter().position(|l| l.contains("FAILED bb")).unwrap();
+    assert!(at("bb │ b1") < failed_b, "{}", out.stderr);
+    // The failure's tail is not printed again.
+    assert_eq!(out.stderr.matches("b1").count(), 1, "{}", out.stderr);
+    // The logs are still written.
+    let log = out.stderr.lines().find(|l| l.contains("bb.log")).unwrap();
+    let path = log.split_whitespace().last().unwrap();
+    assert_eq!(std::fs::read_to_string(path).unwrap(), "b1\n");
+}
