@@ -366,6 +366,10 @@ pub struct MapArgs {
     /// the first line, is supported).
     #[arg(long, value_name = ":")]
     pub header: Option<String>,
+    /// Keep each job's output in DIR/1/VALUE1/2/VALUE2/…/{seq,stdout,stderr} rather than
+    /// print it.
+    #[arg(long, value_name = "DIR", alias = "res")]
+    pub results: Option<PathBuf>,
     /// Run the jobs in a random order ({#} numbers them in that order).
     #[arg(long)]
     pub shuf: bool,

@@ -15,8 +15,8 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::Fanout;
 use crate::map::{
     InputError, Inputs, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions,
-    Template, TemplateOptions, group_inputs, map_plan, parse_delay, parse_halt, parse_jobs,
-    read_inputs, read_joblog, split_command_line,
+    ResultsWriter, Template, TemplateOptions, group_inputs, map_plan, parse_delay, parse_halt,
+    parse_jobs, read_inputs, read_joblog, result_segments, split_command_line,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -88,11 +88,42 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         jobs: mut inputs,
         names,
     } = read_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
+    // With --results: where each job's output goes, named by its inputs as read.
+    let mut results: Option<Vec<Vec<String>>> = args.results.as_ref().map(|_| {
+        let mut columns: Vec<String> = Vec::new();
+        for (name, position) in &names {
+            if columns.len() < *position {
+                columns.resize(*position, String::new());
+            }
+            columns[position - 1].clone_from(name);
+        }
+        for (k, column) in columns.iter_mut().enumerate() {
+            if column.is_empty() {
+                *column = (k + 1).to_string();
+            }
+        }
+        inputs
+            .iter()
+            .map(|job| result_segments(job, &columns))
+            .collect()
+    });
     if let Some(per_job) = args.max_args.or(args.max_replace_args) {
         inputs = group_inputs(inputs, per_job);
+        results = results.map(|segments| group_inputs(segments, per_job));
     }
     if args.shuf {
-        inputs.shuffle(&mut rand::rng());
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.shuffle(&mut rand::rng());
+        inputs = order
+            .iter()
+            .map(|&i| std::mem::take(&mut inputs[i]))
+            .collect();
+        results = results.map(|mut segments| {
+            order
+                .iter()
+                .map(|&i| std::mem::take(&mut segments[i]))
+                .collect()
+        });
     }
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
@@ -197,6 +228,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
             bar: args.bar,
             line_buffer,
             commands: args.verbose.then(|| commands.clone()),
+            silent: args.results.is_some(),
         },
         tags,
         selected.clone(),
@@ -204,6 +236,11 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
     let mut status = MapStatus::new(halt, total);
     let mut collector = SummaryCollector::new(&plan, &selected);
     let mut recorder = joblog.map(|writer| JoblogRecorder::new(writer, commands));
+    let mut results_writer = args
+        .results
+        .clone()
+        .zip(results)
+        .map(|(dir, segments)| ResultsWriter::new(dir, segments));
     let result = {
         let mut sinks = Fanout::new();
         sinks.push(&mut output);
@@ -211,6 +248,9 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         sinks.push(&mut collector);
         if let Some(recorder) = recorder.as_mut() {
             sinks.push(recorder);
+        }
+        if let Some(writer) = results_writer.as_mut() {
+            sinks.push(writer);
         }
         let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
             .context("failed to start the async runtime")?;
@@ -227,6 +267,11 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
     if let Some(err) = recorder.and_then(JoblogRecorder::into_error) {
         return Err(CliError::Internal(
             anyhow::Error::new(err).context("failed to write the job log"),
+        ));
+    }
+    if let Some(err) = results_writer.and_then(ResultsWriter::into_error) {
+        return Err(CliError::Internal(
+            anyhow::Error::new(err).context("failed to write the results (--results)"),
         ));
     }
     if args.summary || std::io::stderr().is_terminal() {

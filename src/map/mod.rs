@@ -8,6 +8,7 @@ mod options;
 mod plan;
 mod quote;
 mod replace;
+mod results;
 mod status;
 
 pub use input::{
@@ -19,4 +20,5 @@ pub use options::{parse_delay, parse_halt, parse_jobs};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform};
+pub use results::{ResultsWriter, escape_value, result_segments};
 pub use status::{MAP_ERROR, MapStatus};

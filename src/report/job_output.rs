@@ -32,6 +32,8 @@ pub struct JobOutputOptions {
     pub line_buffer: bool,
     /// Per task: its command line, printed on stdout before its output (`-v`).
     pub commands: Option<Vec<String>>,
+    /// Print no job output at all (it is kept elsewhere: `--results`).
+    pub silent: bool,
 }
 
 /// A line of output, and whether it went to stderr.
@@ -188,6 +190,9 @@ impl JobOutput {
     }
 
     fn print(&self, index: usize, job: &Finished) {
+        if self.options.silent {
+            return;
+        }
         let tag = self
             .options
             .tag

@@ -231,3 +231,88 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
         .fanout(&["map", "-n", "2", "-N", "2", "echo", ":::", "a"])
         .expect_code(2);
 }
+
+/// Every file under `dir`: its path relative to `dir`, and its contents.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(rel, std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn results_directories_are_laid_out_as_gnu_parallels() {
+    let cases: &[&[&str]] = &[
+        &["echo", ":::", "a", "b/c", "c\\d", " x ", "n\tl"],
+        &["echo {}; echo err >&2; exit 2", ":::", "a", "b", ":::", "1"],
+        &["-n2", "echo", ":::", "a", "b", "c"],
+        &["--header", ":", "echo", ":::", "h", "v1", "v2"],
+        &["--retries", "2", "echo {}; exit 1", ":::", "a"],
+        &["--colsep", ",", "echo", ":::", "a,b", "c,d"],
+        &["true", ":::", "quiet"],
+    ];
+    for args in cases {
+        let project = Project::new();
+        let status = Command::new("parallel")
+            .arg("--will-cite")
+            .args(["--results", "gnu"])
+            .args(*args)
+            .current_dir(project.path())
+            .env("HOME", project.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .output()
+            .expect("GNU parallel is installed (scripts/test installs it)");
+        let mut map_args = vec!["map", "--results", "ours"];
+        map_args.extend(args.iter().copied());
+        let out = project.fanout(&map_args);
+        assert_eq!(out.code, status.status.code().unwrap(), "{args:?}");
+        // Output goes to the files, not to stdout.
+        assert_eq!(
+            out.stdout,
+            String::from_utf8_lossy(&status.stdout),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        let (gnu, ours) = (tree(&project.join("gnu")), tree(&project.join("ours")));
+        assert!(!ours.is_empty(), "{args:?}");
+        assert_eq!(ours, gnu, "{args:?}");
+    }
+}
+
+#[test]
+fn results_keep_jobs_whose_values_name_no_directory_apart() {
+    let project = Project::new();
+    project
+        .fanout(&["map", "--results", "r", "echo", ":::", "", ".", "..", "a"])
+        .expect_code(0);
+    let files = tree(&project.join("r"));
+    for (dir, seq) in [("\\0", "1"), ("\\.", "2"), ("\\.\\.", "3"), ("a", "4")] {
+        assert_eq!(
+            files.get(&format!("1/{dir}/seq")).map(String::as_str),
+            Some(seq),
+            "{files:?}"
+        );
+    }
+    assert_eq!(files.len(), 12, "{files:?}");
+
+    // A results directory that cannot be made is an error of fanout's own.
+    project.file("plain-file", "");
+    let out = project.fanout(&["map", "--results", "plain-file/r", "echo", ":::", "a"]);
+    out.expect_code(255);
+    assert!(
+        out.stderr.contains("failed to write the results"),
+        "{}",
+        out.stderr
+    );
+}

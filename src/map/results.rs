@@ -1,0 +1,164 @@
+//! `--results DIR`: each job's output kept in a directory named after its inputs, GNU
+//! parallel's layout: `DIR/1/VALUE1/2/VALUE2/…/{seq,stdout,stderr}`, where each number is
+//! the input's column (or, with `--header :`, the column's name) and each value is escaped
+//! (`\` as `\\`, `/` as `\_`, tab and newline as `\t` and `\n`). A job's files hold its last
+//! attempt's output.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::events::{AttemptStatus, Event, EventSink};
+use crate::runner::{log_file_name, stderr_log_path};
+
+/// One input value as a directory name. Values that are no name of their own (the empty
+/// value, `.` and `..`) are written `\0`, `\.` and `\.\.`, so every job keeps its own
+/// directory.
+pub fn escape_value(value: &str) -> String {
+    match value {
+        "" => return r"\0".into(),
+        "." => return r"\.".into(),
+        ".." => return r"\.\.".into(),
+        _ => {}
+    }
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '/' => out.push_str(r"\_"),
+            '\t' => out.push_str(r"\t"),
+            '\n' => out.push_str(r"\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The path segments of a job with `inputs`: each column's name (its number from 1, or
+/// `names[k]` when given) and its escaped value.
+pub fn result_segments(inputs: &[String], names: &[String]) -> Vec<String> {
+    inputs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, value)| {
+            let column = names.get(k).cloned().unwrap_or_else(|| (k + 1).to_string());
+            [escape_value(&column), escape_value(value)]
+        })
+        .collect()
+}
+
+/// Writes each finished job's output under its directory (see the module documentation).
+pub struct ResultsWriter {
+    dir: PathBuf,
+    /// Per task: its path segments under `dir`.
+    segments: Vec<Vec<String>>,
+    log_dir: PathBuf,
+    error: Option<io::Error>,
+}
+
+impl ResultsWriter {
+    pub fn new(dir: PathBuf, segments: Vec<Vec<String>>) -> ResultsWriter {
+        ResultsWriter {
+            dir,
+            segments,
+            log_dir: PathBuf::new(),
+            error: None,
+        }
+    }
+
+    /// The first error met writing the results, if any.
+    pub fn into_error(self) -> Option<io::Error> {
+        self.error
+    }
+
+    fn write(
+        &self,
+        index: usize,
+        seq: usize,
+        stdout: Option<&Path>,
+        stderr: &Path,
+    ) -> io::Result<()> {
+        let dir = self
+            .segments
+            .get(index)
+            .into_iter()
+            .flatten()
+            .fold(self.dir.clone(), |dir, segment| dir.join(segment));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+        std::fs::write(dir.join("seq"), seq.to_string())?;
+        copy_or_empty(stdout, &dir.join("stdout"))?;
+        copy_or_empty(Some(stderr), &dir.join("stderr"))
+    }
+}
+
+/// Copies `from` to `to`; an absent `from` (no output) makes `to` empty.
+fn copy_or_empty(from: Option<&Path>, to: &Path) -> io::Result<()> {
+    match from.map(|from| std::fs::copy(from, to)) {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => std::fs::write(to, b""),
+    }
+}
+
+impl EventSink for ResultsWriter {
+    fn emit(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
+            Event::AttemptFinished {
+                index,
+                task,
+                attempt,
+                status,
+                log,
+                retry_in: None,
+                ..
+            } if *status != AttemptStatus::Cancelled => {
+                let stderr =
+                    stderr_log_path(&self.log_dir.join(log_file_name(task, *index, *attempt)));
+                if let Err(err) = self.write(*index, index + 1, log.as_deref(), &stderr)
+                    && self.error.is_none()
+                {
+                    self.error = Some(err);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_as_gnu_parallel_escapes_them() {
+        // (value, directory name); GNU parallel 20221122 for all but the last three, which
+        // it leaves as they are (so that `..` writes beside the results directory).
+        let cases = [
+            ("a", "a"),
+            ("a/b", r"a\_b"),
+            (r"c\d", r"c\\d"),
+            (r"e\_f", r"e\\_f"),
+            ("n\tl", r"n\tl"),
+            (" x ", " x "),
+            ("l1\nl2", r"l1\nl2"),
+            ("", r"\0"),
+            (".", r"\."),
+            ("..", r"\.\."),
+        ];
+        for (value, name) in cases {
+            assert_eq!(escape_value(value), name, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn segments_name_each_column() {
+        let inputs = vec!["a/b".to_owned(), "1".to_owned()];
+        assert_eq!(result_segments(&inputs, &[]), ["1", r"a\_b", "2", "1"]);
+        let names = vec!["file".to_owned()];
+        assert_eq!(
+            result_segments(&inputs, &names),
+            ["file", r"a\_b", "2", "1"]
+        );
+    }
+}
