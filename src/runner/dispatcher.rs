@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 mod agent_turns;
+mod pacing;
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -20,7 +21,7 @@ use super::command::ExecPlan;
 use super::executor::{
     AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
 };
-use super::load::{self, LoadGate};
+use super::load::LoadGate;
 use super::rates::RateGate;
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
@@ -200,21 +201,7 @@ pub async fn run(
         }
         // What sinks must record before this turn's attempts spawn, they record now.
         dispatcher.sink.flush();
-        let retry = dispatcher
-            .scheduler
-            .next_wakeup()
-            .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
-        let recheck = held_back.then(|| tokio::time::Instant::now() + load::RECHECK);
-        let delayed = dispatcher
-            .delay_end()
-            .map(|at| tokio::time::Instant::from_std(dispatcher.started_at + at));
-        // These wake-ups are for starts, and none can happen before the delay ends.
-        let start = delayed.or_else(|| [retry, recheck].into_iter().flatten().min());
-        let slow = dispatcher
-            .slow_checks
-            .peek()
-            .map(|Reverse((due, ..))| tokio::time::Instant::from_std(dispatcher.started_at + *due));
-        let wakeup = [start, slow].into_iter().flatten().min();
+        let wakeup = dispatcher.wakeup(held_back);
         tokio::select! {
             biased;
             Some(notice) = notices_rx.recv() => dispatcher.notice(notice),
@@ -286,37 +273,6 @@ impl Dispatcher<'_> {
         reason.is_some()
     }
 
-    /// Tells of each running attempt that has run another `slow` period.
-    fn tell_slow(&mut self) {
-        let Some(period) = self.plan.settings.slow else {
-            return;
-        };
-        let now = self.now();
-        while let Some(Reverse((due, index, attempt, started))) = self.slow_checks.peek().copied() {
-            if due > now {
-                break;
-            }
-            self.slow_checks.pop();
-            if self.scheduler.state(index) != (TaskState::Running { attempt }) {
-                continue;
-            }
-            self.sink.emit(&Event::TaskSlow {
-                index,
-                task: self.plan.tasks[index].id.clone(),
-                attempt,
-                elapsed: due - started,
-            });
-            self.slow_checks
-                .push(Reverse((due + period, index, attempt, started)));
-        }
-    }
-
-    /// Until when the start delay holds the next start back, if it does now.
-    fn delay_end(&self) -> Option<Duration> {
-        let end = self.last_launch? + self.options.start_delay?;
-        (end > self.now()).then_some(end)
-    }
-
     fn start_ready(&mut self) {
         while self.delay_end().is_none()
             && let Some(start) = self.scheduler.start_next(self.now())
@@ -363,11 +319,7 @@ impl Dispatcher<'_> {
             .log_dir
             .join(log_file_name(&task.id, index, attempt));
         let offset = self.now();
-        self.last_launch = Some(offset);
-        if let Some(period) = self.plan.settings.slow {
-            self.slow_checks
-                .push(Reverse((offset + period, index, attempt, offset)));
-        }
+        self.launched(index, attempt, offset);
         self.sink.emit(&Event::TaskStarted {
             index,
             task: task.id.clone(),

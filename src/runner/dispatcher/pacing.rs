@@ -1,0 +1,68 @@
+//! When the dispatcher wakes up and may start what: the next retry, a recheck of the
+//! machine's load, the start delay (`fanout map --delay`), and the slow notices of attempts
+//! that run long. Kept apart from the dispatcher's main loop, which it extends.
+
+use std::cmp::Reverse;
+use std::time::Duration;
+
+use super::Dispatcher;
+use crate::events::Event;
+use crate::runner::load;
+use crate::scheduler::TaskState;
+
+impl Dispatcher<'_> {
+    /// When the main loop must wake up even if no attempt ends: `None`, not before one
+    /// does. `held_back`: starts wait for the machine's load.
+    pub(super) fn wakeup(&self, held_back: bool) -> Option<tokio::time::Instant> {
+        let at = |offset: Duration| tokio::time::Instant::from_std(self.started_at + offset);
+        let retry = self.scheduler.next_wakeup().map(at);
+        let recheck = held_back.then(|| tokio::time::Instant::now() + load::RECHECK);
+        // These wake-ups are for starts, and none can happen before the delay ends.
+        let start = self
+            .delay_end()
+            .map(at)
+            .or_else(|| [retry, recheck].into_iter().flatten().min());
+        let slow = self.slow_checks.peek().map(|Reverse((due, ..))| at(*due));
+        [start, slow].into_iter().flatten().min()
+    }
+
+    /// Notes that an attempt was launched at `offset` (since the run began).
+    pub(super) fn launched(&mut self, index: usize, attempt: u32, offset: Duration) {
+        self.last_launch = Some(offset);
+        if let Some(period) = self.plan.settings.slow {
+            self.slow_checks
+                .push(Reverse((offset + period, index, attempt, offset)));
+        }
+    }
+
+    /// Tells of each running attempt that has run another `slow` period.
+    pub(super) fn tell_slow(&mut self) {
+        let Some(period) = self.plan.settings.slow else {
+            return;
+        };
+        let now = self.now();
+        while let Some(Reverse((due, index, attempt, started))) = self.slow_checks.peek().copied() {
+            if due > now {
+                break;
+            }
+            self.slow_checks.pop();
+            if self.scheduler.state(index) != (TaskState::Running { attempt }) {
+                continue;
+            }
+            self.sink.emit(&Event::TaskSlow {
+                index,
+                task: self.plan.tasks[index].id.clone(),
+                attempt,
+                elapsed: due - started,
+            });
+            self.slow_checks
+                .push(Reverse((due + period, index, attempt, started)));
+        }
+    }
+
+    /// Until when the start delay holds the next start back, if it does now.
+    pub(super) fn delay_end(&self) -> Option<Duration> {
+        let end = self.last_launch? + self.options.start_delay?;
+        (end > self.now()).then_some(end)
+    }
+}
