@@ -334,6 +334,9 @@ pub struct MapArgs {
     /// Prefix each output line with the job's inputs and a tab.
     #[arg(long)]
     pub tag: bool,
+    /// Prefix each output line with STR (replacement strings filled in) and a tab.
+    #[arg(long, value_name = "STR")]
+    pub tagstring: Option<String>,
     /// Print each job's output whole when it ends (the default).
     #[arg(long, overrides_with = "line_buffer")]
     pub group: bool,
@@ -392,7 +395,7 @@ pub struct MapArgs {
     /// Show a progress bar on stderr (also --eta and --progress).
     #[arg(long, alias = "eta", alias = "progress")]
     pub bar: bool,
-    /// Log each finished job to FILE in GNU parallel's format.
+    /// Log each finished job to FILE in GNU parallel's format (+FILE: append to it).
     #[arg(long, value_name = "FILE")]
     pub joblog: Option<PathBuf>,
     /// Skip the jobs the job log lists (it needs --joblog).

@@ -37,7 +37,15 @@ pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
     }
 }
 
-fn run(args: MapArgs) -> Result<i32, CliError> {
+fn run(mut args: MapArgs) -> Result<i32, CliError> {
+    // `--joblog +FILE`: append to FILE.
+    let mut joblog_append = false;
+    if let Some(path) = &args.joblog
+        && let Some(rest) = path.to_str().and_then(|p| p.strip_prefix('+'))
+    {
+        args.joblog = Some(rest.into());
+        joblog_append = true;
+    }
     if (args.resume || args.resume_failed) && args.joblog.is_none() {
         return Err(CliError::usage_with_help(
             "--resume and --resume-failed read the job log, and no --joblog was given",
@@ -131,10 +139,18 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         let options = TemplateOptions {
             replace: args.replace.clone(),
             quote: args.quote,
-            names,
+            names: names.clone(),
         };
         (Template::from_words(&line.command, &options), true)
     };
+    let tagstring = args.tagstring.as_deref().map(|text| {
+        let options = TemplateOptions {
+            replace: args.replace.clone(),
+            names,
+            ..TemplateOptions::default()
+        };
+        Template::text(text, &options)
+    });
     let line_buffer = args.line_buffer || args.ungroup;
     let cpus = runner::available_cpus();
     let jobs = match &args.jobs {
@@ -184,7 +200,7 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         .joblog
         .as_deref()
         .map(|path| {
-            JoblogWriter::open(path, args.resume || args.resume_failed)
+            JoblogWriter::open(path, args.resume || args.resume_failed || joblog_append)
                 .with_context(|| format!("failed to write the job log {}", path.display()))
         })
         .transpose()?;
@@ -220,11 +236,19 @@ fn run(args: MapArgs) -> Result<i32, CliError> {
         start_delay: delay,
         workspace: None,
     };
-    let tags: Vec<String> = spec.inputs.iter().map(|args| args.join(" ")).collect();
+    let tags: Vec<String> = match &tagstring {
+        Some(tag) => spec
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, args)| tag.fill(args, i + 1, false))
+            .collect(),
+        None => spec.inputs.iter().map(|args| args.join(" ")).collect(),
+    };
     let mut output = JobOutput::new(
         JobOutputOptions {
             keep_order: args.keep_order,
-            tag: args.tag,
+            tag: args.tag || tagstring.is_some(),
             bar: args.bar,
             line_buffer,
             commands: args.verbose.then(|| commands.clone()),

@@ -129,6 +129,13 @@ impl Template {
         Template { pieces }
     }
 
+    /// A text with replacement strings and nothing appended (`--tagstring`).
+    pub fn text(text: &str, options: &TemplateOptions) -> Template {
+        Template {
+            pieces: scan(text, options),
+        }
+    }
+
     /// A template that runs each input itself as the command (GNU parallel with no command).
     pub fn inputs_as_commands() -> Template {
         Template {

@@ -316,3 +316,18 @@ fn results_keep_jobs_whose_values_name_no_directory_apart() {
         out.stderr
     );
 }
+
+#[test]
+fn a_job_log_named_with_a_plus_is_appended_to() {
+    let project = Project::new();
+    project
+        .fanout(&["map", "--joblog", "jobs.log", "echo", ":::", "a"])
+        .expect_code(0);
+    project
+        .fanout(&["map", "--joblog", "+jobs.log", "echo", ":::", "b", "c"])
+        .expect_code(0);
+    let log = joblog_lines(&project, "jobs.log");
+    let commands: Vec<&str> = log.iter().map(|l| l[8].as_str()).collect();
+    assert_eq!(commands, ["Command", "echo a", "echo b", "echo c"]);
+    assert!(!project.join("+jobs.log").exists());
+}

@@ -340,6 +340,18 @@ fn table() -> Vec<Case> {
         case(&["-u", "echo", ":::", "a", "b"]),
         case(&["-P", "2", "--max-procs", "3", "echo", ":::", "a", "b"]),
         case(&["--no-notice", "--eta", "echo", ":::", "a"]),
+        // Tags of one's own.
+        case(&["--tagstring", "X{}-{#}", "echo", ":::", "a", "b c"]),
+        case(&[
+            "--tagstring",
+            "{1}/{2.}",
+            "echo {}",
+            ":::",
+            "a",
+            ":::",
+            "x.y",
+        ]),
+        case(&["--tagstring", "T", "--lb", "echo", ":::", "a"]),
         // Named columns.
         case(&[
             "--header", ":", "--colsep", ",", "echo", "{file.}", "{name}", "{2/}", "::::", "h.csv",
