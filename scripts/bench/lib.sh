@@ -20,3 +20,12 @@ build_fanout() {
   cargo build --release --quiet --bin fanout
   echo "$PWD/target/release/fanout"
 }
+
+# Compiles scripts/bench/spawn_floor.c (the least a supervisor can do: posix_spawn and
+# waitpid, nothing else) into DIR and prints the binary's path.
+# Usage: build_spawn_floor DIR
+build_spawn_floor() {
+  need_debian gcc:gcc
+  gcc -O2 -o "$1/spawn_floor" scripts/bench/spawn_floor.c
+  echo "$1/spawn_floor"
+}
