@@ -14,9 +14,10 @@ use super::args::MapArgs;
 use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::Fanout;
 use crate::map::{
-    InputError, Inputs, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, ReadOptions,
-    ResultsWriter, Template, TemplateOptions, group_inputs, map_plan, parse_delay, parse_halt,
-    parse_jobs, read_inputs, read_joblog, result_segments, split_command_line,
+    CommandLine, InputError, Inputs, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus,
+    ReadOptions, ResultsWriter, Template, TemplateOptions, column_names, group_inputs, map_plan,
+    parse_delay, parse_halt, parse_jobs, read_inputs, read_joblog, result_segments,
+    split_command_line,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -76,63 +77,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .transpose()?;
 
     let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
-    let header = match args.header.as_deref() {
-        None => false,
-        Some(":") => true,
-        Some(other) => {
-            return Err(CliError::usage_with_help(
-                format!("`--header {other}` is not supported"),
-                "use `--header :`: the first line of each input group names its columns",
-            ));
-        }
-    };
-    let options = ReadOptions {
-        null: args.null,
-        colsep,
-        skip_empty: args.no_run_if_empty,
-        header,
-    };
-    let Inputs {
-        jobs: mut inputs,
+    let Jobs {
+        inputs,
         names,
-    } = read_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
-    // With --results: where each job's output goes, named by its inputs as read.
-    let mut results: Option<Vec<Vec<String>>> = args.results.as_ref().map(|_| {
-        let mut columns: Vec<String> = Vec::new();
-        for (name, position) in &names {
-            if columns.len() < *position {
-                columns.resize(*position, String::new());
-            }
-            columns[position - 1].clone_from(name);
-        }
-        for (k, column) in columns.iter_mut().enumerate() {
-            if column.is_empty() {
-                *column = (k + 1).to_string();
-            }
-        }
-        inputs
-            .iter()
-            .map(|job| result_segments(job, &columns))
-            .collect()
-    });
-    if let Some(per_job) = args.max_args.or(args.max_replace_args) {
-        inputs = group_inputs(inputs, per_job);
-        results = results.map(|segments| group_inputs(segments, per_job));
-    }
-    if args.shuf {
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.shuffle(&mut rand::rng());
-        inputs = order
-            .iter()
-            .map(|&i| std::mem::take(&mut inputs[i]))
-            .collect();
-        results = results.map(|mut segments| {
-            order
-                .iter()
-                .map(|&i| std::mem::take(&mut segments[i]))
-                .collect()
-        });
-    }
+        results,
+    } = read_jobs(&args, &line, colsep)?;
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
     } else {
@@ -310,6 +259,66 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         super::exit::INTERRUPTED
     } else {
         status.exit_code()
+    })
+}
+
+/// Each job's inputs, as read, grouped (`-n`) and shuffled (`--shuf`); the column names
+/// `--header :` gave; and with `--results`, each job's directory under it.
+struct Jobs {
+    inputs: Vec<Vec<String>>,
+    names: Vec<(String, usize)>,
+    results: Option<Vec<Vec<String>>>,
+}
+
+fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Result<Jobs, CliError> {
+    let header = match args.header.as_deref() {
+        None => false,
+        Some(":") => true,
+        Some(other) => {
+            return Err(CliError::usage_with_help(
+                format!("`--header {other}` is not supported"),
+                "use `--header :`: the first line of each input group names its columns",
+            ));
+        }
+    };
+    let options = ReadOptions {
+        null: args.null,
+        colsep,
+        skip_empty: args.no_run_if_empty,
+        header,
+    };
+    let Inputs {
+        jobs: mut inputs,
+        names,
+    } = read_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
+    // Named by the inputs as read, before they are grouped.
+    let mut results: Option<Vec<Vec<String>>> = args.results.as_ref().map(|_| {
+        let columns = column_names(&names);
+        inputs
+            .iter()
+            .map(|job| result_segments(job, &columns))
+            .collect()
+    });
+    if let Some(per_job) = args.max_args.or(args.max_replace_args) {
+        inputs = group_inputs(inputs, per_job);
+        results = results.map(|segments| group_inputs(segments, per_job));
+    }
+    if args.shuf {
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.shuffle(&mut rand::rng());
+        fn reorder(order: &[usize], mut jobs: Vec<Vec<String>>) -> Vec<Vec<String>> {
+            order
+                .iter()
+                .map(|&i| std::mem::take(&mut jobs[i]))
+                .collect()
+        }
+        inputs = reorder(&order, inputs);
+        results = results.map(|segments| reorder(&order, segments));
+    }
+    Ok(Jobs {
+        inputs,
+        names,
+        results,
     })
 }
 

@@ -148,15 +148,6 @@ pub struct Inputs {
     pub names: Vec<(String, usize)>,
 }
 
-/// Reads every source and returns each job's inputs (`{1}`, `{2}`, …), in job order.
-pub fn job_inputs(
-    sources: &[InputSource],
-    options: &ReadOptions,
-    stdin: &mut dyn Read,
-) -> Result<Vec<Vec<String>>, InputError> {
-    read_inputs(sources, options, stdin).map(|inputs| inputs.jobs)
-}
-
 /// Reads every source: each job's inputs, and with `--header :` the columns' names.
 pub fn read_inputs(
     sources: &[InputSource],
@@ -287,7 +278,9 @@ mod tests {
             skip_empty: false,
             header: false,
         };
-        job_inputs(&line.sources, &options, &mut stdin.as_bytes()).unwrap()
+        read_inputs(&line.sources, &options, &mut stdin.as_bytes())
+            .unwrap()
+            .jobs
     }
 
     #[test]
@@ -389,10 +382,14 @@ mod tests {
             skip_empty: true,
             header: false,
         };
-        let jobs = job_inputs(&line.sources, &options, &mut "".as_bytes()).unwrap();
+        let jobs = read_inputs(&line.sources, &options, &mut "".as_bytes())
+            .unwrap()
+            .jobs;
         assert_eq!(jobs, [words(&["a", "1"])]);
         let line = split_command_line(&words(&[]), &[]).unwrap();
-        let jobs = job_inputs(&line.sources, &options, &mut "a\n\n  \nb\n".as_bytes()).unwrap();
+        let jobs = read_inputs(&line.sources, &options, &mut "a\n\n  \nb\n".as_bytes())
+            .unwrap()
+            .jobs;
         assert_eq!(jobs, [words(&["a"]), words(&["b"])]);
     }
 

@@ -13,12 +13,12 @@ mod status;
 
 pub use input::{
     CommandLine, InputError, InputSource, Inputs, ReadOptions, SourceKind, group_inputs,
-    job_inputs, read_inputs, split_command_line,
+    read_inputs, split_command_line,
 };
 pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
 pub use options::{parse_delay, parse_halt, parse_jobs};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform};
-pub use results::{ResultsWriter, escape_value, result_segments};
+pub use results::{ResultsWriter, column_names, escape_value, result_segments};
 pub use status::{MAP_ERROR, MapStatus};

@@ -108,23 +108,13 @@ impl Template {
             }
         }
         if pieces.iter().all(|p| matches!(p, Piece::Text(_))) {
-            let mut text: String = pieces
-                .into_iter()
-                .map(|p| match p {
-                    Piece::Text(text) => text,
-                    _ => unreachable!("only text"),
-                })
-                .collect();
-            if !text.is_empty() {
-                text.push(' ');
+            if !pieces.is_empty() {
+                push_text(&mut pieces, " ");
             }
-            pieces = vec![
-                Piece::Text(text),
-                Piece::Input {
-                    arg: None,
-                    transform: Transform::Whole,
-                },
-            ];
+            pieces.push(Piece::Input {
+                arg: None,
+                transform: Transform::Whole,
+            });
         }
         Template { pieces }
     }

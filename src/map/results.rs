@@ -33,6 +33,22 @@ pub fn escape_value(value: &str) -> String {
     out
 }
 
+/// Each column's name in the results directories: the name `--header :` gave it (from
+/// `names`: name and position), else its number from 1. Columns after the last named one
+/// are numbered by [`result_segments`].
+pub fn column_names(names: &[(String, usize)]) -> Vec<String> {
+    let width = names
+        .iter()
+        .map(|(_, position)| *position)
+        .max()
+        .unwrap_or(0);
+    let mut columns: Vec<String> = (1..=width).map(|k| k.to_string()).collect();
+    for (name, position) in names {
+        columns[position - 1].clone_from(name);
+    }
+    columns
+}
+
 /// The path segments of a job with `inputs`: each column's name (its number from 1, or
 /// `names[k]` when given) and its escaped value.
 pub fn result_segments(inputs: &[String], names: &[String]) -> Vec<String> {
@@ -160,5 +176,8 @@ mod tests {
             result_segments(&inputs, &names),
             ["file", r"a\_b", "2", "1"]
         );
+        let named = [("h".to_owned(), 1), ("x".to_owned(), 3)];
+        assert_eq!(column_names(&named), ["h", "2", "x"]);
+        assert!(column_names(&[]).is_empty());
     }
 }

@@ -4,10 +4,11 @@
 //! finish (`--keep-order`: with `--line-buffer`, the oldest unfinished job's lines go out
 //! as they come and the others' wait their turn), optionally each line tagged with the
 //! job's inputs (`--tag`), each job's command line first (`-v`), with an optional progress
-//! bar on stderr (`--bar`). Reads the attempt logs the runner
-//! wrote (stdout in the log, stderr in its own file beside it), or with `--line-buffer`
-//! the lines it streams; output of attempts that will be retried is dropped where it has
-//! not gone out yet. A halt policy that fires is announced on stderr.
+//! bar on stderr (`--bar`), or nothing printed when the output is kept elsewhere
+//! (`--results`). Reads the attempt logs the runner wrote (stdout in the log, stderr in
+//! its own file beside it), or with `--line-buffer` the lines it streams; output of
+//! attempts that will be retried is dropped where it has not gone out yet. A halt policy
+//! that fires is announced on stderr.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;

@@ -277,7 +277,7 @@ impl Dispatcher<'_> {
         while self.delay_end().is_none()
             && let Some(start) = self.scheduler.start_next(self.now())
         {
-            if !self.admit(start.task) {
+            if !self.rate_allows(start.task) || !self.admit(start.task) {
                 continue;
             }
             self.launch(start.task, start.attempt);

@@ -31,14 +31,6 @@ impl Dispatcher<'_> {
     /// Whether a start the scheduler just gave may go ahead: agent tasks wait for their
     /// rate limit, breaker and start spacing, and are withheld once the budget is spent.
     pub(super) fn admit(&mut self, task: usize) -> bool {
-        if let Some(until) = self
-            .rates
-            .as_ref()
-            .and_then(|rates| rates.check(task, self.started_at.elapsed()))
-        {
-            self.scheduler.postpone(task, until);
-            return false;
-        }
         let (Some(run), Some(gate)) = (&self.options.agents, &mut self.gate) else {
             return true;
         };

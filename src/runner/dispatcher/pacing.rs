@@ -1,6 +1,6 @@
 //! When the dispatcher wakes up and may start what: the next retry, a recheck of the
-//! machine's load, the start delay (`fanout map --delay`), and the slow notices of attempts
-//! that run long. Kept apart from the dispatcher's main loop, which it extends.
+//! machine's load, the start delay (`fanout map --delay`), the rates of named limits, and
+//! the slow notices of attempts that run long. Kept apart from the dispatcher's main loop, which it extends.
 
 use std::cmp::Reverse;
 use std::time::Duration;
@@ -24,6 +24,20 @@ impl Dispatcher<'_> {
             .or_else(|| [retry, recheck].into_iter().flatten().min());
         let slow = self.slow_checks.peek().map(|Reverse((due, ..))| at(*due));
         [start, slow].into_iter().flatten().min()
+    }
+
+    /// Whether the rates of the named limits `task` uses (other than an agent's) let it
+    /// start now; if not, it gives its start back and waits until they may.
+    pub(super) fn rate_allows(&mut self, task: usize) -> bool {
+        let Some(until) = self
+            .rates
+            .as_ref()
+            .and_then(|rates| rates.check(task, self.started_at.elapsed()))
+        else {
+            return true;
+        };
+        self.scheduler.postpone(task, until);
+        false
     }
 
     /// Notes that an attempt was launched at `offset` (since the run began).
