@@ -299,6 +299,9 @@ pub struct Task {
     pub uses: IndexMap<String, u32>,
     /// Effective timeout (task's own, else the settings').
     pub timeout: Option<Duration>,
+    /// The task's own slow period (`slow`), if it has one; zero: no slow notices. Else
+    /// the settings' holds.
+    pub slow: Option<Duration>,
     /// Effective retries.
     pub retries: u32,
     /// Effective backoff.
@@ -350,6 +353,7 @@ impl Task {
             writes: Vec::new(),
             uses: IndexMap::new(),
             timeout: None,
+            slow: None,
             retries: 0,
             backoff: Backoff::default(),
             priority: 0,

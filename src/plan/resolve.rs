@@ -276,6 +276,7 @@ impl<'a> Expander<'a> {
             writes: t.writes.iter().map(|w| sub(&w.value)).collect(),
             uses: t.uses.iter().map(|(k, n)| (k.name.clone(), *n)).collect(),
             timeout: t.timeout.or(self.settings.timeout),
+            slow: t.slow,
             retries: t.retries.unwrap_or(self.settings.retries),
             backoff: t.backoff.or(self.raw_settings.backoff).resolve(),
             priority: t.priority,

@@ -40,6 +40,7 @@ pub(crate) struct RawTask {
     /// Resource, amount, place of the amount.
     pub(crate) uses: Vec<(Key, u32)>,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) slow: Option<Duration>,
     pub(crate) retries: Option<u32>,
     pub(crate) backoff: RawBackoff,
     pub(crate) priority: i64,
@@ -75,6 +76,7 @@ const TASK_FIELDS: &[Field] = &[
     field("writes", &[]),
     field("uses", &[]),
     field("timeout", &[]),
+    field("slow", &["slow_timeout"]),
     field("retries", &[]),
     field("backoff", &[]),
     field("backoff_delay", &[]),
@@ -153,6 +155,7 @@ fn task(node: &Node, problems: &mut Vec<Problem>) -> Option<RawTask> {
     t.timeout = f
         .get("timeout")
         .and_then(|n| duration(n, "timeout", problems));
+    t.slow = f.get("slow").and_then(|n| duration(n, "slow", problems));
     t.retries = f
         .get("retries")
         .and_then(|n| count(n, "retries", 0, problems));

@@ -616,6 +616,19 @@ fn tasks_that_run_long_are_told_slow_each_period() {
     let out = p.fanout(&["run", "quiet.toml", "--no-progress"]);
     out.expect_code(0);
     assert!(!out.stderr.contains("SLOW"), "{}", out.stderr);
+
+    // A task's own `slow` wins over the settings', either way.
+    p.file(
+        "own.toml",
+        "[settings]\nslow = 0\n\n\
+         [[task]]\nid = \"watched\"\nrun = \"sleep 0.7\"\nslow = \"200ms\"\n\n\
+         [[task]]\nid = \"quiet\"\nrun = \"sleep 0.7\"\n",
+    );
+    let out = p.fanout(&["run", "own.toml", "--no-progress"]);
+    out.expect_code(0);
+    let slow: Vec<&str> = out.stderr.lines().filter(|l| l.contains("SLOW")).collect();
+    assert!(!slow.is_empty(), "{}", out.stderr);
+    assert!(slow.iter().all(|l| l.contains("watched")), "{}", out.stderr);
 }
 
 #[test]

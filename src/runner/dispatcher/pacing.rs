@@ -40,10 +40,19 @@ impl Dispatcher<'_> {
         false
     }
 
+    /// How long `index` may run between slow notices: its own `slow`, else the plan's;
+    /// `None` (or a zero) for none.
+    fn slow_period(&self, index: usize) -> Option<Duration> {
+        match self.plan.tasks[index].slow {
+            Some(own) => (!own.is_zero()).then_some(own),
+            None => self.plan.settings.slow,
+        }
+    }
+
     /// Notes that an attempt was launched at `offset` (since the run began).
     pub(super) fn launched(&mut self, index: usize, attempt: u32, offset: Duration) {
         self.last_launch = Some(offset);
-        if let Some(period) = self.plan.settings.slow {
+        if let Some(period) = self.slow_period(index) {
             self.slow_checks
                 .push(Reverse((offset + period, index, attempt, offset)));
         }
@@ -51,9 +60,6 @@ impl Dispatcher<'_> {
 
     /// Tells of each running attempt that has run another `slow` period.
     pub(super) fn tell_slow(&mut self) {
-        let Some(period) = self.plan.settings.slow else {
-            return;
-        };
         let now = self.now();
         while let Some(Reverse((due, index, attempt, started))) = self.slow_checks.peek().copied() {
             if due > now {
@@ -69,8 +75,10 @@ impl Dispatcher<'_> {
                 attempt,
                 elapsed: due - started,
             });
-            self.slow_checks
-                .push(Reverse((due + period, index, attempt, started)));
+            if let Some(period) = self.slow_period(index) {
+                self.slow_checks
+                    .push(Reverse((due + period, index, attempt, started)));
+            }
         }
     }
 
