@@ -251,6 +251,12 @@ pub struct RunArgs {
     /// ones finish.
     #[arg(long, value_name = "N")]
     pub max_fail: Option<u32>,
+    /// Retry every failing task up to N times, whatever the plan says.
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Time every task out after DURATION (e.g. 90s, 10m), whatever the plan says.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
     /// Print the order tasks would start in, and run nothing.
     #[arg(long)]
     pub dry_run: bool,

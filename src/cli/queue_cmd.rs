@@ -143,6 +143,8 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
         keep_going: false,
         fail_fast: false,
         max_fail: None,
+        retries: None,
+        timeout: None,
         dry_run: false,
         retry_failed_serially: false,
         // L3 goes on whatever fails, even when everything fails alike.

@@ -456,6 +456,23 @@ fn apply_overrides(plan: &mut Plan, args: &RunArgs) -> Result<(), CliError> {
     if args.no_systemic_stop {
         settings.systemic_failure_stop = false;
     }
+    // These two win over the plan's settings and over every task's own.
+    if let Some(retries) = args.retries {
+        settings.retries = retries;
+        plan.tasks.iter_mut().for_each(|t| t.retries = retries);
+    }
+    if let Some(timeout) = args.timeout {
+        if timeout.is_zero() {
+            return Err(CliError::usage_with_help(
+                "`--timeout 0s` would time every task out at once",
+                "give a duration such as 90s or 10m",
+            ));
+        }
+        settings.timeout = Some(timeout);
+        plan.tasks
+            .iter_mut()
+            .for_each(|t| t.timeout = Some(timeout));
+    }
     Ok(())
 }
 

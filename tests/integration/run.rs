@@ -662,3 +662,43 @@ fn output_lines_streams_each_line_after_its_tasks_id() {
     let path = log.split_whitespace().last().unwrap();
     assert_eq!(std::fs::read_to_string(path).unwrap(), "b1\n");
 }
+
+#[test]
+fn retries_and_timeout_on_the_command_line_win_over_the_plan() {
+    let p = Project::new();
+    p.file(
+        "plan.toml",
+        "[settings]\nretries = 0\n\n\
+         [[task]]\nid = \"flaky\"\nrun = \"test -e once || { touch once; exit 1; }\"\nbackoff = \"fixed\"\nbackoff_delay = \"10ms\"\n\n\
+         [[task]]\nid = \"long\"\nrun = \"sleep 5\"\ntimeout = \"1h\"\n",
+    );
+    let out = p.fanout(&[
+        "run",
+        "plan.toml",
+        "--json",
+        "--retries",
+        "1",
+        "--timeout",
+        "300ms",
+    ]);
+    out.expect_code(1);
+    let json = out.json();
+    assert_eq!(json["tasks"][0]["status"], "succeeded");
+    assert_eq!(json["tasks"][0]["attempts"], 2);
+    // The task's own hour gave way to the command line's 300 ms (and its retry).
+    assert_eq!(json["tasks"][1]["status"], "timed_out");
+    assert_eq!(json["tasks"][1]["attempts"], 2);
+    assert!(json["tasks"][1]["duration_secs"].as_f64().unwrap() < 4.0);
+
+    for bad in [
+        ["--timeout", "0s"],
+        ["--timeout", "soon"],
+        ["--retries", "x"],
+    ] {
+        let mut args = vec!["run", "plan.toml"];
+        args.extend(bad);
+        let out = p.fanout(&args);
+        out.expect_code(2);
+        assert!(out.stderr.contains(bad[0]), "{bad:?}: {}", out.stderr);
+    }
+}
