@@ -386,9 +386,10 @@ pub struct MapArgs {
     /// unit: 100ms, 2s, 1m).
     #[arg(long, value_name = "DURATION")]
     pub delay: Option<String>,
-    /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL).
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
+    /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL), or
+    /// after N% of the median duration of the jobs that succeeded so far.
+    #[arg(long, value_name = "SECS|N%")]
+    pub timeout: Option<String>,
     /// Try each failing job up to N times in all.
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,

@@ -15,9 +15,9 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::Fanout;
 use crate::map::{
     CommandLine, InputError, Inputs, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus,
-    ReadOptions, ResultsWriter, Template, TemplateOptions, column_names, group_inputs, map_plan,
-    parse_delay, parse_halt, parse_jobs, read_inputs, read_joblog, result_segments,
-    split_command_line,
+    MapTimeout, ReadOptions, ResultsWriter, Template, TemplateOptions, column_names, group_inputs,
+    map_plan, parse_delay, parse_halt, parse_jobs, parse_timeout, read_inputs, read_joblog,
+    result_segments, split_command_line,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -54,14 +54,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         ));
     }
     let halt = parse_halt(args.halt.as_deref().unwrap_or("never")).map_err(CliError::usage)?;
-    let timeout = match args.timeout {
-        Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
-        Some(secs) => {
-            return Err(CliError::usage(format!(
-                "`--timeout {secs}` is not a positive number of seconds"
-            )));
-        }
-        None => None,
+    let (timeout, timeout_percent) = match args.timeout.as_deref().map(parse_timeout) {
+        None => (None, None),
+        Some(Ok(MapTimeout::Fixed(after))) => (Some(after), None),
+        Some(Ok(MapTimeout::Percent(percent))) => (None, Some(percent)),
+        Some(Err(message)) => return Err(CliError::usage(message)),
     };
     let colsep = args
         .colsep
@@ -183,6 +180,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         separate_stderr: true,
         stream_lines: line_buffer,
         start_delay: delay,
+        timeout_percent,
         workspace: None,
     };
     let tags: Vec<String> = match &tagstring {

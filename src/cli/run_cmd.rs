@@ -174,6 +174,7 @@ pub(crate) fn run_plan_with(
         workspace,
         agents,
         start_delay: None,
+        timeout_percent: None,
     };
     let mut store_sink = match store {
         Some(store) => {

@@ -16,7 +16,7 @@ pub use input::{
     read_inputs, split_command_line,
 };
 pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
-pub use options::{parse_delay, parse_halt, parse_jobs};
+pub use options::{MapTimeout, parse_delay, parse_halt, parse_jobs, parse_timeout};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform};

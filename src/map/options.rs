@@ -41,6 +41,29 @@ pub fn parse_delay(value: &str) -> Result<Duration, String> {
         })
 }
 
+/// What `--timeout VALUE` means.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MapTimeout {
+    /// After this long.
+    Fixed(Duration),
+    /// After this percentage of the median duration of the jobs that succeeded so far.
+    Percent(f64),
+}
+
+/// `--timeout SECS` or `--timeout N%`.
+pub fn parse_timeout(value: &str) -> Result<MapTimeout, String> {
+    let positive = |s: &str| s.parse::<f64>().ok().filter(|n| n.is_finite() && *n > 0.0);
+    match value.strip_suffix('%') {
+        Some(pct) => positive(pct).map(MapTimeout::Percent),
+        None => positive(value).map(|secs| MapTimeout::Fixed(Duration::from_secs_f64(secs))),
+    }
+    .ok_or_else(|| {
+        format!(
+            "`--timeout {value}` is not a positive number of seconds or a percentage such as 200%"
+        )
+    })
+}
+
 /// The policy for `--halt VALUE`; `None` for `never` (and `0`).
 pub fn parse_halt(value: &str) -> Result<Option<HaltPolicy>, String> {
     let bad = || {
@@ -109,6 +132,18 @@ mod tests {
         }
         for value in ["", "x", "4x", "+", "%"] {
             assert!(parse_jobs(value, 8, 30).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn timeout_values() {
+        assert_eq!(
+            parse_timeout("1.5"),
+            Ok(MapTimeout::Fixed(Duration::from_millis(1500)))
+        );
+        assert_eq!(parse_timeout("200%"), Ok(MapTimeout::Percent(200.0)));
+        for value in ["", "0", "-1", "x", "0%", "%", "inf", "-5%"] {
+            assert!(parse_timeout(value).is_err(), "{value}");
         }
     }
 

@@ -22,6 +22,7 @@ use super::executor::{
     AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
 };
 use super::load::LoadGate;
+use super::median::RunningMedian;
 use super::rates::RateGate;
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
@@ -62,6 +63,10 @@ pub struct RunOptions {
     pub agents: Option<Arc<AgentRun>>,
     /// The least time between one start and the next (`fanout map --delay`).
     pub start_delay: Option<Duration>,
+    /// Time out tasks without a timeout of their own after this percentage of the median
+    /// duration of the successful attempts so far (`fanout map --timeout 200%`); none
+    /// before the first success.
+    pub timeout_percent: Option<f64>,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -135,6 +140,8 @@ struct Dispatcher<'a> {
     last_launch: Option<Duration>,
     /// When running attempts are next due a slow notice: (due, task, attempt, started).
     slow_checks: BinaryHeap<Reverse<(Duration, usize, u32, Duration)>>,
+    /// With [`RunOptions::timeout_percent`]: the successful attempts' durations.
+    succeeded: RunningMedian,
 }
 
 /// Runs the selected tasks of `plan` to the end (or until interrupted), emitting events.
@@ -179,6 +186,7 @@ pub async fn run(
         held_back: None,
         last_launch: None,
         slow_checks: BinaryHeap::new(),
+        succeeded: RunningMedian::default(),
     };
     dispatcher.sink.emit(&Event::RunStarted {
         run_id: options.run_id.clone(),
@@ -393,7 +401,7 @@ impl Dispatcher<'_> {
             stderr_log,
             cwd: resolve_cwd(&self.plan.base_dir, task.cwd.as_deref()),
             log: log.clone(),
-            timeout: task.timeout,
+            timeout: task.timeout.or_else(|| self.relative_timeout()),
             grace: self.options.grace,
             workspace: match task.isolate {
                 Isolation::Worktree => self.options.workspace.clone(),
@@ -445,6 +453,9 @@ impl Dispatcher<'_> {
             self.free_slots.push(Reverse(slot));
         }
         let (status, agent, agent_events) = self.agent_ended(index, status, log.as_deref());
+        if status == AttemptStatus::Success && self.options.timeout_percent.is_some() {
+            self.succeeded.add(duration);
+        }
         let outcome = match &status {
             AttemptStatus::Success | AttemptStatus::Cached { .. } => Outcome::Success,
             AttemptStatus::Cancelled => Outcome::Cancelled,

@@ -8,6 +8,7 @@ mod command;
 mod dispatcher;
 mod executor;
 mod load;
+mod median;
 mod rates;
 mod runtime;
 mod unix;

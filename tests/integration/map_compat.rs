@@ -216,6 +216,17 @@ fn table() -> Vec<Case> {
         case(&["--timeout", "1", "sleep {}; echo {}", ":::", "0.1", "4"]),
         case(&[
             "-j1",
+            "--timeout",
+            "300%",
+            "sleep {}; echo {}",
+            ":::",
+            "0.1",
+            "0.1",
+            "0.1",
+            "3",
+        ]),
+        case(&[
+            "-j1",
             "--halt",
             "now,fail=1",
             "echo {}; exit {}",

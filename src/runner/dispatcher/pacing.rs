@@ -1,6 +1,6 @@
 //! When the dispatcher wakes up and may start what: the next retry, a recheck of the
-//! machine's load, the start delay (`fanout map --delay`), the rates of named limits, and
-//! the slow notices of attempts that run long. Kept apart from the dispatcher's main loop, which it extends.
+//! machine's load, the start delay (`fanout map --delay`), the rates of named limits, the
+//! slow notices of attempts that run long, and timeouts relative to the median attempt. Kept apart from the dispatcher's main loop, which it extends.
 
 use std::cmp::Reverse;
 use std::time::Duration;
@@ -80,6 +80,13 @@ impl Dispatcher<'_> {
                     .push(Reverse((due + period, index, attempt, started)));
             }
         }
+    }
+
+    /// A timeout as a share of the median successful attempt (`--timeout 200%`), once
+    /// there is a median.
+    pub(super) fn relative_timeout(&self) -> Option<Duration> {
+        let percent = self.options.timeout_percent?;
+        Some(self.succeeded.median()?.mul_f64(percent / 100.0))
     }
 
     /// Until when the start delay holds the next start back, if it does now.
