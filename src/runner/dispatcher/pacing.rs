@@ -1,6 +1,7 @@
 //! When the dispatcher wakes up and may start what: the next retry, a recheck of the
 //! machine's load, the start delay (`fanout map --delay`), the rates of named limits, the
-//! slow notices of attempts that run long, and timeouts relative to the median attempt. Kept apart from the dispatcher's main loop, which it extends.
+//! slow notices of attempts that run long, and timeouts relative to the median attempt.
+//! Kept apart from the dispatcher's main loop, which it extends.
 
 use std::cmp::Reverse;
 use std::time::Duration;
