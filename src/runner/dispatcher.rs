@@ -263,24 +263,6 @@ impl Dispatcher<'_> {
         self.started_at.elapsed()
     }
 
-    /// Whether new starts must wait for the machine; says so when that changes.
-    fn machine_busy(&mut self) -> bool {
-        let Some(load) = &mut self.load else {
-            return false;
-        };
-        if self.scheduler.is_stopped() {
-            return false;
-        }
-        let reason = load.over();
-        if reason != self.held_back {
-            self.held_back.clone_from(&reason);
-            self.sink.emit(&Event::HeldBack {
-                reason: reason.clone(),
-            });
-        }
-        reason.is_some()
-    }
-
     fn start_ready(&mut self) {
         while self.delay_end().is_none()
             && let Some(start) = self.scheduler.start_next(self.now())

@@ -41,6 +41,24 @@ impl Dispatcher<'_> {
         false
     }
 
+    /// Whether new starts must wait for the machine; says so when that changes.
+    pub(super) fn machine_busy(&mut self) -> bool {
+        let Some(load) = &mut self.load else {
+            return false;
+        };
+        if self.scheduler.is_stopped() {
+            return false;
+        }
+        let reason = load.over();
+        if reason != self.held_back {
+            self.held_back.clone_from(&reason);
+            self.sink.emit(&Event::HeldBack {
+                reason: reason.clone(),
+            });
+        }
+        reason.is_some()
+    }
+
     /// How long `index` may run between slow notices: its own `slow`, else the plan's;
     /// `None` (or a zero) for none.
     fn slow_period(&self, index: usize) -> Option<Duration> {
