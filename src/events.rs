@@ -169,6 +169,8 @@ pub enum Event {
         index: usize,
         task: String,
         attempt: u32,
+        /// The slot the attempt holds, 1..=jobs, the lowest free one (GNU parallel's `{%}`).
+        slot: usize,
         at: SystemTime,
         /// Time since the run started.
         offset: Duration,

@@ -17,7 +17,7 @@ use crate::map::{
     CommandLine, InputError, Inputs, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus,
     MapTimeout, ReadOptions, ResultsWriter, Template, TemplateOptions, column_names, group_inputs,
     map_plan, parse_delay, parse_halt, parse_jobs, parse_timeout, read_inputs, read_joblog,
-    result_segments, split_command_line,
+    result_segments, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -133,7 +133,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
 
     if args.dry_run {
         let mut out = std::io::stdout().lock();
-        for (command, _) in commands.iter().zip(&selected).filter(|(_, s)| **s) {
+        let to_run = commands.iter().zip(&selected).filter(|(_, s)| **s);
+        for (k, (command, _)) in to_run.enumerate() {
+            // The slots the jobs would take were each to end before the next job after
+            // them, as GNU parallel's dry run shows them.
+            let command = with_slot(command, k % plan.settings.jobs + 1);
             // A closed pipe (`fanout map --dry-run … | head`) is not an error.
             if writeln!(out, "{command}").is_err() {
                 break;

@@ -9,6 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use super::replace::with_slot;
 use crate::events::{AttemptStatus, Event, EventSink};
 
 /// The first line of every job log.
@@ -115,8 +116,9 @@ pub struct JoblogRecorder {
     writer: JoblogWriter,
     /// Per task: its command line.
     commands: Vec<String>,
-    /// Per task: when its latest attempt started.
+    /// Per task: when its latest attempt started, and in which slot.
     starts: Vec<Option<SystemTime>>,
+    slots: Vec<usize>,
     /// The first error writing the log, for the caller to report.
     error: Option<io::Error>,
 }
@@ -126,6 +128,7 @@ impl JoblogRecorder {
         let starts = vec![None; commands.len()];
         JoblogRecorder {
             writer,
+            slots: vec![1; commands.len()],
             commands,
             starts,
             error: None,
@@ -141,7 +144,12 @@ impl JoblogRecorder {
 impl EventSink for JoblogRecorder {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::TaskStarted { index, at, .. } => self.starts[*index] = Some(*at),
+            Event::TaskStarted {
+                index, at, slot, ..
+            } => {
+                self.starts[*index] = Some(*at);
+                self.slots[*index] = *slot;
+            }
             Event::AttemptFinished {
                 index,
                 status,
@@ -173,7 +181,7 @@ impl EventSink for JoblogRecorder {
                         .map_or(0, |m| m.len()),
                     exit_value,
                     signal,
-                    command: self.commands[*index].clone(),
+                    command: with_slot(&self.commands[*index], self.slots[*index]).into_owned(),
                 };
                 if let Err(err) = self.writer.write(&entry)
                     && self.error.is_none()

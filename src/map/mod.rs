@@ -19,6 +19,6 @@ pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_
 pub use options::{MapTimeout, parse_delay, parse_halt, parse_jobs, parse_timeout};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;
-pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform};
+pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};
 pub use results::{ResultsWriter, column_names, escape_value, result_segments};
 pub use status::{MAP_ERROR, MapStatus};

@@ -59,6 +59,16 @@ pub struct Template {
 /// the command refers to the variable the runner sets in every job's environment.
 pub const SLOT_REFERENCE: &str = "${FANOUT_SLOT}";
 
+/// `text` (a filled command or tag) with the slot written in where it refers to it, as
+/// GNU parallel shows `{%}` in `-v`, tags, the job log and `--dry-run`.
+pub fn with_slot(text: &str, slot: usize) -> std::borrow::Cow<'_, str> {
+    if text.contains(SLOT_REFERENCE) {
+        text.replace(SLOT_REFERENCE, &slot.to_string()).into()
+    } else {
+        text.into()
+    }
+}
+
 /// How a command's words become a [`Template`].
 #[derive(Clone, Debug, Default)]
 pub struct TemplateOptions {
@@ -382,6 +392,9 @@ mod tests {
             assert_eq!(template.fill(&inputs, seq, true), expected, "{command}");
         }
         assert!(Template::parse("echo {%}").uses_slot());
+        let slotted = Template::parse("echo {%} '{%}'").fill(&args(&["a"]), 1, true);
+        assert_eq!(with_slot(&slotted, 3), "echo 3 '3'");
+        assert_eq!(with_slot("echo $X", 3), "echo $X");
         assert_eq!(Template::parse("").fill(&args(&["a"]), 1, true), "a");
         assert!(!Template::parse("echo {}").uses_slot());
         assert_eq!(

@@ -178,6 +178,7 @@ mod tests {
             index,
             task: format!("t{index}"),
             attempt: 1,
+            slot: 1,
             at: SystemTime::now(),
             offset: Duration::ZERO,
         }

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{Event, EventSink, StopCause};
+use crate::map::with_slot;
 use crate::runner::{log_file_name, stderr_log_path};
 
 /// How the job output reporter prints.
@@ -70,6 +71,8 @@ pub struct JobOutput {
     running: BTreeMap<usize, u32>,
     /// With `--line-buffer` and commands to print: the jobs whose command went out.
     announced: BTreeSet<usize>,
+    /// The slot each job's latest attempt held, for `{%}` in tags and commands.
+    slots: BTreeMap<usize, usize>,
     bar: Option<ProgressBar>,
     /// Where the output goes instead of fanout's own stdout and stderr (for tests).
     captured: Option<std::cell::RefCell<(Vec<u8>, Vec<u8>)>>,
@@ -98,6 +101,7 @@ impl JobOutput {
             held: BTreeMap::new(),
             running: BTreeMap::new(),
             announced: BTreeSet::new(),
+            slots: BTreeMap::new(),
             bar,
             captured: None,
         }
@@ -174,7 +178,12 @@ impl JobOutput {
     /// The command line to print before `index`'s output, with its newline (`-v`).
     fn command(&self, index: usize) -> Option<String> {
         let commands = self.options.commands.as_ref()?;
-        Some(format!("{}\n", commands.get(index)?))
+        let command = with_slot(commands.get(index)?, self.slot(index));
+        Some(format!("{command}\n"))
+    }
+
+    fn slot(&self, index: usize) -> usize {
+        self.slots.get(&index).copied().unwrap_or(1)
     }
 
     /// With `--line-buffer`: the job's command goes out (or waits its turn) as it starts,
@@ -194,10 +203,11 @@ impl JobOutput {
         if self.options.silent {
             return;
         }
-        let tag = self
-            .options
-            .tag
-            .then(|| self.tags.get(index).map_or("", String::as_str));
+        let tag = self.options.tag.then(|| {
+            let tag = self.tags.get(index).map_or("", String::as_str);
+            with_slot(tag, self.slot(index))
+        });
+        let tag = tag.as_deref();
         let print = || match job {
             Finished::Logs { stdout, stderr } => {
                 if let Some(command) = self.command(index) {
@@ -259,9 +269,17 @@ impl EventSink for JobOutput {
     fn emit(&mut self, event: &Event) {
         match event {
             Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
-            Event::TaskStarted { index, attempt, .. } if self.options.line_buffer => {
-                self.running.insert(*index, *attempt);
-                self.announce(*index);
+            Event::TaskStarted {
+                index,
+                attempt,
+                slot,
+                ..
+            } => {
+                self.slots.insert(*index, *slot);
+                if self.options.line_buffer {
+                    self.running.insert(*index, *attempt);
+                    self.announce(*index);
+                }
             }
             Event::OutputLine {
                 index,
@@ -362,6 +380,7 @@ mod tests {
             index,
             task: format!("{}", index + 1),
             attempt,
+            slot: 1,
             at: SystemTime::UNIX_EPOCH,
             offset: Duration::ZERO,
         }

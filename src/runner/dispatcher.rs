@@ -310,10 +310,13 @@ impl Dispatcher<'_> {
             .join(log_file_name(&task.id, index, attempt));
         let offset = self.now();
         self.launched(index, attempt, offset);
+        // Given back when the attempt ends, however it ends.
+        let slot = self.take_slot(index);
         self.sink.emit(&Event::TaskStarted {
             index,
             task: task.id.clone(),
             attempt,
+            slot,
             at: SystemTime::now(),
             offset,
         });
@@ -365,7 +368,6 @@ impl Dispatcher<'_> {
             }
             _ => None,
         };
-        let slot = self.take_slot(index);
         let mut env = self.task_env(index, attempt);
         push_slot_env(&mut env, index, slot);
         let stderr_log = self.options.separate_stderr.then(|| stderr_log_path(&log));

@@ -351,6 +351,10 @@ fn table() -> Vec<Case> {
         case(&["-u", "echo", ":::", "a", "b"]),
         case(&["-P", "2", "--max-procs", "3", "echo", ":::", "a", "b"]),
         case(&["--no-notice", "--eta", "echo", ":::", "a"]),
+        // The slot, shown as a number.
+        case(&["--dry-run", "-j2", "echo", "{%}", ":::", "a", "b", "c"]),
+        case(&["-v", "-j1", "echo", "{%}", ":::", "a", "b"]),
+        case(&["-j1", "--tagstring", "s{%}", "echo", ":::", "a", "b"]),
         // Tags of one's own.
         case(&["--tagstring", "X{}-{#}", "echo", ":::", "a", "b c"]),
         case(&[
