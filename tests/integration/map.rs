@@ -331,3 +331,22 @@ fn a_job_log_named_with_a_plus_is_appended_to() {
     assert_eq!(commands, ["Command", "echo a", "echo b", "echo c"]);
     assert!(!project.join("+jobs.log").exists());
 }
+
+#[test]
+fn a_dry_run_shows_the_slots_jobs_would_take_in_turn() {
+    let project = Project::new();
+    let out = project.fanout(&[
+        "map",
+        "--dry-run",
+        "-j2",
+        "echo",
+        "{%}",
+        "{}",
+        ":::",
+        "a",
+        "b",
+        "c",
+    ]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "echo 1 a\necho 2 b\necho 1 c\n");
+}
