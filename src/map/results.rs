@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::events::{AttemptStatus, Event, EventSink};
-use crate::runner::{log_file_name, stderr_log_path};
+use crate::runner::attempt_stderr_log;
 
 /// One input value as a directory name. Values that are no name of their own (the empty
 /// value, `.` and `..`) are written `\0`, `\.` and `\.\.`, so every job keeps its own
@@ -129,8 +129,7 @@ impl EventSink for ResultsWriter {
                 retry_in: None,
                 ..
             } if *status != AttemptStatus::Cancelled => {
-                let stderr =
-                    stderr_log_path(&self.log_dir.join(log_file_name(task, *index, *attempt)));
+                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
                 if let Err(err) = self.write(*index, index + 1, log.as_deref(), &stderr)
                     && self.error.is_none()
                 {

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{Event, EventSink, StopCause};
 use crate::map::with_slot;
-use crate::runner::{log_file_name, stderr_log_path};
+use crate::runner::attempt_stderr_log;
 
 /// How the job output reporter prints.
 #[derive(Clone, Debug, Default)]
@@ -321,10 +321,9 @@ impl EventSink for JobOutput {
                         Finished::Lines(self.held.remove(index).unwrap_or_default())
                     }
                 } else {
-                    let log_path = self.log_dir.join(log_file_name(task, *index, *attempt));
                     Finished::Logs {
                         stdout: log.clone(),
-                        stderr: stderr_log_path(&log_path),
+                        stderr: attempt_stderr_log(&self.log_dir, task, *index, *attempt),
                     }
                 };
                 self.finished(*index, job);

@@ -82,6 +82,11 @@ pub fn stderr_log_path(log: &Path) -> PathBuf {
     log.with_extension("stderr")
 }
 
+/// The stderr log of task `id`'s (at `index`) attempt in a run whose logs are in `log_dir`.
+pub fn attempt_stderr_log(log_dir: &Path, id: &str, index: usize, attempt: u32) -> PathBuf {
+    stderr_log_path(&log_dir.join(log_file_name(id, index, attempt)))
+}
+
 /// The final state of every task, for the exit code.
 #[derive(Clone, Debug)]
 pub struct RunResult {
