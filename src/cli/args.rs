@@ -44,7 +44,7 @@ pub enum Command {
     /// Remove old runs and their logs, or the worktrees runs left.
     Clean(CleanArgs),
     /// Run a command for each input, N at a time (GNU parallel's command line).
-    Map(MapArgs),
+    Map(Box<MapArgs>),
     /// Check, test, document, create, refactor and teach agent skills (folders with a SKILL.md).
     Skills(super::skills_cmd::SkillsArgs),
     /// Run a roadmap's planned priorities in parallel worktrees, one command each.
@@ -411,6 +411,23 @@ pub struct MapArgs {
     /// Skip the jobs the job log lists as succeeded; run failed ones again (needs --joblog).
     #[arg(long)]
     pub resume_failed: bool,
+    /// Cut stdin into blocks and give each job one block on its stdin (-N: N records per
+    /// block).
+    #[arg(long, alias = "spreadstdin")]
+    pub pipe: bool,
+    /// With --pipe: read SIZE bytes at a time; a block ends at the last record end in
+    /// them (K, M, G: powers of 1024; k, m, g: of 1000) [default: 1M].
+    #[arg(long, value_name = "SIZE", alias = "block-size", requires = "pipe")]
+    pub block: Option<String>,
+    /// With --pipe: what a record starts with (\n, \t, \0 … read as in printf).
+    #[arg(long, value_name = "STR", requires = "pipe")]
+    pub recstart: Option<String>,
+    /// With --pipe: what a record ends with [default: \n, or nothing with --recstart].
+    #[arg(long, value_name = "STR", requires = "pipe")]
+    pub recend: Option<String>,
+    /// With --pipe: give each job its block as a file, named by {}, not on stdin.
+    #[arg(long, requires = "pipe")]
+    pub cat: bool,
     /// Inputs end with a NUL byte rather than a newline.
     #[arg(short = '0', long)]
     pub null: bool,

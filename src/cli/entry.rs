@@ -35,7 +35,7 @@ pub fn main_entry() -> i32 {
         Command::Logs(args) => store_cmd::logs(args),
         Command::Stats(args) => store_cmd::stats(args),
         Command::Clean(args) => store_cmd::clean(args),
-        Command::Map(args) => Ok(map_cmd::map(args, color)),
+        Command::Map(args) => Ok(map_cmd::map(*args, color)),
         Command::Skills(args) => skills_cmd::run(args),
         Command::Roadmap(args) => roadmap_cmd::roadmap(args, color),
         Command::Queue(args) => queue_cmd::queue(args, color),

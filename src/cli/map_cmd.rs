@@ -14,10 +14,11 @@ use super::args::MapArgs;
 use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::Fanout;
 use crate::map::{
-    CommandLine, InputError, Inputs, JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus,
-    MapTimeout, ReadOptions, ResultsWriter, Template, TemplateOptions, column_names, group_inputs,
-    map_plan, parse_delay, parse_halt, parse_jobs, parse_timeout, read_inputs, read_joblog,
-    result_segments, split_command_line, with_slot,
+    BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, JoblogRecorder, JoblogWriter,
+    MAP_ERROR, MapSpec, MapStatus, MapTimeout, ReadOptions, ResultsWriter, SourceKind, Template,
+    TemplateOptions, column_names, group_inputs, map_plan, parse_block_size, parse_delay,
+    parse_halt, parse_jobs, parse_timeout, read_inputs, read_joblog, record_marks, result_segments,
+    split_blocks, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -74,11 +75,26 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .transpose()?;
 
     let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
-    let Jobs {
-        inputs,
-        names,
-        results,
-    } = read_jobs(&args, &line, colsep)?;
+    let run_id = new_run_id();
+    let log_dir = args
+        .tmpdir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("fanout-map-{run_id}-{}", std::process::id()));
+    // The job logs, and `--pipe`'s blocks, are only a place for data to wait in.
+    let _scratch = Scratch(log_dir.clone());
+    let (
+        Jobs {
+            inputs,
+            names,
+            results,
+        },
+        stdin,
+    ) = if args.pipe {
+        read_blocks(&args, &line, colsep.is_some(), &log_dir.join("blocks"))?
+    } else {
+        (read_jobs(&args, &line, colsep)?, Vec::new())
+    };
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
     } else {
@@ -86,6 +102,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             replace: args.replace.clone(),
             quote: args.quote,
             names: names.clone(),
+            no_append: args.pipe && !args.cat,
         };
         (Template::from_words(&line.command, &options), true)
     };
@@ -113,6 +130,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         tries: args.retries.unwrap_or(1),
         grace: MAP_GRACE,
         base_dir,
+        stdin,
     };
     let plan = map_plan(&spec);
     let commands: Vec<String> = plan.tasks.iter().map(|t| t.command_line()).collect();
@@ -156,12 +174,6 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .transpose()?;
 
     let dag = build_dag(&plan)?;
-    let run_id = new_run_id();
-    let log_dir = args
-        .tmpdir
-        .clone()
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("fanout-map-{run_id}-{}", std::process::id()));
     let total = selected.iter().filter(|s| **s).count();
     let run_options = RunOptions {
         run_id,
@@ -230,8 +242,6 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
             .context("failed to start the async runtime")?;
         let result = runtime.block_on(runner::run(&plan, &dag, &run_options, &mut sinks));
-        // The logs were only a place for output to wait until it was printed.
-        let _ = std::fs::remove_dir_all(&log_dir);
         result.with_context(|| {
             format!(
                 "failed to prepare the output directory {}",
@@ -276,12 +286,7 @@ fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Resul
     let header = match args.header.as_deref() {
         None => false,
         Some(":") => true,
-        Some(other) => {
-            return Err(CliError::usage_with_help(
-                format!("`--header {other}` is not supported"),
-                "use `--header :`: the first line of each input group names its columns",
-            ));
-        }
+        Some(other) => return Err(unsupported_header(other)),
     };
     let options = ReadOptions {
         null: args.null,
@@ -322,6 +327,106 @@ fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Resul
         names,
         results,
     })
+}
+
+/// Removes its directory, and everything in it, when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `--pipe`: stdin cut into blocks, each written to a file under `dir`, one job per
+/// block. Each job reads its block on stdin (the files, in job order, are returned), or
+/// with `--cat` the file's path is the job's input, `{}`.
+fn read_blocks(
+    args: &MapArgs,
+    line: &CommandLine,
+    colsep: bool,
+    dir: &std::path::Path,
+) -> Result<(Jobs, Vec<std::path::PathBuf>), CliError> {
+    if line.command.is_empty() {
+        return Err(CliError::usage_with_help(
+            "--pipe needs a command to give the blocks to",
+            "e.g. `fanout map --pipe wc -l < FILE`",
+        ));
+    }
+    if !matches!(line.sources.as_slice(), [source] if source.kind == SourceKind::Stdin) {
+        return Err(CliError::usage_with_help(
+            "--pipe reads its data on standard input, and inputs were given (`:::`, `::::` or -a)",
+            "give the data on stdin: `fanout map --pipe CMD < FILE`",
+        ));
+    }
+    for (given, name) in [
+        (args.results.is_some(), "--results"),
+        (args.shuf, "--shuf"),
+        (colsep, "--colsep"),
+    ] {
+        if given {
+            return Err(CliError::usage(format!(
+                "--pipe and {name} do not go together"
+            )));
+        }
+    }
+    let header = match args.header.as_deref() {
+        None => false,
+        Some(":") => true,
+        Some(other) => return Err(unsupported_header(other)),
+    };
+    let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
+    let options = BlockOptions {
+        size: match &args.block {
+            Some(text) => parse_block_size(text).map_err(CliError::usage)?,
+            None => DEFAULT_BLOCK,
+        },
+        recstart,
+        recend,
+        records: args.max_args.or(args.max_replace_args),
+        header,
+        skip_empty: args.no_run_if_empty,
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("failed to make the directory {}", dir.display()))?;
+    let mut files = Vec::new();
+    split_blocks(
+        &mut std::io::stdin().lock(),
+        &options,
+        |header, body| {
+            let path = dir.join((files.len() + 1).to_string());
+            std::fs::write(&path, [header, body].concat())?;
+            files.push(path);
+            Ok(())
+        },
+        |warning| eprintln!("fanout map: {warning}"),
+    )
+    .with_context(|| {
+        format!(
+            "failed to cut standard input into blocks in {}",
+            dir.display()
+        )
+    })?;
+    let jobs = Jobs {
+        inputs: if args.cat {
+            files
+                .iter()
+                .map(|path| vec![path.display().to_string()])
+                .collect()
+        } else {
+            vec![Vec::new(); files.len()]
+        },
+        names: Vec::new(),
+        results: None,
+    };
+    Ok((jobs, if args.cat { Vec::new() } else { files }))
+}
+
+fn unsupported_header(value: &str) -> CliError {
+    CliError::usage_with_help(
+        format!("`--header {value}` is not supported"),
+        "use `--header :`: the first line of each input group names its columns",
+    )
 }
 
 /// A problem with the inputs: a usage error when the command line is wrong, fanout's own

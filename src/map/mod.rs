@@ -5,6 +5,7 @@
 mod input;
 mod joblog;
 mod options;
+mod pipe;
 mod plan;
 mod quote;
 mod replace;
@@ -17,6 +18,7 @@ pub use input::{
 };
 pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
 pub use options::{MapTimeout, parse_delay, parse_halt, parse_jobs, parse_timeout};
+pub use pipe::{BlockOptions, DEFAULT_BLOCK, parse_block_size, record_marks, split_blocks};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};

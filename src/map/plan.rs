@@ -25,6 +25,9 @@ pub struct MapSpec {
     pub grace: Duration,
     /// Where jobs run.
     pub base_dir: PathBuf,
+    /// Each job's stdin, a file (`--pipe`'s blocks), in job order; empty: every job's
+    /// stdin is `/dev/null`.
+    pub stdin: Vec<PathBuf>,
 }
 
 /// The plan of a map: task `i` is job `i + 1`; its command is the template filled with
@@ -51,6 +54,7 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
                 timeout: settings.timeout,
                 retries: settings.retries,
                 backoff: settings.backoff,
+                stdin: spec.stdin.get(i).cloned(),
                 ..Task::new(
                     seq.to_string(),
                     Action::Shell(spec.template.fill(args, seq, spec.quote)),
@@ -84,6 +88,7 @@ mod tests {
             tries: 3,
             grace: Duration::from_millis(200),
             base_dir: PathBuf::from("/tmp"),
+            stdin: vec![PathBuf::from("/tmp/block-1")],
         };
         let plan = map_plan(&spec);
         let ids: Vec<&str> = plan.tasks.iter().map(|t| t.id.as_str()).collect();
@@ -93,5 +98,7 @@ mod tests {
         assert_eq!(plan.tasks[0].retries, 2);
         assert!(plan.tasks.iter().all(|t| t.deps.is_empty()));
         assert_eq!(plan.settings.jobs, 4);
+        assert_eq!(plan.tasks[0].stdin, Some(PathBuf::from("/tmp/block-1")));
+        assert_eq!(plan.tasks[1].stdin, None);
     }
 }

@@ -80,6 +80,9 @@ pub struct TemplateOptions {
     /// Column names and the positions they stand for (`--header :`): `{name}` is `{N}`,
     /// `{name.}` is `{N.}`, and so on.
     pub names: Vec<(String, usize)>,
+    /// Never append the inputs to a command without replacement strings (`--pipe`: the
+    /// input is on stdin).
+    pub no_append: bool,
 }
 
 impl Template {
@@ -117,7 +120,7 @@ impl Template {
                 }
             }
         }
-        if pieces.iter().all(|p| matches!(p, Piece::Text(_))) {
+        if !options.no_append && pieces.iter().all(|p| matches!(p, Piece::Text(_))) {
             if !pieces.is_empty() {
                 push_text(&mut pieces, " ");
             }
@@ -408,8 +411,7 @@ mod tests {
         let args = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let options = |replace: &str| TemplateOptions {
             replace: Some(replace.to_owned()),
-            quote: false,
-            names: Vec::new(),
+            ..TemplateOptions::default()
         };
         // (-I, command, inputs, expected) as GNU parallel 20221122 fills them.
         let cases = [
@@ -434,9 +436,8 @@ mod tests {
     fn quoted_commands_keep_their_words() {
         let words = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let quoted = TemplateOptions {
-            replace: None,
             quote: true,
-            names: Vec::new(),
+            ..TemplateOptions::default()
         };
         // (words, inputs, expected)
         let cases = [

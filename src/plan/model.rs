@@ -328,6 +328,9 @@ pub struct Task {
     pub isolate: Isolation,
     /// Agent settings of an agent task.
     pub agent: AgentOptions,
+    /// A file the task reads on stdin (`fanout map --pipe`'s blocks); plan files do not
+    /// set it. `None`: `/dev/null`.
+    pub stdin: Option<PathBuf>,
 }
 
 /// What running a task means.
@@ -366,6 +369,7 @@ impl Task {
             required_skill: None,
             isolate: Isolation::None,
             agent: AgentOptions::default(),
+            stdin: None,
         }
     }
 

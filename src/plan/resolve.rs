@@ -301,6 +301,7 @@ impl<'a> Expander<'a> {
                 session_id: t.session_id.as_ref().map(|s| sub(s)),
                 max_usd: t.max_usd,
             },
+            stdin: None,
         }
     }
 

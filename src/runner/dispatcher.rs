@@ -19,7 +19,7 @@ use super::agents::{AgentGate, AgentRun};
 use super::cache::Cache;
 use super::command::ExecPlan;
 use super::executor::{
-    AttemptEnd, AttemptSpec, UnitNotice, UnitRequest, resolve_program, run_attempt,
+    AttemptEnd, AttemptSpec, StdinFrom, UnitNotice, UnitRequest, resolve_program, run_attempt,
 };
 use super::load::LoadGate;
 use super::median::RunningMedian;
@@ -325,9 +325,15 @@ impl Dispatcher<'_> {
             at: SystemTime::now(),
             offset,
         });
-        let stdin = self
-            .agent_launch(index)
-            .and_then(|l| l.command.stdin.clone());
+        let stdin = match (self.agent_launch(index), &task.stdin) {
+            (Some(launch), _) => launch
+                .command
+                .stdin
+                .clone()
+                .map_or(StdinFrom::Null, StdinFrom::Text),
+            (None, Some(path)) => StdinFrom::File(path.clone()),
+            (None, None) => StdinFrom::Null,
+        };
         let judge = self.judge(index);
         let exec = self
             .agent_launch(index)

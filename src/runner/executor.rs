@@ -27,6 +27,17 @@ use super::unix::{group_alive, signal_group};
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, HashingStats, WorkspaceOutcome};
 
+/// What an attempt's process reads on stdin.
+#[derive(Clone, Debug)]
+pub(crate) enum StdinFrom {
+    /// `/dev/null`.
+    Null,
+    /// This text, written to a pipe that is then closed.
+    Text(String),
+    /// This file, read from its start (each attempt opens it anew).
+    File(PathBuf),
+}
+
 /// Everything a unit needs to run one attempt.
 #[derive(Debug)]
 pub(crate) struct AttemptSpec {
@@ -36,8 +47,7 @@ pub(crate) struct AttemptSpec {
     /// The program's resolved path, when known (saves a search of PATH per spawn).
     pub(crate) program_path: Option<PathBuf>,
     pub(crate) env: Vec<(String, String)>,
-    /// Written to the process's stdin, which is then closed; `None`: `/dev/null`.
-    pub(crate) stdin: Option<String>,
+    pub(crate) stdin: StdinFrom,
     pub(crate) cwd: PathBuf,
     pub(crate) log: PathBuf,
     /// Where stderr goes when it is kept apart from stdout; `None`: into `log` as well.
@@ -459,10 +469,15 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .args(&spec.exec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&spec.cwd)
-        .stdin(if spec.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
+        .stdin(match &spec.stdin {
+            StdinFrom::Null => Stdio::null(),
+            StdinFrom::Text(_) => Stdio::piped(),
+            StdinFrom::File(path) => Stdio::from(std::fs::File::open(path).map_err(|e| {
+                format!(
+                    "could not open {} for the task's stdin: {e}",
+                    path.display()
+                )
+            })?),
         })
         .stdout(Stdio::from(out_writer))
         .stderr(Stdio::from(err_writer))
@@ -474,7 +489,8 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
             spec.cwd.display()
         )
     })?;
-    if let (Some(text), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+    if let (StdinFrom::Text(text), Some(mut stdin)) = (&spec.stdin, child.stdin.take()) {
+        let text = text.clone();
         // Written beside the wait, so a process that reads slowly (or never) blocks
         // nothing; a process that exits early just closes the pipe.
         tokio::spawn(async move {

@@ -358,3 +358,167 @@ fn a_dry_run_shows_the_slots_jobs_would_take_in_turn() {
     out.expect_code(0);
     assert_eq!(out.stdout, "echo 1 a\necho 2 b\necho 1 c\n");
 }
+
+/// Runs `fanout map ARGS` with `input` on its stdin; its stdout as bytes, and its exit
+/// code.
+fn map_with_stdin(project: &Project, args: &[&str], input: &[u8]) -> (Vec<u8>, i32) {
+    use std::io::Write as _;
+    let mut child = project
+        .command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fanout starts");
+    let mut stdin = child.stdin.take().expect("a stdin pipe");
+    // Written from a thread, so a full stdout pipe cannot stall the writing.
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("fanout ends");
+    writer.join().unwrap().expect("stdin was read whole");
+    (out.stdout, out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn pipe_blocks_put_together_again_are_the_input_byte_for_byte() {
+    let project = Project::new();
+    // Three megabytes of every byte value, in lines of varying length.
+    let mut input = Vec::new();
+    for i in 0..60_000u32 {
+        input.extend(
+            (0..(i % 97))
+                .map(|k| ((i * 31 + k) % 256) as u8)
+                .filter(|&b| b != b'\n'),
+        );
+        input.push(b'\n');
+    }
+    input.extend(b"no final newline");
+    let (out, code) = map_with_stdin(
+        &project,
+        &["map", "-k", "-j3", "--pipe", "--block", "100k", "cat"],
+        &input,
+    );
+    assert_eq!(code, 0);
+    assert!(out == input, "{} bytes out of {}", out.len(), input.len());
+
+    // Each job had one block, cut at a line's end, no larger than the block.
+    let (out, _) = map_with_stdin(
+        &project,
+        &[
+            "map",
+            "-k",
+            "--pipe",
+            "--block",
+            "100k",
+            "wc -c; tail -c 1 | od -An -c",
+        ],
+        &input,
+    );
+    let out = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.len() > 2 * 25, "{out}");
+    for pair in lines.chunks(2).take(lines.len() / 2 - 1) {
+        let size: usize = pair[0].trim().parse().unwrap();
+        assert!(size <= 100_000 && size > 99_000, "{pair:?}");
+    }
+}
+
+#[test]
+fn a_retried_pipe_job_reads_its_whole_block_again() {
+    let project = Project::new();
+    let (_, code) = map_with_stdin(
+        &project,
+        &[
+            "map",
+            "--pipe",
+            "-N2",
+            "--retries",
+            "2",
+            "cat >> seen.$FANOUT_ATTEMPT; test $FANOUT_ATTEMPT -ge 2",
+        ],
+        b"a\nb\nc\n",
+    );
+    assert_eq!(code, 0);
+    let sorted = |name: &str| {
+        let mut lines: Vec<String> = project.read(name).lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted("seen.1"), ["a", "b", "c"]);
+    assert_eq!(sorted("seen.2"), ["a", "b", "c"]);
+}
+
+#[test]
+fn pipe_blocks_wait_in_the_temporary_directory_and_are_removed_after() {
+    let project = Project::new();
+    std::fs::create_dir(project.join("tmp")).unwrap();
+    // With --cat each job names its block's file; the job copies it while it exists.
+    let (_, code) = map_with_stdin(
+        &project,
+        &[
+            "map",
+            "--tmpdir",
+            "tmp",
+            "--pipe",
+            "--cat",
+            "-N1",
+            "cp {} copy.{#}",
+        ],
+        b"x\ny\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(project.read("copy.1"), "x\n");
+    assert_eq!(project.read("copy.2"), "y\n");
+    let left: Vec<_> = std::fs::read_dir(project.join("tmp")).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn pipe_refuses_what_it_cannot_do() {
+    let project = Project::new();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["map", "--pipe", "cat", ":::", "a"],
+            "--pipe reads its data on standard input",
+        ),
+        (&["map", "--pipe"], "--pipe needs a command"),
+        (
+            &["map", "--pipe", "--results", "r", "cat"],
+            "--pipe and --results do not go together",
+        ),
+        (
+            &["map", "--pipe", "--shuf", "cat"],
+            "--pipe and --shuf do not go together",
+        ),
+        (
+            &["map", "--pipe", "--block", "1x", "cat"],
+            "`--block 1x` is not a size",
+        ),
+        (
+            &["map", "--pipe", "--block", "0", "cat"],
+            "`--block 0` is not a size",
+        ),
+        (
+            &["map", "--pipe", "--header", "2", "cat"],
+            "`--header 2` is not supported",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = project.fanout(args);
+        out.expect_code(255);
+        assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: nothing ran: {}",
+            out.stdout
+        );
+    }
+    // Options of --pipe alone are usage errors, as clap reports them.
+    project
+        .fanout(&["map", "--block", "1k", "cat", ":::", "a"])
+        .expect_code(2);
+    project
+        .fanout(&["map", "--cat", "cat", ":::", "a"])
+        .expect_code(2);
+    assert!(!project.join("r").exists());
+}

@@ -90,6 +90,10 @@ fn require_gnu_parallel() {
 }
 
 fn table() -> Vec<Case> {
+    let numbers: Vec<u8> = (1..=3000)
+        .map(|i| format!("{i}\n"))
+        .collect::<String>()
+        .into();
     let many: Vec<String> = (1..=150).map(|i| i.to_string()).collect();
     let mut many_false = vec!["false".to_owned(), ":::".to_owned()];
     many_false.extend(many);
@@ -381,6 +385,28 @@ fn table() -> Vec<Case> {
         case(&["--dry-run", "echo", ":::", "a b", "c'd", "$x", "é", ""]),
         case(&["--dry-run", "echo", "{}", "{1}", ":::", "x y", ":::", "z"]),
         case(&["--dry-run", "cp {} {.}.bak", ":::", "f.txt", "g h.txt"]),
+        // --pipe: stdin cut into blocks, one per job, on the job's stdin.
+        case(&["--pipe", "wc", "-l"]).stdin(&numbers),
+        case(&["--pipe", "--block", "1k", "wc", "-c"]).stdin(&numbers),
+        case(&["--pipe", "--block-size", "1.5K", "wc", "-c"]).stdin(&numbers),
+        // A record longer than the block makes the block grow.
+        case(&["--pipe", "--block", "3", "wc", "-c"]).stdin(b"a\nbbbbbbbbbb\nc\nddd"),
+        case(&["--pipe", "-N3", "echo {#}; cat"]).stdin(&numbers[..200]),
+        case(&["--spreadstdin", "-N", "2", "cat"]).stdin(b"1\n2\n3\n4\n5"),
+        case(&["--pipe", "-N1", "echo [; cat; echo ]"]).stdin(b"\n\na\n\nb\n"),
+        case(&["--pipe", "--recstart", ">", "-N1", "echo [; cat; echo ]"])
+            .stdin(b"ab>x\n>y\n1\n>z\n"),
+        case(&["--pipe", "--recend", ";", "-N1", "echo [; cat; echo ]"]).stdin(b"a;b;c;"),
+        case(&["--pipe", "--recend", "\\t", "-N2", "echo [; cat; echo ]"]).stdin(b"a\tb\tc\td"),
+        case(&["--pipe", "--header", ":", "-N2", "echo [; cat"]).stdin(b"h1\nr1\nr2\nr3\n"),
+        case(&["--pipe", "--tag", "-N1", "cat"]).stdin(b"x\ny\n"),
+        case(&["--pipe", "-v", "-N2", "cat"]).stdin(b"x\ny\nz\n"),
+        case(&["--pipe", "--cat", "-N2", "wc -l < {}"]).stdin(b"1\n2\n3\n"),
+        case(&["--pipe", "-r", "-N1", "echo [; cat"]).stdin(b"a\n\n  \nb\n"),
+        case(&["--pipe", "-N1", "od -An -tx1"]).stdin(b"\xff\x00\n\xc3\n"),
+        case(&["--pipe", "wc", "-l"]).stdin(b""),
+        case(&["--pipe", "-N2", "cat; exit 1"]).stdin(b"1\n2\n3\n4\n5\n"),
+        case(&["--pipe", "--dry-run", "-N1", "wc", "-l"]).stdin(b"1\n2\n"),
     ]
 }
 

@@ -1,0 +1,366 @@
+//! `--pipe`: stdin cut into blocks, one block per job on the job's stdin, cut where GNU
+//! parallel cuts them. A block ends after the last record end that fits in `--block`
+//! bytes (one long record makes the block grow, by GNU parallel's rule), or after every
+//! `-N` records.
+
+use std::io::{self, Read};
+
+use regex::bytes::Regex;
+
+/// How stdin is cut into blocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockOptions {
+    /// Bytes read at a time (`--block`); a block holds at most this many, unless one
+    /// record is longer.
+    pub size: usize,
+    /// What a record starts with (`--recstart`), escapes already read.
+    pub recstart: Vec<u8>,
+    /// What a record ends with (`--recend`), escapes already read.
+    pub recend: Vec<u8>,
+    /// `-N`: each block holds exactly this many records (the last one fewer).
+    pub records: Option<usize>,
+    /// `--header :`: the first line goes before every block.
+    pub header: bool,
+    /// `-r`: lines holding only white space are dropped.
+    pub skip_empty: bool,
+}
+
+/// GNU parallel's `--block` default: 1 MiB.
+pub const DEFAULT_BLOCK: usize = 1 << 20;
+
+/// The largest block GNU parallel grows to (2 GiB less one byte).
+const MAX_BLOCK: usize = (1 << 31) - 1;
+
+/// A size with GNU parallel's unit prefixes: `K M G T P` multiply by powers of 1024, `k m
+/// g t p` by powers of 1000 (`1M` = 1048576, `10k` = 10000, `1.5K` = 1536).
+pub fn parse_block_size(text: &str) -> Result<usize, String> {
+    let bad = || {
+        format!(
+            "`--block {text}` is not a size: give bytes, optionally with a unit \
+             (K, M, G = 1024, 1024², 1024³; k, m, g = 1000, 1000², 1000³), e.g. 1M"
+        )
+    };
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], Some(c)),
+        _ => (text, None),
+    };
+    let factor: f64 = match unit {
+        None => 1.0,
+        Some(c) => {
+            let power = "kmgtp".find(c.to_ascii_lowercase()).ok_or_else(bad)? as i32 + 1;
+            let base: f64 = if c.is_ascii_uppercase() {
+                1024.0
+            } else {
+                1000.0
+            };
+            base.powi(power)
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = (value * factor).floor();
+    if !bytes.is_finite() || bytes < 1.0 {
+        return Err(bad());
+    }
+    Ok((bytes as usize).min(MAX_BLOCK))
+}
+
+/// `--recstart` and `--recend` as GNU parallel reads them: with neither given a record
+/// ends with a newline; with one given, the other is empty. `\n`, `\t`, `\r`, `\0`, `\\`,
+/// `\'` and `\"` are read as in printf.
+pub fn record_marks(recstart: Option<&str>, recend: Option<&str>) -> (Vec<u8>, Vec<u8>) {
+    let (start, end) = match (recstart, recend) {
+        (None, None) => ("", "\n"),
+        (Some(start), None) => (start, ""),
+        (None, Some(end)) => ("", end),
+        (Some(start), Some(end)) => (start, end),
+    };
+    (unescape(start), unescape(end))
+}
+
+fn unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        let escaped = match (b, bytes.peek()) {
+            (b'\\', Some(b'n')) => Some(b'\n'),
+            (b'\\', Some(b't')) => Some(b'\t'),
+            (b'\\', Some(b'r')) => Some(b'\r'),
+            (b'\\', Some(b'0')) => Some(b'\0'),
+            (b'\\', Some(&c @ (b'\\' | b'\'' | b'"'))) => Some(c),
+            _ => None,
+        };
+        match escaped {
+            Some(c) => {
+                bytes.next();
+                out.push(c);
+            }
+            None => out.push(b),
+        }
+    }
+    out
+}
+
+/// Reads `input` to its end and hands each block to `block` with the header that goes
+/// before it (empty without `--header`), in order. `warn` hears when a record longer
+/// than the block made the block grow.
+pub fn split_blocks(
+    input: &mut dyn Read,
+    options: &BlockOptions,
+    mut block: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
+    mut warn: impl FnMut(String),
+) -> io::Result<()> {
+    let mut size = options.size.clamp(1, MAX_BLOCK);
+    let mut buf: Vec<u8> = Vec::new();
+    let header = if options.header {
+        read_header(input, &mut buf, size)?
+    } else {
+        Vec::new()
+    };
+    let separator: Vec<u8> = [options.recend.as_slice(), &options.recstart].concat();
+    let blank_lines = options
+        .skip_empty
+        .then(|| Regex::new(r"(?m-u)^\s*\n").expect("a valid pattern"));
+    loop {
+        let want = size - buf.len() % size;
+        let eof = fill(input, &mut buf, want)?;
+        if let Some(blank) = &blank_lines {
+            buf = blank.replace_all(&buf, &b""[..]).into_owned();
+            if buf.is_empty() {
+                if eof {
+                    break;
+                }
+                continue;
+            }
+        }
+        // Blocks are handed on from `buf[..done]`, which is dropped once, after.
+        let mut done = 0;
+        match options.records {
+            // Every n records, as far as the buffer goes; a match at the very start
+            // does not count (GNU parallel looks from the second byte on).
+            Some(n) => {
+                while done < buf.len() {
+                    let Some(at) = nth_match(&buf[done..], &separator, n.max(1)) else {
+                        break;
+                    };
+                    let end = done + at + options.recend.len();
+                    block(&header, &buf[done..end])?;
+                    done = end;
+                }
+            }
+            // Up to the last record boundary in the buffer.
+            None if !eof => {
+                if let Some(at) = last_match(&buf, &separator) {
+                    done = at + options.recend.len();
+                    if done > 0 {
+                        block(&header, &buf[..done])?;
+                    }
+                }
+            }
+            None => {}
+        }
+        buf.drain(..done);
+        if eof {
+            break;
+        }
+        if done == 0 && size < MAX_BLOCK {
+            let old = size;
+            size = ((size as f64 * 1.3 + 1.0).ceil() as usize).min(MAX_BLOCK);
+            warn(format!(
+                "a record was longer than {old} bytes: the block grows to {size} bytes"
+            ));
+        }
+    }
+    if !buf.is_empty() {
+        block(&header, &buf)?;
+    }
+    Ok(())
+}
+
+/// The first line, read `size` bytes at a time; what was read after it stays in `buf`.
+fn read_header(input: &mut dyn Read, buf: &mut Vec<u8>, size: usize) -> io::Result<Vec<u8>> {
+    loop {
+        if let Some(end) = buf.iter().position(|&b| b == b'\n') {
+            return Ok(buf.drain(..=end).collect());
+        }
+        let start = buf.len();
+        buf.resize(start + size, 0);
+        let n = read_some(input, &mut buf[start..])?;
+        buf.truncate(start + n);
+        if n == 0 {
+            // No whole line: no header, and what was read is data.
+            return Ok(Vec::new());
+        }
+    }
+}
+
+/// Reads `want` more bytes into `buf`, or up to the end; says whether the end was met.
+fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    let start = buf.len();
+    buf.resize(start + want, 0);
+    let mut got = 0;
+    let mut eof = false;
+    while got < want {
+        let n = read_some(input, &mut buf[start + got..])?;
+        if n == 0 {
+            eof = true;
+            break;
+        }
+        got += n;
+    }
+    buf.truncate(start + got);
+    Ok(eof)
+}
+
+fn read_some(input: &mut dyn Read, into: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match input.read(into) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+/// Where the `n`th match of `needle` starts, counting only matches from the second byte
+/// on.
+fn nth_match(haystack: &[u8], needle: &[u8], n: usize) -> Option<usize> {
+    let mut at = 0;
+    for _ in 0..n {
+        at = find(haystack, needle, at + 1)?;
+    }
+    Some(at)
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if from > haystack.len() {
+        return None;
+    }
+    if needle.is_empty() {
+        return Some(from);
+    }
+    haystack[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+fn last_match(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(haystack.len());
+    }
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(input: &str, options: &BlockOptions) -> Vec<String> {
+        let mut out = Vec::new();
+        split_blocks(
+            &mut input.as_bytes(),
+            options,
+            |header, body| {
+                out.push(format!(
+                    "{}{}",
+                    String::from_utf8_lossy(header),
+                    String::from_utf8_lossy(body)
+                ));
+                Ok(())
+            },
+            |_| {},
+        )
+        .unwrap();
+        out
+    }
+
+    fn lines(size: usize) -> BlockOptions {
+        BlockOptions {
+            size,
+            recstart: Vec::new(),
+            recend: b"\n".to_vec(),
+            records: None,
+            header: false,
+            skip_empty: false,
+        }
+    }
+
+    #[test]
+    fn blocks_end_at_the_last_record_end_that_fits() {
+        assert_eq!(blocks("a\nb\nc", &lines(2)), ["a\n", "b\n", "c"]);
+        assert_eq!(blocks("a\nb\ncc\nd\n", &lines(5)), ["a\nb\n", "cc\nd\n"]);
+        assert_eq!(blocks("", &lines(5)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_long_record_grows_the_block_as_gnu_parallel_does() {
+        // Checked against GNU parallel: `--block 3` gives blocks of 2, 11 and 5 bytes.
+        let sizes: Vec<usize> = blocks("a\nbbbbbbbbbb\nc\nddd", &lines(3))
+            .iter()
+            .map(String::len)
+            .collect();
+        assert_eq!(sizes, [2, 11, 5]);
+    }
+
+    #[test]
+    fn n_records_per_block_skip_a_match_at_the_very_start() {
+        let options = BlockOptions {
+            records: Some(1),
+            ..lines(1000)
+        };
+        assert_eq!(blocks("\n\na\n\nb\n", &options), ["\n\n", "a\n", "\nb\n"]);
+        let two = BlockOptions {
+            records: Some(2),
+            ..lines(3)
+        };
+        assert_eq!(blocks("1\n2\n3\n4\n5\n", &two), ["1\n2\n", "3\n4\n", "5\n"]);
+    }
+
+    #[test]
+    fn record_starts_and_ends_split_between_them() {
+        let (recstart, recend) = record_marks(Some(">"), None);
+        let options = BlockOptions {
+            recstart,
+            recend,
+            records: Some(1),
+            ..lines(100)
+        };
+        assert_eq!(blocks("ab>x\n>y\n", &options), ["ab", ">x\n", ">y\n"]);
+        assert_eq!(record_marks(None, Some("\\n;")), (vec![], b"\n;".to_vec()));
+        assert_eq!(record_marks(None, Some("\\\\n")), (vec![], b"\\n".to_vec()));
+        assert_eq!(record_marks(None, None), (vec![], b"\n".to_vec()));
+    }
+
+    #[test]
+    fn the_header_goes_before_every_block() {
+        let options = BlockOptions {
+            header: true,
+            records: Some(2),
+            ..lines(1000)
+        };
+        assert_eq!(
+            blocks("h\nr1\nr2\nr3\n", &options),
+            ["h\nr1\nr2\n", "h\nr3\n"]
+        );
+    }
+
+    #[test]
+    fn blank_lines_can_be_dropped() {
+        let options = BlockOptions {
+            skip_empty: true,
+            records: Some(1),
+            ..lines(1000)
+        };
+        assert_eq!(blocks("a\n\n  \nb\n", &options), ["a\n", "b\n"]);
+    }
+
+    #[test]
+    fn sizes_take_gnu_parallels_units() {
+        assert_eq!(parse_block_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_block_size("10k"), Ok(10_000));
+        assert_eq!(parse_block_size("1.5K"), Ok(1536));
+        assert_eq!(parse_block_size("300"), Ok(300));
+        for bad in ["", "M", "1x", "-5", "0", "ten"] {
+            assert!(parse_block_size(bad).is_err(), "{bad}");
+        }
+    }
+}
