@@ -282,12 +282,16 @@ async fn run_process(
             None => std::future::pending().await,
         }
     };
+    // A process that has ended by itself ended naturally, whatever else is ready at the
+    // same moment: its work is done, and is reported (and logged) as done.
     let (ending, status) = tokio::select! {
+        biased;
         status = child.wait() => (Ending::Natural, status),
         () = timeout => (Ending::TimedOut, terminate(&mut child, pgid, spec.grace, &mut requests).await),
-        request = recv_request(&mut requests) => match request {
-            UnitRequest::Terminate => (Ending::Cancelled, terminate(&mut child, pgid, spec.grace, &mut requests).await),
-            UnitRequest::Kill => (Ending::Cancelled, kill(&mut child, pgid).await),
+        request = recv_request(&mut requests) => match (child.try_wait(), request) {
+            (Ok(Some(status)), _) => (Ending::Natural, Ok(status)),
+            (_, UnitRequest::Terminate) => (Ending::Cancelled, terminate(&mut child, pgid, spec.grace, &mut requests).await),
+            (_, UnitRequest::Kill) => (Ending::Cancelled, kill(&mut child, pgid).await),
         },
     };
     let status = match (ending, status) {
