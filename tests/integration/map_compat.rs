@@ -217,17 +217,18 @@ fn table() -> Vec<Case> {
             "a",
         ]),
         case(&["--retries", "2", "echo no; false", ":::", "a"]),
-        case(&["--timeout", "1", "sleep {}; echo {}", ":::", "0.1", "4"]),
+        // The limits leave the short jobs seconds to spare, on a loaded machine too.
+        case(&["--timeout", "2", "sleep {}; echo {}", ":::", "0.1", "5"]),
         case(&[
             "-j1",
             "--timeout",
-            "300%",
+            "1000%",
             "sleep {}; echo {}",
             ":::",
             "0.1",
             "0.1",
             "0.1",
-            "3",
+            "4",
         ]),
         case(&[
             "-j1",
