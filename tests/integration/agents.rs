@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{Project, RunOutput};
+use crate::harness::{Project, RunOutput, json_start};
 
 fn fakes() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents")
@@ -56,9 +56,9 @@ pub(crate) fn stamp(p: &Project, task: &str, attempt: u32, at: &str) -> u128 {
         .unwrap()
 }
 
-/// The first attempts' start times of `tasks`, earliest first.
-fn sorted_starts(p: &Project, tasks: &[&str]) -> Vec<u128> {
-    let mut starts: Vec<u128> = tasks.iter().map(|t| stamp(p, t, 1, "start")).collect();
+/// When fanout started `tasks`, as its `--json` result records them, earliest first.
+fn json_starts(json: &serde_json::Value, tasks: &[&str]) -> Vec<u128> {
+    let mut starts: Vec<u128> = tasks.iter().map(|t| json_start(json, t)).collect();
     starts.sort_unstable();
     starts
 }
@@ -384,10 +384,26 @@ fn claude_starts_are_spaced() {
         "plan.toml",
         "[settings]\njobs = 3\n[agents.claude]\nstart_interval = \"300ms\"\n\n[[task]]\nid = \"a\"\nprompt = \"a\"\n\n[[task]]\nid = \"b\"\nprompt = \"b\"\n\n[[task]]\nid = \"c\"\nprompt = \"c\"\n",
     );
-    run_agents(&p, &["run", "plan.toml"], &[]).expect_code(0);
-    let starts = sorted_starts(&p, &["a", "b", "c"]);
-    assert!(starts[1] - starts[0] >= 250_000_000);
-    assert!(starts[2] - starts[1] >= 250_000_000);
+    let out = run_agents(&p, &["run", "plan.toml", "--json"], &[]);
+    out.expect_code(0);
+    // fanout's own start times, taken as it lets each attempt start: a loaded machine
+    // delays the fake agents' start-up, not these. Each start comes one interval after
+    // the one before, less a little for the moment between letting a start through and
+    // recording it.
+    let starts = json_starts(&out.json(), &["a", "b", "c"]);
+    for (k, pair) in starts.windows(2).enumerate() {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= 200_000_000,
+            "starts {k} and {} came {gap} ns apart",
+            k + 1
+        );
+    }
+    let spread = starts[2] - starts[0];
+    assert!(
+        spread >= 500_000_000,
+        "three starts spread over {spread} ns"
+    );
 }
 
 #[test]
@@ -400,13 +416,18 @@ fn a_rate_spaces_starts_after_its_burst() {
         plan.push_str(&format!("\n[[task]]\nid = \"{id}\"\nprompt = \"{id}\"\n"));
     }
     p.file("plan.toml", &plan);
-    run_agents(&p, &["run", "plan.toml"], &[]).expect_code(0);
-    let starts = sorted_starts(&p, &ids);
+    let out = run_agents(&p, &["run", "plan.toml", "--json"], &[]);
+    out.expect_code(0);
+    // fanout's own start times, as in `claude_starts_are_spaced`.
+    let starts = json_starts(&out.json(), &ids);
     // Two at once, then one per 200 ms: the k-th start (k ≥ 2) comes (k − 1) × 200 ms
-    // after the first, less a little for the fake's own start-up jitter.
+    // after the first, less a little for the moment between letting a start through and
+    // recording it.
     for (k, start) in starts.iter().enumerate().skip(2) {
         let after = start - starts[0];
-        let least = (k as u128 - 1) * 200_000_000 - 40_000_000;
+        let least = (k as u128 - 1) * 200_000_000 - 100_000_000;
         assert!(after >= least, "start {k} came {after} ns after the first");
     }
+    let spread = starts[5] - starts[0];
+    assert!(spread >= 700_000_000, "six starts spread over {spread} ns");
 }

@@ -99,6 +99,23 @@ pub(crate) fn read_stamp(project: &Project, rel: &str) -> u128 {
         .unwrap_or_else(|e| panic!("{rel} holds no timestamp: {e}"))
 }
 
+/// When fanout started task `id`'s first attempt, as its `--json` result records it
+/// (`start`, RFC 3339 to the millisecond), in nanoseconds since the epoch.
+pub(crate) fn json_start(json: &serde_json::Value, id: &str) -> u128 {
+    let task = json["tasks"]
+        .as_array()
+        .and_then(|tasks| tasks.iter().find(|t| t["id"] == id))
+        .unwrap_or_else(|| panic!("no task {id} in the result: {json}"));
+    let start = task["start"]
+        .as_str()
+        .unwrap_or_else(|| panic!("task {id} has no start: {task}"));
+    humantime::parse_rfc3339(start)
+        .unwrap_or_else(|e| panic!("task {id}'s start {start:?}: {e}"))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
 /// A shell snippet that records the task's start and end around `body`, in `t/<id>.start`
 /// and `t/<id>.end`.
 pub(crate) fn timed(body: &str) -> String {
