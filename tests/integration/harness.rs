@@ -1,7 +1,9 @@
 //! A small fluent harness: a temporary project directory with files, and `fanout` run in it.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub(crate) struct Project {
@@ -142,6 +144,42 @@ pub(crate) fn process_alive(pid: i32) -> bool {
             .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
             .unwrap_or(true),
         Err(_) => false,
+    }
+}
+
+/// A child's output stream, read by a thread as it comes, so that a test can wait for a
+/// line while the child still runs.
+pub(crate) struct StreamReader {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl StreamReader {
+    pub(crate) fn new(mut stream: impl Read + Send + 'static) -> Self {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&bytes);
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        StreamReader { bytes, thread }
+    }
+
+    /// What the stream has given so far.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned()
+    }
+
+    /// Everything the stream gave, once it is closed.
+    pub(crate) fn finish(self) -> String {
+        let StreamReader { bytes, thread } = self;
+        thread.join().expect("the reading thread ends");
+        String::from_utf8_lossy(&bytes.lock().unwrap()).into_owned()
     }
 }
 

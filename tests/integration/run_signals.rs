@@ -6,7 +6,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::harness::{Project, process_alive, wait_for};
+use crate::harness::{Project, StreamReader, process_alive, wait_for};
 
 fn pids(p: &Project, rel: &str) -> Vec<i32> {
     p.read(rel)
@@ -44,6 +44,10 @@ run = "sleep 300 & echo $! >> pids; (trap '' TERM; sleep 300) & echo $! >> pids;
     }
 }
 
+/// A run of two long tasks, `one` with a process that ignores SIGTERM, and a third task
+/// that waits for `one`; returns once all four long-lived processes wrote their pids. The
+/// TERM-ignoring process writes its own pid once it ignores TERM, so an interrupt sent
+/// after that can only end it with SIGKILL.
 fn start_long_run(p: &Project, grace: &str) -> std::process::Child {
     p.file(
         "plan.toml",
@@ -55,7 +59,7 @@ grace = "{grace}"
 
 [[task]]
 id = "one"
-run = "(trap '' TERM; sleep 300) & echo $! >> pids; echo $$ >> pids; wait"
+run = '''sh -c 'trap "" TERM; echo $$ >> pids; exec sleep 300' & echo $$ >> pids; wait'''
 
 [[task]]
 id = "two"
@@ -111,13 +115,22 @@ fn a_second_ctrl_c_kills_at_once() {
     let p = Project::new();
     // A grace period far longer than the test would wait: only the second interrupt's
     // SIGKILL can end the TERM-ignoring task.
-    let child = start_long_run(&p, "10m");
+    let mut child = start_long_run(&p, "10m");
+    let stderr = StreamReader::new(child.stderr.take().unwrap());
     let pid = Pid::from_raw(child.id() as i32);
     kill(pid, Signal::SIGINT).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // The second interrupt goes once fanout said it handled the first: two sent close
+    // together may arrive as one.
+    assert!(
+        wait_for(Duration::from_secs(20), || stderr
+            .text()
+            .contains("interrupted: terminating running tasks")),
+        "the first interrupt was not handled: {}",
+        stderr.text()
+    );
     kill(pid, Signal::SIGINT).unwrap();
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr.finish();
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("killing running tasks now"), "{stderr}");
     for pid in pids(&p, "pids") {
