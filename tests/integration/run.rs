@@ -187,7 +187,13 @@ fn fail_fast_terminates_running_tasks_and_starts_nothing_new() {
             "jobs = 2\ngrace = \"1s\"",
             &[
                 ("long", "echo $$ > long.pid; exec sleep 60", ""),
-                ("broken", "sleep 0.3; exit 1", ""),
+                // Fails once `long` runs (20 s at most), so that fail-fast has something
+                // to terminate however slowly `long` starts.
+                (
+                    "broken",
+                    "i=0; while [ ! -s long.pid ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; exit 1",
+                    "",
+                ),
                 ("queued", "touch queued.ran", "after = [\"broken\"]"),
                 ("behind", "touch behind.ran", "after = [\"long\"]"),
             ],
