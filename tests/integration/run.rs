@@ -593,8 +593,10 @@ fn without_a_plan_or_project_file_the_error_says_what_to_do() {
 #[test]
 fn tasks_that_run_long_are_told_slow_each_period() {
     let p = Project::new();
-    let plan = "[settings]\nslow = \"200ms\"\n\n\
-                [[task]]\nid = \"long\"\nrun = \"sleep 1\"\n\n\
+    // A period long enough that the quick task never reaches it, even on a loaded
+    // machine; the long one runs through two of them.
+    let plan = "[settings]\nslow = \"1s\"\n\n\
+                [[task]]\nid = \"long\"\nrun = \"sleep 2.5\"\n\n\
                 [[task]]\nid = \"quick\"\nrun = \"true\"\n";
     p.file("plan.toml", plan);
     let out = p.fanout(&["run", "plan.toml", "--no-progress"]);
@@ -612,13 +614,13 @@ fn tasks_that_run_long_are_told_slow_each_period() {
         out.stderr
     );
     assert!(
-        slow[0].contains("more than 0.20s"),
+        slow[0].contains("more than 1.00s"),
         "the first notice is after one period: {}",
         out.stderr
     );
 
     // `slow = 0` turns the notices off.
-    p.file("quiet.toml", &plan.replace("\"200ms\"", "0"));
+    p.file("quiet.toml", &plan.replace("\"1s\"", "0"));
     let out = p.fanout(&["run", "quiet.toml", "--no-progress"]);
     out.expect_code(0);
     assert!(!out.stderr.contains("SLOW"), "{}", out.stderr);
