@@ -50,14 +50,18 @@ fn dependencies_finish_before_dependents_start_and_independent_tasks_overlap() {
 #[test]
 fn a_task_starts_when_its_own_dependencies_are_done_not_when_its_wave_is() {
     // `slow` and `quick` form the first wave; `next` depends only on `quick` and must
-    // start while `slow` is still running.
+    // start while `slow` is still running. `slow` runs until `next` has ended (20 s at
+    // most): were `next` held back until the whole wave is done, it would end after.
     let p = Project::new();
+    let slow = timed(
+        "i=0 && while [ ! -s t/next.end ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done",
+    );
     p.file(
         "plan.toml",
         &toml_plan(
             "jobs = 4",
             &[
-                ("slow", &timed("sleep 1.5"), ""),
+                ("slow", &slow, ""),
                 ("quick", &timed("sleep 0.05"), ""),
                 ("next", &timed("sleep 0.05"), "after = [\"quick\"]"),
             ],
