@@ -126,6 +126,21 @@ pub(crate) fn timed(body: &str) -> String {
     )
 }
 
+/// A shell snippet that marks the task as running, in `ready/<id>`, then waits until at
+/// least `at_least` of `ids` (the task itself included) have marked themselves, for 20 s
+/// at most. Tasks that may run together so end up running at the same time however slowly
+/// each one starts; a task kept apart from the others stops waiting at the limit, so what
+/// a test says about the most tasks at once still holds.
+pub(crate) fn meet(ids: &[&str], at_least: usize) -> String {
+    format!(
+        "mkdir -p ready && touch ready/$FANOUT_TASK_ID && i=0 && \
+         while [ $i -lt 400 ]; do \
+         n=0; for t in {}; do [ -e ready/$t ] && n=$((n+1)); done; \
+         [ $n -ge {at_least} ] && break; sleep 0.05; i=$((i+1)); done",
+        ids.join(" ")
+    )
+}
+
 /// `(start, end)` of a task recorded by [`timed`].
 pub(crate) fn interval(project: &Project, id: &str) -> (u128, u128) {
     (

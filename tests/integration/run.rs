@@ -1,6 +1,6 @@
 //! `fanout run`: dependencies, retries, failure policies, results and reports.
 
-use crate::harness::{Project, interval, timed};
+use crate::harness::{Project, interval, meet, timed};
 
 fn toml_plan(settings: &str, tasks: &[(&str, &str, &str)]) -> String {
     let mut s = format!("[settings]\n{settings}\n");
@@ -16,14 +16,17 @@ fn toml_plan(settings: &str, tasks: &[(&str, &str, &str)]) -> String {
 fn dependencies_finish_before_dependents_start_and_independent_tasks_overlap() {
     let p = Project::new();
     let sleep = timed("sleep 0.3");
+    // The two tests wait for each other before they end: run side by side, as they may
+    // be, they overlap however slowly either starts.
+    let test = timed(&format!("sleep 0.3 && {}", meet(&["test-a", "test-b"], 2)));
     p.file(
         "plan.toml",
         &toml_plan(
             "jobs = 4",
             &[
                 ("build", &sleep, ""),
-                ("test-a", &sleep, "after = [\"build\"]"),
-                ("test-b", &sleep, "blockedBy = [\"build\"]"),
+                ("test-a", &test, "after = [\"build\"]"),
+                ("test-b", &test, "blockedBy = [\"build\"]"),
                 ("package", &sleep, "depends_on = [\"test-a\", \"test-b\"]"),
             ],
         ),

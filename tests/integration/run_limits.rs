@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{Project, StreamReader, interval, json_start, timed, wait_for};
+use crate::harness::{Project, StreamReader, interval, json_start, meet, timed, wait_for};
 
 /// The largest number of intervals open at one instant.
 fn max_overlap(intervals: &[(u128, u128)]) -> usize {
@@ -24,11 +24,27 @@ fn max_overlap(intervals: &[(u128, u128)]) -> usize {
 }
 
 fn plan_of(header: &str, tasks: impl IntoIterator<Item = (String, String)>) -> String {
+    plan_running(
+        header,
+        tasks
+            .into_iter()
+            .map(|(id, extra)| (id, extra, String::new())),
+    )
+}
+
+/// Like [`plan_of`], with each task running its own `body` after its sleep (e.g. a
+/// [`meet`]).
+fn plan_running(header: &str, tasks: impl IntoIterator<Item = (String, String, String)>) -> String {
     let mut s = header.to_owned();
-    for (id, extra) in tasks {
+    for (id, extra, body) in tasks {
+        let body = if body.is_empty() {
+            "sleep 0.25".to_owned()
+        } else {
+            format!("sleep 0.25 && {body}")
+        };
         s.push_str(&format!(
             "\n[[task]]\nid = \"{id}\"\nrun = '''{}'''\n{extra}\n",
-            timed("sleep 0.25")
+            timed(&body)
         ));
     }
     s
@@ -38,9 +54,17 @@ fn plan_of(header: &str, tasks: impl IntoIterator<Item = (String, String)>) -> S
 fn never_more_tasks_at_once_than_jobs() {
     let p = Project::new();
     let ids: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+    // A task ends only once two of them have started (or after 20 s): the first two,
+    // started together, wait for each other and so are seen to overlap however slowly
+    // either starts.
+    let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let wait = meet(&names, 2);
     p.file(
         "plan.toml",
-        &plan_of("", ids.iter().map(|i| (i.clone(), String::new()))),
+        &plan_running(
+            "",
+            ids.iter().map(|i| (i.clone(), String::new(), wait.clone())),
+        ),
     );
     p.fanout(&["run", "plan.toml", "-j", "2"]).expect_code(0);
     let spans: Vec<_> = ids.iter().map(|i| interval(&p, i)).collect();
@@ -52,13 +76,17 @@ fn a_resource_is_never_used_beyond_its_capacity() {
     let p = Project::new();
     let ids: Vec<String> = (0..5).map(|i| format!("db{i}")).collect();
     let header = "[settings]\njobs = 8\n\n[resources]\ndb = 2\ngpu = 1\n";
-    let mut tasks: Vec<(String, String)> = ids
+    // A `db` task ends only once two of them have started (or after 20 s), so two that
+    // hold the resource together are seen to overlap however slowly either starts.
+    let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let wait = meet(&names, 2);
+    let mut tasks: Vec<(String, String, String)> = ids
         .iter()
-        .map(|i| (i.clone(), "uses = { db = 1 }".to_owned()))
+        .map(|i| (i.clone(), "uses = { db = 1 }".to_owned(), wait.clone()))
         .collect();
-    tasks.push(("g1".into(), "uses = { gpu = 1 }".into()));
-    tasks.push(("g2".into(), "uses = { gpu = 1 }".into()));
-    p.file("plan.toml", &plan_of(header, tasks));
+    tasks.push(("g1".into(), "uses = { gpu = 1 }".into(), String::new()));
+    tasks.push(("g2".into(), "uses = { gpu = 1 }".into(), String::new()));
+    p.file("plan.toml", &plan_running(header, tasks));
     p.fanout(&["run", "plan.toml"]).expect_code(0);
     let db: Vec<_> = ids.iter().map(|i| interval(&p, i)).collect();
     assert_eq!(max_overlap(&db), 2, "{db:?}");
@@ -69,15 +97,26 @@ fn a_resource_is_never_used_beyond_its_capacity() {
 #[test]
 fn tasks_whose_writes_overlap_never_run_at_the_same_time() {
     let p = Project::new();
+    // `elsewhere` may run beside either of the others, and each waits to have run beside
+    // it: never for the other `out` task, which it may not run with.
     let tasks = vec![
-        ("all-out".to_owned(), "writes = [\"out/**\"]".to_owned()),
+        (
+            "all-out".to_owned(),
+            "writes = [\"out/**\"]".to_owned(),
+            meet(&["all-out", "elsewhere"], 2),
+        ),
         (
             "one-file".to_owned(),
             "writes = [\"out/report.txt\"]".to_owned(),
+            meet(&["one-file", "elsewhere"], 2),
         ),
-        ("elsewhere".to_owned(), "writes = [\"docs/**\"]".to_owned()),
+        (
+            "elsewhere".to_owned(),
+            "writes = [\"docs/**\"]".to_owned(),
+            meet(&["elsewhere", "all-out", "one-file"], 2),
+        ),
     ];
-    p.file("plan.toml", &plan_of("[settings]\njobs = 3\n", tasks));
+    p.file("plan.toml", &plan_running("[settings]\njobs = 3\n", tasks));
     p.fanout(&["run", "plan.toml"]).expect_code(0);
     let a = interval(&p, "all-out");
     let b = interval(&p, "one-file");
