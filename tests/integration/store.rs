@@ -30,22 +30,40 @@ fn spawn_run(p: &Project, args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
-/// a, b quick; c long (until the file `fast` exists), recording its pid; d after c.
+/// a, b quick; c long (until the file `fast` exists), recording its pid; d after c. A pid
+/// file appears whole: it is written under another name and renamed.
 fn crash_plan(p: &Project) {
     let mut plan = String::from("[settings]\njobs = 3\n\n");
     plan.push_str(&counted("a", "true", ""));
     plan.push_str(&counted("b", "true", ""));
     plan.push_str(&counted(
         "c",
-        "echo $$ > c.pid; if [ -e fast ]; then true; else exec sleep 60; fi",
+        "echo $$ > c.tmp && mv c.tmp c.pid; if [ -e fast ]; then true; else exec sleep 60; fi",
         "after = [\"a\"]",
     ));
     plan.push_str(&counted(
         "d",
-        "echo $$ > d.pid; if [ -e fast ]; then true; else exec sleep 60; fi",
+        "echo $$ > d.tmp && mv d.tmp d.pid; if [ -e fast ]; then true; else exec sleep 60; fi",
         "after = [\"c\"]",
     ));
     p.file("plan.toml", &plan);
+}
+
+/// Whether the journal of a run in progress (`.fanout/journal/<run>.jsonl`, one JSON array
+/// a line: `["started", task, attempt]`, `["spawned", task, attempt, pgid, start]`,
+/// `["ended", task, attempt, ...]`) has a `kind` line for `task`. What a killed run left
+/// there is what recovery and resume go by.
+fn journaled(p: &Project, kind: &str, task: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(p.join(".fanout/journal")) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        std::fs::read_to_string(entry.path())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Vec<serde_json::Value>>(line).ok())
+            .any(|v| v.first().is_some_and(|k| k == kind) && v.get(1).is_some_and(|t| t == task))
+    })
 }
 
 fn kill_now(child: &mut std::process::Child) {
@@ -58,10 +76,16 @@ fn a_run_killed_mid_way_resumes_without_redoing_finished_work() {
     let p = Project::new();
     crash_plan(&p);
     let mut child = spawn_run(&p, &["run", "plan.toml"]);
-    assert!(wait_for(Duration::from_secs(10), || p
+    // Killed once the journal holds b's end and c's process group: a kill before would
+    // leave b to run again, or c's process unknown to recovery.
+    assert!(wait_for(Duration::from_secs(20), || p
         .join("c.pid")
         .exists()));
-    assert!(wait_for(Duration::from_secs(10), || runs_of(&p, "b") == 1));
+    assert!(
+        wait_for(Duration::from_secs(20), || journaled(&p, "ended", "b")
+            && journaled(&p, "spawned", "c")),
+        "the journal did not get b's end and c's process"
+    );
     kill_now(&mut child);
     let orphan: i32 = p.read("c.pid").trim().parse().unwrap();
     assert!(
@@ -108,14 +132,21 @@ fn a_run_killed_during_its_last_task_resumes_only_that_task() {
     std::fs::write(p.join("c-fast"), "").unwrap();
     // c finishes quickly this time; d is the long last task.
     let plan = p.read("plan.toml").replace(
-        "echo $$ > c.pid; if [ -e fast ]; then true; else exec sleep 60; fi",
-        "echo $$ > c.pid",
+        "echo $$ > c.tmp && mv c.tmp c.pid; if [ -e fast ]; then true; else exec sleep 60; fi",
+        "echo $$ > c.tmp && mv c.tmp c.pid",
     );
     p.file("plan.toml", &plan);
     let mut child = spawn_run(&p, &["run", "plan.toml"]);
-    assert!(wait_for(Duration::from_secs(10), || p
+    // Killed once the journal holds b's end and d's process group (a and c ended before
+    // d started): only d is left unfinished.
+    assert!(wait_for(Duration::from_secs(20), || p
         .join("d.pid")
         .exists()));
+    assert!(
+        wait_for(Duration::from_secs(20), || journaled(&p, "ended", "b")
+            && journaled(&p, "spawned", "d")),
+        "the journal did not get b's end and d's process"
+    );
     kill_now(&mut child);
     let orphan: i32 = p.read("d.pid").trim().parse().unwrap();
     std::fs::write(p.join("fast"), "").unwrap();
@@ -134,23 +165,35 @@ fn a_run_killed_at_once_leaves_a_usable_store() {
     let mut child = spawn_run(&p, &["run", "plan.toml"]);
     kill_now(&mut child);
     // Whether or not the run got recorded, the store opens and a resume (or a fresh run
-    // when there was nothing to resume) finishes every task exactly once in total.
-    let resumed = p.fanout(&["run", "plan.toml", "--resume"]);
-    if resumed.code == 2 {
+    // when there was nothing to resume) finishes every task. A task the kill caught
+    // running runs again; one the killed run finished does not.
+    let resumed = p.fanout(&["run", "plan.toml", "--resume", "--json"]);
+    let restored: Vec<String> = if resumed.code == 2 {
         assert!(
             resumed.stderr.contains("no earlier run"),
             "{}",
             resumed.stderr
         );
         p.fanout(&["run", "plan.toml"]).expect_code(0);
+        Vec::new()
     } else {
         resumed.expect_code(0);
-    }
+        resumed.json()["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["status"] == "restored")
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
     for id in ["a", "b", "c", "d"] {
         let n = runs_of(&p, id);
-        assert!((1..=2).contains(&n), "task {id} ran {n} times");
+        if restored.iter().any(|r| r == id) {
+            assert_eq!(n, 1, "task {id}, finished before the kill, ran again");
+        } else {
+            assert!((1..=2).contains(&n), "task {id} ran {n} times");
+        }
     }
-    assert_eq!(runs_of(&p, "d"), 1);
     p.fanout(&["history", "--json"]).expect_code(0);
 }
 
