@@ -8,7 +8,9 @@
 //! taken during a rename can hold an item under both names or under neither. So a read
 //! counts only when the directory held still: every listed file was there, and the
 //! listing taken after reading the files is the one taken before. Otherwise the queue is
-//! read again, a few times, before giving up; a rename never makes a queue malformed.
+//! read again after a pause, each pause longer than the one before, until the pauses add
+//! up to a few seconds; only then does the read give up. A rename never makes a queue
+//! malformed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,32 +21,54 @@ use super::item::{ItemBody, ItemName, NAME_FORM, Status};
 use super::model::{Item, Queue};
 use crate::graph::{Cycle, Dag};
 
-/// How many times a queue that changed while it was read is read.
-const READ_ATTEMPTS: usize = 10;
-/// The pause before reading again a queue that changed: renames come in bursts.
-const REREAD_PAUSE: Duration = Duration::from_millis(10);
+/// How long, in pauses between reads, a queue that keeps changing while it is read is
+/// read again before the read gives up. A run renames items in bursts, and on a busy
+/// machine one burst can last a while.
+const REREAD_BUDGET: Duration = Duration::from_secs(3);
+/// The first pause before reading again a queue that changed; each later one is twice
+/// the one before, up to [`LONGEST_REREAD_PAUSE`].
+const FIRST_REREAD_PAUSE: Duration = Duration::from_millis(10);
+/// The longest pause between two reads.
+const LONGEST_REREAD_PAUSE: Duration = Duration::from_millis(200);
 
 /// Reads and checks the queue in `dir`.
 pub fn read_queue(dir: &Path) -> Result<Queue, QueueError> {
-    read_still(dir, list_items, || std::thread::sleep(REREAD_PAUSE))
+    read_still(dir, list_items, std::thread::sleep)
 }
 
-/// Reads the queue with `list` until a read saw it hold still, calling `pause` before
-/// each new read.
+/// The pauses between reads of a queue that keeps changing: growing from
+/// [`FIRST_REREAD_PAUSE`] to [`LONGEST_REREAD_PAUSE`], the last one cut short so that
+/// together they make [`REREAD_BUDGET`].
+fn reread_pauses() -> impl Iterator<Item = Duration> {
+    let mut left = REREAD_BUDGET;
+    let mut next = FIRST_REREAD_PAUSE;
+    std::iter::from_fn(move || {
+        let pause = next.min(left);
+        if pause.is_zero() {
+            return None;
+        }
+        left -= pause;
+        next = (next * 2).min(LONGEST_REREAD_PAUSE);
+        Some(pause)
+    })
+}
+
+/// Reads the queue with `list` until a read saw it hold still, calling `pause` with each
+/// of [`reread_pauses`] before each new read.
 fn read_still(
     dir: &Path,
     mut list: impl FnMut(&Path) -> Result<Vec<PathBuf>, QueueError>,
-    mut pause: impl FnMut(),
+    mut pause: impl FnMut(Duration),
 ) -> Result<Queue, QueueError> {
     if !dir.is_dir() {
         return Err(QueueError::Missing {
             dir: dir.to_path_buf(),
         });
     }
-    for attempt in 0..READ_ATTEMPTS {
-        if attempt > 0 {
-            pause();
-        }
+    let mut pauses = reread_pauses();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
         let files = list(dir)?;
         let read = read_listed(dir, &files);
         if let Some(read) = read
@@ -52,10 +76,14 @@ fn read_still(
         {
             return read;
         }
+        match pauses.next() {
+            Some(wait) => pause(wait),
+            None => break,
+        }
     }
     Err(QueueError::Unsettled {
         dir: dir.to_path_buf(),
-        attempts: READ_ATTEMPTS,
+        attempts,
     })
 }
 
@@ -346,7 +374,7 @@ mod tests {
                 "001-pending-a.md",
                 "002-pending-b.md",
             ]),
-            || pauses += 1,
+            |_| pauses += 1,
         )
         .unwrap();
         assert_eq!(names(&q), ["001-in_progress-a.md", "002-pending-b.md"]);
@@ -356,7 +384,7 @@ mod tests {
         let q = read_still(
             d.path(),
             stale_once(vec!["001-pending-a.md", "002-pending-b.md"]),
-            || {},
+            |_| {},
         )
         .unwrap();
         assert_eq!(names(&q), ["001-in_progress-a.md", "002-pending-b.md"]);
@@ -365,22 +393,34 @@ mod tests {
     #[test]
     fn an_item_missing_from_a_listing_is_read_again() {
         let d = dir(&[("001-completed-a.md", "a"), ("002-pending-b.md", "b")]);
-        let q = read_still(d.path(), stale_once(vec!["002-pending-b.md"]), || {}).unwrap();
+        let q = read_still(d.path(), stale_once(vec!["002-pending-b.md"]), |_| {}).unwrap();
         assert_eq!(names(&q), ["001-completed-a.md", "002-pending-b.md"]);
     }
 
     #[test]
     fn a_queue_that_never_holds_still_is_not_called_malformed() {
         let d = dir(&[("001-in_progress-a.md", "a")]);
-        let mut pauses = 0;
+        let mut pauses = Vec::new();
         let err = read_still(
             d.path(),
             |dir| Ok(vec![dir.join("001-pending-a.md")]),
-            || pauses += 1,
+            |pause| pauses.push(pause),
         )
         .unwrap_err();
-        assert!(matches!(err, QueueError::Unsettled { .. }), "{err:?}");
-        assert_eq!(pauses, READ_ATTEMPTS - 1);
+        // It gave up only after pausing for the whole budget, in growing pauses, with
+        // a read after each.
+        assert!(
+            matches!(err, QueueError::Unsettled { attempts, .. } if attempts == pauses.len() + 1),
+            "{err:?}"
+        );
+        assert_eq!(pauses.iter().sum::<Duration>(), REREAD_BUDGET, "{pauses:?}");
+        assert_eq!(pauses[..2], [FIRST_REREAD_PAUSE, 2 * FIRST_REREAD_PAUSE]);
+        let (_, all_but_last) = pauses.split_last().unwrap();
+        assert!(all_but_last.windows(2).all(|w| w[0] <= w[1]), "{pauses:?}");
+        assert!(
+            pauses.iter().all(|p| *p <= LONGEST_REREAD_PAUSE),
+            "{pauses:?}"
+        );
     }
 
     #[test]
