@@ -359,8 +359,9 @@ mod tests {
             )
             .unwrap();
         drop(store);
+        // Long enough to be seen ending by a signal, not of itself.
         let mut child = std::process::Command::new("sleep")
-            .arg("60")
+            .arg("5")
             .process_group(0)
             .spawn()
             .unwrap();
