@@ -18,6 +18,8 @@ fn pids(p: &Project, rel: &str) -> Vec<i32> {
 #[test]
 fn a_timeout_kills_the_task_and_its_background_grandchildren() {
     let p = Project::new();
+    // The timeout leaves the task time, even on a busy machine, to write its three pids
+    // and for its subshell to ignore TERM before the timeout comes.
     p.file(
         "plan.toml",
         r#"
@@ -26,7 +28,7 @@ grace = "500ms"
 
 [[task]]
 id = "hangs"
-timeout = "1s"
+timeout = "3s"
 run = "sleep 300 & echo $! >> pids; (trap '' TERM; sleep 300) & echo $! >> pids; echo $$ >> pids; wait"
 "#,
     );
