@@ -18,8 +18,9 @@ fn pids(p: &Project, rel: &str) -> Vec<i32> {
 #[test]
 fn a_timeout_kills_the_task_and_its_background_grandchildren() {
     let p = Project::new();
-    // The timeout leaves the task time, even on a busy machine, to write its three pids
-    // and for its subshell to ignore TERM before the timeout comes.
+    // The timeout leaves the task time, even on a busy machine, to write its three pids.
+    // The TERM-ignoring process writes its own once it ignores TERM, so only the SIGKILL
+    // after the grace period can end it.
     p.file(
         "plan.toml",
         r#"
@@ -29,7 +30,7 @@ grace = "500ms"
 [[task]]
 id = "hangs"
 timeout = "3s"
-run = "sleep 300 & echo $! >> pids; (trap '' TERM; sleep 300) & echo $! >> pids; echo $$ >> pids; wait"
+run = '''sleep 300 & echo $! >> pids; sh -c 'trap "" TERM; echo $$ >> pids; exec sleep 300' & echo $$ >> pids; wait'''
 "#,
     );
     let out = p.fanout(&["run", "plan.toml", "--json"]);
