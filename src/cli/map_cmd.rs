@@ -83,17 +83,16 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .join(format!("fanout-map-{run_id}-{}", std::process::id()));
     // The job logs, and `--pipe`'s blocks, are only a place for data to wait in.
     let _scratch = Scratch(log_dir.clone());
-    let (
-        Jobs {
-            inputs,
-            names,
-            results,
-        },
+    let Jobs {
+        inputs,
+        names,
+        results,
         stdin,
-    ) = if args.pipe {
+        sent,
+    } = if args.pipe {
         read_blocks(&args, &line, colsep.is_some(), &log_dir.join("blocks"))?
     } else {
-        (read_jobs(&args, &line, colsep)?, Vec::new())
+        read_jobs(&args, &line, colsep)?
     };
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
@@ -222,7 +221,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     );
     let mut status = MapStatus::new(halt, total);
     let mut collector = SummaryCollector::new(&plan, &selected);
-    let mut recorder = joblog.map(|writer| JoblogRecorder::new(writer, commands));
+    let mut recorder = joblog.map(|writer| JoblogRecorder::new(writer, commands).with_sent(sent));
     let mut results_writer = args
         .results
         .clone()
@@ -275,11 +274,14 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
 }
 
 /// Each job's inputs, as read, grouped (`-n`) and shuffled (`--shuf`); the column names
-/// `--header :` gave; and with `--results`, each job's directory under it.
+/// `--header :` gave; with `--results`, each job's directory under it; and with `--pipe`,
+/// each job's block: the file it reads on stdin (none with `--cat`) and its size.
 struct Jobs {
     inputs: Vec<Vec<String>>,
     names: Vec<(String, usize)>,
     results: Option<Vec<Vec<String>>>,
+    stdin: Vec<std::path::PathBuf>,
+    sent: Vec<u64>,
 }
 
 fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Result<Jobs, CliError> {
@@ -326,6 +328,8 @@ fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Resul
         inputs,
         names,
         results,
+        stdin: Vec::new(),
+        sent: Vec::new(),
     })
 }
 
@@ -339,14 +343,14 @@ impl Drop for Scratch {
 }
 
 /// `--pipe`: stdin cut into blocks, each written to a file under `dir`, one job per
-/// block. Each job reads its block on stdin (the files, in job order, are returned), or
-/// with `--cat` the file's path is the job's input, `{}`.
+/// block. Each job reads its block on stdin, or with `--cat` the file's path is the job's
+/// input, `{}`.
 fn read_blocks(
     args: &MapArgs,
     line: &CommandLine,
     colsep: bool,
     dir: &std::path::Path,
-) -> Result<(Jobs, Vec<std::path::PathBuf>), CliError> {
+) -> Result<Jobs, CliError> {
     if line.command.is_empty() {
         return Err(CliError::usage_with_help(
             "--pipe needs a command to give the blocks to",
@@ -389,14 +393,16 @@ fn read_blocks(
     };
     std::fs::create_dir_all(dir)
         .with_context(|| format!("failed to make the directory {}", dir.display()))?;
-    let mut files = Vec::new();
+    let (mut files, mut sent) = (Vec::new(), Vec::new());
     split_blocks(
         &mut std::io::stdin().lock(),
         &options,
         |header, body| {
             let path = dir.join((files.len() + 1).to_string());
-            std::fs::write(&path, [header, body].concat())?;
+            let block = [header, body].concat();
+            std::fs::write(&path, &block)?;
             files.push(path);
+            sent.push(block.len() as u64);
             Ok(())
         },
         |warning| eprintln!("fanout map: {warning}"),
@@ -407,19 +413,19 @@ fn read_blocks(
             dir.display()
         )
     })?;
-    let jobs = Jobs {
-        inputs: if args.cat {
-            files
-                .iter()
-                .map(|path| vec![path.display().to_string()])
-                .collect()
-        } else {
-            vec![Vec::new(); files.len()]
-        },
+    let (inputs, stdin) = if args.cat {
+        let paths = files.iter().map(|p| vec![p.display().to_string()]);
+        (paths.collect(), Vec::new())
+    } else {
+        (vec![Vec::new(); files.len()], files)
+    };
+    Ok(Jobs {
+        inputs,
         names: Vec::new(),
         results: None,
-    };
-    Ok((jobs, if args.cat { Vec::new() } else { files }))
+        stdin,
+        sent,
+    })
 }
 
 fn unsupported_header(value: &str) -> CliError {

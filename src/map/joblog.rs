@@ -23,6 +23,8 @@ pub struct JoblogEntry {
     pub seq: usize,
     pub start: SystemTime,
     pub runtime: Duration,
+    /// Bytes the job was given on stdin (`--pipe`'s block).
+    pub sent: u64,
     /// Bytes of output the job wrote.
     pub received: u64,
     /// The exit status; -1 when the job was killed for a timeout.
@@ -42,10 +44,11 @@ impl JoblogEntry {
             .unwrap_or_default()
             .as_secs_f64();
         format!(
-            "{}\t:\t{:.3}\t{:>10.3}\t0\t{}\t{}\t{}\t{}",
+            "{}\t:\t{:.3}\t{:>10.3}\t{}\t{}\t{}\t{}\t{}",
             self.seq,
             start,
             self.runtime.as_secs_f64(),
+            self.sent,
             self.received,
             self.exit_value,
             self.signal,
@@ -116,6 +119,8 @@ pub struct JoblogRecorder {
     writer: JoblogWriter,
     /// Per task: its command line.
     commands: Vec<String>,
+    /// Per task: the bytes it is given on stdin (empty: none).
+    sent: Vec<u64>,
     /// Per task: when its latest attempt started, and in which slot.
     starts: Vec<Option<SystemTime>>,
     slots: Vec<usize>,
@@ -130,9 +135,17 @@ impl JoblogRecorder {
             writer,
             slots: vec![1; commands.len()],
             commands,
+            sent: Vec::new(),
             starts,
             error: None,
         }
+    }
+
+    /// Each task's bytes on stdin (`--pipe`'s blocks), in task order, for the `Send`
+    /// column.
+    pub fn with_sent(mut self, sent: Vec<u64>) -> Self {
+        self.sent = sent;
+        self
     }
 
     /// The first error met writing the log, if any.
@@ -175,6 +188,7 @@ impl EventSink for JoblogRecorder {
                     seq: index + 1,
                     start: self.starts[*index].unwrap_or(*at),
                     runtime: *duration,
+                    sent: self.sent.get(*index).copied().unwrap_or(0),
                     received: log
                         .as_deref()
                         .and_then(|p| p.metadata().ok())
@@ -204,6 +218,7 @@ mod tests {
             seq: 12,
             start: SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_328_639_797),
             runtime: Duration::from_millis(3),
+            sent: 7,
             received: 2,
             exit_value: 1,
             signal: 0,
@@ -211,7 +226,7 @@ mod tests {
         };
         assert_eq!(
             entry.line(),
-            "12\t:\t1795328639.797\t     0.003\t0\t2\t1\t0\techo 1; exit 1"
+            "12\t:\t1795328639.797\t     0.003\t7\t2\t1\t0\techo 1; exit 1"
         );
     }
 
@@ -223,6 +238,7 @@ mod tests {
             seq,
             start: SystemTime::now(),
             runtime: Duration::from_millis(5),
+            sent: 0,
             received: 0,
             exit_value,
             signal,

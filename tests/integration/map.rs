@@ -531,3 +531,40 @@ fn pipe_refuses_what_it_cannot_do() {
         .expect_code(2);
     assert!(!project.join("r").exists());
 }
+
+#[test]
+fn a_pipe_job_log_counts_each_blocks_bytes_as_gnu_parallel_does() {
+    let project = Project::new();
+    let input = b"1\n22\n333\n4444\n55555\n";
+    let args = ["-j1", "--pipe", "-N2", "--joblog", "LOG", "cat; exit 1"];
+    let mut gnu = Command::new("parallel")
+        .arg("--will-cite")
+        .args(args.map(|a| if a == "LOG" { "gnu.log" } else { a }))
+        .current_dir(project.path())
+        .env("HOME", project.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("GNU parallel is installed (scripts/test installs it)");
+    {
+        use std::io::Write as _;
+        gnu.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    assert_eq!(gnu.wait().unwrap().code(), Some(3));
+    let mut map_args = vec!["map"];
+    map_args.extend(args.map(|a| if a == "LOG" { "fanout.log" } else { a }));
+    let (_, code) = map_with_stdin(&project, &map_args, input);
+    assert_eq!(code, 3);
+
+    let gnu = joblog_lines(&project, "gnu.log");
+    let ours = joblog_lines(&project, "fanout.log");
+    assert_eq!(ours.len(), 4, "{ours:?}");
+    assert_eq!(ours.len(), gnu.len());
+    for (ours, gnu) in ours.iter().zip(&gnu).skip(1) {
+        // Seq, Host, Send, Receive, Exitval, Signal and Command are equal.
+        for field in [0, 1, 4, 5, 6, 7, 8] {
+            assert_eq!(ours[field], gnu[field], "field {field} of {ours:?}");
+        }
+    }
+    assert_eq!(ours[1][4], "5", "the first block's bytes: {:?}", ours[1]);
+}
