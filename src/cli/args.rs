@@ -386,6 +386,14 @@ pub struct MapArgs {
     /// unit: 100ms, 2s, 1m).
     #[arg(long, value_name = "DURATION")]
     pub delay: Option<String>,
+    /// Start a job only while fewer than MAX processes are runnable (MAX, or MAX% of the
+    /// CPUs).
+    #[arg(long, value_name = "MAX")]
+    pub load: Option<String>,
+    /// Start a job only while at least SIZE of memory is available (K, M, G: powers of
+    /// 1024; k, m, g: of 1000).
+    #[arg(long, value_name = "SIZE")]
+    pub memfree: Option<String>,
     /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL), or
     /// after N% of the median duration of the jobs that succeeded so far.
     #[arg(long, value_name = "SECS|N%")]

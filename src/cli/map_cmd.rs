@@ -17,8 +17,8 @@ use crate::map::{
     BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, JoblogRecorder, JoblogWriter,
     MAP_ERROR, MapSpec, MapStatus, MapTimeout, ReadOptions, ResultsWriter, SourceKind, Template,
     TemplateOptions, column_names, group_inputs, map_plan, parse_block_size, parse_delay,
-    parse_halt, parse_jobs, parse_timeout, read_inputs, read_joblog, record_marks, result_segments,
-    split_blocks, split_command_line, with_slot,
+    parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_inputs, read_joblog,
+    record_marks, result_segments, split_blocks, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -73,6 +73,17 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .as_deref()
         .map(|value| parse_delay(value).map_err(CliError::usage))
         .transpose()?;
+    let cpus = runner::available_cpus();
+    let max_load = args
+        .load
+        .as_deref()
+        .map(|value| parse_load(value, cpus).map_err(CliError::usage))
+        .transpose()?;
+    let min_free_memory = args
+        .memfree
+        .as_deref()
+        .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
+        .transpose()?;
 
     let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
     let run_id = new_run_id();
@@ -114,7 +125,6 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         Template::text(text, &options)
     });
     let line_buffer = args.line_buffer || args.ungroup;
-    let cpus = runner::available_cpus();
     let jobs = match &args.jobs {
         Some(value) => parse_jobs(value, cpus, inputs.len()).map_err(CliError::usage)?,
         None => cpus,
@@ -129,6 +139,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         tries: args.retries.unwrap_or(1),
         grace: MAP_GRACE,
         base_dir,
+        max_load,
+        min_free_memory,
         stdin,
     };
     let plan = map_plan(&spec);
@@ -227,11 +239,13 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .clone()
         .zip(results)
         .map(|(dir, segments)| ResultsWriter::new(dir, segments));
+    let mut held_back = HeldBackNotice::default();
     let result = {
         let mut sinks = Fanout::new();
         sinks.push(&mut output);
         sinks.push(&mut status);
         sinks.push(&mut collector);
+        sinks.push(&mut held_back);
         if let Some(recorder) = recorder.as_mut() {
             sinks.push(recorder);
         }
@@ -331,6 +345,26 @@ fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Resul
         stdin: Vec::new(),
         sent: Vec::new(),
     })
+}
+
+/// Says on stderr when jobs begin to wait for the machine (`--load`, `--memfree`), and
+/// why: once each time they begin to, not at each look at the machine.
+#[derive(Default)]
+struct HeldBackNotice {
+    waiting: bool,
+}
+
+impl crate::events::EventSink for HeldBackNotice {
+    fn emit(&mut self, event: &crate::events::Event) {
+        if let crate::events::Event::HeldBack { reason } = event {
+            if let Some(reason) = reason
+                && !self.waiting
+            {
+                eprintln!("fanout map: jobs wait to start: {reason}");
+            }
+            self.waiting = reason.is_some();
+        }
+    }
 }
 
 /// Removes its directory, and everything in it, when dropped.

@@ -17,7 +17,9 @@ pub use input::{
     read_inputs, split_command_line,
 };
 pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
-pub use options::{MapTimeout, parse_delay, parse_halt, parse_jobs, parse_timeout};
+pub use options::{
+    MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
+};
 pub use pipe::{BlockOptions, DEFAULT_BLOCK, parse_block_size, record_marks, split_blocks};
 pub use plan::{MapSpec, map_plan};
 pub use quote::shell_quote;

@@ -26,6 +26,56 @@ pub fn parse_jobs(value: &str, cpus: usize, total_jobs: usize) -> Result<usize, 
     Ok(jobs.max(1))
 }
 
+/// A size for `option` with GNU parallel's unit prefixes: `K M G T P` multiply by powers
+/// of 1024, `k m g t p` by powers of 1000 (`1M` = 1048576, `10k` = 10000, `1.5K` = 1536).
+/// At least one byte.
+pub fn parse_size(option: &str, text: &str) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "`{option} {text}` is not a size: give bytes, optionally with a unit \
+             (K, M, G = 1024, 1024², 1024³; k, m, g = 1000, 1000², 1000³), e.g. 1M"
+        )
+    };
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], Some(c)),
+        _ => (text, None),
+    };
+    let factor: f64 = match unit {
+        None => 1.0,
+        Some(c) => {
+            let power = "kmgtp".find(c.to_ascii_lowercase()).ok_or_else(bad)? as i32 + 1;
+            let base: f64 = if c.is_ascii_uppercase() {
+                1024.0
+            } else {
+                1000.0
+            };
+            base.powi(power)
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = (value * factor).floor();
+    if !bytes.is_finite() || bytes < 1.0 {
+        return Err(bad());
+    }
+    Ok(bytes as u64)
+}
+
+/// The most runnable processes for `--load VALUE` (`4`, or `80%` of the CPUs): jobs start
+/// only while fewer are runnable.
+pub fn parse_load(value: &str, cpus: usize) -> Result<f64, String> {
+    let bad = || {
+        format!(
+            "`--load {value}` is not a load: give a number of processes (4) or a share of \
+             the CPUs (80%)"
+        )
+    };
+    let number = |s: &str| s.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0);
+    match value.strip_suffix('%') {
+        Some(pct) => Ok(cpus as f64 * number(pct).ok_or_else(bad)? / 100.0),
+        None => number(value).ok_or_else(bad),
+    }
+}
+
 /// The time between starts for `--delay VALUE`: seconds (`0.5`), or with a unit (`100ms`,
 /// `2s`, `1m`, `1h30m`).
 pub fn parse_delay(value: &str) -> Result<Duration, String> {
@@ -114,6 +164,33 @@ pub fn parse_halt(value: &str) -> Result<Option<HaltPolicy>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_take_gnu_parallels_units() {
+        let size = |text| parse_size("--memfree", text);
+        assert_eq!(size("1M"), Ok(1 << 20));
+        assert_eq!(size("10k"), Ok(10_000));
+        assert_eq!(size("1.5K"), Ok(1536));
+        assert_eq!(size("300"), Ok(300));
+        assert_eq!(size("2g"), Ok(2_000_000_000));
+        for bad in ["", "M", "1x", "-5", "0", "ten"] {
+            let err = size(bad).unwrap_err();
+            assert!(
+                err.starts_with(&format!("`--memfree {bad}` is not a size")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn loads_are_processes_or_shares_of_the_cpus() {
+        assert_eq!(parse_load("3", 8), Ok(3.0));
+        assert_eq!(parse_load("50%", 8), Ok(4.0));
+        assert_eq!(parse_load("0.5", 8), Ok(0.5));
+        for bad in ["", "x", "-1", "%"] {
+            assert!(parse_load(bad, 8).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn jobs_values() {

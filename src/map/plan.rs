@@ -25,6 +25,10 @@ pub struct MapSpec {
     pub grace: Duration,
     /// Where jobs run.
     pub base_dir: PathBuf,
+    /// No job starts while this many processes or more are runnable (`--load`).
+    pub max_load: Option<f64>,
+    /// No job starts while less memory than this, in bytes, is available (`--memfree`).
+    pub min_free_memory: Option<u64>,
     /// Each job's stdin, a file (`--pipe`'s blocks), in job order; empty: every job's
     /// stdin is `/dev/null`.
     pub stdin: Vec<PathBuf>,
@@ -42,6 +46,8 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
         grace: spec.grace,
         retry_failed_serially: false,
         systemic_failure_stop: false,
+        max_load: spec.max_load,
+        min_free_memory: spec.min_free_memory,
         ..Settings::default()
     };
     let tasks = spec
@@ -89,6 +95,8 @@ mod tests {
             grace: Duration::from_millis(200),
             base_dir: PathBuf::from("/tmp"),
             stdin: vec![PathBuf::from("/tmp/block-1")],
+            max_load: Some(2.0),
+            min_free_memory: Some(1 << 20),
         };
         let plan = map_plan(&spec);
         let ids: Vec<&str> = plan.tasks.iter().map(|t| t.id.as_str()).collect();
@@ -98,6 +106,8 @@ mod tests {
         assert_eq!(plan.tasks[0].retries, 2);
         assert!(plan.tasks.iter().all(|t| t.deps.is_empty()));
         assert_eq!(plan.settings.jobs, 4);
+        assert_eq!(plan.settings.max_load, Some(2.0));
+        assert_eq!(plan.settings.min_free_memory, Some(1 << 20));
         assert_eq!(plan.tasks[0].stdin, Some(PathBuf::from("/tmp/block-1")));
         assert_eq!(plan.tasks[1].stdin, None);
     }

@@ -163,6 +163,7 @@ impl RawSettings {
             worktree: self.worktree.resolve(),
             max_cpu: self.max_cpu,
             max_memory: self.max_memory,
+            ..d
         }
     }
 }

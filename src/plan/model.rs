@@ -192,6 +192,12 @@ pub struct Settings {
     pub max_cpu: Option<u8>,
     /// No new task starts while the machine's memory use is above this percentage.
     pub max_memory: Option<u8>,
+    /// No new task starts while less memory than this, in bytes, is available (`fanout
+    /// map --memfree`; plan files do not set it).
+    pub min_free_memory: Option<u64>,
+    /// No new task starts while this many processes or more are runnable (`fanout map
+    /// --load`; plan files do not set it).
+    pub max_load: Option<f64>,
 }
 
 impl Default for Settings {
@@ -211,6 +217,8 @@ impl Default for Settings {
             worktree: WorktreeSettings::default(),
             max_cpu: None,
             max_memory: None,
+            min_free_memory: None,
+            max_load: None,
         }
     }
 }

@@ -187,7 +187,7 @@ pub async fn run(
         interrupted: false,
         gate: options.agents.as_deref().map(AgentGate::new),
         rates: RateGate::new(plan, options.agents.as_deref()),
-        load: LoadGate::new(plan.settings.max_cpu, plan.settings.max_memory),
+        load: LoadGate::new(&plan.settings),
         held_back: None,
         last_launch: None,
         slow_checks: BinaryHeap::new(),

@@ -1,8 +1,12 @@
-//! The machine-load gate (`max_cpu`, `max_memory` in `[settings]`): while the machine's
-//! CPU or memory use is above its limit, no new task starts. CPU use is measured between
-//! two readings of /proc/stat; memory use is MemTotal − MemAvailable of /proc/meminfo.
+//! The machine-load gate (`max_cpu`, `max_memory` in `[settings]`; `fanout map --load`
+//! and `--memfree`): while the machine's CPU or memory use is above its limit, no new task
+//! starts. CPU use is measured between two readings of /proc/stat; memory use is MemTotal
+//! − MemAvailable of /proc/meminfo; the load is /proc/stat's runnable processes, fanout's
+//! own reading thread not counted.
 
 use std::time::{Duration, Instant};
+
+use crate::plan::Settings;
 
 /// How often the gate looks again while it holds tasks back.
 pub(crate) const RECHECK: Duration = Duration::from_millis(500);
@@ -18,30 +22,63 @@ struct CpuSample {
 pub(crate) struct LoadGate {
     max_cpu: Option<u8>,
     max_memory: Option<u8>,
+    min_free_memory: Option<u64>,
+    max_load: Option<f64>,
     last: Option<(Instant, CpuSample)>,
     cpu_percent: Option<f64>,
 }
 
 impl LoadGate {
-    /// `None` when neither limit is set.
-    pub(crate) fn new(max_cpu: Option<u8>, max_memory: Option<u8>) -> Option<LoadGate> {
-        (max_cpu.is_some() || max_memory.is_some()).then(|| LoadGate {
-            max_cpu,
-            max_memory,
-            last: read_cpu().map(|s| (Instant::now(), s)),
+    /// The gate of `settings`' limits; `None` when there are none.
+    pub(crate) fn new(settings: &Settings) -> Option<LoadGate> {
+        let gate = LoadGate {
+            max_cpu: settings.max_cpu,
+            max_memory: settings.max_memory,
+            min_free_memory: settings.min_free_memory,
+            max_load: settings.max_load,
+            last: None,
             cpu_percent: None,
+        };
+        let limited = gate.max_cpu.is_some()
+            || gate.max_memory.is_some()
+            || gate.min_free_memory.is_some()
+            || gate.max_load.is_some();
+        limited.then(|| LoadGate {
+            last: read_cpu().map(|s| (Instant::now(), s)),
+            ..gate
         })
     }
 
     /// Why new tasks must wait now, or `None` when they may start.
     pub(crate) fn over(&mut self) -> Option<String> {
+        let meminfo = (self.max_memory.is_some() || self.min_free_memory.is_some())
+            .then(|| std::fs::read_to_string("/proc/meminfo").ok())
+            .flatten();
         if let Some(max) = self.max_memory
-            && let Some(used) = std::fs::read_to_string("/proc/meminfo")
-                .ok()
-                .and_then(|m| memory_percent(&m))
+            && let Some(used) = meminfo.as_deref().and_then(memory_percent)
             && used > f64::from(max)
         {
             return Some(format!("memory at {used:.0}%, above max_memory = {max}%"));
+        }
+        if let Some(min) = self.min_free_memory
+            && let Some(free) = meminfo.as_deref().and_then(available_bytes)
+            && free < min
+        {
+            return Some(format!(
+                "{} of memory available, less than --memfree {}",
+                mebibytes(free),
+                mebibytes(min)
+            ));
+        }
+        if let Some(max) = self.max_load
+            && let Some(running) = std::fs::read_to_string("/proc/stat")
+                .ok()
+                .and_then(|s| runnable(&s))
+            && running as f64 >= max
+        {
+            return Some(format!(
+                "{running} processes runnable, --load {max} lets jobs start below that"
+            ));
         }
         if let Some(max) = self.max_cpu {
             self.sample_cpu();
@@ -98,19 +135,36 @@ fn cpu_percent(before: CpuSample, after: CpuSample) -> Option<f64> {
     (total > 0).then(|| 100.0 * busy as f64 / total as f64)
 }
 
+/// A `/proc/meminfo` field, in kB.
+fn meminfo_field(meminfo: &str, name: &str) -> Option<f64> {
+    meminfo
+        .lines()
+        .find(|l| l.starts_with(name))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
 fn memory_percent(meminfo: &str) -> Option<f64> {
-    let field = |name: &str| -> Option<f64> {
-        meminfo
-            .lines()
-            .find(|l| l.starts_with(name))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
-    };
-    let total = field("MemTotal:")?;
-    let available = field("MemAvailable:")?;
+    let total = meminfo_field(meminfo, "MemTotal:")?;
+    let available = meminfo_field(meminfo, "MemAvailable:")?;
     (total > 0.0).then(|| 100.0 * (total - available) / total)
+}
+
+fn available_bytes(meminfo: &str) -> Option<u64> {
+    meminfo_field(meminfo, "MemAvailable:").map(|kb| (kb * 1024.0) as u64)
+}
+
+/// Runnable processes (`procs_running`), less the thread reading them.
+fn runnable(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|l| l.starts_with("procs_running "))?;
+    let running: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(running.saturating_sub(1))
+}
+
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
 #[cfg(test)]
@@ -132,13 +186,38 @@ mod tests {
         let mem = "MemTotal:       1000 kB\nMemFree:  1 kB\nMemAvailable:    250 kB\n";
         assert_eq!(memory_percent(mem), Some(75.0));
         assert_eq!(memory_percent("nothing"), None);
+        assert_eq!(available_bytes(mem), Some(250 * 1024));
+        assert_eq!(
+            runnable("cpu  1 2\nprocs_running 3\nprocs_blocked 0\n"),
+            Some(2)
+        );
+        assert_eq!(runnable("cpu  1 2\n"), None);
     }
 
     #[test]
     fn the_gate_holds_back_above_a_memory_limit_and_lets_through_below() {
+        let gate = |settings: Settings| LoadGate::new(&settings);
         // Memory is always used somewhat, and never above 100%.
-        assert!(LoadGate::new(None, Some(0)).unwrap().over().is_some());
-        assert!(LoadGate::new(None, Some(100)).unwrap().over().is_none());
-        assert!(LoadGate::new(None, None).is_none());
+        let memory = |max| Settings {
+            max_memory: Some(max),
+            ..Settings::default()
+        };
+        assert!(gate(memory(0)).unwrap().over().is_some());
+        assert!(gate(memory(100)).unwrap().over().is_none());
+        assert!(gate(Settings::default()).is_none());
+        // Some memory is available, and less than all there is in the world.
+        let free = |min| Settings {
+            min_free_memory: Some(min),
+            ..Settings::default()
+        };
+        assert!(gate(free(1)).unwrap().over().is_none());
+        let held = gate(free(u64::MAX)).unwrap().over().unwrap();
+        assert!(held.contains("less than --memfree"), "{held}");
+        // Nothing runnable is ever fewer than none.
+        let load = Settings {
+            max_load: Some(0.0),
+            ..Settings::default()
+        };
+        assert!(gate(load).unwrap().over().unwrap().contains("runnable"));
     }
 }

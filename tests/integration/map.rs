@@ -7,7 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::harness::{Project, read_stamp, wait_for};
+use crate::harness::{Project, StreamReader, read_stamp, wait_for};
 
 fn joblog_lines(project: &Project, name: &str) -> Vec<Vec<String>> {
     project
@@ -567,4 +567,69 @@ fn a_pipe_job_log_counts_each_blocks_bytes_as_gnu_parallel_does() {
         }
     }
     assert_eq!(ours[1][4], "5", "the first block's bytes: {:?}", ours[1]);
+}
+
+#[test]
+fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
+    // More memory than any machine has, and fewer runnable processes than none.
+    for (limit, value, why) in [
+        ("--memfree", "1P", "less than --memfree"),
+        ("--load", "0", "processes runnable"),
+    ] {
+        let project = Project::new();
+        let mut child = project
+            .command(&["map", limit, value, "touch", "ran", ":::", "x"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = StreamReader::new(child.stderr.take().unwrap());
+        assert!(
+            wait_for(Duration::from_secs(20), || stderr.text().contains(why)),
+            "{limit}: fanout did not say why jobs wait: {}",
+            stderr.text()
+        );
+        // Two more looks at the machine, which must hold the job back too.
+        std::thread::sleep(Duration::from_secs(1));
+        kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+        let status = child.wait().unwrap();
+        let stderr = stderr.finish();
+        assert_eq!(status.code(), Some(130), "{limit}: {stderr}");
+        assert!(!project.join("ran").exists(), "{limit}: the job started");
+        assert_eq!(
+            stderr.matches("jobs wait to start").count(),
+            1,
+            "{limit}: said once: {stderr}"
+        );
+    }
+
+    // Limits the machine is within let the jobs run.
+    let project = Project::new();
+    project
+        .fanout(&[
+            "map",
+            "--memfree",
+            "1k",
+            "--load",
+            "100000",
+            "touch",
+            ":::",
+            "a",
+            "b",
+        ])
+        .expect_code(0);
+    assert!(project.join("a").exists() && project.join("b").exists());
+
+    for (args, message) in [
+        (["--memfree", "lots"], "`--memfree lots` is not a size"),
+        (["--load", "high"], "`--load high` is not a load"),
+    ] {
+        let mut map_args = vec!["map"];
+        map_args.extend(args);
+        map_args.extend(["touch", "c", ":::", "x"]);
+        let out = project.fanout(&map_args);
+        out.expect_code(255);
+        assert!(out.stderr.contains(message), "{}", out.stderr);
+        assert!(!project.join("c").exists());
+    }
 }

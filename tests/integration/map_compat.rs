@@ -386,6 +386,18 @@ fn table() -> Vec<Case> {
         case(&["--dry-run", "echo", ":::", "a b", "c'd", "$x", "é", ""]),
         case(&["--dry-run", "echo", "{}", "{1}", ":::", "x y", ":::", "z"]),
         case(&["--dry-run", "cp {} {.}.bak", ":::", "f.txt", "g h.txt"]),
+        // Limits the machine is within.
+        case(&[
+            "--load",
+            "100000",
+            "--memfree",
+            "1k",
+            "echo",
+            ":::",
+            "a",
+            "b",
+        ]),
+        case(&["--load", "10000%", "echo", ":::", "a"]),
         // --pipe: stdin cut into blocks, one per job, on the job's stdin.
         case(&["--pipe", "wc", "-l"]).stdin(&numbers),
         case(&["--pipe", "--block", "1k", "wc", "-c"]).stdin(&numbers),
