@@ -359,6 +359,16 @@ pub struct MapArgs {
     /// is left. 0: run the command once per input, without the input.
     #[arg(short = 'n', long, value_name = "N", alias = "max-args")]
     pub max_args: Option<usize>,
+    /// Give each job as many inputs as spread them evenly over the job slots (and fit a
+    /// command line): {} is all of them.
+    #[arg(short = 'm', conflicts_with_all = ["max_args", "max_replace_args", "pipe", "results"])]
+    pub multiple: bool,
+    /// As -m, each word holding {} repeated once per input: `x{}y` is `x1y x2y`.
+    #[arg(
+        short = 'X',
+        conflicts_with_all = ["max_args", "max_replace_args", "pipe", "multiple", "results"]
+    )]
+    pub context_replace: bool,
     /// The same as -n (GNU parallel's -N).
     #[arg(short = 'N', value_name = "N", conflicts_with = "max_args")]
     pub max_replace_args: Option<usize>,

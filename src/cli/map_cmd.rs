@@ -16,9 +16,9 @@ use crate::events::Fanout;
 use crate::map::{
     BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, JoblogRecorder, JoblogWriter,
     MAP_ERROR, MapSpec, MapStatus, MapTimeout, ReadOptions, ResultsWriter, SourceKind, Template,
-    TemplateOptions, column_names, group_inputs, map_plan, parse_block_size, parse_delay,
-    parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_inputs, read_joblog,
-    record_marks, result_segments, split_blocks, split_command_line, with_slot,
+    TemplateOptions, column_names, group_inputs, map_plan, pack_inputs, parse_block_size,
+    parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_inputs,
+    read_joblog, record_marks, result_segments, split_blocks, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -113,6 +113,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             quote: args.quote,
             names: names.clone(),
             no_append: args.pipe && !args.cat,
+            context: args.context_replace,
         };
         (Template::from_words(&line.command, &options), true)
     };
@@ -128,6 +129,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let jobs = match &args.jobs {
         Some(value) => parse_jobs(value, cpus, inputs.len()).map_err(CliError::usage)?,
         None => cpus,
+    };
+    let inputs = if args.multiple || args.context_replace {
+        pack_inputs(inputs, &template, quote, jobs)
+    } else {
+        inputs
     };
     let base_dir = std::env::current_dir().context("failed to read the current directory")?;
     let spec = MapSpec {

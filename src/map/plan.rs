@@ -34,6 +34,39 @@ pub struct MapSpec {
     pub stdin: Vec<PathBuf>,
 }
 
+/// The most bytes of one command line that `-m` and `-X` fill with inputs.
+pub const MAX_LINE: usize = 128 * 1024;
+
+/// `-m` / `-X`: the inputs spread over the jobs as evenly as `jobs` slots take them,
+/// ⌈inputs / jobs⌉ to a job as GNU parallel spreads them, fewer where the command line
+/// would pass [`MAX_LINE`] bytes. A job gets at least one input, however long.
+pub fn pack_inputs(
+    inputs: Vec<Vec<String>>,
+    template: &Template,
+    quote: bool,
+    jobs: usize,
+) -> Vec<Vec<String>> {
+    let per_job = inputs.len().div_ceil(jobs.max(1));
+    let base = template.fill(&[], 1, quote).len();
+    let mut packed = Vec::new();
+    let (mut job, mut count, mut len) = (Vec::new(), 0, base);
+    for input in inputs {
+        // What one more input adds to the line: its words and a space.
+        let cost = template.fill(&input, 1, quote).len().saturating_sub(base) + 1;
+        if count > 0 && (count == per_job || len + cost > MAX_LINE) {
+            packed.push(std::mem::take(&mut job));
+            (count, len) = (0, base);
+        }
+        job.extend(input);
+        count += 1;
+        len += cost;
+    }
+    if count > 0 {
+        packed.push(job);
+    }
+    packed
+}
+
 /// The plan of a map: task `i` is job `i + 1`; its command is the template filled with
 /// the job's inputs.
 pub fn map_plan(spec: &MapSpec) -> Plan {
@@ -82,6 +115,35 @@ pub fn map_plan(spec: &MapSpec) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_inputs_spread_evenly_and_fit_a_command_line() {
+        let inputs = |n: usize| (1..=n).map(|i| vec![i.to_string()]).collect::<Vec<_>>();
+        let sizes = |packed: &[Vec<String>]| packed.iter().map(Vec::len).collect::<Vec<_>>();
+        let echo = Template::parse("echo");
+        // As GNU parallel spreads them: 7 over 2 slots, 10 over 3, 5 over 3.
+        assert_eq!(sizes(&pack_inputs(inputs(7), &echo, true, 2)), [4, 3]);
+        assert_eq!(sizes(&pack_inputs(inputs(10), &echo, true, 3)), [4, 4, 2]);
+        assert_eq!(sizes(&pack_inputs(inputs(5), &echo, true, 3)), [2, 2, 1]);
+        assert_eq!(
+            pack_inputs(inputs(3), &echo, true, 1),
+            [vec!["1", "2", "3"]]
+        );
+        assert!(pack_inputs(Vec::new(), &echo, true, 4).is_empty());
+        // Long inputs: as many as fit, each line within the limit, every input once.
+        let long: Vec<Vec<String>> = (0..100)
+            .map(|i| vec![format!("{i:05}{}", "x".repeat(10_000))])
+            .collect();
+        let packed = pack_inputs(long.clone(), &echo, true, 1);
+        assert!(packed.len() > 1);
+        for job in &packed {
+            assert!(echo.fill(job, 1, true).len() <= MAX_LINE, "{}", job.len());
+        }
+        assert_eq!(packed.concat(), long.concat());
+        // One input longer than the limit still runs, alone.
+        let huge = vec![vec!["y".repeat(MAX_LINE)], vec!["z".into()]];
+        assert_eq!(sizes(&pack_inputs(huge, &echo, true, 1)), [1, 1]);
+    }
 
     #[test]
     fn one_task_per_job_in_order() {

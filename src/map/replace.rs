@@ -47,6 +47,8 @@ enum Piece {
     /// A word of a quoted command (`-q`) with replacement strings in it: filled, then
     /// quoted for the shell as one word.
     Word(Vec<Piece>),
+    /// A word repeated for each input, that input standing for `{}` in it (`-X`).
+    Context(Vec<Piece>),
 }
 
 /// A command with its replacement strings found.
@@ -83,6 +85,9 @@ pub struct TemplateOptions {
     /// Never append the inputs to a command without replacement strings (`--pipe`: the
     /// input is on stdin).
     pub no_append: bool,
+    /// Repeat each word holding `{}` (or `{.}` …) once per input (`-X`): `x{}y` with
+    /// inputs `1 2` is `x1y x2y`.
+    pub context: bool,
 }
 
 impl Template {
@@ -102,7 +107,14 @@ impl Template {
             }
             let found = scan(word, options);
             let text_only = found.iter().all(|p| matches!(p, Piece::Text(_)));
-            if options.quote && text_only {
+            let every_input = |p: &Piece| matches!(p, Piece::Input { arg: None, .. });
+            if options.context && found.iter().any(every_input) {
+                pieces.push(Piece::Context(if options.quote {
+                    vec![Piece::Word(found)]
+                } else {
+                    found
+                }));
+            } else if options.quote && text_only {
                 push_text(&mut pieces, &shell_quote(word));
             } else if options.quote && !found.contains(&Piece::Slot) {
                 pieces.push(Piece::Word(found));
@@ -151,7 +163,14 @@ impl Template {
 
     /// Whether the command refers to the slot (`{%}`).
     pub fn uses_slot(&self) -> bool {
-        self.pieces.contains(&Piece::Slot)
+        fn any_slot(pieces: &[Piece]) -> bool {
+            pieces.iter().any(|p| match p {
+                Piece::Slot => true,
+                Piece::Word(inner) | Piece::Context(inner) => any_slot(inner),
+                _ => false,
+            })
+        }
+        any_slot(&self.pieces)
     }
 
     /// The command line of job `seq` (1-based) with inputs `args`. With `quote`, each
@@ -188,6 +207,13 @@ fn fill_pieces(pieces: &[Piece], args: &[String], seq: usize, quote: bool) -> St
             Piece::Slot => out.push_str(SLOT_REFERENCE),
             Piece::Word(inner) => {
                 out.push_str(&shell_quote(&fill_pieces(inner, args, seq, false)));
+            }
+            Piece::Context(inner) => {
+                let words: Vec<String> = args
+                    .iter()
+                    .map(|arg| fill_pieces(inner, std::slice::from_ref(arg), seq, quote))
+                    .collect();
+                out.push_str(&words.join(" "));
             }
         }
     }
@@ -430,6 +456,40 @@ mod tests {
                 "-I {replace} {command}"
             );
         }
+    }
+
+    #[test]
+    fn context_words_repeat_once_per_input() {
+        let args = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let context = TemplateOptions {
+            context: true,
+            ..TemplateOptions::default()
+        };
+        let template = |words: &[&str]| Template::from_words(&args(words), &context);
+        // (words, inputs, expected) as GNU parallel 20221122 fills them with -X.
+        let cases = [
+            (&["echo", "x{}y"][..], &["1", "2"][..], "echo x1y x2y"),
+            (
+                &["echo", "{#}-{}-{.}"],
+                &["a.b", "c.d"],
+                "echo 1-a.b-a 1-c.d-c",
+            ),
+            (&["echo"], &["a b", "c"], "echo 'a b' c"),
+            (
+                &["cp", "{}", "dir/{/}"],
+                &["p/a", "q/b"],
+                "cp p/a q/b dir/a dir/b",
+            ),
+            (&["echo", "<{}>"], &["it's"], "echo <'it'\"'\"'s'>"),
+        ];
+        for (words, inputs, expected) in cases {
+            assert_eq!(
+                template(words).fill(&args(inputs), 1, true),
+                expected,
+                "{words:?}"
+            );
+        }
+        assert!(template(&["echo", "{}{%}"]).uses_slot());
     }
 
     #[test]

@@ -633,3 +633,46 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
         assert!(!project.join("c").exists());
     }
 }
+
+#[test]
+fn multiple_inputs_per_job_fill_command_lines_no_longer_than_the_limit() {
+    let project = Project::new();
+    // 3000 inputs of 100 bytes: about 300 kB, more than two command lines of 128 KiB.
+    let inputs: Vec<String> = (0..3000)
+        .map(|i| format!("{i:04}{}", "v".repeat(96)))
+        .collect();
+    project.file("inputs", &(inputs.join("\n") + "\n"));
+    for flag in ["-m", "-X"] {
+        let out = project.fanout(&[
+            "map", "-j1", "-k", flag, "--joblog", "jobs.log", "printf", "'%s\\n'", "{}", "::::",
+            "inputs",
+        ]);
+        out.expect_code(0);
+        let printed: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(printed, inputs, "{flag}: every input once, in order");
+        let log = joblog_lines(&project, "jobs.log");
+        let commands: Vec<&str> = log.iter().skip(1).map(|l| l[8].as_str()).collect();
+        assert!(commands.len() >= 3, "{flag}: {} jobs", commands.len());
+        for command in &commands {
+            assert!(
+                command.len() <= 128 * 1024,
+                "{flag}: {} bytes",
+                command.len()
+            );
+        }
+        std::fs::remove_file(project.join("jobs.log")).unwrap();
+    }
+    // Ways of grouping inputs that do not go together are usage errors.
+    for args in [
+        &["-m", "-n", "2"][..],
+        &["-X", "-m"],
+        &["-X", "--pipe"],
+        &["-m", "--results", "r"],
+    ] {
+        let mut map_args = vec!["map"];
+        map_args.extend(args);
+        map_args.extend(["touch", "ran", ":::", "x"]);
+        project.fanout(&map_args).expect_code(2);
+    }
+    assert!(!project.join("ran").exists());
+}

@@ -386,6 +386,36 @@ fn table() -> Vec<Case> {
         case(&["--dry-run", "echo", ":::", "a b", "c'd", "$x", "é", ""]),
         case(&["--dry-run", "echo", "{}", "{1}", ":::", "x y", ":::", "z"]),
         case(&["--dry-run", "cp {} {.}.bak", ":::", "f.txt", "g h.txt"]),
+        // -m and -X: inputs spread evenly over the slots, in one command line each.
+        case(&[
+            "-j2", "-m", "echo", ":::", "1", "2", "3", "4", "5", "6", "7",
+        ]),
+        case(&["-j3", "-m", "echo", "x{}y", ":::", "1", "2", "3", "4", "5"]),
+        case(&["-j3", "-X", "echo", "x{}y", ":::", "1", "2", "3", "4", "5"]),
+        case(&[
+            "-j2",
+            "-X",
+            "echo",
+            "{#}-{}-{.}",
+            ":::",
+            "a.b",
+            "c.d",
+            "e.f",
+        ]),
+        case(&[
+            "-j1",
+            "-X",
+            "--dry-run",
+            "cp",
+            "{}",
+            "dir/{/}",
+            ":::",
+            "p/a",
+            "q/b",
+        ]),
+        case(&["-j2", "-m", "echo", ":::", "a b", "c'd", "$x", "é"]),
+        case(&["-j2", "-X", "echo", "<{}>", ":::", "it's", "b", "c d"]),
+        case(&["-j4", "-m", "echo", "::::", "ten"]).file("ten", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
         // Limits the machine is within.
         case(&[
             "--load",
