@@ -12,7 +12,7 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use super::run_cmd::{build_dag, new_run_id, seed};
-use crate::events::Fanout;
+use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, JoblogRecorder, JoblogWriter,
     MAP_ERROR, MapSpec, MapStatus, MapTimeout, ReadOptions, ResultsWriter, SourceKind, Template,
@@ -360,9 +360,9 @@ struct HeldBackNotice {
     waiting: bool,
 }
 
-impl crate::events::EventSink for HeldBackNotice {
-    fn emit(&mut self, event: &crate::events::Event) {
-        if let crate::events::Event::HeldBack { reason } = event {
+impl EventSink for HeldBackNotice {
+    fn emit(&mut self, event: &Event) {
+        if let Event::HeldBack { reason } = event {
             if let Some(reason) = reason
                 && !self.waiting
             {
@@ -439,10 +439,11 @@ fn read_blocks(
         &options,
         |header, body| {
             let path = dir.join((files.len() + 1).to_string());
-            let block = [header, body].concat();
-            std::fs::write(&path, &block)?;
+            let mut file = std::fs::File::create(&path)?;
+            file.write_all(header)?;
+            file.write_all(body)?;
             files.push(path);
-            sent.push(block.len() as u64);
+            sent.push((header.len() + body.len()) as u64);
             Ok(())
         },
         |warning| eprintln!("fanout map: {warning}"),
