@@ -251,6 +251,10 @@ pub struct RunArgs {
     /// ones finish.
     #[arg(long, value_name = "N")]
     pub max_fail: Option<u32>,
+    /// Start a task only while fewer than N processes are runnable (as ninja's -l),
+    /// whatever the plan says.
+    #[arg(short = 'l', long = "load", value_name = "N")]
+    pub max_load: Option<u32>,
     /// Retry every failing task up to N times, whatever the plan says.
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,

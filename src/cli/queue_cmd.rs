@@ -143,6 +143,7 @@ fn run(args: QueueRunArgs, color: bool) -> Result<i32, CliError> {
         keep_going: false,
         fail_fast: false,
         max_fail: None,
+        max_load: None,
         retries: None,
         timeout: None,
         dry_run: false,

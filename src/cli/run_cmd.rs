@@ -451,6 +451,15 @@ fn apply_overrides(plan: &mut Plan, args: &RunArgs) -> Result<(), CliError> {
     if args.fail_fast {
         settings.keep_going = false;
     }
+    if let Some(n) = args.max_load {
+        if n == 0 {
+            return Err(CliError::usage_with_help(
+                "`--load 0` would never start anything",
+                "give a number of runnable processes of 1 or more",
+            ));
+        }
+        settings.max_load = Some(f64::from(n));
+    }
     if args.retry_failed_serially {
         settings.retry_failed_serially = true;
     }

@@ -53,6 +53,7 @@ pub(crate) struct RawSettings {
     pub(crate) isolate: Option<Isolation>,
     pub(crate) max_cpu: Option<u8>,
     pub(crate) max_memory: Option<u8>,
+    pub(crate) max_load: Option<u32>,
     /// The `[worktree]` table (a project file's is the default of a plan's).
     pub(crate) worktree: RawWorktree,
 }
@@ -138,6 +139,7 @@ impl RawSettings {
             isolate: self.isolate.or(defaults.isolate),
             max_cpu: self.max_cpu.or(defaults.max_cpu),
             max_memory: self.max_memory.or(defaults.max_memory),
+            max_load: self.max_load.or(defaults.max_load),
             worktree: self.worktree.or(defaults.worktree),
         }
     }
@@ -163,6 +165,7 @@ impl RawSettings {
             worktree: self.worktree.resolve(),
             max_cpu: self.max_cpu,
             max_memory: self.max_memory,
+            max_load: self.max_load.map(f64::from),
             ..d
         }
     }
@@ -253,6 +256,7 @@ const SETTINGS_FIELDS: &[Field] = &[
     field("isolate", &[]),
     field("max_cpu", &[]),
     field("max_memory", &[]),
+    field("max_load", &[]),
 ];
 
 /// A percentage from 1 to 100.
@@ -326,6 +330,9 @@ fn settings(node: &Node, problems: &mut Vec<Problem>) -> RawSettings {
     s.max_memory = f
         .get("max_memory")
         .and_then(|n| percent(n, "max_memory", problems));
+    s.max_load = f
+        .get("max_load")
+        .and_then(|n| count(n, "max_load", 1, problems));
     s
 }
 

@@ -195,8 +195,8 @@ pub struct Settings {
     /// No new task starts while less memory than this, in bytes, is available (`fanout
     /// map --memfree`; plan files do not set it).
     pub min_free_memory: Option<u64>,
-    /// No new task starts while this many processes or more are runnable (`fanout map
-    /// --load`; plan files do not set it).
+    /// No new task starts while this many processes or more are runnable (`max_load`,
+    /// `fanout run --load`, `fanout map --load`).
     pub max_load: Option<f64>,
 }
 

@@ -77,7 +77,7 @@ impl LoadGate {
             && running as f64 >= max
         {
             return Some(format!(
-                "{running} processes runnable, --load {max} lets jobs start below that"
+                "{running} processes runnable, at or above the load limit of {max}"
             ));
         }
         if let Some(max) = self.max_cpu {

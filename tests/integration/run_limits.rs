@@ -230,6 +230,66 @@ fn no_task_starts_while_the_machine_is_above_max_memory() {
 }
 
 #[test]
+fn no_task_starts_while_too_many_processes_are_runnable_and_one_starts_once_fewer_are() {
+    // Six processes that never stop running keep at least six runnable, whatever the
+    // machine's cores.
+    let spinners: Vec<std::process::Child> = (0..6)
+        .map(|_| {
+            std::process::Command::new("sh")
+                .args(["-c", "while :; do :; done"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let stop = |mut spinners: Vec<std::process::Child>| {
+        for child in &mut spinners {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    };
+    let p = Project::new();
+    p.file(
+        "plan.toml",
+        "[settings]\nmax_load = 30\n\n[[task]]\nid = \"held\"\nrun = \"touch ran\"\n",
+    );
+    // The command line's limit wins over the plan's.
+    let mut child = p
+        .command(&["run", "plan.toml", "-l", "5", "--no-progress"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = StreamReader::new(child.stderr.take().unwrap());
+    let said = wait_for(Duration::from_secs(20), || {
+        stderr.text().contains("waiting for resources")
+    });
+    // Two more looks at the machine, which must hold the task back too.
+    std::thread::sleep(Duration::from_secs(1));
+    let ran_while_busy = p.join("ran").exists();
+    stop(spinners);
+    let status = child.wait().unwrap();
+    let stderr = stderr.finish();
+    assert!(said, "fanout did not say it waits: {stderr}");
+    assert!(stderr.contains("processes runnable"), "{stderr}");
+    assert!(
+        !ran_while_busy,
+        "the task started with 6 processes runnable and -l 5"
+    );
+    // Once the spinners are gone, the task starts and the run ends.
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(p.join("ran").exists());
+
+    // `-l 0` would never start anything.
+    let out = p.fanout(&["run", "plan.toml", "-l", "0"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("`--load 0` would never start anything"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn a_percentage_above_100_is_a_plan_error() {
     let p = Project::new();
     p.file(
