@@ -1,6 +1,6 @@
-//! The machine-load gate (`max_cpu`, `max_memory` in `[settings]`; `fanout map --load`
-//! and `--memfree`): while the machine's CPU or memory use is above its limit, no new task
-//! starts. CPU use is measured between two readings of /proc/stat; memory use is MemTotal
+//! The machine-load gate (`max_cpu`, `max_memory`, `max_load` in `[settings]`; `fanout
+//! run -l`; `fanout map --load` and `--memfree`): while the machine's CPU, memory or load
+//! is above its limit, no new task starts. CPU use is measured between two readings of /proc/stat; memory use is MemTotal
 //! − MemAvailable of /proc/meminfo; the load is /proc/stat's runnable processes, fanout's
 //! own reading thread not counted.
 
