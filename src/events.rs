@@ -60,6 +60,9 @@ pub struct HashingStats {
     pub files: usize,
     pub bytes: u64,
     pub took: Duration,
+    /// Why the task ran rather than being skipped: what changed since its last success
+    /// (`None` when it was skipped, or nothing is known).
+    pub changed: Option<String>,
 }
 
 /// What became of an isolated task's worktree and branch after its attempt.

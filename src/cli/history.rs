@@ -8,7 +8,7 @@ use super::CliError;
 use crate::graph::Dag;
 use crate::plan::Plan;
 use crate::runner::{Cache, CacheHit, CacheKey};
-use crate::store::{InputHasher, ResumePoint, Store, definition_hash, median_durations};
+use crate::store::{InputHasher, Manifest, ResumePoint, Store, definition_hash, median_durations};
 
 /// Expected seconds per task: its `estimate`, else the median of its last successful
 /// durations, else the mean of the tasks that have one, else 1.
@@ -97,14 +97,44 @@ impl StoreCache {
 impl Cache for StoreCache {
     fn key(&self, index: usize, dep_keys: &[Option<String>]) -> Option<CacheKey> {
         let fp = self.hasher.fingerprint(index, dep_keys)?;
+        // Kept (once per key) so that a later run can say what changed; a store that
+        // cannot keep it only makes that later run say less.
+        if let Ok(store) = self.store.lock()
+            && !store.has_manifest(&fp.key).unwrap_or(true)
+            && let Ok(body) = serde_json::to_string(&fp.manifest)
+        {
+            let _ = store.record_manifest(&fp.key, &body);
+        }
         Some(CacheKey {
             key: fp.key,
             stats: crate::events::HashingStats {
                 files: fp.files,
                 bytes: fp.bytes,
                 took: fp.took,
+                changed: None,
             },
         })
+    }
+
+    fn changes(&self, index: usize, key: &str) -> Option<String> {
+        let id = &self.hasher.plan().tasks[index].id;
+        let store = self.store.lock().ok()?;
+        let Some(last) = store.last_success_key(id).ok()? else {
+            return Some("no earlier success".to_owned());
+        };
+        if last == key {
+            return Some("an output is missing".to_owned());
+        }
+        let manifest = |key: &str| -> Option<Manifest> {
+            serde_json::from_str(&store.manifest(key).ok()??).ok()
+        };
+        let (Some(now), Some(before)) = (manifest(key), manifest(&last)) else {
+            return Some("its inputs changed".to_owned());
+        };
+        Some(
+            now.changes_since(&before)
+                .unwrap_or_else(|| "its inputs changed".to_owned()),
+        )
     }
 
     fn lookup(&self, index: usize, key: &str) -> Option<CacheHit> {

@@ -375,6 +375,9 @@ impl EventSink for TerminalReporter {
                         human_duration(h.took)
                     );
                     self.status_line("inputs", &self.styles.dim, task, &detail);
+                    if let Some(changed) = &h.changed {
+                        self.status_line("changed", &self.styles.dim, task, changed);
+                    }
                 }
                 let took = human_duration(*duration);
                 let s = &self.styles;

@@ -27,4 +27,8 @@ pub trait Cache: Send + Sync {
 
     /// An earlier success of task `index` with `key` whose declared outputs all exist.
     fn lookup(&self, index: usize, key: &str) -> Option<CacheHit>;
+
+    /// For a `key` of task `index` that found no earlier success: why, in words (what
+    /// changed since the task's last success, or that it has none).
+    fn changes(&self, index: usize, key: &str) -> Option<String>;
 }

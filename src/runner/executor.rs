@@ -328,8 +328,11 @@ async fn check_cache(
     };
     let (cache, dep_keys, index) = (cache.clone(), dep_keys.clone(), spec.index);
     let looked = tokio::task::spawn_blocking(move || {
-        let key = cache.key(index, &dep_keys)?;
+        let mut key = cache.key(index, &dep_keys)?;
         let hit = cache.lookup(index, &key.key);
+        if hit.is_none() {
+            key.stats.changed = cache.changes(index, &key.key);
+        }
         Some((key, hit))
     })
     .await;

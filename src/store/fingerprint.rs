@@ -19,6 +19,90 @@ pub struct Fingerprint {
     pub files: usize,
     pub bytes: u64,
     pub took: std::time::Duration,
+    /// What the key is made of.
+    pub manifest: Manifest,
+}
+
+/// What a cache key is made of, kept so that a later key can tell what changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    /// A hash of the task's definition: command, environment, directory, declared inputs
+    /// and outputs.
+    pub definition: String,
+    /// Each dependency's id and key.
+    pub deps: Vec<(String, String)>,
+    /// Each input file's path and the first 16 hex digits of its contents' hash, sorted
+    /// by path (enough to tell a change; kept short, as there is one per file).
+    pub files: Vec<(String, String)>,
+}
+
+impl Manifest {
+    /// What changed from `before` to `self`, in words (the first few files of each kind,
+    /// and how many more); `None` when nothing did.
+    pub fn changes_since(&self, before: &Manifest) -> Option<String> {
+        let mut said = Vec::new();
+        if self.definition != before.definition {
+            said.push(
+                "its definition changed (command, environment, directory, inputs or outputs)"
+                    .to_owned(),
+            );
+        }
+        let earlier: std::collections::HashMap<&str, &str> = before
+            .deps
+            .iter()
+            .map(|(id, key)| (id.as_str(), key.as_str()))
+            .collect();
+        let deps: Vec<&str> = self
+            .deps
+            .iter()
+            .filter(|(id, key)| earlier.get(id.as_str()) != Some(&key.as_str()))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if !deps.is_empty() {
+            said.push(format!("{} changed", listed(&deps, "the result of")));
+        }
+        let old: std::collections::HashMap<&str, &str> = before
+            .files
+            .iter()
+            .map(|(p, h)| (p.as_str(), h.as_str()))
+            .collect();
+        let new: std::collections::HashSet<&str> =
+            self.files.iter().map(|(p, _)| p.as_str()).collect();
+        let (mut changed, mut added) = (Vec::new(), Vec::new());
+        for (path, hash) in &self.files {
+            match old.get(path.as_str()) {
+                Some(h) if h != hash => changed.push(path.as_str()),
+                Some(_) => {}
+                None => added.push(path.as_str()),
+            }
+        }
+        let removed: Vec<&str> = before
+            .files
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .filter(|p| !new.contains(p))
+            .collect();
+        for (paths, what) in [(changed, "changed"), (added, "added"), (removed, "removed")] {
+            if !paths.is_empty() {
+                said.push(format!("{} {what}", listed(&paths, "")));
+            }
+        }
+        (!said.is_empty()).then(|| said.join("; "))
+    }
+}
+
+/// `a`, `a, b, c` or `a, b, c and 4 more`, after `lead` when there is one.
+fn listed(items: &[&str], lead: &str) -> String {
+    let shown = items.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+    let more = match items.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    if lead.is_empty() {
+        format!("{shown}{more}")
+    } else {
+        format!("{lead} {shown}{more}")
+    }
 }
 
 /// A hash of the plan file's bytes.
@@ -116,6 +200,30 @@ impl InputHasher {
             .par_iter()
             .map(|rel| hash_file(&dir.join(rel)))
             .collect();
+        let mut definition = blake3::Hasher::new();
+        update_definition(&mut definition, &self.plan, task);
+        let manifest = Manifest {
+            definition: definition.finalize().to_hex().to_string(),
+            deps: task
+                .deps
+                .iter()
+                .zip(dep_keys)
+                .map(|(&d, key)| {
+                    (
+                        self.plan.tasks[d].id.clone(),
+                        key.clone().unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            files: files
+                .iter()
+                .zip(&hashed)
+                .map(|(rel, (_, digest))| {
+                    let hex = blake3::Hash::from_bytes(*digest).to_hex();
+                    (rel.to_string_lossy().into_owned(), hex[..16].to_owned())
+                })
+                .collect(),
+        };
         let mut h = blake3::Hasher::new();
         update_definition(&mut h, &self.plan, task);
         h.update(b"deps");
@@ -134,6 +242,7 @@ impl InputHasher {
             files: files.len(),
             bytes,
             took: started.elapsed(),
+            manifest,
         })
     }
 
@@ -244,6 +353,34 @@ fn hash_file(path: &Path) -> (u64, [u8; 32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manifests_say_what_changed_and_how_many_more() {
+        let pairs = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        let before = Manifest {
+            definition: "d1".into(),
+            deps: pairs(&[("gen", "k1"), ("lib", "k2")]),
+            files: pairs(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", "5")]),
+        };
+        assert_eq!(before.changes_since(&before), None);
+        let after = Manifest {
+            definition: "d2".into(),
+            deps: pairs(&[("gen", "k1"), ("lib", "k3")]),
+            files: pairs(&[("a", "9"), ("b", "9"), ("c", "9"), ("d", "9"), ("f", "6")]),
+        };
+        assert_eq!(
+            after.changes_since(&before).unwrap(),
+            "its definition changed (command, environment, directory, inputs or outputs); \
+             the result of lib changed; a, b, c and 1 more changed; f added; e removed"
+        );
+        // A manifest reads back what was written.
+        let text = serde_json::to_string(&after).unwrap();
+        assert_eq!(serde_json::from_str::<Manifest>(&text).unwrap(), after);
+    }
 
     #[test]
     fn literal_roots_stop_at_the_first_glob() {

@@ -14,7 +14,7 @@ mod schema;
 mod temp_skills;
 mod writer;
 
-pub use fingerprint::{Fingerprint, InputHasher, definition_hash, plan_hash};
+pub use fingerprint::{Fingerprint, InputHasher, Manifest, definition_hash, plan_hash};
 pub use open::{Recovery, Store, StoreError, db_path};
 pub use queries::{
     AttemptRow, CachedResult, ResumePoint, RunRow, Stats, TaskRow, median_durations,

@@ -279,6 +279,43 @@ impl Store {
             .doing("read a restored task's key")
     }
 
+    /// Remembers what `key` was made of (once: a key is made of one thing only).
+    pub fn record_manifest(&self, key: &str, body: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO manifests (key, body) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![key, body]))
+            .map(|_| ())
+            .doing("record a cache key's manifest")
+    }
+
+    /// Whether what `key` was made of is recorded.
+    pub fn has_manifest(&self, key: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM manifests WHERE key = ?1")
+            .and_then(|mut s| s.exists(params![key]))
+            .doing("look up a cache key's manifest")
+    }
+
+    /// What `key` was made of, if that was recorded.
+    pub fn manifest(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT body FROM manifests WHERE key = ?1")
+            .and_then(|mut s| s.query_row(params![key], |r| r.get(0)).optional())
+            .doing("read a cache key's manifest")
+    }
+
+    /// The key of the latest successful attempt of `task` that had one.
+    pub fn last_success_key(&self, task: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT cache_key FROM attempts
+                 WHERE task_id = ?1 AND cache_key IS NOT NULL AND status = 'succeeded'
+                 ORDER BY ended_at DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![task], |r| r.get(0)).optional())
+            .doing("look up the last success")
+    }
+
     /// An earlier successful attempt of `task` with `key`.
     pub fn cache_lookup(&self, task: &str, key: &str) -> Result<Option<CachedResult>, StoreError> {
         self.conn
@@ -393,6 +430,13 @@ impl Store {
             tx.execute("DELETE FROM runs WHERE id = ?1", [id])
                 .doing("clean old runs")?;
         }
+        // What keys no attempt had any more were made of is not needed any more.
+        tx.execute(
+            "DELETE FROM manifests WHERE key NOT IN
+                 (SELECT cache_key FROM attempts WHERE cache_key IS NOT NULL)",
+            [],
+        )
+        .doing("clean old runs")?;
         tx.commit().doing("clean old runs")?;
         Ok(ids)
     }

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// The schema version this fanout writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Migration `i` takes the database from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -74,6 +74,14 @@ const MIGRATIONS: &[&str] = &[
         uses      INTEGER NOT NULL DEFAULT 0,
         last_used REAL,
         kept      INTEGER NOT NULL DEFAULT 0
+    );
+    ",
+    // 3 → 4: what each cache key was made of (a JSON manifest), to tell what changed
+    // since a task's last success.
+    r"
+    CREATE TABLE manifests (
+        key  TEXT PRIMARY KEY,
+        body TEXT NOT NULL
     );
     ",
 ];

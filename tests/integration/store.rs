@@ -445,3 +445,78 @@ fn no_store_records_nothing() {
     p.fanout(&["run", "plan.toml", "--no-store"]).expect_code(0);
     assert!(!p.join(".fanout/fanout.db").exists());
 }
+
+/// The `changed` lines of a verbose run: each task's id and what it says changed.
+fn changed_lines(stderr: &str) -> Vec<(String, String)> {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("changed "))
+        .map(|rest| {
+            let rest = rest.trim_start();
+            let (id, detail) = rest.split_once(' ').unwrap_or((rest, ""));
+            (id.to_owned(), detail.trim().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn verbose_runs_say_what_changed_since_a_tasks_last_success() {
+    let p = Project::new();
+    cache_plan(&p);
+    let run = |p: &Project| {
+        let out = p.fanout(&["run", "plan.toml", "-v"]);
+        out.expect_code(0);
+        changed_lines(&out.stderr)
+    };
+    let pair = |id: &str, detail: &str| (id.to_owned(), detail.to_owned());
+    let first = run(&p);
+    assert!(
+        first.contains(&pair("compile", "no earlier success")),
+        "{first:?}"
+    );
+
+    // Nothing changed: every task is skipped, and nothing is said to have changed.
+    assert_eq!(run(&p), []);
+    // Without -v nothing is said either.
+    p.file("src/b.c", "int bb;\n");
+    let quiet = p.fanout(&["run", "plan.toml"]);
+    quiet.expect_code(0);
+    assert_eq!(changed_lines(&quiet.stderr), []);
+
+    p.file("src/b.c", "int b2;\n");
+    p.file("src/c.c", "int c;\n");
+    std::fs::remove_file(p.join("src/a.c")).unwrap();
+    assert_eq!(
+        run(&p),
+        [
+            pair("compile", "src/b.c changed; src/c.c added; src/a.c removed"),
+            pair("test", "the result of compile changed; out/prog changed"),
+        ]
+    );
+
+    std::fs::remove_file(p.join("out/prog")).unwrap();
+    assert_eq!(run(&p), [pair("compile", "an output is missing")]);
+
+    let plan = p
+        .read("plan.toml")
+        .replace("run = '''", "run = '''true && ");
+    p.file("plan.toml", &plan);
+    let all = run(&p);
+    assert!(
+        all.contains(&pair(
+            "docs",
+            "its definition changed (command, environment, directory, inputs or outputs)"
+        )),
+        "{all:?}"
+    );
+
+    // What the keys were made of is kept while a run refers to them, and no longer.
+    let manifests = || -> i64 {
+        let conn = rusqlite::Connection::open(p.join(".fanout/fanout.db")).unwrap();
+        conn.query_row("SELECT count(*) FROM manifests", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert!(manifests() >= 3, "{}", manifests());
+    p.fanout(&["clean", "--older-than", "0s"]).expect_code(0);
+    assert_eq!(manifests(), 0);
+}
