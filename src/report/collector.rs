@@ -52,6 +52,7 @@ impl SummaryCollector {
                     agent: None,
                     withheld: None,
                     error: None,
+                    ran_because: None,
                     changed: Vec::new(),
                     worktree: None,
                     merge_order: None,
@@ -190,9 +191,11 @@ impl EventSink for SummaryCollector {
                 offset,
                 log,
                 agent,
+                hashing,
                 ..
             } => {
                 if let Some(r) = self.record(*index) {
+                    r.ran_because = hashing.as_ref().and_then(|h| h.changed.clone());
                     if let Some(result) = agent {
                         r.agent.get_or_insert_with(AgentSpend::default).add(result);
                     }

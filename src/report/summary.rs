@@ -85,6 +85,10 @@ pub struct TaskRecord {
     pub skipped_because: Option<String>,
     /// For tasks that could not start: why.
     pub error: Option<String>,
+    /// For tasks with inputs that ran: why they were not skipped (what changed since
+    /// their last success).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ran_because: Option<String>,
     /// For tasks run in a worktree: the files they changed (empty otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<String>,

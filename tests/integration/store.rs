@@ -510,6 +510,16 @@ fn verbose_runs_say_what_changed_since_a_tasks_last_success() {
         "{all:?}"
     );
 
+    // The JSON result says it too, of the tasks that ran, and of no other.
+    p.file("src/c.c", "int c2;\n");
+    let json = p.fanout(&["run", "plan.toml", "--json"]).json();
+    let because = |id: &str| {
+        let tasks = json["tasks"].as_array().unwrap();
+        tasks.iter().find(|t| t["id"] == id).unwrap()["ran_because"].clone()
+    };
+    assert_eq!(because("compile"), "src/c.c changed", "{json}");
+    assert_eq!(because("docs"), serde_json::Value::Null, "{json}");
+
     // What the keys were made of is kept while a run refers to them, and no longer.
     let manifests = || -> i64 {
         let conn = rusqlite::Connection::open(p.join(".fanout/fanout.db")).unwrap();
