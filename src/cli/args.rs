@@ -353,7 +353,8 @@ pub struct MapArgs {
     /// Print output line by line as jobs write it; lines of different jobs never mix.
     #[arg(long, overrides_with = "group", alias = "lb")]
     pub line_buffer: bool,
-    /// Print output as jobs write it (as --line-buffer: whole lines, never mixed).
+    /// Print output as jobs write it (as --line-buffer: whole lines, never mixed), in
+    /// the order it comes even with -k.
     #[arg(short = 'u', long, overrides_with_all = ["group", "line_buffer"])]
     pub ungroup: bool,
     /// Print each job's command line on stdout before its output.
@@ -451,8 +452,19 @@ pub struct MapArgs {
     #[arg(long, requires = "pipe")]
     pub cat: bool,
     /// Inputs end with a NUL byte rather than a newline.
-    #[arg(short = '0', long)]
+    #[arg(short = '0', long, conflicts_with = "delimiter")]
     pub null: bool,
+    /// Inputs end with DELIM rather than a newline (\n, \t and octal escapes such as \000
+    /// read as in printf).
+    #[arg(short = 'd', long, value_name = "DELIM")]
+    pub delimiter: Option<String>,
+    /// An input equal to STR ends its group: neither it nor what follows is read.
+    #[arg(short = 'E', value_name = "STR")]
+    pub eof: Option<String>,
+    /// Cut white space from the ends of each input (or column): n (none), l, r, lr
+    /// [default: lr with --colsep, else n].
+    #[arg(long, value_name = "n|l|r|lr")]
+    pub trim: Option<String>,
     /// Split each input into columns {1} {2} … at matches of REGEX.
     #[arg(long, value_name = "REGEX")]
     pub colsep: Option<String>,

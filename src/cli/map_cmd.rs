@@ -16,9 +16,10 @@ use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, JoblogRecorder, JoblogWriter,
     MAP_ERROR, MapSpec, MapStatus, MapTimeout, ReadOptions, ResultsWriter, SourceKind, Template,
-    TemplateOptions, column_names, group_inputs, map_plan, pack_inputs, parse_block_size,
-    parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_inputs,
-    read_joblog, record_marks, result_segments, split_blocks, split_command_line, with_slot,
+    TemplateOptions, Trim, column_names, group_inputs, map_plan, pack_inputs, parse_block_size,
+    parse_delay, parse_delimiter, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
+    read_inputs, read_joblog, record_marks, result_segments, split_blocks, split_command_line,
+    with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions};
@@ -227,7 +228,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
     let mut output = JobOutput::new(
         JobOutputOptions {
-            keep_order: args.keep_order,
+            // Ungrouped output goes out as it comes, in GNU parallel with -k too.
+            keep_order: args.keep_order && !args.ungroup,
             tag: args.tag || tagstring.is_some(),
             bar: args.bar,
             line_buffer,
@@ -311,7 +313,18 @@ fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Resul
         Some(other) => return Err(unsupported_header(other)),
     };
     let options = ReadOptions {
-        null: args.null,
+        separator: match (&args.delimiter, args.null) {
+            (Some(delimiter), _) => parse_delimiter(delimiter).map_err(CliError::usage)?,
+            (None, true) => "\0".into(),
+            (None, false) => "\n".into(),
+        },
+        eof: args.eof.clone(),
+        trim: match &args.trim {
+            Some(value) => Trim::parse(value).map_err(CliError::usage)?,
+            // GNU parallel trims columns unless told not to.
+            None if colsep.is_some() => Trim::Both,
+            None => Trim::Neither,
+        },
         colsep,
         skip_empty: args.no_run_if_empty,
         header,

@@ -126,17 +126,119 @@ pub fn split_command_line(
     Ok(CommandLine { command, sources })
 }
 
+/// Which white space is cut from the ends of each input (or of each column).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Trim {
+    /// None (`--trim n`; the default without `--colsep`).
+    #[default]
+    Neither,
+    /// From the start (`l`).
+    Left,
+    /// From the end (`r`).
+    Right,
+    /// From both ends (`lr`, `rl`; the default with `--colsep`).
+    Both,
+}
+
+impl Trim {
+    /// `--trim VALUE`: `n`, `l`, `r`, `lr` or `rl`.
+    pub fn parse(value: &str) -> Result<Trim, String> {
+        match value {
+            "n" => Ok(Trim::Neither),
+            "l" => Ok(Trim::Left),
+            "r" => Ok(Trim::Right),
+            "lr" | "rl" => Ok(Trim::Both),
+            other => Err(format!(
+                "`--trim {other}` is not a way to trim: give n, l, r, lr or rl"
+            )),
+        }
+    }
+
+    fn apply(self, value: &str) -> &str {
+        // White space as Perl's \s sees it.
+        let space = |c: char| c.is_ascii_whitespace() || c == '\x0b';
+        match self {
+            Trim::Neither => value,
+            Trim::Left => value.trim_start_matches(space),
+            Trim::Right => value.trim_end_matches(space),
+            Trim::Both => value.trim_matches(space),
+        }
+    }
+}
+
+/// `-d DELIM` as GNU parallel reads it: characters, with `\n`, `\t`, `\r`, `\\` and
+/// octal escapes (`\0`, `\000`, `\101`) read as in printf.
+pub fn parse_delimiter(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek().copied() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('\\') => out.push('\\'),
+            Some(d) if d.is_digit(8) => {
+                let mut code = 0;
+                for _ in 0..3 {
+                    match chars.peek().and_then(|d| d.to_digit(8)) {
+                        Some(digit) => {
+                            code = code * 8 + digit;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(code).unwrap_or('\0'));
+                continue;
+            }
+            _ => {
+                out.push('\\');
+                continue;
+            }
+        }
+        chars.next();
+    }
+    if out.is_empty() {
+        return Err(
+            "`-d` needs a delimiter: a character such as , or an escape such as \\n".into(),
+        );
+    }
+    Ok(out)
+}
+
 /// How values are read.
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
-    /// Inputs end with NUL rather than newline (`-0`).
-    pub null: bool,
+    /// What ends each input: a newline, NUL (`-0`) or `-d DELIM`.
+    pub separator: String,
+    /// `-E STR`: an input equal to STR ends its group; it and what follows are not read.
+    pub eof: Option<String>,
+    /// What is cut from the ends of each input, or of each column with `--colsep`.
+    pub trim: Trim,
     /// Split each input into columns (`--colsep`).
     pub colsep: Option<Regex>,
     /// Skip inputs that are empty or only white space (`-r`).
     pub skip_empty: bool,
     /// The first input of each group names its columns (`--header :`).
     pub header: bool,
+}
+
+impl Default for ReadOptions {
+    /// Inputs end with newlines; nothing else is said.
+    fn default() -> Self {
+        ReadOptions {
+            separator: "\n".into(),
+            eof: None,
+            trim: Trim::Neither,
+            colsep: None,
+            skip_empty: false,
+            header: false,
+        }
+    }
 }
 
 /// Each job's inputs, and the names the groups' first lines gave their columns.
@@ -154,7 +256,7 @@ pub fn read_inputs(
     options: &ReadOptions,
     stdin: &mut dyn Read,
 ) -> Result<Inputs, InputError> {
-    let separator = if options.null { '\0' } else { '\n' };
+    let separator = options.separator.as_str();
     let mut names = Vec::new();
     let mut columns_so_far = 0;
     let mut groups: Vec<Vec<Vec<String>>> = Vec::new();
@@ -178,11 +280,14 @@ pub fn read_inputs(
                 split_records(&String::from_utf8_lossy(&bytes), separator)
             }
         };
-        let mut values = values.into_iter();
+        let mut values = values
+            .into_iter()
+            .take_while(|v| options.eof.as_ref() != Some(v));
         if options.header
             && let Some(header) = values.next()
         {
-            let header = columns(header, options.colsep.as_ref());
+            // Names are taken as written, untrimmed, as GNU parallel takes them.
+            let header = columns(header, options.colsep.as_ref(), Trim::Neither);
             for (k, name) in header.iter().enumerate() {
                 names.push((name.clone(), columns_so_far + k + 1));
             }
@@ -190,7 +295,7 @@ pub fn read_inputs(
         }
         let rows: Vec<Vec<String>> = values
             .filter(|v| !(options.skip_empty && v.trim().is_empty()))
-            .map(|v| columns(v, options.colsep.as_ref()))
+            .map(|v| columns(v, options.colsep.as_ref(), options.trim))
             .collect();
         match groups.last_mut() {
             Some(previous) if source.linked => {
@@ -221,7 +326,7 @@ fn read_stdin<'a>(
 }
 
 /// Records ended (or separated) by `separator`; nothing at all is no record.
-fn split_records(text: &str, separator: char) -> Vec<String> {
+fn split_records(text: &str, separator: &str) -> Vec<String> {
     if text.is_empty() {
         return Vec::new();
     }
@@ -229,10 +334,11 @@ fn split_records(text: &str, separator: char) -> Vec<String> {
     text.split(separator).map(str::to_owned).collect()
 }
 
-fn columns(value: String, colsep: Option<&Regex>) -> Vec<String> {
+fn columns(value: String, colsep: Option<&Regex>, trim: Trim) -> Vec<String> {
     match colsep {
-        Some(re) => re.split(&value).map(str::to_owned).collect(),
-        None => vec![value],
+        Some(re) => re.split(&value).map(|c| trim.apply(c).to_owned()).collect(),
+        None if trim == Trim::Neither => vec![value],
+        None => vec![trim.apply(&value).to_owned()],
     }
 }
 
@@ -273,10 +379,9 @@ mod tests {
     fn inputs(line: &[&str], stdin: &str, null: bool, colsep: Option<&str>) -> Vec<Vec<String>> {
         let line = split_command_line(&words(line), &[]).unwrap();
         let options = ReadOptions {
-            null,
+            separator: if null { "\0" } else { "\n" }.into(),
             colsep: colsep.map(|c| Regex::new(c).unwrap()),
-            skip_empty: false,
-            header: false,
+            ..ReadOptions::default()
         };
         read_inputs(&line.sources, &options, &mut stdin.as_bytes())
             .unwrap()
@@ -377,10 +482,8 @@ mod tests {
         let line =
             split_command_line(&words(&[":::", "a", "", " \t", ":::", "1", ""]), &[]).unwrap();
         let options = ReadOptions {
-            null: false,
-            colsep: None,
             skip_empty: true,
-            header: false,
+            ..ReadOptions::default()
         };
         let jobs = read_inputs(&line.sources, &options, &mut "".as_bytes())
             .unwrap()
@@ -391,6 +494,38 @@ mod tests {
             .unwrap()
             .jobs;
         assert_eq!(jobs, [words(&["a"]), words(&["b"])]);
+    }
+
+    #[test]
+    fn delimiters_read_printf_escapes() {
+        assert_eq!(parse_delimiter(",").unwrap(), ",");
+        assert_eq!(parse_delimiter("::").unwrap(), "::");
+        assert_eq!(parse_delimiter("\\t").unwrap(), "\t");
+        assert_eq!(parse_delimiter("\\n").unwrap(), "\n");
+        assert_eq!(parse_delimiter("\\000").unwrap(), "\0");
+        assert_eq!(parse_delimiter("\\0").unwrap(), "\0");
+        assert_eq!(parse_delimiter("\\101x").unwrap(), "Ax");
+        assert_eq!(parse_delimiter("a\\\\b").unwrap(), "a\\b");
+        // GNU parallel reads no hexadecimal escapes: they are characters.
+        assert_eq!(parse_delimiter("\\x58").unwrap(), "\\x58");
+        assert!(parse_delimiter("").is_err());
+    }
+
+    #[test]
+    fn inputs_end_at_the_end_of_file_string_and_are_trimmed_as_asked() {
+        let line = split_command_line(&words(&[":::", " a ", "STOP", "b"]), &[]).unwrap();
+        let options = ReadOptions {
+            eof: Some("STOP".into()),
+            trim: Trim::Left,
+            ..ReadOptions::default()
+        };
+        let jobs = read_inputs(&line.sources, &options, &mut "".as_bytes())
+            .unwrap()
+            .jobs;
+        assert_eq!(jobs, [words(&["a "])]);
+        assert_eq!(Trim::parse("rl"), Ok(Trim::Both));
+        assert!(Trim::parse("x").is_err());
+        assert_eq!(Trim::Both.apply("\x0b\t a \n"), "a");
     }
 
     #[test]
@@ -409,10 +544,9 @@ mod tests {
     #[test]
     fn first_lines_can_name_the_columns() {
         let options = |colsep: Option<&str>| ReadOptions {
-            null: false,
             colsep: colsep.map(|c| Regex::new(c).unwrap()),
-            skip_empty: false,
             header: true,
+            ..ReadOptions::default()
         };
         let names = |v: &[(&str, usize)]| -> Vec<(String, usize)> {
             v.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect()

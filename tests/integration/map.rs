@@ -232,12 +232,27 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
     out.expect_code(255);
     assert!(out.stderr.contains("use `--header :`"), "{}", out.stderr);
     assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
+    for (args, message) in [
+        (["--trim", "both"], "`--trim both` is not a way to trim"),
+        (["-d", ""], "`-d` needs a delimiter"),
+    ] {
+        let mut map_args = vec!["map"];
+        map_args.extend(args);
+        map_args.extend(["echo", ":::", "a"]);
+        let out = project.fanout(&map_args);
+        out.expect_code(255);
+        assert!(out.stderr.contains(message), "{}", out.stderr);
+        assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
+    }
     // Values clap itself rejects are usage errors, as for every fanout command.
     project
         .fanout(&["map", "-n", "two", "echo", ":::", "a"])
         .expect_code(2);
     project
         .fanout(&["map", "-n", "2", "-N", "2", "echo", ":::", "a"])
+        .expect_code(2);
+    project
+        .fanout(&["map", "-0", "-d", ",", "echo", ":::", "a"])
         .expect_code(2);
 }
 

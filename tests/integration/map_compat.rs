@@ -353,7 +353,9 @@ fn table() -> Vec<Case> {
         case(&["-r", "echo", "[{}]"]).stdin(b"a\n\n  \n\tb\n"),
         case(&["-r", "-n2", "echo", ":::", "a", "", "b"]),
         case(&["--delay", "0.1", "-j2", "echo", ":::", "a", "b", "c"]),
-        case(&["-u", "echo", ":::", "a", "b"]),
+        case(&["-j1", "-u", "echo", ":::", "a", "b"]),
+        // Ungrouped, the output comes as the jobs write it, -k or not.
+        case(&["-j2", "-u", "sleep {}; echo {}", ":::", "1", "0.1"]),
         case(&["-P", "2", "--max-procs", "3", "echo", ":::", "a", "b"]),
         case(&["--no-notice", "--eta", "echo", ":::", "a"]),
         // The slot, shown as a number. (Not with --dry-run: GNU parallel's pretend slots
@@ -386,6 +388,21 @@ fn table() -> Vec<Case> {
         case(&["--dry-run", "echo", ":::", "a b", "c'd", "$x", "é", ""]),
         case(&["--dry-run", "echo", "{}", "{1}", ":::", "x y", ":::", "z"]),
         case(&["--dry-run", "cp {} {.}.bak", ":::", "f.txt", "g h.txt"]),
+        // Delimiters, an end-of-file string, trimmed inputs and columns.
+        case(&["-d", ",", "echo", "x{}y"]).stdin(b"a,b,c"),
+        case(&["-d", "::", "echo", "x{}y"]).stdin(b"a::b::c\n"),
+        case(&["--delimiter", "\\t", "echo", "x{}y"]).stdin(b"a\tb\tc"),
+        case(&["-d", "\\000", "echo", "x{}y"]).stdin(b"a\0b"),
+        case(&["-d", ",", "echo", "x{}y", ":::", "a,b", "c d"]),
+        case(&["-E", "STOP", "echo"]).stdin(b"a\nSTOP\nb\n"),
+        case(&["-E", "STOP", "echo", ":::", "a", "STOP", "b"]),
+        case(&["--trim", "lr", "echo", "x{}y"]).stdin(b"  a  \n b\t\n"),
+        case(&["--trim", "r", "echo", "x{}y"]).stdin(b"  a  \n"),
+        case(&["--trim", "l", "echo", "x{}y"]).stdin(b"  a  \n"),
+        case(&["--colsep", ",", "echo", "x{1}y{2}z"]).stdin(b" a , b \n"),
+        case(&["--colsep", ",", "--trim", "n", "echo", "x{1}y{2}z"]).stdin(b" a , b \n"),
+        case(&["--colsep", ",", "--trim", "rl", "echo", "x{1}y{2}z"]).stdin(b" a , b \n"),
+        case(&["--header", ":", "--colsep", ",", "echo", "x{h}y{k}z"]).stdin(b"h,k\n v1 , v2 \n"),
         // -m and -X: inputs spread evenly over the slots, in one command line each.
         case(&[
             "-j2", "-m", "echo", ":::", "1", "2", "3", "4", "5", "6", "7",
