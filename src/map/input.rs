@@ -1,7 +1,8 @@
 //! Where a map's inputs come from and in which order jobs get them: the command line after
 //! the command (`::: values`, `:::+ values` linked to the group before, `:::: files`,
-//! `::::+ files`), `-a FILE`, or standard input; values split on newlines or NUL bytes,
-//! lines split into columns by `--colsep`, and groups combined in GNU parallel's order
+//! `::::+ files`), `-a FILE`, or standard input; values split on newlines, NUL bytes or
+//! `-d DELIM`, up to an `-E` end-of-file string, lines split into columns by `--colsep`
+//! and trimmed by `--trim`, and groups combined in GNU parallel's order
 //! (every combination, the first group varying slowest; linked groups side by side, as
 //! long as the shortest of them).
 
