@@ -6,19 +6,25 @@ use std::time::Duration;
 
 use crate::scheduler::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen};
 
+/// A finite number of 0 or more.
+fn non_negative(text: &str) -> Option<f64> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+}
+
 /// Jobs at once for `--jobs VALUE`, given the CPUs and how many jobs there are (`0`: all
 /// of them at once). Never less than 1.
 pub fn parse_jobs(value: &str, cpus: usize, total_jobs: usize) -> Result<usize, String> {
     let bad = || format!("`--jobs {value}` is not a number of jobs (N, +N, -N or N%)");
-    let number = |s: &str| s.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0);
     let jobs = if let Some(pct) = value.strip_suffix('%') {
-        (cpus as f64 * number(pct).ok_or_else(bad)? / 100.0).floor() as usize
+        (cpus as f64 * non_negative(pct).ok_or_else(bad)? / 100.0).floor() as usize
     } else if let Some(more) = value.strip_prefix('+') {
-        cpus + number(more).ok_or_else(bad)? as usize
+        cpus + non_negative(more).ok_or_else(bad)? as usize
     } else if let Some(fewer) = value.strip_prefix('-') {
-        cpus.saturating_sub(number(fewer).ok_or_else(bad)? as usize)
+        cpus.saturating_sub(non_negative(fewer).ok_or_else(bad)? as usize)
     } else {
-        match number(value).ok_or_else(bad)? as usize {
+        match non_negative(value).ok_or_else(bad)? as usize {
             0 => total_jobs,
             n => n,
         }
@@ -69,10 +75,9 @@ pub fn parse_load(value: &str, cpus: usize) -> Result<f64, String> {
              the CPUs (80%)"
         )
     };
-    let number = |s: &str| s.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0);
     match value.strip_suffix('%') {
-        Some(pct) => Ok(cpus as f64 * number(pct).ok_or_else(bad)? / 100.0),
-        None => number(value).ok_or_else(bad),
+        Some(pct) => Ok(cpus as f64 * non_negative(pct).ok_or_else(bad)? / 100.0),
+        None => non_negative(value).ok_or_else(bad),
     }
 }
 

@@ -217,32 +217,32 @@ fn shuf_runs_every_job_once_in_a_random_order_numbered_as_run() {
     assert_eq!(ran, inputs, "every input ran once");
 }
 
+/// Runs `fanout map ARGS` and checks that it failed with an error of fanout's own (255)
+/// saying `message`, having run nothing.
+fn expect_map_error(project: &Project, args: &[&str], message: &str) {
+    let mut map_args = vec!["map"];
+    map_args.extend(args);
+    let out = project.fanout(&map_args);
+    out.expect_code(255);
+    assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?}: nothing ran: {}",
+        out.stdout
+    );
+}
+
 #[test]
 fn bad_option_values_of_map_are_errors_of_fanout() {
     let project = Project::new();
-    let out = project.fanout(&["map", "--delay", "soon", "echo", ":::", "a"]);
-    out.expect_code(255);
-    assert!(
-        out.stderr.contains("`--delay soon` is not a duration"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
-    let out = project.fanout(&["map", "--header", "x", "echo", ":::", "a"]);
-    out.expect_code(255);
-    assert!(out.stderr.contains("use `--header :`"), "{}", out.stderr);
-    assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
-    for (args, message) in [
+    for (option, message) in [
+        (["--delay", "soon"], "`--delay soon` is not a duration"),
+        (["--header", "x"], "use `--header :`"),
         (["--trim", "both"], "`--trim both` is not a way to trim"),
         (["-d", ""], "`-d` needs a delimiter"),
     ] {
-        let mut map_args = vec!["map"];
-        map_args.extend(args);
-        map_args.extend(["echo", ":::", "a"]);
-        let out = project.fanout(&map_args);
-        out.expect_code(255);
-        assert!(out.stderr.contains(message), "{}", out.stderr);
-        assert!(out.stdout.is_empty(), "nothing ran: {}", out.stdout);
+        let args = [&option[..], &["echo", ":::", "a"]].concat();
+        expect_map_error(&project, &args, message);
     }
     // Values clap itself rejects are usage errors, as for every fanout command.
     project
@@ -502,40 +502,33 @@ fn pipe_refuses_what_it_cannot_do() {
     let project = Project::new();
     let cases: &[(&[&str], &str)] = &[
         (
-            &["map", "--pipe", "cat", ":::", "a"],
+            &["--pipe", "cat", ":::", "a"],
             "--pipe reads its data on standard input",
         ),
-        (&["map", "--pipe"], "--pipe needs a command"),
+        (&["--pipe"], "--pipe needs a command"),
         (
-            &["map", "--pipe", "--results", "r", "cat"],
+            &["--pipe", "--results", "r", "cat"],
             "--pipe and --results do not go together",
         ),
         (
-            &["map", "--pipe", "--shuf", "cat"],
+            &["--pipe", "--shuf", "cat"],
             "--pipe and --shuf do not go together",
         ),
         (
-            &["map", "--pipe", "--block", "1x", "cat"],
+            &["--pipe", "--block", "1x", "cat"],
             "`--block 1x` is not a size",
         ),
         (
-            &["map", "--pipe", "--block", "0", "cat"],
+            &["--pipe", "--block", "0", "cat"],
             "`--block 0` is not a size",
         ),
         (
-            &["map", "--pipe", "--header", "2", "cat"],
+            &["--pipe", "--header", "2", "cat"],
             "`--header 2` is not supported",
         ),
     ];
     for (args, message) in cases {
-        let out = project.fanout(args);
-        out.expect_code(255);
-        assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
-        assert!(
-            out.stdout.is_empty(),
-            "{args:?}: nothing ran: {}",
-            out.stdout
-        );
+        expect_map_error(&project, args, message);
     }
     // Options of --pipe alone are usage errors, as clap reports them.
     project
@@ -635,16 +628,12 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
         .expect_code(0);
     assert!(project.join("a").exists() && project.join("b").exists());
 
-    for (args, message) in [
+    for (option, message) in [
         (["--memfree", "lots"], "`--memfree lots` is not a size"),
         (["--load", "high"], "`--load high` is not a load"),
     ] {
-        let mut map_args = vec!["map"];
-        map_args.extend(args);
-        map_args.extend(["touch", "c", ":::", "x"]);
-        let out = project.fanout(&map_args);
-        out.expect_code(255);
-        assert!(out.stderr.contains(message), "{}", out.stderr);
+        let args = [&option[..], &["touch", "c", ":::", "x"]].concat();
+        expect_map_error(&project, &args, message);
         assert!(!project.join("c").exists());
     }
 }
