@@ -167,48 +167,28 @@ impl Trim {
     }
 }
 
-/// `-d DELIM` as GNU parallel reads it: characters, with `\n`, `\t`, `\r`, `\\` and
-/// octal escapes (`\0`, `\000`, `\101`) read as in printf.
+/// `-d DELIM` as GNU parallel reads it: characters, where `\t`, `\n` and `\r` are a tab,
+/// a newline and a carriage return, and `\NNN` or `\N` (octal) is that character, read
+/// in that order, one after the other, as GNU parallel's `unquote_printf` does. Nothing
+/// else is an escape (`\\` stays two backslashes).
 pub fn parse_delimiter(text: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek().copied() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('\\') => out.push('\\'),
-            Some(d) if d.is_digit(8) => {
-                let mut code = 0;
-                for _ in 0..3 {
-                    match chars.peek().and_then(|d| d.to_digit(8)) {
-                        Some(digit) => {
-                            code = code * 8 + digit;
-                            chars.next();
-                        }
-                        None => break,
-                    }
-                }
-                out.push(char::from_u32(code).unwrap_or('\0'));
-                continue;
-            }
-            _ => {
-                out.push('\\');
-                continue;
-            }
-        }
-        chars.next();
-    }
-    if out.is_empty() {
+    if text.is_empty() {
         return Err(
             "`-d` needs a delimiter: a character such as , or an escape such as \\n".into(),
         );
     }
-    Ok(out)
+    let text = text
+        .replace("\\t", "\t")
+        .replace("\\n", "\n")
+        .replace("\\r", "\r");
+    let octal = |caps: &regex::Captures| {
+        let code = u32::from_str_radix(&caps[1], 8).unwrap_or(0);
+        char::from_u32(code).unwrap_or('\0').to_string()
+    };
+    let three = Regex::new(r"\\([0-7]{3})").expect("a valid pattern");
+    let one = Regex::new(r"\\([0-7])").expect("a valid pattern");
+    let text = three.replace_all(&text, octal);
+    Ok(one.replace_all(&text, octal).into_owned())
 }
 
 /// How values are read.
@@ -506,7 +486,10 @@ mod tests {
         assert_eq!(parse_delimiter("\\000").unwrap(), "\0");
         assert_eq!(parse_delimiter("\\0").unwrap(), "\0");
         assert_eq!(parse_delimiter("\\101x").unwrap(), "Ax");
-        assert_eq!(parse_delimiter("a\\\\b").unwrap(), "a\\b");
+        // As GNU parallel reads them: two digits are one octal escape and a digit, and a
+        // doubled backslash is two backslashes.
+        assert_eq!(parse_delimiter("\\12").unwrap(), "\u{1}2");
+        assert_eq!(parse_delimiter("a\\\\b").unwrap(), "a\\\\b");
         // GNU parallel reads no hexadecimal escapes: they are characters.
         assert_eq!(parse_delimiter("\\x58").unwrap(), "\\x58");
         assert!(parse_delimiter("").is_err());

@@ -393,6 +393,8 @@ fn table() -> Vec<Case> {
         case(&["-d", "::", "echo", "x{}y"]).stdin(b"a::b::c\n"),
         case(&["--delimiter", "\\t", "echo", "x{}y"]).stdin(b"a\tb\tc"),
         case(&["-d", "\\000", "echo", "x{}y"]).stdin(b"a\0b"),
+        case(&["-d", "\\\\", "echo", "x{}y"]).stdin(b"a\\\\b\\\\c"),
+        case(&["-d", "\\12", "echo", "x{}y"]).stdin(b"a\nb"),
         case(&["-d", ",", "echo", "x{}y", ":::", "a,b", "c d"]),
         case(&["-E", "STOP", "echo"]).stdin(b"a\nSTOP\nb\n"),
         case(&["-E", "STOP", "echo", ":::", "a", "STOP", "b"]),
