@@ -168,6 +168,13 @@ pub enum Event {
         log_dir: PathBuf,
         at: SystemTime,
     },
+    /// A task joined the run while it was under way (`fanout map` reading its inputs):
+    /// its index is the next one. Unless `selected`, it only holds its place.
+    TaskAdded {
+        index: usize,
+        task: String,
+        selected: bool,
+    },
     TaskStarted {
         index: usize,
         task: String,

@@ -33,32 +33,12 @@ impl SummaryCollector {
         for (i, task) in plan.tasks.iter().enumerate() {
             if selected[i] || restored[i] {
                 slot[i] = Some(tasks.len());
-                tasks.push(TaskRecord {
-                    id: task.id.clone(),
-                    index: i,
-                    status: if restored[i] {
-                        TaskStatus::Restored
-                    } else {
-                        TaskStatus::NotRun
-                    },
-                    exit_code: None,
-                    signal: None,
-                    attempts: 0,
-                    start: None,
-                    end: None,
-                    duration: Duration::ZERO,
-                    log: None,
-                    skipped_because: None,
-                    agent: None,
-                    withheld: None,
-                    error: None,
-                    ran_because: None,
-                    changed: Vec::new(),
-                    worktree: None,
-                    merge_order: None,
-                    start_offset: None,
-                    end_offset: None,
-                });
+                let status = if restored[i] {
+                    TaskStatus::Restored
+                } else {
+                    TaskStatus::NotRun
+                };
+                tasks.push(new_record(task.id.clone(), i, status));
             }
         }
         SummaryCollector {
@@ -136,11 +116,17 @@ impl SummaryCollector {
         };
         s.efficiency = s.speedup / s.jobs.max(1) as f64;
 
-        let mut weights = vec![0.0; dag.len()];
+        let mut weights = vec![0.0; dag.len().max(self.slot.len())];
         for t in &s.tasks {
             weights[t.index] = t.duration.as_secs_f64();
         }
-        let (path, weight) = dag.critical_path(&weights);
+        let (mut path, mut weight) = dag.critical_path(&weights[..dag.len()]);
+        // Tasks added during the run depend on none: each is a path of its own.
+        for (i, &w) in weights.iter().enumerate().skip(dag.len()) {
+            if w > weight {
+                (path, weight) = (vec![i], w);
+            }
+        }
         s.critical_path = CriticalPath {
             tasks: path
                 .into_iter()
@@ -169,6 +155,20 @@ impl EventSink for SummaryCollector {
                 self.summary.run_id = run_id.clone();
                 self.summary.jobs = *jobs;
                 self.summary.started_at = Some(*at);
+            }
+            Event::TaskAdded {
+                index,
+                task,
+                selected,
+            } => {
+                if self.slot.len() <= *index {
+                    self.slot.resize(index + 1, None);
+                }
+                if *selected {
+                    self.slot[*index] = Some(self.summary.tasks.len());
+                    let record = new_record(task.clone(), *index, TaskStatus::NotRun);
+                    self.summary.tasks.push(record);
+                }
             }
             Event::TaskStarted {
                 index,
@@ -318,4 +318,30 @@ pub(crate) fn budget_note(
         parts.push(format!("{spent_tokens} of {b} tokens ({share:.0}%)"));
     }
     format!("budget: spent {}", parts.join(", "))
+}
+
+/// The record of a task that has not started.
+fn new_record(id: String, index: usize, status: TaskStatus) -> TaskRecord {
+    TaskRecord {
+        id,
+        index,
+        status,
+        exit_code: None,
+        signal: None,
+        attempts: 0,
+        start: None,
+        end: None,
+        duration: Duration::ZERO,
+        log: None,
+        skipped_because: None,
+        agent: None,
+        withheld: None,
+        error: None,
+        ran_because: None,
+        changed: Vec::new(),
+        worktree: None,
+        merge_order: None,
+        start_offset: None,
+        end_offset: None,
+    }
 }

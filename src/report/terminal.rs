@@ -322,7 +322,7 @@ pub fn failure_detail(status: &AttemptStatus) -> String {
 impl EventSink for TerminalReporter {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { .. } | Event::AttemptSpawned { .. } => {}
+            Event::RunStarted { .. } | Event::AttemptSpawned { .. } | Event::TaskAdded { .. } => {}
             Event::OutputLine { index, line, .. } => {
                 if self.options.output == OutputMode::Lines
                     && let Some(id) = self.ids.get(index)

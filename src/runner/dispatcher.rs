@@ -27,7 +27,7 @@ use super::rates::RateGate;
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
 use crate::graph::Dag;
-use crate::plan::{Isolation, Plan};
+use crate::plan::{Isolation, Plan, Task};
 use crate::scheduler::{
     Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, StopReason,
     TaskState,
@@ -114,8 +114,41 @@ pub fn log_file_name(id: &str, index: usize, attempt: u32) -> String {
     }
 }
 
+/// A task to add to a run under way ([`run_fed`]). Unless `selected`, it only holds its
+/// place (its index) and does not run.
+#[derive(Clone, Debug)]
+pub struct FedTask {
+    pub task: Task,
+    pub selected: bool,
+}
+
+/// Where a run gets tasks it did not have when it began: they arrive while it runs, and
+/// the run ends once the sender is gone and all is done.
+pub type TaskFeed = mpsc::Receiver<FedTask>;
+
+/// A task of the plan, or one added while the run is under way.
+enum TaskRef<'a> {
+    Planned(&'a Task),
+    Fed(Arc<Task>),
+}
+
+impl std::ops::Deref for TaskRef<'_> {
+    type Target = Task;
+
+    fn deref(&self) -> &Task {
+        match self {
+            TaskRef::Planned(task) => task,
+            TaskRef::Fed(task) => task,
+        }
+    }
+}
+
 struct Dispatcher<'a> {
     plan: &'a Plan,
+    /// Tasks added while the run is under way; task `plan.tasks.len() + k` is `fed[k]`.
+    fed: Vec<Arc<Task>>,
+    /// Where more tasks come from, until it closes or the run stops.
+    feed: Option<TaskFeed>,
     options: &'a RunOptions,
     sink: &'a mut dyn EventSink,
     scheduler: Scheduler,
@@ -156,6 +189,19 @@ pub async fn run(
     options: &RunOptions,
     sink: &mut dyn EventSink,
 ) -> std::io::Result<RunResult> {
+    run_fed(plan, dag, options, None, sink).await
+}
+
+/// Like [`run`], and with `feed`, also the tasks that arrive on it while the run is under
+/// way, each as it arrives ([`Event::TaskAdded`]), until the feed closes. They have no
+/// dependencies, conflict with no task, and pass no rate limit.
+pub async fn run_fed(
+    plan: &Plan,
+    dag: &Dag,
+    options: &RunOptions,
+    feed: Option<TaskFeed>,
+    sink: &mut dyn EventSink,
+) -> std::io::Result<RunResult> {
     std::fs::create_dir_all(&options.log_dir)?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -172,6 +218,8 @@ pub async fn run(
     );
     let mut dispatcher = Dispatcher {
         plan,
+        fed: Vec::new(),
+        feed,
         options,
         sink,
         scheduler,
@@ -209,7 +257,14 @@ pub async fn run(
         if !held_back {
             dispatcher.start_ready();
         }
-        if dispatcher.units.is_empty() && dispatcher.scheduler.is_finished() {
+        if dispatcher.scheduler.is_stopped() {
+            // Tasks that arrive now would not run: stop taking them.
+            dispatcher.feed = None;
+        }
+        if dispatcher.units.is_empty()
+            && dispatcher.scheduler.is_finished()
+            && dispatcher.feed.is_none()
+        {
             break;
         }
         // What sinks must record before this turn's attempts spawn, they record now.
@@ -222,6 +277,7 @@ pub async fn run(
                 let end = joined.unwrap_or_else(|err| panic!("an executor unit failed: {err}"));
                 dispatcher.attempt_ended(end);
             }
+            fed = next_fed(&mut dispatcher.feed) => dispatcher.add_fed(fed),
             _ = sigint.recv() => { interrupts += 1; dispatcher.interrupt(interrupts); }
             _ = sigterm.recv() => { interrupts += 1; dispatcher.interrupt(interrupts); }
             () = sleep_until(wakeup) => {}
@@ -233,7 +289,7 @@ pub async fn run(
         dispatcher.notice(notice);
     }
     let wall = dispatcher.started_at.elapsed();
-    let states = (0..plan.tasks.len())
+    let states = (0..plan.tasks.len() + dispatcher.fed.len())
         .map(|i| dispatcher.scheduler.state(i))
         .collect();
     let result = RunResult {
@@ -256,6 +312,14 @@ pub async fn run(
     Ok(result)
 }
 
+/// The next task on `feed`; `None` once it closed. Pending forever without a feed.
+async fn next_fed(feed: &mut Option<TaskFeed>) -> Option<FedTask> {
+    match feed {
+        Some(feed) => feed.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -263,9 +327,43 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-impl Dispatcher<'_> {
+impl<'a> Dispatcher<'a> {
     fn now(&self) -> Duration {
         self.started_at.elapsed()
+    }
+
+    fn task(&self, index: usize) -> TaskRef<'a> {
+        match self.plan.tasks.get(index) {
+            Some(task) => TaskRef::Planned(task),
+            None => TaskRef::Fed(self.fed[index - self.plan.tasks.len()].clone()),
+        }
+    }
+
+    /// Takes in `fed` and whatever else the feed holds already; closes the feed at its end.
+    fn add_fed(&mut self, fed: Option<FedTask>) {
+        let Some(mut fed) = fed else {
+            self.feed = None;
+            return;
+        };
+        loop {
+            let FedTask { task, selected } = fed;
+            let index = self.scheduler.add_task(self.plan, &task, 1.0, selected);
+            self.keys.push(None);
+            self.sink.emit(&Event::TaskAdded {
+                index,
+                task: task.id.clone(),
+                selected,
+            });
+            self.fed.push(Arc::new(task));
+            match self.feed.as_mut().map(TaskFeed::try_recv) {
+                Some(Ok(next)) => fed = next,
+                Some(Err(mpsc::error::TryRecvError::Disconnected)) => {
+                    self.feed = None;
+                    return;
+                }
+                Some(Err(mpsc::error::TryRecvError::Empty)) | None => return,
+            }
+        }
     }
 
     fn start_ready(&mut self) {
@@ -288,7 +386,7 @@ impl Dispatcher<'_> {
                 boot_ticks,
             } => self.sink.emit(&Event::AttemptSpawned {
                 index,
-                task: self.plan.tasks[index].id.clone(),
+                task: self.task(index).id.clone(),
                 attempt,
                 pid,
                 boot_ticks,
@@ -308,7 +406,7 @@ impl Dispatcher<'_> {
     }
 
     fn launch(&mut self, index: usize, attempt: u32) {
-        let task = &self.plan.tasks[index];
+        let task = self.task(index);
         let log = self
             .options
             .log_dir
@@ -409,7 +507,7 @@ impl Dispatcher<'_> {
     }
 
     fn task_env(&self, index: usize, attempt: u32) -> Vec<(String, String)> {
-        let task = &self.plan.tasks[index];
+        let task = self.task(index);
         let mut env: Vec<(String, String)> = self
             .plan
             .env
@@ -438,7 +536,7 @@ impl Dispatcher<'_> {
         if let Some(outcome) = workspace {
             self.sink.emit(&Event::WorkspaceFinished {
                 index,
-                task: self.plan.tasks[index].id.clone(),
+                task: self.task(index).id.clone(),
                 attempt,
                 outcome,
             });
@@ -473,7 +571,7 @@ impl Dispatcher<'_> {
         });
         self.sink.emit(&Event::AttemptFinished {
             index,
-            task: self.plan.tasks[index].id.clone(),
+            task: self.task(index).id.clone(),
             attempt,
             status,
             duration,
@@ -497,23 +595,23 @@ impl Dispatcher<'_> {
                 Decision::Retry { .. } => {}
                 Decision::Skipped { task, because } => self.sink.emit(&Event::TaskSkipped {
                     index: task,
-                    task: self.plan.tasks[task].id.clone(),
-                    because: self.plan.tasks[because].id.clone(),
+                    task: self.task(task).id.clone(),
+                    because: self.task(because).id.clone(),
                 }),
                 Decision::SerialRetry { task } => self.sink.emit(&Event::SerialRetry {
                     index: task,
-                    task: self.plan.tasks[task].id.clone(),
+                    task: self.task(task).id.clone(),
                 }),
                 Decision::Stop { reason } => {
                     let cause = match reason {
                         StopReason::FailFast { task } => {
                             self.request_all(UnitRequest::Terminate);
                             StopCause::FailFast {
-                                task: self.plan.tasks[task].id.clone(),
+                                task: self.task(task).id.clone(),
                             }
                         }
                         StopReason::Systemic { first } => StopCause::Systemic {
-                            first_task: self.plan.tasks[first].id.clone(),
+                            first_task: self.task(first).id.clone(),
                             count: SYSTEMIC_FAILURE_THRESHOLD,
                         },
                         StopReason::Interrupted => {
@@ -525,7 +623,7 @@ impl Dispatcher<'_> {
                                 self.request_all(UnitRequest::Terminate);
                             }
                             StopCause::Halt {
-                                task: self.plan.tasks[task].id.clone(),
+                                task: self.task(task).id.clone(),
                                 now,
                             }
                         }

@@ -62,9 +62,10 @@ impl RateGate {
     }
 
     /// `None` when `task` may start at `now` (its starts are counted); else the time to
-    /// ask again.
+    /// ask again. Tasks added to the run after it began pass no limit.
     pub(crate) fn check(&self, task: usize, now: Duration) -> Option<Duration> {
-        self.per_task[task]
+        self.per_task
+            .get(task)?
             .iter()
             .find_map(|&l| rate_wait(&self.limiters[l], now))
     }

@@ -46,6 +46,8 @@ pub(super) struct HaltWatch {
     policy: Option<HaltPolicy>,
     /// The count at which the run halts.
     limit: f64,
+    /// How many tasks take part in the run.
+    tasks: usize,
     counted: u32,
     fired: bool,
 }
@@ -61,8 +63,17 @@ impl HaltWatch {
         HaltWatch {
             policy,
             limit,
+            tasks,
             counted: 0,
             fired: false,
+        }
+    }
+
+    /// One more task takes part in the run (added after it began): a percentage counts it.
+    pub(super) fn add_task(&mut self) {
+        self.tasks += 1;
+        if let Some(HaltThreshold::Percent(p)) = self.policy.map(|p| p.threshold) {
+            self.limit = self.tasks as f64 * p / 100.0;
         }
     }
 

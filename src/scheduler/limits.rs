@@ -1,7 +1,7 @@
 //! What running tasks hold: slots, counted resources and write locks. Decides whether a task
 //! fits now; knows nothing of task states, dependencies or priorities.
 
-use crate::plan::Plan;
+use crate::plan::{Plan, Task};
 
 /// Slots, resource counts and conflicts held by the running attempts.
 #[derive(Debug)]
@@ -36,16 +36,7 @@ impl Limits {
         let demand = plan
             .tasks
             .iter()
-            .map(|task| {
-                task.uses
-                    .iter()
-                    .filter_map(|(name, &amount)| {
-                        let index = plan.resources.get_index_of(name)?;
-                        let amount = amount.min(available[index]);
-                        (amount > 0).then_some((index, amount))
-                    })
-                    .collect()
-            })
+            .map(|task| demand_of(plan, task))
             .collect();
         // Make the relation symmetric whatever the caller passed, so that "no conflicting
         // task is running" reads the same from either side.
@@ -72,6 +63,14 @@ impl Limits {
             conflicts: symmetric,
             conflicting_running: vec![0; n],
         }
+    }
+
+    /// Takes in a task added to the run after it began (`task` of `plan`'s resources),
+    /// conflicting with no other. Its index is the next one.
+    pub(super) fn add_task(&mut self, plan: &Plan, task: &Task) {
+        self.demand.push(demand_of(plan, task));
+        self.conflicts.push(Vec::new());
+        self.conflicting_running.push(0);
     }
 
     pub(super) fn running(&self) -> usize {
@@ -127,4 +126,17 @@ impl Limits {
             self.conflicting_running[other] -= 1;
         }
     }
+}
+
+/// What `task` holds of `plan`'s declared resources while it runs: (resource index,
+/// amount), an amount above the capacity cut to the capacity.
+fn demand_of(plan: &Plan, task: &Task) -> Vec<(usize, u32)> {
+    task.uses
+        .iter()
+        .filter_map(|(name, &amount)| {
+            let (index, _, &capacity) = plan.resources.get_full(name)?;
+            let amount = amount.min(capacity);
+            (amount > 0).then_some((index, amount))
+        })
+        .collect()
 }

@@ -64,6 +64,11 @@ impl ReadyQueue {
         });
     }
 
+    /// Gives the next task index its keys (a task added to the run after it began).
+    pub(super) fn add_keys(&mut self, priority: i64, bottom_level: f64) {
+        self.keys.push((priority, bottom_level));
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

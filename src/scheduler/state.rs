@@ -17,7 +17,7 @@ use super::limits::Limits;
 use super::ready_queue::ReadyQueue;
 use super::systemic::SystemicWatch;
 use crate::graph::Dag;
-use crate::plan::{Backoff, Plan};
+use crate::plan::{Backoff, Plan, Task};
 
 /// How many of the first attempts to finish in a run must all have failed (final failures
 /// and failed attempts that will be retried alike) to call a problem systemic.
@@ -235,6 +235,36 @@ impl Scheduler {
             stop_reason: None,
             config,
         }
+    }
+
+    /// Adds `task` (of `plan`, whose resources it may use) to a run under way, with no
+    /// dependencies and no conflicts, as the next index, which it returns. Unless
+    /// `selected`, it only holds its place (`Excluded`); added once the run stopped, it
+    /// will not run (`NotRun`). Its remaining path is its own `weight`.
+    pub fn add_task(&mut self, plan: &Plan, task: &Task, weight: f64, selected: bool) -> usize {
+        let index = self.states.len();
+        self.ready.add_keys(task.priority, weight);
+        self.limits.add_task(plan, task);
+        self.attempts.push(0);
+        self.unmet_deps.push(0);
+        self.dependents.push(Vec::new());
+        self.retries.push(task.retries);
+        self.backoff.push(task.backoff);
+        self.serially_retried.push(false);
+        let state = if !selected {
+            TaskState::Excluded
+        } else if self.is_stopped() {
+            TaskState::NotRun
+        } else {
+            self.systemic.add_task();
+            self.halt.add_task();
+            TaskState::Ready
+        };
+        self.states.push(state);
+        if state == TaskState::Ready {
+            self.enqueue(index);
+        }
+        index
     }
 
     /// The next attempt that may start at `now`, with its slot, resources and write locks

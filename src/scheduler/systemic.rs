@@ -9,6 +9,8 @@ use super::state::SYSTEMIC_FAILURE_THRESHOLD;
 pub(super) struct SystemicWatch {
     /// Whether the run is big enough for the check to mean something.
     armed: bool,
+    enabled: bool,
+    tasks: usize,
     finished: usize,
     first_failure: Option<usize>,
     all_failed: bool,
@@ -20,10 +22,18 @@ impl SystemicWatch {
     pub(super) fn new(enabled: bool, tasks: usize) -> SystemicWatch {
         SystemicWatch {
             armed: enabled && tasks >= SYSTEMIC_FAILURE_THRESHOLD,
+            enabled,
+            tasks,
             finished: 0,
             first_failure: None,
             all_failed: true,
         }
+    }
+
+    /// One more task takes part in the run (added after it began).
+    pub(super) fn add_task(&mut self) {
+        self.tasks += 1;
+        self.armed = self.enabled && self.tasks >= SYSTEMIC_FAILURE_THRESHOLD;
     }
 
     /// Records an attempt of `task` that succeeded or failed (cancelled attempts say nothing

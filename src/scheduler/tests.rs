@@ -783,3 +783,68 @@ mod agent_paths {
         assert!(s.is_finished());
     }
 }
+
+#[test]
+fn tasks_added_during_a_run_take_part_like_the_others() {
+    use super::fixture::task;
+    let fixture = Fixture::new(1).jobs(2).resource("db", 1);
+    let mut sched = fixture.build();
+    assert_eq!(start_all(&mut sched, T0), [0]);
+    // Added while 0 runs: a selected one starts in the free slot, one that only holds its
+    // place never runs.
+    let mut uses_db = task("a".into());
+    uses_db.uses.insert("db".into(), 1);
+    assert_eq!(sched.add_task(&fixture.plan, &uses_db, 1.0, true), 1);
+    assert_eq!(
+        sched.add_task(&fixture.plan, &task("b".into()), 1.0, false),
+        2
+    );
+    assert_eq!(sched.state(2), TaskState::Excluded);
+    assert!(!sched.is_finished());
+    assert_eq!(start_all(&mut sched, T0), [1]);
+    // The resource it holds keeps another user of it waiting; a slot frees for none.
+    let mut also_db = task("c".into());
+    also_db.uses.insert("db".into(), 1);
+    assert_eq!(sched.add_task(&fixture.plan, &also_db, 1.0, true), 3);
+    assert_eq!(sched.finished(0, Outcome::Success, T0), vec![]);
+    assert_eq!(start_all(&mut sched, T0), Vec::<usize>::new());
+    assert_eq!(sched.finished(1, Outcome::Success, T0), vec![]);
+    assert_eq!(start_all(&mut sched, T0), [3]);
+    assert_eq!(sched.finished(3, Outcome::Success, T0), vec![]);
+    assert!(sched.is_finished());
+    // Added once the run stopped: it will not run.
+    let _ = sched.stop(StopReason::Interrupted);
+    assert_eq!(
+        sched.add_task(&fixture.plan, &task("d".into()), 1.0, true),
+        4
+    );
+    assert_eq!(sched.state(4), TaskState::NotRun);
+    assert_eq!(start_all(&mut sched, T0), Vec::<usize>::new());
+}
+
+#[test]
+fn a_percentage_halt_counts_tasks_added_during_the_run() {
+    use super::fixture::task;
+    use super::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen};
+    let fixture = Fixture::new(0).jobs(4).halt(HaltPolicy {
+        when: HaltWhen::Now,
+        on: HaltOn::Fail,
+        threshold: HaltThreshold::Percent(50.0),
+    });
+    let mut sched = fixture.build();
+    for i in 0..4 {
+        assert_eq!(
+            sched.add_task(&fixture.plan, &task(format!("t{i}")), 1.0, true),
+            i
+        );
+    }
+    assert_eq!(start_all(&mut sched, T0), [0, 1, 2, 3]);
+    // Half of four is two failures.
+    assert_eq!(sched.finished(0, Outcome::Failure, T0), vec![]);
+    let decisions = sched.finished(1, Outcome::Failure, T0);
+    assert_eq!(
+        sched.stop_reason(),
+        Some(StopReason::Halt { task: 1, now: true }),
+        "{decisions:?}"
+    );
+}

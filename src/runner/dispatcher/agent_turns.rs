@@ -46,7 +46,7 @@ impl Dispatcher<'_> {
                 let decisions = self.scheduler.withhold(task);
                 self.sink.emit(&Event::TaskWithheld {
                     index: task,
-                    task: self.plan.tasks[task].id.clone(),
+                    task: self.task(task).id.clone(),
                     reason,
                 });
                 self.apply(decisions);

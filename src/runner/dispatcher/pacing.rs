@@ -62,7 +62,7 @@ impl Dispatcher<'_> {
     /// How long `index` may run between slow notices: its own `slow`, else the plan's;
     /// `None` (or a zero) for none.
     fn slow_period(&self, index: usize) -> Option<Duration> {
-        match self.plan.tasks[index].slow {
+        match self.task(index).slow {
             Some(own) => (!own.is_zero()).then_some(own),
             None => self.plan.settings.slow,
         }
@@ -90,7 +90,7 @@ impl Dispatcher<'_> {
             }
             self.sink.emit(&Event::TaskSlow {
                 index,
-                task: self.plan.tasks[index].id.clone(),
+                task: self.task(index).id.clone(),
                 attempt,
                 elapsed: due - started,
             });
