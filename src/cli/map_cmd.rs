@@ -3,27 +3,27 @@
 //! parallel's exit status.
 
 use std::io::{IsTerminal, Write};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::Context;
-use rand::seq::SliceRandom;
 use regex::Regex;
 
 use super::CliError;
 use super::args::MapArgs;
+use super::map_jobs::{
+    Job, JobInfo, JobMaker, JobSource, block_jobs, input_error, input_jobs, read_options,
+};
 use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
-    BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, JoblogRecorder, JoblogWriter,
-    MAP_ERROR, MapSpec, MapStatus, MapTimeout, ReadOptions, ResultsWriter, SourceKind, Template,
-    TemplateOptions, Trim, column_names, group_inputs, map_plan, pack_inputs, parse_block_size,
-    parse_delay, parse_delimiter, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
-    read_inputs, read_joblog, record_marks, result_segments, split_blocks, split_command_line,
-    with_slot,
+    JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, MapTimeout, ResultsWriter,
+    Template, TemplateOptions, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
+    parse_load, parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
-use crate::runner::{self, RunOptions};
-use crate::scheduler::SchedulerConfig;
+use crate::runner::{self, RunOptions, TaskFeed};
+use crate::scheduler::{HaltThreshold, SchedulerConfig};
 
 /// How long a terminated job gets between SIGTERM and SIGKILL (GNU parallel's default
 /// `--termseq` adds up to about as much).
@@ -95,16 +95,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .join(format!("fanout-map-{run_id}-{}", std::process::id()));
     // The job logs, and `--pipe`'s blocks, are only a place for data to wait in.
     let _scratch = Scratch(log_dir.clone());
-    let Jobs {
-        inputs,
-        names,
-        results,
-        stdin,
-        sent,
-    } = if args.pipe {
-        read_blocks(&args, &line, colsep.is_some(), &log_dir.join("blocks"))?
+    let (source, names) = if args.pipe {
+        let source = block_jobs(&args, &line, colsep.is_some(), &log_dir.join("blocks"))?;
+        (source, Vec::new())
     } else {
-        read_jobs(&args, &line, colsep)?
+        input_jobs(&args, &line, read_options(&args, colsep)?)?
     };
     let (template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
@@ -127,20 +122,41 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         Template::text(text, &options)
     });
     let line_buffer = args.line_buffer || args.ungroup;
-    let jobs = match &args.jobs {
-        Some(value) => parse_jobs(value, cpus, inputs.len()).map_err(CliError::usage)?,
-        None => cpus,
-    };
-    let inputs = if args.multiple || args.context_replace {
-        pack_inputs(inputs, &template, quote, jobs)
+    // `-j 0` (as many at once as there are jobs) and a percentage of the jobs in
+    // `--halt` need to know how many jobs there are: every input is read first.
+    let jobs_of_all = args
+        .jobs
+        .as_deref()
+        .is_some_and(|value| parse_jobs(value, cpus, usize::MAX) == Ok(usize::MAX));
+    let share_of_all = halt.is_some_and(|h| matches!(h.threshold, HaltThreshold::Percent(_)));
+    let source = if jobs_of_all || share_of_all {
+        JobSource::Read(source.read_all()?)
     } else {
-        inputs
+        source
+    };
+    let jobs = match (&args.jobs, &source) {
+        (Some(value), JobSource::Read(all)) => {
+            parse_jobs(value, cpus, all.len()).map_err(CliError::usage)?
+        }
+        (Some(value), _) => parse_jobs(value, cpus, 0).map_err(CliError::usage)?,
+        (None, _) => cpus,
+    };
+    let source = match source {
+        JobSource::Read(all) if args.multiple || args.context_replace => {
+            let inputs = all.into_iter().map(|job| job.inputs).collect();
+            let packed = pack_inputs(inputs, &template, quote, jobs);
+            let packed = packed.into_iter().map(|inputs| Job {
+                inputs,
+                ..Job::default()
+            });
+            JobSource::Read(packed.collect())
+        }
+        source => source,
     };
     let base_dir = std::env::current_dir().context("failed to read the current directory")?;
     let spec = MapSpec {
         template,
         quote,
-        inputs,
         jobs,
         timeout,
         tries: args.retries.unwrap_or(1),
@@ -148,37 +164,38 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         base_dir,
         max_load,
         min_free_memory,
-        stdin,
     };
-    let plan = map_plan(&spec);
-    let commands: Vec<String> = plan.tasks.iter().map(|t| t.command_line()).collect();
-
-    let selected = match &args.joblog {
-        Some(path) if args.resume || args.resume_failed => {
-            let done = read_joblog(path)
-                .with_context(|| format!("failed to read the job log {}", path.display()))?;
-            (1..=plan.tasks.len())
-                .map(|seq| match done.get(&seq) {
-                    None => true,
-                    Some(&ok) => args.resume_failed && !ok,
-                })
-                .collect()
-        }
-        _ => vec![true; plan.tasks.len()],
+    let plan = map_plan(&spec, Vec::new());
+    let done = match &args.joblog {
+        Some(path) if args.resume || args.resume_failed => Some(
+            read_joblog(path)
+                .with_context(|| format!("failed to read the job log {}", path.display()))?,
+        ),
+        _ => None,
+    };
+    let maker = JobMaker {
+        spec,
+        tagstring,
+        done,
+        resume_failed: args.resume_failed,
     };
 
     if args.dry_run {
         let mut out = std::io::stdout().lock();
-        let to_run = commands.iter().zip(&selected).filter(|(_, s)| **s);
-        for (k, (command, _)) in to_run.enumerate() {
+        let (mut seq, mut k) = (0, 0);
+        source.produce(&mut |job| {
+            seq += 1;
+            let (_, info) = maker.make(seq, job);
+            if !info.selected {
+                return true;
+            }
             // The slots the jobs would take were each to end before the next job after
             // them, as GNU parallel's dry run shows them.
-            let command = with_slot(command, k % plan.settings.jobs + 1);
+            let command = with_slot(&info.command, k % jobs + 1);
+            k += 1;
             // A closed pipe (`fanout map --dry-run … | head`) is not an error.
-            if writeln!(out, "{command}").is_err() {
-                break;
-            }
-        }
+            writeln!(out, "{command}").is_ok()
+        })?;
         return Ok(0);
     }
 
@@ -192,13 +209,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .transpose()?;
 
     let dag = build_dag(&plan)?;
-    let total = selected.iter().filter(|s| **s).count();
     let run_options = RunOptions {
         run_id,
         log_dir: log_dir.clone(),
-        selected: selected.clone(),
-        weights: vec![1.0; plan.tasks.len()],
-        conflicts: vec![Vec::new(); plan.tasks.len()],
+        selected: Vec::new(),
+        weights: Vec::new(),
+        conflicts: Vec::new(),
         scheduler: SchedulerConfig {
             jobs: plan.settings.jobs,
             keep_going: true,
@@ -217,59 +233,63 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         timeout_percent,
         workspace: None,
     };
-    let tags: Vec<String> = match &tagstring {
-        Some(tag) => spec
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, args)| tag.fill(args, i + 1, false))
-            .collect(),
-        None => spec.inputs.iter().map(|args| args.join(" ")).collect(),
+    let (feed, infos, feeder) = feed_jobs(source, maker)?;
+    let mut sinks = MapSinks {
+        infos,
+        output: JobOutput::new(
+            JobOutputOptions {
+                // Ungrouped output goes out as it comes, in GNU parallel with -k too.
+                keep_order: args.keep_order && !args.ungroup,
+                tag: args.tag || args.tagstring.is_some(),
+                bar: args.bar,
+                line_buffer,
+                commands: args.verbose.then(Vec::new),
+                silent: args.results.is_some(),
+            },
+            Vec::new(),
+            Vec::new(),
+        ),
+        status: MapStatus::new(halt, 0),
+        collector: SummaryCollector::new(&plan, &[]),
+        held_back: HeldBackNotice::default(),
+        joblog: joblog.map(|writer| JoblogRecorder::new(writer, Vec::new())),
+        results: args
+            .results
+            .clone()
+            .map(|dir| ResultsWriter::new(dir, Vec::new())),
     };
-    let mut output = JobOutput::new(
-        JobOutputOptions {
-            // Ungrouped output goes out as it comes, in GNU parallel with -k too.
-            keep_order: args.keep_order && !args.ungroup,
-            tag: args.tag || tagstring.is_some(),
-            bar: args.bar,
-            line_buffer,
-            commands: args.verbose.then(|| commands.clone()),
-            silent: args.results.is_some(),
-        },
-        tags,
-        selected.clone(),
-    );
-    let mut status = MapStatus::new(halt, total);
-    let mut collector = SummaryCollector::new(&plan, &selected);
-    let mut recorder = joblog.map(|writer| JoblogRecorder::new(writer, commands).with_sent(sent));
-    let mut results_writer = args
-        .results
-        .clone()
-        .zip(results)
-        .map(|(dir, segments)| ResultsWriter::new(dir, segments));
-    let mut held_back = HeldBackNotice::default();
-    let result = {
-        let mut sinks = Fanout::new();
-        sinks.push(&mut output);
-        sinks.push(&mut status);
-        sinks.push(&mut collector);
-        sinks.push(&mut held_back);
-        if let Some(recorder) = recorder.as_mut() {
-            sinks.push(recorder);
-        }
-        if let Some(writer) = results_writer.as_mut() {
-            sinks.push(writer);
-        }
-        let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
-            .context("failed to start the async runtime")?;
-        let result = runtime.block_on(runner::run(&plan, &dag, &run_options, &mut sinks));
-        result.with_context(|| {
+    let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
+        .context("failed to start the async runtime")?;
+    let result = runtime
+        .block_on(runner::run_fed(
+            &plan,
+            &dag,
+            &run_options,
+            Some(feed),
+            &mut sinks,
+        ))
+        .with_context(|| {
             format!(
                 "failed to prepare the output directory {}",
                 log_dir.display()
             )
-        })?
-    };
+        })?;
+    // A reader still waiting for input that the run no longer takes (it was interrupted
+    // or halted) is left behind; one that ended says how.
+    if let Some(feeder) = feeder
+        && (feeder.is_finished() || !(result.interrupted || sinks.status.halted()))
+    {
+        feeder
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the input reader failed")))?;
+    }
+    let MapSinks {
+        status,
+        collector,
+        joblog: recorder,
+        results: results_writer,
+        ..
+    } = sinks;
     if let Some(err) = recorder.and_then(JoblogRecorder::into_error) {
         return Err(CliError::Internal(
             anyhow::Error::new(err).context("failed to write the job log"),
@@ -292,77 +312,6 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         super::exit::INTERRUPTED
     } else {
         status.exit_code()
-    })
-}
-
-/// Each job's inputs, as read, grouped (`-n`) and shuffled (`--shuf`); the column names
-/// `--header :` gave; with `--results`, each job's directory under it; and with `--pipe`,
-/// each job's block: the file it reads on stdin (none with `--cat`) and its size.
-struct Jobs {
-    inputs: Vec<Vec<String>>,
-    names: Vec<(String, usize)>,
-    results: Option<Vec<Vec<String>>>,
-    stdin: Vec<std::path::PathBuf>,
-    sent: Vec<u64>,
-}
-
-fn read_jobs(args: &MapArgs, line: &CommandLine, colsep: Option<Regex>) -> Result<Jobs, CliError> {
-    let header = match args.header.as_deref() {
-        None => false,
-        Some(":") => true,
-        Some(other) => return Err(unsupported_header(other)),
-    };
-    let options = ReadOptions {
-        separator: match (&args.delimiter, args.null) {
-            (Some(delimiter), _) => parse_delimiter(delimiter).map_err(CliError::usage)?,
-            (None, true) => "\0".into(),
-            (None, false) => "\n".into(),
-        },
-        eof: args.eof.clone(),
-        trim: match &args.trim {
-            Some(value) => Trim::parse(value).map_err(CliError::usage)?,
-            // GNU parallel trims columns unless told not to.
-            None if colsep.is_some() => Trim::Both,
-            None => Trim::Neither,
-        },
-        colsep,
-        skip_empty: args.no_run_if_empty,
-        header,
-    };
-    let Inputs {
-        jobs: mut inputs,
-        names,
-    } = read_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
-    // Named by the inputs as read, before they are grouped.
-    let mut results: Option<Vec<Vec<String>>> = args.results.as_ref().map(|_| {
-        let columns = column_names(&names);
-        inputs
-            .iter()
-            .map(|job| result_segments(job, &columns))
-            .collect()
-    });
-    if let Some(per_job) = args.max_args.or(args.max_replace_args) {
-        inputs = group_inputs(inputs, per_job);
-        results = results.map(|segments| group_inputs(segments, per_job));
-    }
-    if args.shuf {
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.shuffle(&mut rand::rng());
-        fn reorder(order: &[usize], mut jobs: Vec<Vec<String>>) -> Vec<Vec<String>> {
-            order
-                .iter()
-                .map(|&i| std::mem::take(&mut jobs[i]))
-                .collect()
-        }
-        inputs = reorder(&order, inputs);
-        results = results.map(|segments| reorder(&order, segments));
-    }
-    Ok(Jobs {
-        inputs,
-        names,
-        results,
-        stdin: Vec::new(),
-        sent: Vec::new(),
     })
 }
 
@@ -395,111 +344,97 @@ impl Drop for Scratch {
     }
 }
 
-/// `--pipe`: stdin cut into blocks, each written to a file under `dir`, one job per
-/// block. Each job reads its block on stdin, or with `--cat` the file's path is the job's
-/// input, `{}`.
-fn read_blocks(
-    args: &MapArgs,
-    line: &CommandLine,
-    colsep: bool,
-    dir: &std::path::Path,
-) -> Result<Jobs, CliError> {
-    if line.command.is_empty() {
-        return Err(CliError::usage_with_help(
-            "--pipe needs a command to give the blocks to",
-            "e.g. `fanout map --pipe wc -l < FILE`",
-        ));
-    }
-    if !matches!(line.sources.as_slice(), [source] if source.kind == SourceKind::Stdin) {
-        return Err(CliError::usage_with_help(
-            "--pipe reads its data on standard input, and inputs were given (`:::`, `::::` or -a)",
-            "give the data on stdin: `fanout map --pipe CMD < FILE`",
-        ));
-    }
-    for (given, name) in [
-        (args.results.is_some(), "--results"),
-        (args.shuf, "--shuf"),
-        (colsep, "--colsep"),
-    ] {
-        if given {
-            return Err(CliError::usage(format!(
-                "--pipe and {name} do not go together"
-            )));
+/// How many jobs read ahead wait for the run to take them: enough that the run never
+/// waits for the reader, few enough that a long input is never all in memory.
+const READ_AHEAD: usize = 1024;
+
+/// The jobs, as tasks on a feed for the run, and what the reporters need to know of each
+/// on a channel beside it (sent before its task). Jobs read already are all on the feed
+/// before the run begins, so it takes them all at once; others are read on a thread of
+/// their own as the run goes, which stops when the run no longer takes them.
+type Feeder = Option<std::thread::JoinHandle<anyhow::Result<()>>>;
+
+fn feed_jobs(
+    source: JobSource,
+    maker: JobMaker,
+) -> Result<(TaskFeed, mpsc::Receiver<JobInfo>, Feeder), CliError> {
+    let (info_tx, info_rx) = mpsc::channel();
+    if let JobSource::Read(all) = source {
+        let (task_tx, task_rx) = tokio::sync::mpsc::channel(all.len().max(1));
+        for (k, job) in all.into_iter().enumerate() {
+            let (task, info) = maker.make(k + 1, job);
+            let _ = info_tx.send(info);
+            task_tx
+                .try_send(task)
+                .map_err(|_| anyhow::anyhow!("the run's feed holds fewer jobs than were read"))?;
         }
+        return Ok((task_rx, info_rx, None));
     }
-    let header = match args.header.as_deref() {
-        None => false,
-        Some(":") => true,
-        Some(other) => return Err(unsupported_header(other)),
-    };
-    let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
-    let options = BlockOptions {
-        size: match &args.block {
-            Some(text) => parse_block_size(text).map_err(CliError::usage)?,
-            None => DEFAULT_BLOCK,
-        },
-        recstart,
-        recend,
-        records: args.max_args.or(args.max_replace_args),
-        header,
-        skip_empty: args.no_run_if_empty,
-    };
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("failed to make the directory {}", dir.display()))?;
-    let (mut files, mut sent) = (Vec::new(), Vec::new());
-    split_blocks(
-        &mut std::io::stdin().lock(),
-        &options,
-        |header, body| {
-            let path = dir.join((files.len() + 1).to_string());
-            let mut file = std::fs::File::create(&path)?;
-            file.write_all(header)?;
-            file.write_all(body)?;
-            files.push(path);
-            sent.push((header.len() + body.len()) as u64);
-            Ok(())
-        },
-        |warning| eprintln!("fanout map: {warning}"),
-    )
-    .with_context(|| {
-        format!(
-            "failed to cut standard input into blocks in {}",
-            dir.display()
-        )
-    })?;
-    let (inputs, stdin) = if args.cat {
-        let paths = files.iter().map(|p| vec![p.display().to_string()]);
-        (paths.collect(), Vec::new())
-    } else {
-        (vec![Vec::new(); files.len()], files)
-    };
-    Ok(Jobs {
-        inputs,
-        names: Vec::new(),
-        results: None,
-        stdin,
-        sent,
-    })
-}
-
-fn unsupported_header(value: &str) -> CliError {
-    CliError::usage_with_help(
-        format!("`--header {value}` is not supported"),
-        "use `--header :`: the first line of each input group names its columns",
-    )
-}
-
-/// A problem with the inputs: a usage error when the command line is wrong, fanout's own
-/// failure when an input could not be read.
-fn input_error(err: InputError) -> CliError {
-    match &err {
-        InputError::NoFiles(_) => CliError::usage(err.to_string()),
-        InputError::Read { .. } | InputError::Stdin(_) => {
-            let cause = std::error::Error::source(&err).map(ToString::to_string);
-            CliError::Internal(match cause {
-                Some(cause) => anyhow::anyhow!("failed to {err}: {cause}"),
-                None => anyhow::anyhow!("failed to {err}"),
+    let (task_tx, task_rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let feeder = std::thread::Builder::new()
+        .name("fanout-map-inputs".into())
+        .spawn(move || {
+            let mut seq = 0;
+            source.produce(&mut |job| {
+                seq += 1;
+                let (task, info) = maker.make(seq, job);
+                info_tx.send(info).is_ok() && task_tx.blocking_send(task).is_ok()
             })
+        })
+        .context("failed to start the input reader")?;
+    Ok((task_rx, info_rx, Some(feeder)))
+}
+
+/// The map's reporters. Each job that joins the run gives them what they need to know of
+/// it (from the channel beside the feed) before they see its first event.
+struct MapSinks {
+    infos: mpsc::Receiver<JobInfo>,
+    output: JobOutput,
+    status: MapStatus,
+    collector: SummaryCollector,
+    held_back: HeldBackNotice,
+    joblog: Option<JoblogRecorder>,
+    results: Option<ResultsWriter>,
+}
+
+impl MapSinks {
+    fn sinks(&mut self) -> Fanout<'_> {
+        let mut sinks = Fanout::new();
+        sinks.push(&mut self.output);
+        sinks.push(&mut self.status);
+        sinks.push(&mut self.collector);
+        sinks.push(&mut self.held_back);
+        if let Some(recorder) = self.joblog.as_mut() {
+            sinks.push(recorder);
         }
+        if let Some(writer) = self.results.as_mut() {
+            sinks.push(writer);
+        }
+        sinks
+    }
+}
+
+impl EventSink for MapSinks {
+    fn emit(&mut self, event: &Event) {
+        if let Event::TaskAdded { .. } = event
+            && let Ok(info) = self.infos.recv()
+        {
+            self.output
+                .add_job(info.tag, info.command.clone(), info.selected);
+            if info.selected {
+                self.status.add_job();
+            }
+            if let Some(recorder) = &mut self.joblog {
+                recorder.add_job(info.command, info.sent);
+            }
+            if let Some(writer) = &mut self.results {
+                writer.add_job(info.results);
+            }
+        }
+        self.sinks().emit(event);
+    }
+
+    fn flush(&mut self) {
+        self.sinks().flush();
     }
 }

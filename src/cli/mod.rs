@@ -9,6 +9,7 @@ mod error;
 pub mod exit;
 mod history;
 mod map_cmd;
+mod map_jobs;
 mod queue_cmd;
 mod roadmap_cmd;
 mod run_cmd;

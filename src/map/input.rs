@@ -6,8 +6,8 @@
 //! (every combination, the first group varying slowest; linked groups side by side, as
 //! long as the shortest of them).
 
-use std::io::Read;
-use std::path::PathBuf;
+use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
@@ -239,45 +239,46 @@ pub fn read_inputs(
 ) -> Result<Inputs, InputError> {
     let separator = options.separator.as_str();
     let mut names = Vec::new();
-    let mut columns_so_far = 0;
     let mut groups: Vec<Vec<Vec<String>>> = Vec::new();
-    let mut stdin_text: Option<String> = None;
+    let mut stdin_bytes: Option<Vec<u8>> = None;
     for source in sources {
-        let values: Vec<String> = match &source.kind {
+        let mut values: Box<dyn Iterator<Item = Result<String, InputError>>> = match &source.kind {
             // A value holding newlines is several inputs, as it is for GNU parallel.
-            SourceKind::Values(values) => values
-                .iter()
-                .flat_map(|v| v.split(separator).map(str::to_owned).collect::<Vec<_>>())
-                .collect(),
-            SourceKind::Stdin => split_records(read_stdin(&mut stdin_text, stdin)?, separator),
+            SourceKind::Values(values) => {
+                let values: Vec<String> = values
+                    .iter()
+                    .flat_map(|v| v.split(separator).map(str::to_owned).collect::<Vec<_>>())
+                    .take_while(|v| options.eof.as_ref() != Some(v))
+                    .collect();
+                Box::new(values.into_iter().map(Ok))
+            }
+            SourceKind::Stdin => {
+                let bytes = read_stdin(&mut stdin_bytes, stdin)?.to_vec();
+                Box::new(Records::new(
+                    Box::new(io::Cursor::new(bytes)),
+                    None,
+                    options,
+                ))
+            }
             SourceKind::File(path) if path.as_os_str() == "-" => {
-                split_records(read_stdin(&mut stdin_text, stdin)?, separator)
+                let bytes = read_stdin(&mut stdin_bytes, stdin)?.to_vec();
+                Box::new(Records::new(
+                    Box::new(io::Cursor::new(bytes)),
+                    None,
+                    options,
+                ))
             }
-            SourceKind::File(path) => {
-                let bytes = std::fs::read(path).map_err(|source| InputError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                split_records(&String::from_utf8_lossy(&bytes), separator)
-            }
+            SourceKind::File(path) => Box::new(Records::open(path, options)?),
         };
-        let mut values = values
-            .into_iter()
-            .take_while(|v| options.eof.as_ref() != Some(v));
         if options.header
-            && let Some(header) = values.next()
+            && let Some(header) = values.next().transpose()?
         {
-            // Names are taken as written, untrimmed, as GNU parallel takes them.
-            let header = columns(header, options.colsep.as_ref(), Trim::Neither);
-            for (k, name) in header.iter().enumerate() {
-                names.push((name.clone(), columns_so_far + k + 1));
-            }
-            columns_so_far += header.len();
+            names.extend(header_names(header, names.len(), options));
         }
-        let rows: Vec<Vec<String>> = values
-            .filter(|v| !(options.skip_empty && v.trim().is_empty()))
-            .map(|v| columns(v, options.colsep.as_ref(), options.trim))
-            .collect();
+        let mut rows = Vec::new();
+        for value in values {
+            rows.extend(row(value?, options));
+        }
         match groups.last_mut() {
             Some(previous) if source.linked => {
                 previous.truncate(rows.len());
@@ -295,24 +296,126 @@ pub fn read_inputs(
 }
 
 fn read_stdin<'a>(
-    cache: &'a mut Option<String>,
+    cache: &'a mut Option<Vec<u8>>,
     stdin: &mut dyn Read,
-) -> Result<&'a str, InputError> {
+) -> Result<&'a [u8], InputError> {
     if cache.is_none() {
         let mut bytes = Vec::new();
         stdin.read_to_end(&mut bytes).map_err(InputError::Stdin)?;
-        *cache = Some(String::from_utf8_lossy(&bytes).into_owned());
+        *cache = Some(bytes);
     }
     Ok(cache.as_deref().unwrap_or_default())
 }
 
-/// Records ended (or separated) by `separator`; nothing at all is no record.
-fn split_records(text: &str, separator: &str) -> Vec<String> {
-    if text.is_empty() {
-        return Vec::new();
+/// A file's or standard input's records, one at a time as they arrive: each ended (or,
+/// the last, separated) by the separator, up to the `-E` end-of-file string; nothing at
+/// all is no record.
+pub struct Records {
+    reader: Box<dyn BufRead + Send>,
+    separator: Vec<u8>,
+    eof: Option<String>,
+    /// The file read, for errors; `None`: standard input.
+    path: Option<PathBuf>,
+    ended: bool,
+}
+
+impl Records {
+    /// The records of `reader`, which is the file `path` (`None`: standard input).
+    pub fn new(
+        reader: Box<dyn BufRead + Send>,
+        path: Option<PathBuf>,
+        options: &ReadOptions,
+    ) -> Records {
+        Records {
+            reader,
+            separator: options.separator.as_bytes().to_vec(),
+            eof: options.eof.clone(),
+            path,
+            ended: false,
+        }
     }
-    let text = text.strip_suffix(separator).unwrap_or(text);
-    text.split(separator).map(str::to_owned).collect()
+
+    /// The records of the file at `path`.
+    pub fn open(path: &Path, options: &ReadOptions) -> Result<Records, InputError> {
+        let file = std::fs::File::open(path).map_err(|source| InputError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let reader = Box::new(io::BufReader::with_capacity(64 * 1024, file));
+        Ok(Records::new(reader, Some(path.to_owned()), options))
+    }
+
+    fn error(&self, source: io::Error) -> InputError {
+        match &self.path {
+            Some(path) => InputError::Read {
+                path: path.clone(),
+                source,
+            },
+            None => InputError::Stdin(source),
+        }
+    }
+
+    fn next_record(&mut self) -> io::Result<Option<String>> {
+        let Some(&last) = self.separator.last() else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        loop {
+            if self.reader.read_until(last, &mut bytes)? == 0 {
+                // The end: what was read is the last record, if anything was.
+                return Ok((!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into()));
+            }
+            if bytes.ends_with(&self.separator) {
+                bytes.truncate(bytes.len() - self.separator.len());
+                return Ok(Some(String::from_utf8_lossy(&bytes).into()));
+            }
+        }
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<String, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        match self.next_record() {
+            Ok(Some(record)) if self.eof.as_ref() != Some(&record) => Some(Ok(record)),
+            Ok(_) => {
+                self.ended = true;
+                None
+            }
+            Err(err) => {
+                self.ended = true;
+                Some(Err(self.error(err)))
+            }
+        }
+    }
+}
+
+/// `--header :`: the column names a group's first input gives, numbered on from
+/// `columns_before` (the columns of the groups before it).
+pub fn header_names(
+    header: String,
+    columns_before: usize,
+    options: &ReadOptions,
+) -> Vec<(String, usize)> {
+    // Names are taken as written, untrimmed, as GNU parallel takes them.
+    let header = columns(header, options.colsep.as_ref(), Trim::Neither);
+    header
+        .into_iter()
+        .enumerate()
+        .map(|(k, name)| (name, columns_before + k + 1))
+        .collect()
+}
+
+/// An input as a job takes it: its columns, trimmed; `None` when `-r` skips it.
+pub fn row(value: String, options: &ReadOptions) -> Option<Vec<String>> {
+    if options.skip_empty && value.trim().is_empty() {
+        return None;
+    }
+    Some(columns(value, options.colsep.as_ref(), options.trim))
 }
 
 fn columns(value: String, colsep: Option<&Regex>, trim: Trim) -> Vec<String> {
@@ -549,5 +652,46 @@ mod tests {
         let got = read_inputs(&line.sources, &options(None), &mut "".as_bytes()).unwrap();
         assert_eq!(got.names, names(&[("h", 1)]));
         assert!(got.jobs.is_empty());
+    }
+
+    #[test]
+    fn records_arrive_one_at_a_time_whatever_the_reads() {
+        let read = |input: &str, separator: &str, eof: Option<&str>| {
+            let options = ReadOptions {
+                separator: separator.into(),
+                eof: eof.map(str::to_owned),
+                ..ReadOptions::default()
+            };
+            // One byte per read: separators come in pieces.
+            let reader = io::BufReader::with_capacity(1, io::Cursor::new(input.to_owned()));
+            Records::new(Box::new(reader), None, &options)
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+        };
+        assert_eq!(read("a::b:c::::d", "::", None), ["a", "b:c", "", "d"]);
+        assert_eq!(read("a\nb\n", "\n", None), ["a", "b"]);
+        assert_eq!(read("a\n\n", "\n", None), ["a", ""]);
+        assert_eq!(read("\n", "\n", None), [""]);
+        assert!(read("", "\n", None).is_empty());
+        assert_eq!(read("a\nSTOP\nb\n", "\n", Some("STOP")), ["a"]);
+        // The same as reading them all at once.
+        let all = |input: &str, separator: &str| {
+            let options = ReadOptions {
+                separator: separator.into(),
+                ..ReadOptions::default()
+            };
+            let line = split_command_line(&words(&["echo"]), &[]).unwrap();
+            read_inputs(&line.sources, &options, &mut input.as_bytes())
+                .unwrap()
+                .jobs
+                .concat()
+        };
+        for (input, separator) in [("x,,y,", ","), ("p\0q", "\0"), ("é\né", "\n")] {
+            assert_eq!(
+                read(input, separator, None),
+                all(input, separator),
+                "{input:?}"
+            );
+        }
     }
 }

@@ -148,6 +148,17 @@ impl JoblogRecorder {
         self
     }
 
+    /// The next task, added while the run is under way: its command line and the bytes it
+    /// is given on stdin.
+    pub fn add_job(&mut self, command: String, sent: u64) {
+        let index = self.commands.len();
+        self.commands.push(command);
+        self.starts.push(None);
+        self.slots.push(1);
+        self.sent.resize(index, 0);
+        self.sent.push(sent);
+    }
+
     /// The first error met writing the log, if any.
     pub fn into_error(self) -> Option<io::Error> {
         self.error

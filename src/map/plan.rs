@@ -1,5 +1,6 @@
 //! A map as a plan: one task per job, in job order, no dependencies, so the engine's
-//! runner runs it like any other plan. The task id is the job number.
+//! runner runs it like any other plan. The task id is the job number. Jobs read as the
+//! run goes are the same tasks, added to the run as they come.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,8 +16,6 @@ pub struct MapSpec {
     pub template: Template,
     /// Quote inputs for the shell (off when the inputs are themselves the commands).
     pub quote: bool,
-    /// Each job's inputs, in job order.
-    pub inputs: Vec<Vec<String>>,
     pub jobs: usize,
     pub timeout: Option<Duration>,
     /// Attempts per job at most, as GNU parallel's `--retries` counts them (0 and 1: one).
@@ -29,9 +28,41 @@ pub struct MapSpec {
     pub max_load: Option<f64>,
     /// No job starts while less memory than this, in bytes, is available (`--memfree`).
     pub min_free_memory: Option<u64>,
-    /// Each job's stdin, a file (`--pipe`'s blocks), in job order; empty: every job's
-    /// stdin is `/dev/null`.
-    pub stdin: Vec<PathBuf>,
+}
+
+impl MapSpec {
+    /// The run's settings.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            jobs: self.jobs.max(1),
+            timeout: self.timeout,
+            retries: self.tries.saturating_sub(1),
+            backoff: Backoff::Fixed(Duration::ZERO),
+            keep_going: true,
+            grace: self.grace,
+            retry_failed_serially: false,
+            systemic_failure_stop: false,
+            max_load: self.max_load,
+            min_free_memory: self.min_free_memory,
+            ..Settings::default()
+        }
+    }
+
+    /// Job `seq` (from 1): the template filled with its `inputs`; `stdin`, a file it
+    /// reads on stdin (`--pipe`'s block), or `/dev/null`.
+    pub fn task(&self, seq: usize, inputs: &[String], stdin: Option<PathBuf>) -> Task {
+        let retries = self.tries.saturating_sub(1);
+        Task {
+            timeout: self.timeout,
+            retries,
+            backoff: Backoff::Fixed(Duration::ZERO),
+            stdin,
+            ..Task::new(
+                seq.to_string(),
+                Action::Shell(self.template.fill(inputs, seq, self.quote)),
+            )
+        }
+    }
 }
 
 /// The most bytes of one command line that `-m` and `-X` fill with inputs.
@@ -67,44 +98,13 @@ pub fn pack_inputs(
     packed
 }
 
-/// The plan of a map: task `i` is job `i + 1`; its command is the template filled with
-/// the job's inputs.
-pub fn map_plan(spec: &MapSpec) -> Plan {
-    let settings = Settings {
-        jobs: spec.jobs.max(1),
-        timeout: spec.timeout,
-        retries: spec.tries.saturating_sub(1),
-        backoff: Backoff::Fixed(Duration::ZERO),
-        keep_going: true,
-        grace: spec.grace,
-        retry_failed_serially: false,
-        systemic_failure_stop: false,
-        max_load: spec.max_load,
-        min_free_memory: spec.min_free_memory,
-        ..Settings::default()
-    };
-    let tasks = spec
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, args)| {
-            let seq = i + 1;
-            Task {
-                timeout: settings.timeout,
-                retries: settings.retries,
-                backoff: settings.backoff,
-                stdin: spec.stdin.get(i).cloned(),
-                ..Task::new(
-                    seq.to_string(),
-                    Action::Shell(spec.template.fill(args, seq, spec.quote)),
-                )
-            }
-        })
-        .collect();
+/// The plan of a map whose jobs are `tasks` (task `i` is job `i + 1`; none when they
+/// are added as the run goes).
+pub fn map_plan(spec: &MapSpec, tasks: Vec<Task>) -> Plan {
     Plan {
         path: PathBuf::from("fanout map"),
         base_dir: spec.base_dir.clone(),
-        settings,
+        settings: spec.settings(),
         resources: IndexMap::new(),
         env: IndexMap::new(),
         tasks,
@@ -150,17 +150,19 @@ mod tests {
         let spec = MapSpec {
             template: Template::parse("echo {#} {}"),
             quote: true,
-            inputs: vec![vec!["a b".into()], vec!["c".into()]],
             jobs: 4,
             timeout: Some(Duration::from_secs(2)),
             tries: 3,
             grace: Duration::from_millis(200),
             base_dir: PathBuf::from("/tmp"),
-            stdin: vec![PathBuf::from("/tmp/block-1")],
             max_load: Some(2.0),
             min_free_memory: Some(1 << 20),
         };
-        let plan = map_plan(&spec);
+        let tasks = vec![
+            spec.task(1, &["a b".into()], Some(PathBuf::from("/tmp/block-1"))),
+            spec.task(2, &["c".into()], None),
+        ];
+        let plan = map_plan(&spec, tasks);
         let ids: Vec<&str> = plan.tasks.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["1", "2"]);
         assert_eq!(plan.tasks[0].action, Action::Shell("echo 1 'a b'".into()));

@@ -81,6 +81,11 @@ impl ResultsWriter {
         }
     }
 
+    /// The next task, added while the run is under way, and its path segments.
+    pub fn add_job(&mut self, segments: Vec<String>) {
+        self.segments.push(segments);
+    }
+
     /// The first error met writing the results, if any.
     pub fn into_error(self) -> Option<io::Error> {
         self.error

@@ -33,6 +33,16 @@ impl MapStatus {
         }
     }
 
+    /// One more job takes part (added while the run is under way).
+    pub fn add_job(&mut self) {
+        self.total += 1;
+    }
+
+    /// Whether a halt policy fired.
+    pub fn halted(&self) -> bool {
+        self.halted.is_some()
+    }
+
     /// The exit status once the run is over.
     pub fn exit_code(&self) -> i32 {
         self.halted.unwrap_or(self.failed.min(101) as i32)

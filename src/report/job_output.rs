@@ -107,6 +107,19 @@ impl JobOutput {
         }
     }
 
+    /// The next task, added while the run is under way: the tag of its lines, its command
+    /// line (printed with `-v`), and whether it takes part.
+    pub fn add_job(&mut self, tag: String, command: String, selected: bool) {
+        self.tags.push(tag);
+        if let Some(commands) = &mut self.options.commands {
+            commands.push(command);
+        }
+        self.selected.push(selected);
+        if let Some(bar) = self.bar.as_ref().filter(|_| selected) {
+            bar.inc_length(1);
+        }
+    }
+
     /// Writes to `out` (with `stderr` false) or `err`'s stream.
     fn write(&self, stderr: bool, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
         // A closed stdout or stderr is not our error to report.

@@ -680,3 +680,90 @@ fn multiple_inputs_per_job_fill_command_lines_no_longer_than_the_limit() {
     }
     assert!(!project.join("ran").exists());
 }
+
+/// `fanout map ARGS` with its stdin a pipe the test writes to, its stdout piped.
+fn map_fed_by_hand(project: &Project, args: &[&str]) -> std::process::Child {
+    project
+        .command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fanout starts")
+}
+
+fn write_input(child: &mut std::process::Child, text: &str) {
+    use std::io::Write as _;
+    let stdin = child.stdin.as_mut().expect("a stdin pipe");
+    stdin.write_all(text.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+}
+
+/// Waits (20 s at most) for `child` to end; its exit code.
+fn exit_code_within(child: &mut std::process::Child) -> Option<i32> {
+    let mut code = None;
+    wait_for(Duration::from_secs(20), || {
+        code = child.try_wait().unwrap().map(|s| s.code().unwrap_or(-1));
+        code.is_some()
+    });
+    if code.is_none() {
+        let _ = child.kill();
+    }
+    code
+}
+
+#[test]
+fn jobs_start_while_their_inputs_are_still_being_read() {
+    let project = Project::new();
+    let mut child = map_fed_by_hand(&project, &["map", "-k", "echo {}; touch ran-{}"]);
+    write_input(&mut child, "a\n");
+    // The second input comes only once the first job ran.
+    assert!(
+        wait_for(Duration::from_secs(20), || project.join("ran-a").exists()),
+        "the first job ran while stdin was still open"
+    );
+    write_input(&mut child, "b\n");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a\nb\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(project.join("ran-b").exists());
+}
+
+#[test]
+fn pipe_jobs_start_as_each_block_is_cut() {
+    let project = Project::new();
+    let mut child = map_fed_by_hand(
+        &project,
+        &["map", "-k", "--pipe", "--block", "4", "cat; touch ran-{#}"],
+    );
+    // Four bytes read: the first block ("aa\n") is whole.
+    write_input(&mut child, "aa\nbb\n");
+    assert!(
+        wait_for(Duration::from_secs(20), || project.join("ran-1").exists()),
+        "the first block's job ran while stdin was still open"
+    );
+    write_input(&mut child, "cc\n");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "aa\nbb\ncc\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_run_stops_without_waiting_for_inputs_that_never_end() {
+    let project = Project::new();
+    // Interrupted: the job that ran is reported, and fanout ends though stdin is open.
+    let mut child = map_fed_by_hand(&project, &["map", "touch ran-{}; sleep 30"]);
+    write_input(&mut child, "a\n");
+    assert!(wait_for(Duration::from_secs(20), || project
+        .join("ran-a")
+        .exists()));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(exit_code_within(&mut child), Some(130));
+
+    // Halted: the failing job's status, though stdin is open.
+    let mut child = map_fed_by_hand(&project, &["map", "--halt", "now,fail=1", "exit {}"]);
+    write_input(&mut child, "3\n");
+    assert_eq!(exit_code_within(&mut child), Some(3));
+}

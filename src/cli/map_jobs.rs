@@ -1,0 +1,389 @@
+//! Where `fanout map`'s jobs come from: inputs read to their end first (several input
+//! groups, `--shuf`, `-m`/`-X`, or a run that must know how many jobs there are), or read
+//! as the run goes, one job as soon as its inputs are in (one input file or standard
+//! input; `--pipe`'s blocks), as GNU parallel reads them. Each job becomes a task with
+//! what the reporters need to know of it.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rand::seq::SliceRandom;
+use regex::Regex;
+
+use super::CliError;
+use super::args::MapArgs;
+use crate::map::{
+    BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, MapSpec, ReadOptions, Records,
+    SourceKind, Template, Trim, column_names, group_inputs, header_names, parse_block_size,
+    parse_delimiter, read_inputs, record_marks, result_segments, row, split_blocks,
+};
+use crate::runner::FedTask;
+
+/// One job as read: its inputs; with `--results`, its directory's path segments; with
+/// `--pipe`, its block (the file it reads on stdin, none with `--cat`) and the block's size.
+#[derive(Debug, Default)]
+pub(super) struct Job {
+    pub(super) inputs: Vec<String>,
+    pub(super) results: Option<Vec<String>>,
+    pub(super) stdin: Option<PathBuf>,
+    pub(super) sent: u64,
+}
+
+/// Where the jobs come from.
+pub(super) enum JobSource {
+    /// Read already, in job order.
+    Read(Vec<Job>),
+    /// One input file or standard input, read as the run goes: each input (`-n N`: each N
+    /// of them) a job.
+    Records {
+        records: Records,
+        options: ReadOptions,
+        per_job: Option<usize>,
+        /// With `--results`: the columns' names.
+        columns: Option<Vec<String>>,
+    },
+    /// `--pipe`: standard input cut into blocks as the run goes, each written to a file
+    /// under `dir`.
+    Blocks {
+        options: BlockOptions,
+        dir: PathBuf,
+        cat: bool,
+    },
+}
+
+impl JobSource {
+    /// Gives each job to `take`, in job order, until the jobs end or `take` returns
+    /// `false`.
+    pub(super) fn produce(self, take: &mut dyn FnMut(Job) -> bool) -> anyhow::Result<()> {
+        match self {
+            JobSource::Read(jobs) => {
+                for job in jobs {
+                    if !take(job) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            JobSource::Records {
+                records,
+                options,
+                per_job,
+                columns,
+            } => {
+                let mut group = Job::default();
+                let mut in_group = 0;
+                for value in records {
+                    let Some(row) = row(value.map_err(input_failure)?, &options) else {
+                        continue;
+                    };
+                    // `-n 0`: each input is a job, and gives it nothing.
+                    if per_job != Some(0) {
+                        if let Some(columns) = &columns {
+                            let segments = result_segments(&row, columns);
+                            group.results.get_or_insert_default().extend(segments);
+                        }
+                        group.inputs.extend(row);
+                    }
+                    in_group += 1;
+                    if in_group >= per_job.unwrap_or(1).max(1) {
+                        in_group = 0;
+                        if !take(std::mem::take(&mut group)) {
+                            return Ok(());
+                        }
+                    }
+                }
+                if in_group > 0 {
+                    take(group);
+                }
+                Ok(())
+            }
+            JobSource::Blocks { options, dir, cat } => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("failed to make the directory {}", dir.display()))?;
+                let mut count = 0;
+                let mut stopped = false;
+                let cut = split_blocks(
+                    &mut std::io::stdin(),
+                    &options,
+                    |header, body| {
+                        count += 1;
+                        let path = dir.join(count.to_string());
+                        let mut file = std::fs::File::create(&path)?;
+                        file.write_all(header)?;
+                        file.write_all(body)?;
+                        let job = Job {
+                            inputs: if cat {
+                                vec![path.display().to_string()]
+                            } else {
+                                Vec::new()
+                            },
+                            results: None,
+                            stdin: (!cat).then_some(path),
+                            sent: (header.len() + body.len()) as u64,
+                        };
+                        if take(job) {
+                            Ok(())
+                        } else {
+                            stopped = true;
+                            Err(std::io::Error::other("the run no longer takes jobs"))
+                        }
+                    },
+                    |warning| eprintln!("fanout map: {warning}"),
+                );
+                match cut {
+                    Err(_) if stopped => Ok(()),
+                    cut => cut.with_context(|| {
+                        format!(
+                            "failed to cut standard input into blocks in {}",
+                            dir.display()
+                        )
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Every job, read to the end.
+    pub(super) fn read_all(self) -> anyhow::Result<Vec<Job>> {
+        let mut jobs = Vec::new();
+        self.produce(&mut |job| {
+            jobs.push(job);
+            true
+        })?;
+        Ok(jobs)
+    }
+}
+
+/// What the reporters need to know of a job: its tag, its command line, its bytes on
+/// stdin, its `--results` path segments, and whether it runs (`--resume` skips some).
+#[derive(Debug)]
+pub(super) struct JobInfo {
+    pub(super) tag: String,
+    pub(super) command: String,
+    pub(super) sent: u64,
+    pub(super) results: Vec<String>,
+    pub(super) selected: bool,
+}
+
+/// Turns jobs into tasks.
+pub(super) struct JobMaker {
+    pub(super) spec: MapSpec,
+    /// `--tagstring`; without it a job's tag is its inputs.
+    pub(super) tagstring: Option<Template>,
+    /// With `--resume`: the jobs the job log has, and whether each succeeded.
+    pub(super) done: Option<HashMap<usize, bool>>,
+    /// `--resume-failed`: jobs that failed run again.
+    pub(super) resume_failed: bool,
+}
+
+impl JobMaker {
+    /// Job `seq` (from 1) as a task, and what the reporters need to know of it.
+    pub(super) fn make(&self, seq: usize, job: Job) -> (FedTask, JobInfo) {
+        let selected = match self.done.as_ref().and_then(|done| done.get(&seq)) {
+            None => true,
+            Some(&ok) => self.resume_failed && !ok,
+        };
+        let tag = match &self.tagstring {
+            Some(tag) => tag.fill(&job.inputs, seq, false),
+            None => job.inputs.join(" "),
+        };
+        let task = self.spec.task(seq, &job.inputs, job.stdin);
+        let info = JobInfo {
+            tag,
+            command: task.command_line(),
+            sent: job.sent,
+            results: job.results.unwrap_or_default(),
+            selected,
+        };
+        (FedTask { task, selected }, info)
+    }
+}
+
+/// How inputs are read: `-d`/`-0`, `-E`, `--trim`, `--colsep`, `-r`, `--header :`.
+pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<ReadOptions, CliError> {
+    let header = match args.header.as_deref() {
+        None => false,
+        Some(":") => true,
+        Some(other) => return Err(unsupported_header(other)),
+    };
+    Ok(ReadOptions {
+        separator: match (&args.delimiter, args.null) {
+            (Some(delimiter), _) => parse_delimiter(delimiter).map_err(CliError::usage)?,
+            (None, true) => "\0".into(),
+            (None, false) => "\n".into(),
+        },
+        eof: args.eof.clone(),
+        trim: match &args.trim {
+            Some(value) => Trim::parse(value).map_err(CliError::usage)?,
+            // GNU parallel trims columns unless told not to.
+            None if colsep.is_some() => Trim::Both,
+            None => Trim::Neither,
+        },
+        colsep,
+        skip_empty: args.no_run_if_empty,
+        header,
+    })
+}
+
+/// The jobs of `line`'s inputs, and the names `--header :` gave the columns. One input
+/// file or standard input is read as the run goes, unless `--shuf`, `-m` or `-X` need
+/// every input first.
+pub(super) fn input_jobs(
+    args: &MapArgs,
+    line: &CommandLine,
+    options: ReadOptions,
+) -> Result<(JobSource, Vec<(String, usize)>), CliError> {
+    let one_stream = match line.sources.as_slice() {
+        [source] => match &source.kind {
+            SourceKind::Stdin => Some(None),
+            SourceKind::File(path) if path.as_os_str() == "-" => Some(None),
+            SourceKind::File(path) => Some(Some(path.clone())),
+            SourceKind::Values(_) => None,
+        },
+        _ => None,
+    };
+    let needs_all = args.shuf || args.multiple || args.context_replace;
+    if let (Some(path), false) = (one_stream, needs_all) {
+        let mut records = match path {
+            Some(path) => Records::open(&path, &options).map_err(input_error)?,
+            None => {
+                let stdin = std::io::BufReader::with_capacity(64 * 1024, std::io::stdin());
+                Records::new(Box::new(stdin), None, &options)
+            }
+        };
+        let mut names = Vec::new();
+        if options.header
+            && let Some(header) = records.next().transpose().map_err(input_error)?
+        {
+            names = header_names(header, 0, &options);
+        }
+        let columns = args.results.as_ref().map(|_| column_names(&names));
+        let source = JobSource::Records {
+            records,
+            options,
+            per_job: args.max_args.or(args.max_replace_args),
+            columns,
+        };
+        return Ok((source, names));
+    }
+    let Inputs {
+        jobs: mut inputs,
+        names,
+    } = read_inputs(&line.sources, &options, &mut std::io::stdin().lock()).map_err(input_error)?;
+    // Named by the inputs as read, before they are grouped.
+    let mut results: Option<Vec<Vec<String>>> = args.results.as_ref().map(|_| {
+        let columns = column_names(&names);
+        inputs
+            .iter()
+            .map(|job| result_segments(job, &columns))
+            .collect()
+    });
+    if let Some(per_job) = args.max_args.or(args.max_replace_args) {
+        inputs = group_inputs(inputs, per_job);
+        results = results.map(|segments| group_inputs(segments, per_job));
+    }
+    let mut jobs: Vec<Job> = match results {
+        Some(results) => inputs
+            .into_iter()
+            .zip(results)
+            .map(|(inputs, results)| Job {
+                inputs,
+                results: Some(results),
+                ..Job::default()
+            })
+            .collect(),
+        None => inputs
+            .into_iter()
+            .map(|inputs| Job {
+                inputs,
+                ..Job::default()
+            })
+            .collect(),
+    };
+    if args.shuf {
+        jobs.shuffle(&mut rand::rng());
+    }
+    Ok((JobSource::Read(jobs), names))
+}
+
+/// `--pipe`: standard input cut into blocks, one job per block. Each job reads its block
+/// on stdin, or with `--cat` the block file's path is the job's input, `{}`.
+pub(super) fn block_jobs(
+    args: &MapArgs,
+    line: &CommandLine,
+    colsep: bool,
+    dir: &Path,
+) -> Result<JobSource, CliError> {
+    if line.command.is_empty() {
+        return Err(CliError::usage_with_help(
+            "--pipe needs a command to give the blocks to",
+            "e.g. `fanout map --pipe wc -l < FILE`",
+        ));
+    }
+    if !matches!(line.sources.as_slice(), [source] if source.kind == SourceKind::Stdin) {
+        return Err(CliError::usage_with_help(
+            "--pipe reads its data on standard input, and inputs were given (`:::`, `::::` or -a)",
+            "give the data on stdin: `fanout map --pipe CMD < FILE`",
+        ));
+    }
+    for (given, name) in [
+        (args.results.is_some(), "--results"),
+        (args.shuf, "--shuf"),
+        (colsep, "--colsep"),
+    ] {
+        if given {
+            return Err(CliError::usage(format!(
+                "--pipe and {name} do not go together"
+            )));
+        }
+    }
+    let header = match args.header.as_deref() {
+        None => false,
+        Some(":") => true,
+        Some(other) => return Err(unsupported_header(other)),
+    };
+    let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
+    let options = BlockOptions {
+        size: match &args.block {
+            Some(text) => parse_block_size(text).map_err(CliError::usage)?,
+            None => DEFAULT_BLOCK,
+        },
+        recstart,
+        recend,
+        records: args.max_args.or(args.max_replace_args),
+        header,
+        skip_empty: args.no_run_if_empty,
+    };
+    Ok(JobSource::Blocks {
+        options,
+        dir: dir.to_owned(),
+        cat: args.cat,
+    })
+}
+
+fn unsupported_header(value: &str) -> CliError {
+    CliError::usage_with_help(
+        format!("`--header {value}` is not supported"),
+        "use `--header :`: the first line of each input group names its columns",
+    )
+}
+
+/// A problem with the inputs: a usage error when the command line is wrong, fanout's own
+/// failure when an input could not be read.
+pub(super) fn input_error(err: InputError) -> CliError {
+    match &err {
+        InputError::NoFiles(_) => CliError::usage(err.to_string()),
+        InputError::Read { .. } | InputError::Stdin(_) => CliError::Internal(input_failure(err)),
+    }
+}
+
+/// An input that could not be read, as fanout's own failure.
+fn input_failure(err: InputError) -> anyhow::Error {
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    match cause {
+        Some(cause) => anyhow::anyhow!("failed to {err}: {cause}"),
+        None => anyhow::anyhow!("failed to {err}"),
+    }
+}
