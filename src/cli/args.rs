@@ -380,6 +380,10 @@ pub struct MapArgs {
     /// Use STR instead of {} for the whole input.
     #[arg(short = 'I', value_name = "STR")]
     pub replace: Option<String>,
+    /// More replacement strings, as GNU parallel's --plus: {+/} {+.} {..} {/..} {##}
+    /// {0#} {:-TEXT} {:N:M} {#RE} {%RE} {/RE/TO} {^RE} {uniq} {choose_k} and more.
+    #[arg(long)]
+    pub plus: bool,
     /// Quote the command for the shell, so that it runs exactly as written.
     #[arg(short = 'q', long)]
     pub quote: bool,

@@ -101,7 +101,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     } else {
         input_jobs(&args, &line, read_options(&args, colsep)?)?
     };
-    let (template, quote) = if line.command.is_empty() {
+    let (mut template, quote) = if line.command.is_empty() {
         (Template::inputs_as_commands(), false)
     } else {
         let options = TemplateOptions {
@@ -110,26 +110,30 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             names: names.clone(),
             no_append: args.pipe && !args.cat,
             context: args.context_replace,
+            plus: args.plus,
         };
         (Template::from_words(&line.command, &options), true)
     };
-    let tagstring = args.tagstring.as_deref().map(|text| {
+    let mut tagstring = args.tagstring.as_deref().map(|text| {
         let options = TemplateOptions {
             replace: args.replace.clone(),
             names,
+            plus: args.plus,
             ..TemplateOptions::default()
         };
         Template::text(text, &options)
     });
     let line_buffer = args.line_buffer || args.ungroup;
-    // `-j 0` (as many at once as there are jobs) and a percentage of the jobs in
-    // `--halt` need to know how many jobs there are: every input is read first.
+    // `-j 0` (as many at once as there are jobs), a percentage of the jobs in `--halt`,
+    // and `{##}` need to know how many jobs there are: every input is read first.
     let jobs_of_all = args
         .jobs
         .as_deref()
         .is_some_and(|value| parse_jobs(value, cpus, usize::MAX) == Ok(usize::MAX));
     let share_of_all = halt.is_some_and(|h| matches!(h.threshold, HaltThreshold::Percent(_)));
-    let source = if jobs_of_all || share_of_all {
+    let count_of_all =
+        template.uses_total() || tagstring.as_ref().is_some_and(Template::uses_total);
+    let source = if jobs_of_all || share_of_all || count_of_all {
         JobSource::Read(source.read_all()?)
     } else {
         source
@@ -153,6 +157,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         }
         source => source,
     };
+    if let JobSource::Read(all) = &source {
+        template.set_total(all.len());
+        if let Some(tag) = &mut tagstring {
+            tag.set_total(all.len());
+        }
+    }
     let base_dir = std::env::current_dir().context("failed to read the current directory")?;
     let spec = MapSpec {
         template,
@@ -416,7 +426,7 @@ impl MapSinks {
 
 impl EventSink for MapSinks {
     fn emit(&mut self, event: &Event) {
-        if let Event::TaskAdded { .. } = event
+        if let Event::TaskAdded { index, .. } = event
             && let Ok(info) = self.infos.recv()
         {
             self.output
@@ -424,8 +434,14 @@ impl EventSink for MapSinks {
             if info.selected {
                 self.status.add_job();
             }
+            if info.skipped {
+                self.status.skipped();
+            }
             if let Some(recorder) = &mut self.joblog {
                 recorder.add_job(info.command, info.sent);
+                if info.skipped {
+                    recorder.skipped(*index);
+                }
             }
             if let Some(writer) = &mut self.results {
                 writer.add_job(info.results);

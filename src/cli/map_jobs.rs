@@ -157,7 +157,8 @@ impl JobSource {
 }
 
 /// What the reporters need to know of a job: its tag, its command line, its bytes on
-/// stdin, its `--results` path segments, and whether it runs (`--resume` skips some).
+/// stdin, its `--results` path segments, and whether it runs (`--resume`, `{uniq}` and
+/// `{choose_k}` skip some).
 #[derive(Debug)]
 pub(super) struct JobInfo {
     pub(super) tag: String,
@@ -165,6 +166,8 @@ pub(super) struct JobInfo {
     pub(super) sent: u64,
     pub(super) results: Vec<String>,
     pub(super) selected: bool,
+    /// Skipped by `{uniq}` or `{choose_k}`: it does not run, and counts as failed.
+    pub(super) skipped: bool,
 }
 
 /// Turns jobs into tasks.
@@ -181,10 +184,13 @@ pub(super) struct JobMaker {
 impl JobMaker {
     /// Job `seq` (from 1) as a task, and what the reporters need to know of it.
     pub(super) fn make(&self, seq: usize, job: Job) -> (FedTask, JobInfo) {
-        let selected = match self.done.as_ref().and_then(|done| done.get(&seq)) {
+        let to_run = match self.done.as_ref().and_then(|done| done.get(&seq)) {
             None => true,
             Some(&ok) => self.resume_failed && !ok,
         };
+        // `{uniq}` and `{choose_k}` skip jobs; the others keep their numbers.
+        let skipped = to_run && self.spec.template.skips(&job.inputs);
+        let selected = to_run && !skipped;
         let tag = match &self.tagstring {
             Some(tag) => tag.fill(&job.inputs, seq, false),
             None => job.inputs.join(" "),
@@ -196,6 +202,7 @@ impl JobMaker {
             sent: job.sent,
             results: job.results.unwrap_or_default(),
             selected,
+            skipped,
         };
         (FedTask { task, selected }, info)
     }

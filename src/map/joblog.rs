@@ -159,6 +159,26 @@ impl JoblogRecorder {
         self.sent.push(sent);
     }
 
+    /// Task `index`, skipped (`{uniq}`, `{choose_k}`), as GNU parallel logs a skipped
+    /// job: exit value -2, no time.
+    pub fn skipped(&mut self, index: usize) {
+        let entry = JoblogEntry {
+            seq: index + 1,
+            start: SystemTime::now(),
+            runtime: std::time::Duration::ZERO,
+            sent: 0,
+            received: 0,
+            exit_value: -2,
+            signal: 0,
+            command: with_slot(&self.commands[index], 1).into_owned(),
+        };
+        if let Err(err) = self.writer.write(&entry)
+            && self.error.is_none()
+        {
+            self.error = Some(err);
+        }
+    }
+
     /// The first error met writing the log, if any.
     pub fn into_error(self) -> Option<io::Error> {
         self.error

@@ -7,6 +7,7 @@ mod joblog;
 mod options;
 mod pipe;
 mod plan;
+mod plus;
 mod quote;
 mod replace;
 mod results;
@@ -22,6 +23,7 @@ pub use options::{
 };
 pub use pipe::{BlockOptions, DEFAULT_BLOCK, parse_block_size, record_marks, split_blocks};
 pub use plan::{MAX_LINE, MapSpec, map_plan, pack_inputs};
+pub use plus::{Pattern, Plus, Where};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};
 pub use results::{ResultsWriter, column_names, escape_value, result_segments};

@@ -1,11 +1,15 @@
 //! Replacement strings: `{}`, `{.}`, `{/}`, `{//}`, `{/.}`, `{#}`, `{%}`, `{N}` and
-//! `{N.}`, `{N/}`, `{N//}`, `{N/.}`, as GNU parallel defines them. A command is parsed once
-//! into a [`Template`]; each job's command line is the template filled with its inputs.
+//! `{N.}`, `{N/}`, `{N//}`, `{N/.}`, as GNU parallel defines them, and with `--plus` its
+//! further ones (see [`super::plus`]), `{##}` (the number of jobs), `{0#}` (the job number
+//! padded with zeros to that width), `{slot}`, and `{uniq}` and `{choose_k}` (which skip
+//! jobs). A command is parsed once into a [`Template`]; each job's command line is the
+//! template filled with its inputs.
 
+use super::plus::{Plus, plus_op};
 use super::quote::shell_quote;
 
 /// What a replacement string does to an input value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transform {
     /// The value as is (`{}`).
     Whole,
@@ -17,16 +21,19 @@ pub enum Transform {
     Dirname,
     /// The basename without its extension (`{/.}`).
     BasenameNoExtension,
+    /// One of `--plus`'s.
+    Plus(Plus),
 }
 
 impl Transform {
-    pub fn apply(self, value: &str) -> String {
+    pub fn apply(&self, value: &str) -> String {
         match self {
             Transform::Whole => value.to_owned(),
             Transform::NoExtension => strip_extension(value).to_owned(),
             Transform::Basename => basename(value).to_owned(),
             Transform::Dirname => dirname(value),
             Transform::BasenameNoExtension => strip_extension(basename(value)).to_owned(),
+            Transform::Plus(plus) => plus.apply(value),
         }
     }
 }
@@ -44,6 +51,17 @@ enum Piece {
     Seq,
     /// `{%}`: the slot the job runs in, known only when it starts.
     Slot,
+    /// `{##}`: how many jobs there are.
+    Total,
+    /// `{0#}`: the job's sequence number, padded with zeros to the width of the number of
+    /// jobs.
+    PaddedSeq,
+    /// `{uniq}`, `{choose_k}`: every input (or input N), as `{}`; the job is skipped unless
+    /// its inputs pass the rule.
+    Skip {
+        rule: SkipRule,
+        arg: Option<usize>,
+    },
     /// A word of a quoted command (`-q`) with replacement strings in it: filled, then
     /// quoted for the shell as one word.
     Word(Vec<Piece>),
@@ -51,10 +69,33 @@ enum Piece {
     Context(Vec<Piece>),
 }
 
+/// Which jobs `{uniq}` and `{choose_k}` let run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SkipRule {
+    /// No two inputs are the same.
+    Unique,
+    /// The inputs are in increasing order (each combination once, as n choose k).
+    Increasing,
+}
+
+impl SkipRule {
+    fn passes(self, args: &[String]) -> bool {
+        match self {
+            SkipRule::Unique => {
+                let mut seen = std::collections::HashSet::new();
+                args.iter().all(|a| seen.insert(a))
+            }
+            SkipRule::Increasing => args.windows(2).all(|w| w[0] < w[1]),
+        }
+    }
+}
+
 /// A command with its replacement strings found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template {
     pieces: Vec<Piece>,
+    /// How many jobs there are, for `{##}` and `{0#}`.
+    total: Option<usize>,
 }
 
 /// How a slot number gets into a command: the slot is only known when the job starts, so
@@ -88,6 +129,8 @@ pub struct TemplateOptions {
     /// Repeat each word holding `{}` (or `{.}` …) once per input (`-X`): `x{}y` with
     /// inputs `1 2` is `x1y x2y`.
     pub context: bool,
+    /// `--plus`: its replacement strings too.
+    pub plus: bool,
 }
 
 impl Template {
@@ -141,13 +184,17 @@ impl Template {
                 transform: Transform::Whole,
             });
         }
-        Template { pieces }
+        Template {
+            pieces,
+            total: None,
+        }
     }
 
     /// A text with replacement strings and nothing appended (`--tagstring`).
     pub fn text(text: &str, options: &TemplateOptions) -> Template {
         Template {
             pieces: scan(text, options),
+            total: None,
         }
     }
 
@@ -158,7 +205,37 @@ impl Template {
                 arg: None,
                 transform: Transform::Whole,
             }],
+            total: None,
         }
+    }
+
+    /// Whether the command needs to know how many jobs there are (`{##}`, `{0#}`).
+    pub fn uses_total(&self) -> bool {
+        fn any_total(pieces: &[Piece]) -> bool {
+            pieces.iter().any(|p| match p {
+                Piece::Total | Piece::PaddedSeq => true,
+                Piece::Word(inner) | Piece::Context(inner) => any_total(inner),
+                _ => false,
+            })
+        }
+        any_total(&self.pieces)
+    }
+
+    /// There are `total` jobs.
+    pub fn set_total(&mut self, total: usize) {
+        self.total = Some(total);
+    }
+
+    /// Whether a job with inputs `args` is skipped (`{uniq}`, `{choose_k}`).
+    pub fn skips(&self, args: &[String]) -> bool {
+        fn any_skip(pieces: &[Piece], args: &[String]) -> bool {
+            pieces.iter().any(|p| match p {
+                Piece::Skip { rule, .. } => !rule.passes(args),
+                Piece::Word(inner) | Piece::Context(inner) => any_skip(inner, args),
+                _ => false,
+            })
+        }
+        any_skip(&self.pieces, args)
     }
 
     /// Whether the command refers to the slot (`{%}`).
@@ -177,41 +254,51 @@ impl Template {
     /// value is quoted for the shell; without, values go in as they are (the inputs are
     /// themselves commands).
     pub fn fill(&self, args: &[String], seq: usize, quote: bool) -> String {
-        fill_pieces(&self.pieces, args, seq, quote)
+        fill_pieces(&self.pieces, args, seq, quote, self.total)
     }
 }
 
-fn fill_pieces(pieces: &[Piece], args: &[String], seq: usize, quote: bool) -> String {
+fn fill_pieces(
+    pieces: &[Piece],
+    args: &[String],
+    seq: usize,
+    quote: bool,
+    total: Option<usize>,
+) -> String {
     let mut out = String::new();
     let word = |value: String| if quote { shell_quote(&value) } else { value };
+    let input = |out: &mut String, arg: Option<usize>, transform: &Transform| match arg {
+        None => {
+            let words: Vec<String> = args.iter().map(|a| word(transform.apply(a))).collect();
+            out.push_str(&words.join(" "));
+        }
+        // An input that does not exist is nothing at all, not an empty word.
+        Some(n) => {
+            if let Some(value) = args.get(n - 1) {
+                out.push_str(&word(transform.apply(value)));
+            }
+        }
+    };
     for piece in pieces {
         match piece {
             Piece::Text(text) => out.push_str(text),
-            Piece::Input {
-                arg: None,
-                transform,
-            } => {
-                let words: Vec<String> = args.iter().map(|a| word(transform.apply(a))).collect();
-                out.push_str(&words.join(" "));
-            }
-            Piece::Input {
-                arg: Some(n),
-                transform,
-            } => {
-                // An input that does not exist is nothing at all, not an empty word.
-                if let Some(value) = args.get(n - 1) {
-                    out.push_str(&word(transform.apply(value)));
-                }
-            }
+            Piece::Input { arg, transform } => input(&mut out, *arg, transform),
+            // `{uniq}` and `{choose_k}` are `{}` (or `{N}`) in the command.
+            Piece::Skip { arg, .. } => input(&mut out, *arg, &Transform::Whole),
             Piece::Seq => out.push_str(&seq.to_string()),
+            Piece::Total => out.push_str(&total.unwrap_or(0).to_string()),
+            Piece::PaddedSeq => {
+                let width = total.unwrap_or(0).max(1).to_string().len();
+                out.push_str(&format!("{seq:0width$}"));
+            }
             Piece::Slot => out.push_str(SLOT_REFERENCE),
             Piece::Word(inner) => {
-                out.push_str(&shell_quote(&fill_pieces(inner, args, seq, false)));
+                out.push_str(&shell_quote(&fill_pieces(inner, args, seq, false, total)));
             }
             Piece::Context(inner) => {
                 let words: Vec<String> = args
                     .iter()
-                    .map(|arg| fill_pieces(inner, std::slice::from_ref(arg), seq, quote))
+                    .map(|arg| fill_pieces(inner, std::slice::from_ref(arg), seq, quote, total))
                     .collect();
                 out.push_str(&words.join(" "));
             }
@@ -258,7 +345,10 @@ fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
                     let inner = &after[1..close];
                     let taken = replace.is_some() && inner.is_empty();
                     (!taken)
-                        .then(|| replacement(inner).or_else(|| named(inner, &options.names)))
+                        .then(|| {
+                            replacement(inner, options.plus)
+                                .or_else(|| named(inner, &options.names, options.plus))
+                        })
                         .flatten()
                         .map(|piece| (piece, close))
                 });
@@ -283,20 +373,29 @@ fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
 }
 
 /// The piece a `{…}` stands for, given what is between the braces.
-fn replacement(inner: &str) -> Option<Piece> {
-    match inner {
-        "#" => return Some(Piece::Seq),
-        "%" => return Some(Piece::Slot),
+fn replacement(inner: &str, plus: bool) -> Option<Piece> {
+    match (inner, plus) {
+        ("#", _) => return Some(Piece::Seq),
+        ("%" | "slot", _) if inner == "%" || plus => return Some(Piece::Slot),
+        ("##", true) => return Some(Piece::Total),
+        ("0#", true) => return Some(Piece::PaddedSeq),
         _ => {}
     }
     let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
     let (number, op) = inner.split_at(digits);
+    let rule = match op {
+        "uniq" if plus => Some(SkipRule::Unique),
+        "choose_k" if plus => Some(SkipRule::Increasing),
+        _ => None,
+    };
     let transform = match op {
+        _ if rule.is_some() => Transform::Whole,
         "" => Transform::Whole,
         "." => Transform::NoExtension,
         "/" => Transform::Basename,
         "//" => Transform::Dirname,
         "/." => Transform::BasenameNoExtension,
+        _ if plus => Transform::Plus(plus_op(op)?),
         _ => return None,
     };
     let arg = if number.is_empty() {
@@ -307,12 +406,15 @@ fn replacement(inner: &str) -> Option<Piece> {
             _ => return None,
         }
     };
-    Some(Piece::Input { arg, transform })
+    Some(match rule {
+        Some(rule) => Piece::Skip { rule, arg },
+        None => Piece::Input { arg, transform },
+    })
 }
 
 /// A column's name with an optional transform after it (`{name}`, `{name/.}`); the
 /// longest name that fits wins.
-fn named(inner: &str, names: &[(String, usize)]) -> Option<Piece> {
+fn named(inner: &str, names: &[(String, usize)], plus: bool) -> Option<Piece> {
     names
         .iter()
         .filter_map(|(name, position)| {
@@ -320,7 +422,7 @@ fn named(inner: &str, names: &[(String, usize)]) -> Option<Piece> {
             let Some(Piece::Input {
                 arg: None,
                 transform,
-            }) = replacement(op)
+            }) = replacement(op, plus)
             else {
                 return None;
             };

@@ -38,6 +38,12 @@ impl MapStatus {
         self.total += 1;
     }
 
+    /// A job was skipped (`{uniq}`, `{choose_k}`); GNU parallel counts it as failed.
+    pub fn skipped(&mut self) {
+        self.total += 1;
+        self.failed += 1;
+    }
+
     /// Whether a halt policy fired.
     pub fn halted(&self) -> bool {
         self.halted.is_some()

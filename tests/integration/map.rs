@@ -767,3 +767,33 @@ fn a_run_stops_without_waiting_for_inputs_that_never_end() {
     write_input(&mut child, "3\n");
     assert_eq!(exit_code_within(&mut child), Some(3));
 }
+
+#[test]
+fn jobs_skipped_by_uniq_are_logged_and_counted_as_gnu_parallel_does() {
+    let project = Project::new();
+    let out = project.fanout(&[
+        "map", "-k", "--plus", "--joblog", "jobs.log", "echo", "{uniq}", ":::", "a", "b", ":::",
+        "a", "b",
+    ]);
+    // Two of four jobs have the same value twice: they do not run, and each counts as a
+    // failed job.
+    out.expect_code(2);
+    assert_eq!(out.stdout, "a b\nb a\n");
+    let mut log: Vec<(String, String, String)> = joblog_lines(&project, "jobs.log")
+        .into_iter()
+        .skip(1)
+        .map(|l| (l[0].clone(), l[6].clone(), l[8].clone()))
+        .collect();
+    log.sort();
+    let expected = [
+        ("1", "-2", "echo a a"),
+        ("2", "0", "echo a b"),
+        ("3", "0", "echo b a"),
+        ("4", "-2", "echo b b"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| ((*a).into(), (*b).into(), (*c).into()))
+        .collect();
+    assert_eq!(log, expected);
+}
