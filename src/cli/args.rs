@@ -374,6 +374,16 @@ pub struct MapArgs {
         conflicts_with_all = ["max_args", "max_replace_args", "pipe", "multiple", "results"]
     )]
     pub context_replace: bool,
+    /// As many inputs per job as fit a command line, not spread over the job slots.
+    #[arg(
+        long,
+        conflicts_with_all = ["max_args", "max_replace_args", "pipe", "multiple", "context_replace", "results"]
+    )]
+    pub xargs: bool,
+    /// Take the input groups side by side (as `:::+` does), the shorter ones starting
+    /// over, rather than in every combination.
+    #[arg(long, alias = "xapply")]
+    pub link: bool,
     /// The same as -n (GNU parallel's -N).
     #[arg(short = 'N', value_name = "N", conflicts_with = "max_args")]
     pub max_replace_args: Option<usize>,
@@ -455,6 +465,9 @@ pub struct MapArgs {
     /// With --pipe: give each job its block as a file, named by {}, not on stdin.
     #[arg(long, requires = "pipe")]
     pub cat: bool,
+    /// With --pipe: give every job all of stdin (one job per input of `:::`).
+    #[arg(long, requires = "pipe", conflicts_with = "cat")]
+    pub tee: bool,
     /// Inputs end with a NUL byte rather than a newline.
     #[arg(short = '0', long, conflicts_with = "delimiter")]
     pub null: bool,
@@ -475,6 +488,15 @@ pub struct MapArgs {
     /// Read inputs from FILE, one per line (may be repeated).
     #[arg(short = 'a', long = "arg-file", value_name = "FILE")]
     pub arg_file: Vec<PathBuf>,
+    /// Use SEP instead of ::: (and SEP+ instead of :::+).
+    #[arg(long, value_name = "SEP")]
+    pub arg_sep: Option<String>,
+    /// Use SEP instead of :::: (and SEP+ instead of ::::+).
+    #[arg(long, value_name = "SEP")]
+    pub arg_file_sep: Option<String>,
+    /// Run jobs in DIR (made if missing) rather than the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub wd: Option<PathBuf>,
     /// Print the run summary on stderr at the end (default: when stderr is a terminal).
     #[arg(long)]
     pub summary: bool,

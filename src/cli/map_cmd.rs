@@ -18,8 +18,8 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, MapTimeout, ResultsWriter,
-    Template, TemplateOptions, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
-    parse_load, parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
+    Separators, Template, TemplateOptions, map_plan, pack_inputs, parse_delay, parse_halt,
+    parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed};
@@ -86,7 +86,19 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
         .transpose()?;
 
-    let line = split_command_line(&args.words, &args.arg_file).map_err(input_error)?;
+    let separators = Separators {
+        values: args.arg_sep.clone().unwrap_or_else(|| ":::".into()),
+        files: args.arg_file_sep.clone().unwrap_or_else(|| "::::".into()),
+    };
+    if separators.values.is_empty()
+        || separators.files.is_empty()
+        || separators.values == separators.files
+    {
+        return Err(CliError::usage(
+            "--arg-sep and --arg-file-sep need a word each, and different words",
+        ));
+    }
+    let line = split_command_line(&args.words, &args.arg_file, &separators).map_err(input_error)?;
     let run_id = new_run_id();
     let log_dir = args
         .tmpdir
@@ -146,9 +158,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         (None, _) => cpus,
     };
     let source = match source {
-        JobSource::Read(all) if args.multiple || args.context_replace => {
+        JobSource::Read(all) if args.multiple || args.context_replace || args.xargs => {
             let inputs = all.into_iter().map(|job| job.inputs).collect();
-            let packed = pack_inputs(inputs, &template, quote, jobs);
+            // -m and -X spread the inputs over the slots; --xargs fills each line.
+            let spread = if args.xargs { 1 } else { jobs };
+            let packed = pack_inputs(inputs, &template, quote, spread);
             let packed = packed.into_iter().map(|inputs| Job {
                 inputs,
                 ..Job::default()
@@ -163,7 +177,16 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             tag.set_total(all.len());
         }
     }
-    let base_dir = std::env::current_dir().context("failed to read the current directory")?;
+    let mut base_dir = std::env::current_dir().context("failed to read the current directory")?;
+    if let Some(dir) = &args.wd {
+        base_dir = base_dir.join(dir);
+        std::fs::create_dir_all(&base_dir).with_context(|| {
+            format!(
+                "failed to make the working directory {}",
+                base_dir.display()
+            )
+        })?;
+    }
     let spec = MapSpec {
         template,
         quote,

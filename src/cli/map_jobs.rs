@@ -44,6 +44,12 @@ pub(super) enum JobSource {
         /// With `--results`: the columns' names.
         columns: Option<Vec<String>>,
     },
+    /// `--pipe --tee`: standard input, written to a file under `dir`, for each job of
+    /// `inputs` to read whole.
+    Tee {
+        inputs: Vec<Vec<String>>,
+        dir: PathBuf,
+    },
     /// `--pipe`: standard input cut into blocks as the run goes, each written to a file
     /// under `dir`.
     Blocks {
@@ -96,6 +102,28 @@ impl JobSource {
                 }
                 if in_group > 0 {
                     take(group);
+                }
+                Ok(())
+            }
+            JobSource::Tee { inputs, dir } => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("failed to make the directory {}", dir.display()))?;
+                let path = dir.join("stdin");
+                let sent = std::fs::File::create(&path)
+                    .and_then(|mut file| std::io::copy(&mut std::io::stdin(), &mut file))
+                    .with_context(|| {
+                        format!("failed to keep standard input in {}", path.display())
+                    })?;
+                for inputs in inputs {
+                    let job = Job {
+                        inputs,
+                        results: None,
+                        stdin: Some(path.clone()),
+                        sent,
+                    };
+                    if !take(job) {
+                        break;
+                    }
                 }
                 Ok(())
             }
@@ -231,6 +259,7 @@ pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<Read
         colsep,
         skip_empty: args.no_run_if_empty,
         header,
+        link: args.link,
     })
 }
 
@@ -251,7 +280,7 @@ pub(super) fn input_jobs(
         },
         _ => None,
     };
-    let needs_all = args.shuf || args.multiple || args.context_replace;
+    let needs_all = args.shuf || args.multiple || args.context_replace || args.xargs;
     if let (Some(path), false) = (one_stream, needs_all) {
         let mut records = match path {
             Some(path) => Records::open(&path, &options).map_err(input_error)?,
@@ -329,6 +358,9 @@ pub(super) fn block_jobs(
             "e.g. `fanout map --pipe wc -l < FILE`",
         ));
     }
+    if args.tee {
+        return tee_jobs(args, line, dir);
+    }
     if !matches!(line.sources.as_slice(), [source] if source.kind == SourceKind::Stdin) {
         return Err(CliError::usage_with_help(
             "--pipe reads its data on standard input, and inputs were given (`:::`, `::::` or -a)",
@@ -367,6 +399,28 @@ pub(super) fn block_jobs(
         options,
         dir: dir.to_owned(),
         cat: args.cat,
+    })
+}
+
+/// `--pipe --tee`: every job, one per input of the command line, reads all of stdin.
+fn tee_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource, CliError> {
+    let reads_stdin = |kind: &SourceKind| match kind {
+        SourceKind::Stdin => true,
+        SourceKind::File(path) => path.as_os_str() == "-",
+        SourceKind::Values(_) => false,
+    };
+    if line.sources.iter().any(|s| reads_stdin(&s.kind)) {
+        return Err(CliError::usage_with_help(
+            "--tee gives all of stdin to every job, so the jobs' inputs cannot come from stdin",
+            "give them on the command line: `fanout map --pipe --tee 'grep {}' ::: a b < FILE`",
+        ));
+    }
+    let options = read_options(args, None)?;
+    let Inputs { jobs, .. } =
+        read_inputs(&line.sources, &options, &mut std::io::empty()).map_err(input_error)?;
+    Ok(JobSource::Tee {
+        inputs: jobs,
+        dir: dir.to_owned(),
     })
 }
 

@@ -20,14 +20,37 @@ enum Separator {
     Files { linked: bool },
 }
 
-fn separator(word: &str) -> Option<Separator> {
-    Some(match word {
-        ":::" => Separator::Values { linked: false },
-        ":::+" => Separator::Values { linked: true },
-        "::::" => Separator::Files { linked: false },
-        "::::+" => Separator::Files { linked: true },
-        _ => return None,
-    })
+/// The words that separate input groups: `:::` and `::::` unless `--arg-sep` or
+/// `--arg-file-sep` name others; each with `+` after it links its group to the one before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Separators {
+    pub values: String,
+    pub files: String,
+}
+
+impl Default for Separators {
+    fn default() -> Self {
+        Separators {
+            values: ":::".into(),
+            files: "::::".into(),
+        }
+    }
+}
+
+impl Separators {
+    fn of(&self, word: &str) -> Option<Separator> {
+        let (base, linked) = match word.strip_suffix('+') {
+            Some(base) if base == self.values || base == self.files => (base, true),
+            _ => (word, false),
+        };
+        if base == self.values {
+            Some(Separator::Values { linked })
+        } else if base == self.files {
+            Some(Separator::Files { linked })
+        } else {
+            None
+        }
+    }
 }
 
 /// Where one group of inputs comes from.
@@ -73,12 +96,14 @@ pub enum InputError {
     NoFiles(String),
 }
 
-/// Splits the words after the options into the command and its input sources. Input files
-/// given with `-a` come first, in order, as in GNU parallel.
+/// Splits the words after the options into the command and its input sources, at
+/// `separators`. Input files given with `-a` come first, in order, as in GNU parallel.
 pub fn split_command_line(
     words: &[String],
     arg_files: &[PathBuf],
+    separators: &Separators,
 ) -> Result<CommandLine, InputError> {
+    let separator = |word: &str| separators.of(word);
     let mut sources: Vec<InputSource> = arg_files
         .iter()
         .map(|path| InputSource {
@@ -206,6 +231,9 @@ pub struct ReadOptions {
     pub skip_empty: bool,
     /// The first input of each group names its columns (`--header :`).
     pub header: bool,
+    /// `--link`: every group side by side, as many jobs as the longest has inputs, the
+    /// shorter ones starting over.
+    pub link: bool,
 }
 
 impl Default for ReadOptions {
@@ -218,6 +246,7 @@ impl Default for ReadOptions {
             colsep: None,
             skip_empty: false,
             header: false,
+            link: false,
         }
     }
 }
@@ -280,7 +309,7 @@ pub fn read_inputs(
             rows.extend(row(value?, options));
         }
         match groups.last_mut() {
-            Some(previous) if source.linked => {
+            Some(previous) if source.linked && !options.link => {
                 previous.truncate(rows.len());
                 for (row, more) in previous.iter_mut().zip(rows) {
                     row.extend(more);
@@ -289,10 +318,12 @@ pub fn read_inputs(
             _ => groups.push(rows),
         }
     }
-    Ok(Inputs {
-        jobs: combine(&groups),
-        names,
-    })
+    let jobs = if options.link {
+        link(&groups)
+    } else {
+        combine(&groups)
+    };
+    Ok(Inputs { jobs, names })
 }
 
 fn read_stdin<'a>(
@@ -435,6 +466,18 @@ pub fn group_inputs(jobs: Vec<Vec<String>>, per_job: usize) -> Vec<Vec<String>> 
     jobs.chunks(per_job).map(<[Vec<String>]>::concat).collect()
 }
 
+/// The groups side by side: job k takes row k of each group, a group shorter than the
+/// longest starting over from its first row. No jobs when a group is empty.
+fn link(groups: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
+    if groups.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
+    (0..longest)
+        .map(|k| groups.iter().flat_map(|g| g[k % g.len()].clone()).collect())
+        .collect()
+}
+
 /// Every combination of one row per group, the first group varying slowest.
 fn combine(groups: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
     let mut jobs: Vec<Vec<String>> = vec![Vec::new()];
@@ -461,7 +504,7 @@ mod tests {
     }
 
     fn inputs(line: &[&str], stdin: &str, null: bool, colsep: Option<&str>) -> Vec<Vec<String>> {
-        let line = split_command_line(&words(line), &[]).unwrap();
+        let line = split_command_line(&words(line), &[], &Separators::default()).unwrap();
         let options = ReadOptions {
             separator: if null { "\0" } else { "\n" }.into(),
             colsep: colsep.map(|c| Regex::new(c).unwrap()),
@@ -474,14 +517,20 @@ mod tests {
 
     #[test]
     fn the_command_ends_at_the_first_separator() {
-        let line =
-            split_command_line(&words(&["echo", "-n", ":::", "a", ":::+", "b"]), &[]).unwrap();
+        let line = split_command_line(
+            &words(&["echo", "-n", ":::", "a", ":::+", "b"]),
+            &[],
+            &Separators::default(),
+        )
+        .unwrap();
         assert_eq!(line.command, ["echo", "-n"]);
         assert_eq!(line.sources.len(), 2);
         assert!(line.sources[1].linked);
-        let line = split_command_line(&words(&["echo"]), &[]).unwrap();
+        let line = split_command_line(&words(&["echo"]), &[], &Separators::default()).unwrap();
         assert_eq!(line.sources[0].kind, SourceKind::Stdin);
-        assert!(split_command_line(&words(&["echo", "::::"]), &[]).is_err());
+        assert!(
+            split_command_line(&words(&["echo", "::::"]), &[], &Separators::default()).is_err()
+        );
     }
 
     #[test]
@@ -563,8 +612,12 @@ mod tests {
 
     #[test]
     fn empty_inputs_can_be_skipped() {
-        let line =
-            split_command_line(&words(&[":::", "a", "", " \t", ":::", "1", ""]), &[]).unwrap();
+        let line = split_command_line(
+            &words(&[":::", "a", "", " \t", ":::", "1", ""]),
+            &[],
+            &Separators::default(),
+        )
+        .unwrap();
         let options = ReadOptions {
             skip_empty: true,
             ..ReadOptions::default()
@@ -573,7 +626,7 @@ mod tests {
             .unwrap()
             .jobs;
         assert_eq!(jobs, [words(&["a", "1"])]);
-        let line = split_command_line(&words(&[]), &[]).unwrap();
+        let line = split_command_line(&words(&[]), &[], &Separators::default()).unwrap();
         let jobs = read_inputs(&line.sources, &options, &mut "a\n\n  \nb\n".as_bytes())
             .unwrap()
             .jobs;
@@ -600,7 +653,12 @@ mod tests {
 
     #[test]
     fn inputs_end_at_the_end_of_file_string_and_are_trimmed_as_asked() {
-        let line = split_command_line(&words(&[":::", " a ", "STOP", "b"]), &[]).unwrap();
+        let line = split_command_line(
+            &words(&[":::", " a ", "STOP", "b"]),
+            &[],
+            &Separators::default(),
+        )
+        .unwrap();
         let options = ReadOptions {
             eof: Some("STOP".into()),
             trim: Trim::Left,
@@ -638,7 +696,12 @@ mod tests {
         let names = |v: &[(&str, usize)]| -> Vec<(String, usize)> {
             v.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect()
         };
-        let line = split_command_line(&words(&["::::", "-", ":::", "x", "1", "2"]), &[]).unwrap();
+        let line = split_command_line(
+            &words(&["::::", "-", ":::", "x", "1", "2"]),
+            &[],
+            &Separators::default(),
+        )
+        .unwrap();
         let got = read_inputs(
             &line.sources,
             &options(Some(",")),
@@ -648,7 +711,7 @@ mod tests {
         assert_eq!(got.names, names(&[("a", 1), ("b", 2), ("x", 3)]));
         assert_eq!(got.jobs, [words(&["1", "2", "1"]), words(&["1", "2", "2"])]);
         // A group with nothing but its header has no values, so there are no jobs.
-        let line = split_command_line(&words(&[":::", "h"]), &[]).unwrap();
+        let line = split_command_line(&words(&[":::", "h"]), &[], &Separators::default()).unwrap();
         let got = read_inputs(&line.sources, &options(None), &mut "".as_bytes()).unwrap();
         assert_eq!(got.names, names(&[("h", 1)]));
         assert!(got.jobs.is_empty());
@@ -680,7 +743,7 @@ mod tests {
                 separator: separator.into(),
                 ..ReadOptions::default()
             };
-            let line = split_command_line(&words(&["echo"]), &[]).unwrap();
+            let line = split_command_line(&words(&["echo"]), &[], &Separators::default()).unwrap();
             read_inputs(&line.sources, &options, &mut input.as_bytes())
                 .unwrap()
                 .jobs
@@ -693,5 +756,34 @@ mod tests {
                 "{input:?}"
             );
         }
+    }
+
+    #[test]
+    fn other_separators_and_linked_groups() {
+        let separators = Separators {
+            values: ",,".into(),
+            files: "//".into(),
+        };
+        let line = split_command_line(
+            &words(&["echo", ":::", ",,", "a", "b", ",,+", "1", "//", "f"]),
+            &[],
+            &separators,
+        )
+        .unwrap();
+        assert_eq!(line.command, ["echo", ":::"]);
+        assert_eq!(line.sources.len(), 3);
+        assert!(line.sources[1].linked);
+        assert_eq!(line.sources[2].kind, SourceKind::File("f".into()));
+        // --link: side by side, the shorter groups starting over.
+        let groups = |g: &[&[&str]]| -> Vec<Vec<Vec<String>>> {
+            g.iter()
+                .map(|rows| rows.iter().map(|r| words(&[r])).collect())
+                .collect()
+        };
+        assert_eq!(
+            link(&groups(&[&["a", "b"], &["1", "2", "3"]])),
+            [words(&["a", "1"]), words(&["b", "2"]), words(&["a", "3"])]
+        );
+        assert!(link(&groups(&[&["a"], &[]])).is_empty());
     }
 }

@@ -14,8 +14,8 @@ mod results;
 mod status;
 
 pub use input::{
-    CommandLine, InputError, InputSource, Inputs, ReadOptions, Records, SourceKind, Trim,
-    group_inputs, header_names, parse_delimiter, read_inputs, row, split_command_line,
+    CommandLine, InputError, InputSource, Inputs, ReadOptions, Records, Separators, SourceKind,
+    Trim, group_inputs, header_names, parse_delimiter, read_inputs, row, split_command_line,
 };
 pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
 pub use options::{

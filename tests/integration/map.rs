@@ -240,10 +240,22 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
         (["--header", "x"], "use `--header :`"),
         (["--trim", "both"], "`--trim both` is not a way to trim"),
         (["-d", ""], "`-d` needs a delimiter"),
+        (
+            ["--arg-sep", ""],
+            "--arg-sep and --arg-file-sep need a word each",
+        ),
+        (["--arg-file-sep", ":::"], "and different words"),
     ] {
         let args = [&option[..], &["echo", ":::", "a"]].concat();
         expect_map_error(&project, &args, message);
     }
+    // A working directory that cannot be made.
+    project.file("plain", "x");
+    expect_map_error(
+        &project,
+        &["--wd", "plain/sub", "echo", ":::", "a"],
+        "failed to make the working directory",
+    );
     // Values clap itself rejects are usage errors, as for every fanout command.
     project
         .fanout(&["map", "-n", "two", "echo", ":::", "a"])
@@ -526,6 +538,14 @@ fn pipe_refuses_what_it_cannot_do() {
             &["--pipe", "--header", "2", "cat"],
             "`--header 2` is not supported",
         ),
+        (
+            &["--pipe", "--tee", "grep {}"],
+            "the jobs' inputs cannot come from stdin",
+        ),
+        (
+            &["--pipe", "--tee", "grep {}", "::::", "-"],
+            "the jobs' inputs cannot come from stdin",
+        ),
     ];
     for (args, message) in cases {
         expect_map_error(&project, args, message);
@@ -536,6 +556,9 @@ fn pipe_refuses_what_it_cannot_do() {
         .expect_code(2);
     project
         .fanout(&["map", "--cat", "cat", ":::", "a"])
+        .expect_code(2);
+    project
+        .fanout(&["map", "--tee", "cat", ":::", "a"])
         .expect_code(2);
     assert!(!project.join("r").exists());
 }

@@ -548,6 +548,19 @@ fn table() -> Vec<Case> {
             "c",
         ]),
         case(&["--plus", "echo", "{slot}", ":::", "a"]),
+        // --xargs fills each command line; --link (--xapply) takes groups side by side.
+        case(&["-j2", "--xargs", "echo", ":::", "1", "2", "3", "4"]),
+        case(&[
+            "--link", "echo", ":::", "a", "b", ":::+", "1", "2", "3", ":::", "x", "y", "z", "w",
+        ]),
+        case(&[
+            "--xapply", "echo", ":::", "a", "b", ":::", "1", "2", "3", "4", ":::", "x",
+        ]),
+        case(&["--arg-sep", ",,", "echo", ",,", "a", "b", ",,+", "1", "2"]),
+        case(&["--arg-file-sep", "//", "echo", "//", "in"]).file("in", "p\nq\n"),
+        case(&["--wd", "sub/dir", "basename $PWD; ls ..", ":::", "a"]),
+        case(&["--pipe", "--tee", "--tag", "grep -c {}", ":::", "1", "2"]).stdin(&numbers[..50]),
+        case(&["--pipe", "--tee", "echo {#}; wc -l", ":::", "a", "b", "c"]).stdin(b"x\ny\n"),
         // Without --plus they are text.
         case(&["echo", "{+.}|{..}|{##}|{:1}|{uniq}", ":::", "a.b.c"]),
     ]
