@@ -266,7 +266,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         timeout_percent,
         workspace: None,
     };
-    let (feed, infos, feeder) = feed_jobs(source, maker)?;
+    let read_ahead = if args.pipe { jobs } else { READ_AHEAD };
+    let (feed, infos, feeder) = feed_jobs(source, maker, read_ahead)?;
     let mut sinks = MapSinks {
         infos,
         output: JobOutput::new(
@@ -290,6 +291,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             .results
             .clone()
             .map(|dir| ResultsWriter::new(dir, Vec::new())),
+        blocks: std::collections::HashMap::new(),
     };
     let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
         .context("failed to start the async runtime")?;
@@ -378,7 +380,8 @@ impl Drop for Scratch {
 }
 
 /// How many jobs read ahead wait for the run to take them: enough that the run never
-/// waits for the reader, few enough that a long input is never all in memory.
+/// waits for the reader, few enough that a long input is never all in memory. `--pipe`'s
+/// blocks, each a file of up to `--block` bytes, wait only one per job slot.
 const READ_AHEAD: usize = 1024;
 
 /// The jobs, as tasks on a feed for the run, and what the reporters need to know of each
@@ -390,6 +393,7 @@ type Feeder = Option<std::thread::JoinHandle<anyhow::Result<()>>>;
 fn feed_jobs(
     source: JobSource,
     maker: JobMaker,
+    read_ahead: usize,
 ) -> Result<(TaskFeed, mpsc::Receiver<JobInfo>, Feeder), CliError> {
     let (info_tx, info_rx) = mpsc::channel();
     if let JobSource::Read(all) = source {
@@ -403,7 +407,7 @@ fn feed_jobs(
         }
         return Ok((task_rx, info_rx, None));
     }
-    let (task_tx, task_rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let (task_tx, task_rx) = tokio::sync::mpsc::channel(read_ahead.max(1));
     let feeder = std::thread::Builder::new()
         .name("fanout-map-inputs".into())
         .spawn(move || {
@@ -428,21 +432,25 @@ struct MapSinks {
     held_back: HeldBackNotice,
     joblog: Option<JoblogRecorder>,
     results: Option<ResultsWriter>,
+    /// The `--pipe` block of each job that has not ended yet.
+    blocks: std::collections::HashMap<usize, std::path::PathBuf>,
 }
 
 impl MapSinks {
     fn sinks(&mut self) -> Fanout<'_> {
         let mut sinks = Fanout::new();
+        // Before the output, which removes each job's logs once it is done with them: the
+        // results copy them, the job log counts their bytes.
+        if let Some(writer) = self.results.as_mut() {
+            sinks.push(writer);
+        }
+        if let Some(recorder) = self.joblog.as_mut() {
+            sinks.push(recorder);
+        }
         sinks.push(&mut self.output);
         sinks.push(&mut self.status);
         sinks.push(&mut self.collector);
         sinks.push(&mut self.held_back);
-        if let Some(recorder) = self.joblog.as_mut() {
-            sinks.push(recorder);
-        }
-        if let Some(writer) = self.results.as_mut() {
-            sinks.push(writer);
-        }
         sinks
     }
 }
@@ -469,8 +477,21 @@ impl EventSink for MapSinks {
             if let Some(writer) = &mut self.results {
                 writer.add_job(info.results);
             }
+            if let Some(block) = info.block {
+                self.blocks.insert(*index, block);
+            }
         }
         self.sinks().emit(event);
+        // A job's `--pipe` block is done with once the job ended for good.
+        if let Event::AttemptFinished {
+            index,
+            retry_in: None,
+            ..
+        } = event
+            && let Some(block) = self.blocks.remove(index)
+        {
+            let _ = std::fs::remove_file(block);
+        }
     }
 
     fn flush(&mut self) {

@@ -22,13 +22,15 @@ use crate::map::{
 use crate::runner::FedTask;
 
 /// One job as read: its inputs; with `--results`, its directory's path segments; with
-/// `--pipe`, its block (the file it reads on stdin, none with `--cat`) and the block's size.
+/// `--pipe`, the file it reads on stdin (none with `--cat`), the bytes of it, and the
+/// block file that is its own (not `--tee`'s, which every job reads).
 #[derive(Debug, Default)]
 pub(super) struct Job {
     pub(super) inputs: Vec<String>,
     pub(super) results: Option<Vec<String>>,
     pub(super) stdin: Option<PathBuf>,
     pub(super) sent: u64,
+    pub(super) block: Option<PathBuf>,
 }
 
 /// Where the jobs come from.
@@ -120,6 +122,7 @@ impl JobSource {
                         results: None,
                         stdin: Some(path.clone()),
                         sent,
+                        block: None,
                     };
                     if !take(job) {
                         break;
@@ -148,8 +151,9 @@ impl JobSource {
                                 Vec::new()
                             },
                             results: None,
-                            stdin: (!cat).then_some(path),
+                            stdin: (!cat).then(|| path.clone()),
                             sent: (header.len() + body.len()) as u64,
+                            block: Some(path),
                         };
                         if take(job) {
                             Ok(())
@@ -196,6 +200,9 @@ pub(super) struct JobInfo {
     pub(super) selected: bool,
     /// Skipped by `{uniq}` or `{choose_k}`: it does not run, and counts as failed.
     pub(super) skipped: bool,
+    /// Its own `--pipe` block (on its stdin, or its `{}` with `--cat`), to remove once the
+    /// job is done.
+    pub(super) block: Option<PathBuf>,
 }
 
 /// Turns jobs into tasks.
@@ -223,6 +230,7 @@ impl JobMaker {
             Some(tag) => tag.fill(&job.inputs, seq, false),
             None => job.inputs.join(" "),
         };
+        let block = job.block.clone();
         let task = self.spec.task(seq, &job.inputs, job.stdin);
         let info = JobInfo {
             tag,
@@ -231,6 +239,7 @@ impl JobMaker {
             results: job.results.unwrap_or_default(),
             selected,
             skipped,
+            block,
         };
         (FedTask { task, selected }, info)
     }

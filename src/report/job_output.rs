@@ -7,8 +7,10 @@
 //! bar on stderr (`--bar`), or nothing printed when the output is kept elsewhere
 //! (`--results`). Reads the attempt logs the runner wrote (stdout in the log, stderr in
 //! its own file beside it), or with `--line-buffer` the lines it streams; output of
-//! attempts that will be retried is dropped where it has not gone out yet. A halt policy
-//! that fires is announced on stderr.
+//! attempts that will be retried is dropped where it has not gone out yet. An attempt's
+//! log files are removed once done with (printed, or dropped), so that a long run does not
+//! keep them all; a sink that reads them too (`--results`) comes before this one. A halt
+//! policy that fires is announced on stderr.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -134,6 +136,7 @@ impl JobOutput {
     fn finished(&mut self, index: usize, job: Finished) {
         if !self.options.keep_order {
             self.print(index, &job);
+            discard(&job);
             return;
         }
         self.waiting.insert(index, job);
@@ -145,6 +148,7 @@ impl JobOutput {
                 break;
             };
             self.print(self.next, &job);
+            discard(&job);
             self.next += 1;
         }
         // The job whose turn it now is goes out live: first what it wrote so far.
@@ -185,6 +189,7 @@ impl JobOutput {
         }
         for (index, job) in left {
             self.print(index, &job);
+            discard(&job);
         }
     }
 
@@ -242,6 +247,21 @@ impl JobOutput {
             None => print(),
         }
     }
+}
+
+/// Removes a printed job's log files.
+fn discard(job: &Finished) {
+    if let Finished::Logs { stdout, stderr } = job {
+        remove_logs(stdout.as_deref(), stderr);
+    }
+}
+
+/// Removes an attempt's log files (`stdout`: none when it wrote nothing there).
+fn remove_logs(stdout: Option<&Path>, stderr: &Path) {
+    if let Some(path) = stdout {
+        let _ = std::fs::remove_file(path);
+    }
+    let _ = std::fs::remove_file(stderr);
 }
 
 /// Writes one line, after `tag` and a tab when there is a tag.
@@ -304,15 +324,22 @@ impl EventSink for JobOutput {
             }
             Event::AttemptFinished {
                 index,
+                task,
+                attempt,
+                log,
                 retry_in: Some(_),
                 ..
-            } if self.options.line_buffer => {
+            } => {
                 // What an attempt that will be retried wrote is not the job's output. Its
                 // command, if it was waiting with that output, goes out with the next try.
-                self.running.remove(index);
-                if self.held.remove(index).is_some() {
-                    self.announced.remove(index);
+                if self.options.line_buffer {
+                    self.running.remove(index);
+                    if self.held.remove(index).is_some() {
+                        self.announced.remove(index);
+                    }
                 }
+                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
+                remove_logs(log.as_deref(), &stderr);
             }
             Event::AttemptFinished {
                 index,
@@ -325,7 +352,10 @@ impl EventSink for JobOutput {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
                 }
+                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
                 let job = if self.options.line_buffer {
+                    // The lines are here; the logs are not needed.
+                    remove_logs(log.as_deref(), &stderr);
                     self.running.remove(index);
                     if self.live(*index) {
                         // Out already, line by line.
@@ -336,7 +366,7 @@ impl EventSink for JobOutput {
                 } else {
                     Finished::Logs {
                         stdout: log.clone(),
-                        stderr: attempt_stderr_log(&self.log_dir, task, *index, *attempt),
+                        stderr,
                     }
                 };
                 self.finished(*index, job);

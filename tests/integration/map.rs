@@ -820,3 +820,49 @@ fn jobs_skipped_by_uniq_are_logged_and_counted_as_gnu_parallel_does() {
         .collect();
     assert_eq!(log, expected);
 }
+
+#[test]
+fn a_finished_jobs_output_and_block_are_removed_while_the_run_goes_on() {
+    let project = Project::new();
+    std::fs::create_dir(project.join("tmp")).unwrap();
+    let files_left = || tree(&project.join("tmp")).len();
+    for args in [
+        &["map", "--tmpdir", "tmp", "echo out {}; echo err {} >&2"][..],
+        &[
+            "map",
+            "--tmpdir",
+            "tmp",
+            "--pipe",
+            "--block",
+            "2",
+            "cat; echo err >&2",
+        ][..],
+    ] {
+        let mut child = project
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = StreamReader::new(child.stdout.take().unwrap());
+        let stderr = StreamReader::new(child.stderr.take().unwrap());
+        write_input(&mut child, "a\n");
+        assert!(
+            wait_for(Duration::from_secs(20), || stderr.text().contains("err")),
+            "{args:?}: the first job's output was printed"
+        );
+        // Its logs (and block) are gone, though the run goes on.
+        assert!(
+            wait_for(Duration::from_secs(20), || files_left() == 0),
+            "{args:?}: {:?}",
+            tree(&project.join("tmp"))
+        );
+        write_input(&mut child, "b\n");
+        drop(child.stdin.take());
+        assert_eq!(exit_code_within(&mut child), Some(0), "{args:?}");
+        assert!(stdout.finish().contains('b'), "{args:?}");
+        stderr.finish();
+        assert_eq!(files_left(), 0);
+    }
+}
