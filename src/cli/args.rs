@@ -465,6 +465,9 @@ pub struct MapArgs {
     /// With --pipe: give each job its block as a file, named by {}, not on stdin.
     #[arg(long, requires = "pipe")]
     pub cat: bool,
+    /// With --pipe: as many jobs as slots, the blocks dealt out to them in turn.
+    #[arg(long, requires = "pipe", conflicts_with_all = ["tee", "cat"])]
+    pub round_robin: bool,
     /// With --pipe: give every job all of stdin (one job per input of `:::`).
     #[arg(long, requires = "pipe", conflicts_with = "cat")]
     pub tee: bool,
@@ -494,6 +497,9 @@ pub struct MapArgs {
     /// Use SEP instead of :::: (and SEP+ instead of ::::+).
     #[arg(long, value_name = "SEP")]
     pub arg_file_sep: Option<String>,
+    /// Run jobs at this niceness, added to fanout's own (as `nice -n N`).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub nice: Option<i32>,
     /// Run jobs in DIR (made if missing) rather than the current directory.
     #[arg(long, value_name = "DIR")]
     pub wd: Option<PathBuf>,

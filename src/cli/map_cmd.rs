@@ -145,6 +145,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let share_of_all = halt.is_some_and(|h| matches!(h.threshold, HaltThreshold::Percent(_)));
     let count_of_all =
         template.uses_total() || tagstring.as_ref().is_some_and(Template::uses_total);
+    if args.round_robin && jobs_of_all {
+        return Err(CliError::usage(
+            "--round-robin deals blocks out to a number of job slots: give -j N, not -j 0",
+        ));
+    }
     let source = if jobs_of_all || share_of_all || count_of_all {
         JobSource::Read(source.read_all()?)
     } else {
@@ -157,7 +162,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         (Some(value), _) => parse_jobs(value, cpus, 0).map_err(CliError::usage)?,
         (None, _) => cpus,
     };
-    let source = match source {
+    let mut source = match source {
         JobSource::Read(all) if args.multiple || args.context_replace || args.xargs => {
             let inputs = all.into_iter().map(|job| job.inputs).collect();
             // -m and -X spread the inputs over the slots; --xargs fills each line.
@@ -171,6 +176,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         }
         source => source,
     };
+    source.set_slots(jobs);
     if let JobSource::Read(all) = &source {
         template.set_total(all.len());
         if let Some(tag) = &mut tagstring {
@@ -264,6 +270,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         stream_lines: line_buffer,
         start_delay: delay,
         timeout_percent,
+        nice: args.nice,
         workspace: None,
     };
     let read_ahead = if args.pipe { jobs } else { READ_AHEAD };

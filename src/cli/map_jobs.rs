@@ -52,6 +52,13 @@ pub(super) enum JobSource {
         inputs: Vec<Vec<String>>,
         dir: PathBuf,
     },
+    /// `--pipe --round-robin`: standard input cut into blocks, dealt out in turn to one
+    /// file per job slot under `dir` (`slots` of them), a job each.
+    RoundRobin {
+        options: BlockOptions,
+        dir: PathBuf,
+        slots: usize,
+    },
     /// `--pipe`: standard input cut into blocks as the run goes, each written to a file
     /// under `dir`.
     Blocks {
@@ -130,6 +137,53 @@ impl JobSource {
                 }
                 Ok(())
             }
+            JobSource::RoundRobin {
+                options,
+                dir,
+                slots,
+            } => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("failed to make the directory {}", dir.display()))?;
+                let mut files: Vec<(PathBuf, std::fs::File, u64)> = Vec::new();
+                let mut count = 0;
+                split_blocks(
+                    &mut std::io::stdin(),
+                    &options,
+                    |header, body| {
+                        let slot = count % slots.max(1);
+                        count += 1;
+                        if slot == files.len() {
+                            // A job's file starts with the header, once.
+                            let path = dir.join(format!("slot-{}", slot + 1));
+                            let mut file = std::fs::File::create(&path)?;
+                            file.write_all(header)?;
+                            files.push((path, file, header.len() as u64));
+                        }
+                        let (_, file, bytes) = &mut files[slot];
+                        file.write_all(body)?;
+                        *bytes += body.len() as u64;
+                        Ok(())
+                    },
+                    |warning| eprintln!("fanout map: {warning}"),
+                )
+                .with_context(|| {
+                    format!("failed to deal standard input out in {}", dir.display())
+                })?;
+                for (path, file, sent) in files {
+                    drop(file);
+                    let job = Job {
+                        inputs: Vec::new(),
+                        results: None,
+                        stdin: Some(path.clone()),
+                        sent,
+                        block: Some(path),
+                    };
+                    if !take(job) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
             JobSource::Blocks { options, dir, cat } => {
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("failed to make the directory {}", dir.display()))?;
@@ -174,6 +228,13 @@ impl JobSource {
                     }),
                 }
             }
+        }
+    }
+
+    /// `--round-robin` deals its blocks out to `slots` jobs.
+    pub(super) fn set_slots(&mut self, jobs: usize) {
+        if let JobSource::RoundRobin { slots, .. } = self {
+            *slots = jobs;
         }
     }
 
@@ -404,6 +465,14 @@ pub(super) fn block_jobs(
         header,
         skip_empty: args.no_run_if_empty,
     };
+    if args.round_robin {
+        // The number of slots is known later; see `JobSource::set_slots`.
+        return Ok(JobSource::RoundRobin {
+            options,
+            dir: dir.to_owned(),
+            slots: 1,
+        });
+    }
     Ok(JobSource::Blocks {
         options,
         dir: dir.to_owned(),

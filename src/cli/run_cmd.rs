@@ -175,6 +175,7 @@ pub(crate) fn run_plan_with(
         agents,
         start_delay: None,
         timeout_percent: None,
+        nice: None,
     };
     let mut store_sink = match store {
         Some(store) => {

@@ -60,6 +60,17 @@ impl ExecPlan {
             Action::Agent { .. } => None,
         }
     }
+
+    /// The same run through `nice -n increment`: it and every process it starts run that
+    /// much nicer.
+    pub fn niced(self, increment: i32) -> ExecPlan {
+        let mut args = vec!["-n".to_owned(), increment.to_string(), self.program];
+        args.extend(self.args);
+        ExecPlan {
+            program: "nice".into(),
+            args,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,9 @@ pub struct RunOptions {
     /// duration of the successful attempts so far (`fanout map --timeout 200%`); none
     /// before the first success.
     pub timeout_percent: Option<f64>,
+    /// Run every task this much nicer than fanout itself, through `nice -n` as GNU
+    /// parallel does, so that all of a shell command's processes are (`fanout map --nice`).
+    pub nice: Option<i32>,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -439,7 +442,11 @@ impl<'a> Dispatcher<'a> {
                 program: l.command.program.clone(),
                 args: l.command.args.clone(),
             })
-            .or_else(|| ExecPlan::for_action(&task.action));
+            .or_else(|| ExecPlan::for_action(&task.action))
+            .map(|exec| match self.options.nice {
+                Some(increment) => exec.niced(increment),
+                None => exec,
+            });
         let Some(exec) = exec else {
             // Validation keeps agent tasks and empty commands out of a run; should one get
             // here, it fails like a program that cannot start.

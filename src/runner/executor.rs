@@ -489,6 +489,7 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .stdout(Stdio::from(out_writer))
         .stderr(Stdio::from(err_writer))
         .process_group(0);
+
     let mut child = command.spawn().map_err(|e| {
         format!(
             "could not start `{}` in {}: {e}",

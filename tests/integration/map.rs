@@ -543,6 +543,10 @@ fn pipe_refuses_what_it_cannot_do() {
             "the jobs' inputs cannot come from stdin",
         ),
         (
+            &["--pipe", "--round-robin", "-j", "0", "wc"],
+            "--round-robin deals blocks out to a number of job slots",
+        ),
+        (
             &["--pipe", "--tee", "grep {}", "::::", "-"],
             "the jobs' inputs cannot come from stdin",
         ),

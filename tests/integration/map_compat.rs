@@ -561,6 +561,30 @@ fn table() -> Vec<Case> {
         case(&["--wd", "sub/dir", "basename $PWD; ls ..", ":::", "a"]),
         case(&["--pipe", "--tee", "--tag", "grep -c {}", ":::", "1", "2"]).stdin(&numbers[..50]),
         case(&["--pipe", "--tee", "echo {#}; wc -l", ":::", "a", "b", "c"]).stdin(b"x\ny\n"),
+        case(&["--nice", "7", "nice; true"]).stdin(b"a\n"),
+        // --round-robin: one job per slot, the blocks dealt out in turn (well inside a
+        // pipe's buffer, where GNU parallel deals them strictly in turn too).
+        case(&[
+            "--pipe",
+            "--round-robin",
+            "-j3",
+            "--block",
+            "100",
+            "wc",
+            "-l",
+        ])
+        .stdin(&numbers[..3893]),
+        case(&[
+            "--pipe",
+            "--round-robin",
+            "--header",
+            ":",
+            "-j2",
+            "--block",
+            "2",
+            "cat",
+        ])
+        .stdin(b"h\n1\n2\n3\n"),
         // Without --plus they are text.
         case(&["echo", "{+.}|{..}|{##}|{:1}|{uniq}", ":::", "a.b.c"]),
     ]
