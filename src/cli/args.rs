@@ -448,6 +448,10 @@ pub struct MapArgs {
     /// Skip the jobs the job log lists as succeeded; run failed ones again (needs --joblog).
     #[arg(long)]
     pub resume_failed: bool,
+    /// Run the jobs the job log lists as failed again, each with its command as logged;
+    /// the command line's command and inputs are ignored (needs --joblog).
+    #[arg(long, conflicts_with_all = ["resume", "resume_failed"])]
+    pub retry_failed: bool,
     /// Cut stdin into blocks and give each job one block on its stdin (-N: N records per
     /// block).
     #[arg(long, alias = "spreadstdin")]

@@ -17,9 +17,10 @@ use super::map_jobs::{
 use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
-    JoblogRecorder, JoblogWriter, MAP_ERROR, MapSpec, MapStatus, MapTimeout, ResultsWriter,
-    Separators, Template, TemplateOptions, map_plan, pack_inputs, parse_delay, parse_halt,
-    parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
+    JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MapSpec, MapStatus, MapTimeout,
+    ResultsWriter, Separators, Template, TemplateOptions, map_plan, pack_inputs, parse_delay,
+    parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, split_command_line,
+    with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed};
@@ -49,12 +50,21 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         args.joblog = Some(rest.into());
         joblog_append = true;
     }
-    if (args.resume || args.resume_failed) && args.joblog.is_none() {
+    let reads_joblog = args.resume || args.resume_failed || args.retry_failed;
+    if reads_joblog && args.joblog.is_none() {
         return Err(CliError::usage_with_help(
-            "--resume and --resume-failed read the job log, and no --joblog was given",
+            "--resume, --resume-failed and --retry-failed read the job log, and no --joblog \
+             was given",
             "add `--joblog FILE` naming the log of the earlier run",
         ));
     }
+    let logged = match &args.joblog {
+        Some(path) if reads_joblog => Some(
+            read_joblog(path)
+                .with_context(|| format!("failed to read the job log {}", path.display()))?,
+        ),
+        _ => None,
+    };
     let halt = parse_halt(args.halt.as_deref().unwrap_or("never")).map_err(CliError::usage)?;
     let (timeout, timeout_percent) = match args.timeout.as_deref().map(parse_timeout) {
         None => (None, None),
@@ -107,13 +117,15 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .join(format!("fanout-map-{run_id}-{}", std::process::id()));
     // The job logs, and `--pipe`'s blocks, are only a place for data to wait in.
     let _scratch = Scratch(log_dir.clone());
-    let (source, names) = if args.pipe {
+    let (source, names) = if let Some(logged) = logged.as_ref().filter(|_| args.retry_failed) {
+        (retry_jobs(logged), Vec::new())
+    } else if args.pipe {
         let source = block_jobs(&args, &line, colsep.is_some(), &log_dir.join("blocks"))?;
         (source, Vec::new())
     } else {
         input_jobs(&args, &line, read_options(&args, colsep)?)?
     };
-    let (mut template, quote) = if line.command.is_empty() {
+    let (mut template, quote) = if line.command.is_empty() || args.retry_failed {
         (Template::inputs_as_commands(), false)
     } else {
         let options = TemplateOptions {
@@ -205,18 +217,20 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         min_free_memory,
     };
     let plan = map_plan(&spec, Vec::new());
-    let done = match &args.joblog {
-        Some(path) if args.resume || args.resume_failed => Some(
-            read_joblog(path)
-                .with_context(|| format!("failed to read the job log {}", path.display()))?,
-        ),
-        _ => None,
-    };
+    // Which jobs the log says are done with: for --retry-failed, all but the failed ones.
+    let done = logged.map(|logged| {
+        let last = logged.keys().copied().max().unwrap_or(0);
+        let ok = |seq| logged.get(&seq).is_none_or(|job: &LoggedJob| job.ok);
+        match args.retry_failed {
+            true => (1..=last).map(|seq| (seq, ok(seq))).collect(),
+            false => logged.iter().map(|(&seq, job)| (seq, job.ok)).collect(),
+        }
+    });
     let maker = JobMaker {
         spec,
         tagstring,
         done,
-        resume_failed: args.resume_failed,
+        resume_failed: args.resume_failed || args.retry_failed,
     };
 
     if args.dry_run {
@@ -242,7 +256,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .joblog
         .as_deref()
         .map(|path| {
-            JoblogWriter::open(path, args.resume || args.resume_failed || joblog_append)
+            JoblogWriter::open(path, reads_joblog || joblog_append)
                 .with_context(|| format!("failed to write the job log {}", path.display()))
         })
         .transpose()?;
@@ -355,6 +369,20 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     } else {
         status.exit_code()
     })
+}
+
+/// `--retry-failed`: a job for each number up to the last the job log lists, its input the
+/// logged command (run as it is); which of them run again, `JobMaker` decides.
+fn retry_jobs(logged: &std::collections::HashMap<usize, LoggedJob>) -> JobSource {
+    let last = logged.keys().copied().max().unwrap_or(0);
+    let jobs = (1..=last).map(|seq| Job {
+        inputs: logged
+            .get(&seq)
+            .map(|job| vec![job.command.clone()])
+            .unwrap_or_default(),
+        ..Job::default()
+    });
+    JobSource::Read(jobs.collect())
 }
 
 /// Says on stderr when jobs begin to wait for the machine (`--load`, `--memfree`), and

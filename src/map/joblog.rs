@@ -89,9 +89,17 @@ impl JoblogWriter {
     }
 }
 
-/// What a job log says about the jobs it lists: by job number, whether the job succeeded
-/// (exit value 0 and no signal). A job listed twice counts by its last line.
-pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, bool>> {
+/// A job as the job log lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedJob {
+    /// Exit value 0 and no signal.
+    pub ok: bool,
+    pub command: String,
+}
+
+/// What a job log says about the jobs it lists, by job number. A job listed twice counts
+/// by its last line.
+pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, LoggedJob>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
@@ -100,7 +108,7 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, bool>> {
     let mut jobs = HashMap::new();
     for line in text.lines() {
         let fields: Vec<&str> = line.splitn(9, '\t').collect();
-        let [seq, _, _, _, _, _, exit, signal, _] = fields.as_slice() else {
+        let [seq, _, _, _, _, _, exit, signal, command] = fields.as_slice() else {
             continue;
         };
         // The header and damaged lines have no job number.
@@ -108,7 +116,8 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, bool>> {
             continue;
         };
         let ok = exit.trim() == "0" && signal.trim() == "0";
-        jobs.insert(seq, ok);
+        let command = (*command).to_owned();
+        jobs.insert(seq, LoggedJob { ok, command });
     }
     Ok(jobs)
 }
@@ -287,7 +296,9 @@ mod tests {
         assert_eq!(text.lines().next(), Some(JOBLOG_HEADER));
         assert_eq!(text.matches("Seq\t").count(), 1);
         let jobs = read_joblog(&path).unwrap();
-        assert_eq!(jobs, HashMap::from([(1, true), (2, true), (3, false)]));
+        let ok: HashMap<usize, bool> = jobs.iter().map(|(&seq, job)| (seq, job.ok)).collect();
+        assert_eq!(ok, HashMap::from([(1, true), (2, true), (3, false)]));
+        assert_eq!(jobs[&3].command, entry(3, 0, 9).command);
         assert!(read_joblog(&dir.path().join("missing")).unwrap().is_empty());
     }
 }

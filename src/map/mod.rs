@@ -17,7 +17,9 @@ pub use input::{
     CommandLine, InputError, InputSource, Inputs, ReadOptions, Records, Separators, SourceKind,
     Trim, group_inputs, header_names, parse_delimiter, read_inputs, row, split_command_line,
 };
-pub use joblog::{JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, read_joblog};
+pub use joblog::{
+    JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, read_joblog,
+};
 pub use options::{
     MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
 };

@@ -870,3 +870,43 @@ fn a_finished_jobs_output_and_block_are_removed_while_the_run_goes_on() {
         assert_eq!(files_left(), 0);
     }
 }
+
+#[test]
+fn retry_failed_runs_the_logged_commands_of_failed_jobs_again() {
+    let project = Project::new();
+    // The first time, odd jobs fail; any later time, a job says so and succeeds.
+    let command =
+        "if [ -e seen.{} ]; then echo again {}; else touch seen.{}; [ $(( {} % 2 )) = 0 ]; fi";
+    project
+        .fanout(&[
+            "map", "-k", "--joblog", "jobs.log", command, ":::", "1", "2", "3",
+        ])
+        .expect_code(2);
+    // The command line's command and inputs are not the ones that run.
+    let retry = [
+        "map",
+        "-k",
+        "--retry-failed",
+        "--joblog",
+        "jobs.log",
+        "echo",
+        "other",
+        ":::",
+        "x",
+    ];
+    let out = project.fanout(&retry);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "again 1\nagain 3\n");
+    let log = joblog_lines(&project, "jobs.log");
+    // Lines are written as jobs end, in any order.
+    let mut last: Vec<(&str, &str)> = log[4..]
+        .iter()
+        .map(|l| (l[0].as_str(), l[6].as_str()))
+        .collect();
+    last.sort_unstable();
+    assert_eq!(last, [("1", "0"), ("3", "0")]);
+    // Nothing failed any more: nothing runs.
+    let out = project.fanout(&retry);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "");
+}
