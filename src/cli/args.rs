@@ -374,6 +374,10 @@ pub struct MapArgs {
         conflicts_with_all = ["max_args", "max_replace_args", "pipe", "multiple", "results"]
     )]
     pub context_replace: bool,
+    /// Command lines shorter than N bytes (-m, -X and --xargs fill them to that; a longer
+    /// one is an error).
+    #[arg(short = 's', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_chars: Option<u64>,
     /// As many inputs per job as fit a command line, not spread over the job slots.
     #[arg(
         long,

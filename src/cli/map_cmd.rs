@@ -17,10 +17,10 @@ use super::map_jobs::{
 use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
-    JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MapSpec, MapStatus, MapTimeout,
-    ResultsWriter, Separators, Template, TemplateOptions, map_plan, pack_inputs, parse_delay,
-    parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, split_command_line,
-    with_slot,
+    JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout,
+    ResultsWriter, Separators, Template, TemplateOptions, TooLong, map_plan, pack_inputs,
+    parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog,
+    split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed};
@@ -174,17 +174,37 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         (Some(value), _) => parse_jobs(value, cpus, 0).map_err(CliError::usage)?,
         (None, _) => cpus,
     };
+    let limit = args
+        .max_chars
+        .map_or(MAX_LINE, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let mut source = match source {
         JobSource::Read(all) if args.multiple || args.context_replace || args.xargs => {
             let inputs = all.into_iter().map(|job| job.inputs).collect();
             // -m and -X spread the inputs over the slots; --xargs fills each line.
-            let spread = if args.xargs { 1 } else { jobs };
-            let packed = pack_inputs(inputs, &template, quote, spread);
+            let packed = pack_inputs(inputs, &template, quote, jobs, !args.xargs, limit)
+                .map_err(|err| CliError::usage(err.to_string()))?;
             let packed = packed.into_iter().map(|inputs| Job {
                 inputs,
                 ..Job::default()
             });
             JobSource::Read(packed.collect())
+        }
+        // -s: every command line shorter than the limit, or none runs.
+        JobSource::Read(all) if args.max_chars.is_some() => {
+            for (k, job) in all.iter().enumerate() {
+                let len = template.fill(&job.inputs, k + 1, quote).len();
+                if len >= limit {
+                    let input = job.inputs.join(" ");
+                    let err = TooLong {
+                        len,
+                        limit,
+                        number: k + 1,
+                        input,
+                    };
+                    return Err(CliError::usage(err.to_string()));
+                }
+            }
+            JobSource::Read(all)
         }
         source => source,
     };

@@ -350,7 +350,11 @@ pub(super) fn input_jobs(
         },
         _ => None,
     };
-    let needs_all = args.shuf || args.multiple || args.context_replace || args.xargs;
+    let needs_all = args.shuf
+        || args.multiple
+        || args.context_replace
+        || args.xargs
+        || args.max_chars.is_some();
     if let (Some(path), false) = (one_stream, needs_all) {
         let mut records = match path {
             Some(path) => Records::open(&path, &options).map_err(input_error)?,

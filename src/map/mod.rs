@@ -24,7 +24,7 @@ pub use options::{
     MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
 };
 pub use pipe::{BlockOptions, DEFAULT_BLOCK, parse_block_size, record_marks, split_blocks};
-pub use plan::{MAX_LINE, MapSpec, map_plan, pack_inputs};
+pub use plan::{MAX_LINE, MapSpec, TooLong, map_plan, pack_inputs};
 pub use plus::{Pattern, Plus, Where};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};

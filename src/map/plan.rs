@@ -65,37 +65,83 @@ impl MapSpec {
     }
 }
 
-/// The most bytes of one command line that `-m` and `-X` fill with inputs.
+/// The most bytes of one command line that `-m`, `-X` and `--xargs` fill with inputs,
+/// unless `-s` says otherwise: Linux's limit on one argument (`sh -c` gets the whole line
+/// as one).
 pub const MAX_LINE: usize = 128 * 1024;
 
-/// `-m` / `-X`: the inputs spread over the jobs as evenly as `jobs` slots take them,
-/// ⌈inputs / jobs⌉ to a job as GNU parallel spreads them, fewer where the command line
-/// would pass [`MAX_LINE`] bytes. A job gets at least one input, however long.
+/// A command line longer than the limit, with one input alone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("command line too long ({len} >= {limit}) at input {number}: {input}")]
+pub struct TooLong {
+    pub len: usize,
+    pub limit: usize,
+    /// The input's position, from 1.
+    pub number: usize,
+    pub input: String,
+}
+
+/// `-m`, `-X`, `--xargs`: each job as many inputs as fit on a command line shorter than
+/// `limit` bytes, as GNU parallel fills them. With `spread` (`-m`, `-X`), once the inputs
+/// left fit on one line they are spread over the `jobs` slots instead, ⌈left / jobs⌉ to a
+/// job, and every later job takes as many. An input too long for a line of its own is an
+/// error, as in GNU parallel.
 pub fn pack_inputs(
     inputs: Vec<Vec<String>>,
     template: &Template,
     quote: bool,
     jobs: usize,
-) -> Vec<Vec<String>> {
-    let per_job = inputs.len().div_ceil(jobs.max(1));
+    spread: bool,
+    limit: usize,
+) -> Result<Vec<Vec<String>>, TooLong> {
     let base = template.fill(&[], 1, quote).len();
+    // What an input adds to a line that has others: its words, and a space before them
+    // wherever the inputs go.
+    let gaps = template.input_places();
+    let added = |input: &[String]| template.fill(input, 1, quote).len().saturating_sub(base);
+    let mut queue: std::collections::VecDeque<Vec<String>> = inputs.into();
     let mut packed = Vec::new();
-    let (mut job, mut count, mut len) = (Vec::new(), 0, base);
-    for input in inputs {
-        // What one more input adds to the line: its words and a space.
-        let cost = template.fill(&input, 1, quote).len().saturating_sub(base) + 1;
-        if count > 0 && (count == per_job || len + cost > MAX_LINE) {
-            packed.push(std::mem::take(&mut job));
-            (count, len) = (0, base);
+    let mut per_job: Option<usize> = None;
+    let mut spread_done = !spread;
+    let mut number = 0;
+    while let Some(first) = queue.pop_front() {
+        number += 1;
+        let mut len = base + added(&first);
+        if len >= limit {
+            return Err(TooLong {
+                len,
+                limit,
+                number,
+                input: first.join(" "),
+            });
         }
-        job.extend(input);
-        count += 1;
-        len += cost;
+        let mut job = vec![first];
+        while per_job.is_none_or(|most| job.len() < most) {
+            let Some(next) = queue.front() else {
+                break;
+            };
+            let longer = len + added(next) + gaps;
+            if longer >= limit {
+                break;
+            }
+            len = longer;
+            job.extend(queue.pop_front());
+            number += 1;
+        }
+        if !spread_done && queue.is_empty() {
+            spread_done = true;
+            if job.len() > 1 {
+                let most = job.len().div_ceil(jobs.max(1));
+                per_job = Some(most);
+                for input in job.split_off(most).into_iter().rev() {
+                    number -= 1;
+                    queue.push_front(input);
+                }
+            }
+        }
+        packed.push(job.concat());
     }
-    if count > 0 {
-        packed.push(job);
-    }
-    packed
+    Ok(packed)
 }
 
 /// The plan of a map whose jobs are `tasks` (task `i` is job `i + 1`; none when they
@@ -117,32 +163,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn packed_inputs_spread_evenly_and_fit_a_command_line() {
+    fn packed_inputs_fill_lines_then_spread_as_gnu_parallel_does() {
         let inputs = |n: usize| (1..=n).map(|i| vec![i.to_string()]).collect::<Vec<_>>();
         let sizes = |packed: &[Vec<String>]| packed.iter().map(Vec::len).collect::<Vec<_>>();
         let echo = Template::parse("echo");
-        // As GNU parallel spreads them: 7 over 2 slots, 10 over 3, 5 over 3.
-        assert_eq!(sizes(&pack_inputs(inputs(7), &echo, true, 2)), [4, 3]);
-        assert_eq!(sizes(&pack_inputs(inputs(10), &echo, true, 3)), [4, 4, 2]);
-        assert_eq!(sizes(&pack_inputs(inputs(5), &echo, true, 3)), [2, 2, 1]);
-        assert_eq!(
-            pack_inputs(inputs(3), &echo, true, 1),
-            [vec!["1", "2", "3"]]
-        );
-        assert!(pack_inputs(Vec::new(), &echo, true, 4).is_empty());
-        // Long inputs: as many as fit, each line within the limit, every input once.
+        let pack =
+            |n, jobs, spread, limit| pack_inputs(inputs(n), &echo, true, jobs, spread, limit);
+        // All fit on one line: spread over the slots, ⌈n / jobs⌉ to a job.
+        assert_eq!(sizes(&pack(7, 2, true, MAX_LINE).unwrap()), [4, 3]);
+        assert_eq!(sizes(&pack(10, 3, true, MAX_LINE).unwrap()), [4, 4, 2]);
+        assert_eq!(sizes(&pack(5, 3, true, MAX_LINE).unwrap()), [2, 2, 1]);
+        assert_eq!(pack(3, 1, true, MAX_LINE).unwrap(), [vec!["1", "2", "3"]]);
+        assert!(pack(0, 4, true, MAX_LINE).unwrap().is_empty());
+        // Lines shorter than 12 bytes: "echo 1 2 3" (10) fits, then what is left (7, 8)
+        // is spread over 2 slots.
+        assert_eq!(sizes(&pack(8, 2, true, 12).unwrap()), [3, 3, 1, 1]);
+        // --xargs: full lines, no spreading.
+        assert_eq!(sizes(&pack(11, 2, false, 10).unwrap()), [2, 2, 2, 2, 2, 1]);
+        // Every line within the limit, every input once.
         let long: Vec<Vec<String>> = (0..100)
             .map(|i| vec![format!("{i:05}{}", "x".repeat(10_000))])
             .collect();
-        let packed = pack_inputs(long.clone(), &echo, true, 1);
+        let packed = pack_inputs(long.clone(), &echo, true, 1, true, MAX_LINE).unwrap();
         assert!(packed.len() > 1);
         for job in &packed {
-            assert!(echo.fill(job, 1, true).len() <= MAX_LINE, "{}", job.len());
+            assert!(echo.fill(job, 1, true).len() < MAX_LINE, "{}", job.len());
         }
         assert_eq!(packed.concat(), long.concat());
-        // One input longer than the limit still runs, alone.
-        let huge = vec![vec!["y".repeat(MAX_LINE)], vec!["z".into()]];
-        assert_eq!(sizes(&pack_inputs(huge, &echo, true, 1)), [1, 1]);
+        // The length counts every place the inputs go.
+        let twice = Template::parse("echo {} {}");
+        let packed = pack_inputs(inputs(9), &twice, true, 1, false, 20).unwrap();
+        for job in &packed {
+            assert!(twice.fill(job, 1, true).len() < 20, "{job:?}");
+        }
+        assert_eq!(packed.concat().len(), 9);
+        // An input too long for a line of its own is an error.
+        let err = pack(3, 1, false, 6).unwrap_err();
+        assert_eq!((err.len, err.limit, err.number), (6, 6, 1));
+        assert_eq!(
+            err.to_string(),
+            "command line too long (6 >= 6) at input 1: 1"
+        );
     }
 
     #[test]

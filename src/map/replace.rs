@@ -209,6 +209,23 @@ impl Template {
         }
     }
 
+    /// How many places every input goes to (`{}`, `{.}` … and `-X`'s words, not `{N}`):
+    /// the spaces one more input adds to a filled line.
+    pub fn input_places(&self) -> usize {
+        fn count(pieces: &[Piece]) -> usize {
+            pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Input { arg: None, .. } | Piece::Skip { arg: None, .. } => 1,
+                    Piece::Context(_) => 1,
+                    Piece::Word(inner) => count(inner),
+                    _ => 0,
+                })
+                .sum()
+        }
+        count(&self.pieces)
+    }
+
     /// Whether the command needs to know how many jobs there are (`{##}`, `{0#}`).
     pub fn uses_total(&self) -> bool {
         fn any_total(pieces: &[Piece]) -> bool {

@@ -562,6 +562,17 @@ fn table() -> Vec<Case> {
         case(&["--pipe", "--tee", "--tag", "grep -c {}", ":::", "1", "2"]).stdin(&numbers[..50]),
         case(&["--pipe", "--tee", "echo {#}; wc -l", ":::", "a", "b", "c"]).stdin(b"x\ny\n"),
         case(&["--nice", "7", "nice; true"]).stdin(b"a\n"),
+        // -s: lines shorter than N bytes, filled, then the rest spread (-m, -X).
+        case(&[
+            "-s", "10", "--xargs", "echo", ":::", "1", "2", "3", "4", "5", "6", "7",
+        ]),
+        case(&[
+            "-j2", "-s", "12", "-m", "echo", ":::", "1", "2", "3", "4", "5", "6", "7", "8",
+        ]),
+        case(&["-j3", "-s", "20", "-X", "echo", "x{}y", "::::", "ten"])
+            .file("ten", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
+        case(&["--max-chars", "8", "echo", ":::", "12", "123456"]),
+        case(&["-s", "3", "--xargs", "echo", ":::", "1", "2"]),
         // --round-robin: one job per slot, the blocks dealt out in turn (well inside a
         // pipe's buffer, where GNU parallel deals them strictly in turn too).
         case(&[
