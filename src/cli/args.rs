@@ -409,8 +409,9 @@ pub struct MapArgs {
     #[arg(long, value_name = ":")]
     pub header: Option<String>,
     /// Keep each job's output in DIR/1/VALUE1/2/VALUE2/…/{seq,stdout,stderr} rather than
-    /// print it.
-    #[arg(long, value_name = "DIR", alias = "res")]
+    /// print it; with a name ending .csv, .tsv or .json, one table row per job instead
+    /// (-.csv and the like: on stdout).
+    #[arg(long, value_name = "DIR", alias = "res", allow_hyphen_values = true)]
     pub results: Option<PathBuf>,
     /// Run the jobs in a random order ({#} numbers them in that order).
     #[arg(long)]

@@ -18,9 +18,9 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout,
-    ResultsWriter, Separators, Template, TemplateOptions, TooLong, map_plan, pack_inputs,
-    parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog,
-    split_command_line, with_slot,
+    ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions, TooLong,
+    column_names, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs, parse_load,
+    parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed};
@@ -141,7 +141,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let mut tagstring = args.tagstring.as_deref().map(|text| {
         let options = TemplateOptions {
             replace: args.replace.clone(),
-            names,
+            names: names.clone(),
             plus: args.plus,
             ..TemplateOptions::default()
         };
@@ -307,6 +307,24 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         nice: args.nice,
         workspace: None,
     };
+    // `--results FILE.csv` (or .tsv, .json): a table rather than directories.
+    let table = match args.results.as_deref() {
+        Some(path) => match TableFormat::of(path) {
+            Some(format) => {
+                let names = if args.header.is_some() {
+                    column_names(&names)
+                } else {
+                    Vec::new()
+                };
+                let table = ResultsTable::create(path, format, names).with_context(|| {
+                    format!("failed to write the results table {}", path.display())
+                })?;
+                Some(JoblogRecorder::new(table, Vec::new()))
+            }
+            None => None,
+        },
+        None => None,
+    };
     let read_ahead = if args.pipe { jobs } else { READ_AHEAD };
     let (feed, infos, feeder) = feed_jobs(source, maker, read_ahead)?;
     let mut sinks = MapSinks {
@@ -331,7 +349,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         results: args
             .results
             .clone()
+            .filter(|path| TableFormat::of(path).is_none())
             .map(|dir| ResultsWriter::new(dir, Vec::new())),
+        table,
         blocks: std::collections::HashMap::new(),
     };
     let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
@@ -364,8 +384,14 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         collector,
         joblog: recorder,
         results: results_writer,
+        table,
         ..
     } = sinks;
+    if let Some(err) = table.and_then(JoblogRecorder::into_error) {
+        return Err(CliError::Internal(
+            anyhow::Error::new(err).context("failed to write the results table"),
+        ));
+    }
     if let Some(err) = recorder.and_then(JoblogRecorder::into_error) {
         return Err(CliError::Internal(
             anyhow::Error::new(err).context("failed to write the job log"),
@@ -487,6 +513,8 @@ struct MapSinks {
     held_back: HeldBackNotice,
     joblog: Option<JoblogRecorder>,
     results: Option<ResultsWriter>,
+    /// `--results FILE.csv` (.tsv, .json).
+    table: Option<JoblogRecorder<ResultsTable>>,
     /// The `--pipe` block of each job that has not ended yet.
     blocks: std::collections::HashMap<usize, std::path::PathBuf>,
 }
@@ -501,6 +529,9 @@ impl MapSinks {
         }
         if let Some(recorder) = self.joblog.as_mut() {
             sinks.push(recorder);
+        }
+        if let Some(table) = self.table.as_mut() {
+            sinks.push(table);
         }
         sinks.push(&mut self.output);
         sinks.push(&mut self.status);
@@ -522,6 +553,10 @@ impl EventSink for MapSinks {
             }
             if info.skipped {
                 self.status.skipped();
+            }
+            if let Some(table) = &mut self.table {
+                table.add_job(info.command.clone(), info.sent);
+                table.writer_mut().add_job(info.inputs);
             }
             if let Some(recorder) = &mut self.joblog {
                 recorder.add_job(info.command, info.sent);

@@ -264,6 +264,8 @@ pub(super) struct JobInfo {
     /// Its own `--pipe` block (on its stdin, or its `{}` with `--cat`), to remove once the
     /// job is done.
     pub(super) block: Option<PathBuf>,
+    /// Its inputs (for `--results FILE.csv`).
+    pub(super) inputs: Vec<String>,
 }
 
 /// Turns jobs into tasks.
@@ -301,6 +303,7 @@ impl JobMaker {
             selected,
             skipped,
             block,
+            inputs: job.inputs,
         };
         (FedTask { task, selected }, info)
     }

@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::replace::with_slot;
 use crate::events::{AttemptStatus, Event, EventSink};
+use crate::runner::attempt_stderr_log;
 
 /// The first line of every job log.
 pub const JOBLOG_HEADER: &str =
@@ -35,14 +36,18 @@ pub struct JoblogEntry {
 }
 
 impl JoblogEntry {
+    /// When the job started, in seconds since the epoch.
+    pub fn start_seconds(&self) -> f64 {
+        self.start
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64()
+    }
+
     /// The line as GNU parallel writes it (no newline): times with three decimals, the
     /// runtime right-aligned in ten columns, the host `:` for the local machine.
     pub fn line(&self) -> String {
-        let start = self
-            .start
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
+        let start = self.start_seconds();
         format!(
             "{}\t:\t{:.3}\t{:>10.3}\t{}\t{}\t{}\t{}\t{}",
             self.seq,
@@ -89,6 +94,31 @@ impl JoblogWriter {
     }
 }
 
+/// Where a [`JoblogRecorder`] puts each job's record: the job log, or the results table
+/// (`--results FILE.csv`), which also holds the job's inputs and output.
+pub trait JobRecords {
+    /// Task `index` ended for good as `entry` says; its stdout and stderr are in the
+    /// files `output` names (none: it wrote nothing there), or `None` for a job that did
+    /// not run (skipped).
+    fn record(
+        &mut self,
+        index: usize,
+        entry: &JoblogEntry,
+        output: Option<(Option<&Path>, &Path)>,
+    ) -> io::Result<()>;
+}
+
+impl JobRecords for JoblogWriter {
+    fn record(
+        &mut self,
+        _: usize,
+        entry: &JoblogEntry,
+        _: Option<(Option<&Path>, &Path)>,
+    ) -> io::Result<()> {
+        self.write(entry)
+    }
+}
+
 /// A job as the job log lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedJob {
@@ -122,10 +152,13 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, LoggedJob>> {
     Ok(jobs)
 }
 
-/// Writes a job's line to the job log as each job ends for good. Jobs fanout cancelled
-/// (interrupt, `--halt now`) get no line, so that `--resume` runs them again.
-pub struct JoblogRecorder {
-    writer: JoblogWriter,
+/// Writes a job's line to the job log (or its row to the results table) as each job ends
+/// for good. Jobs fanout cancelled (interrupt, `--halt now`) get no line, so that
+/// `--resume` runs them again.
+pub struct JoblogRecorder<W: JobRecords = JoblogWriter> {
+    writer: W,
+    /// Where the attempts' logs are (from the run's start).
+    log_dir: PathBuf,
     /// Per task: its command line.
     commands: Vec<String>,
     /// Per task: the bytes it is given on stdin (empty: none).
@@ -137,11 +170,12 @@ pub struct JoblogRecorder {
     error: Option<io::Error>,
 }
 
-impl JoblogRecorder {
-    pub fn new(writer: JoblogWriter, commands: Vec<String>) -> Self {
+impl<W: JobRecords> JoblogRecorder<W> {
+    pub fn new(writer: W, commands: Vec<String>) -> Self {
         let starts = vec![None; commands.len()];
         JoblogRecorder {
             writer,
+            log_dir: PathBuf::new(),
             slots: vec![1; commands.len()],
             commands,
             sent: Vec::new(),
@@ -181,11 +215,16 @@ impl JoblogRecorder {
             signal: 0,
             command: with_slot(&self.commands[index], 1).into_owned(),
         };
-        if let Err(err) = self.writer.write(&entry)
+        if let Err(err) = self.writer.record(index, &entry, None)
             && self.error.is_none()
         {
             self.error = Some(err);
         }
+    }
+
+    /// The writer.
+    pub fn writer_mut(&mut self) -> &mut W {
+        &mut self.writer
     }
 
     /// The first error met writing the log, if any.
@@ -194,9 +233,10 @@ impl JoblogRecorder {
     }
 }
 
-impl EventSink for JoblogRecorder {
+impl<W: JobRecords> EventSink for JoblogRecorder<W> {
     fn emit(&mut self, event: &Event) {
         match event {
+            Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
             Event::TaskStarted {
                 index, at, slot, ..
             } => {
@@ -205,6 +245,8 @@ impl EventSink for JoblogRecorder {
             }
             Event::AttemptFinished {
                 index,
+                task,
+                attempt,
                 status,
                 duration,
                 at,
@@ -237,7 +279,9 @@ impl EventSink for JoblogRecorder {
                     signal,
                     command: with_slot(&self.commands[*index], self.slots[*index]).into_owned(),
                 };
-                if let Err(err) = self.writer.write(&entry)
+                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
+                let output = Some((log.as_deref(), stderr.as_path()));
+                if let Err(err) = self.writer.record(*index, &entry, output)
                     && self.error.is_none()
                 {
                     self.error = Some(err);

@@ -12,13 +12,14 @@ mod quote;
 mod replace;
 mod results;
 mod status;
+mod table;
 
 pub use input::{
     CommandLine, InputError, InputSource, Inputs, ReadOptions, Records, Separators, SourceKind,
     Trim, group_inputs, header_names, parse_delimiter, read_inputs, row, split_command_line,
 };
 pub use joblog::{
-    JOBLOG_HEADER, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, read_joblog,
+    JOBLOG_HEADER, JobRecords, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, read_joblog,
 };
 pub use options::{
     MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
@@ -30,3 +31,4 @@ pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};
 pub use results::{ResultsWriter, column_names, escape_value, result_segments};
 pub use status::{MAP_ERROR, MapStatus};
+pub use table::{ResultsTable, TableFormat};

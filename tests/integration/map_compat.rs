@@ -626,3 +626,65 @@ fn map_matches_gnu_parallel() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn results_tables_match_gnu_parallels_but_for_times() {
+    require_gnu_parallel();
+    let times = regex::Regex::new(r"(?m)^(\d+)([,\t]):([,\t])[0-9.]+([,\t])[0-9.]+").unwrap();
+    let json_times = regex::Regex::new(r#""Starttime": [0-9.]+, "JobRuntime": [0-9.]+"#).unwrap();
+    let masked = |text: &str| {
+        let text = times.replace_all(text, "$1$2:${3}START${4}RUNTIME");
+        json_times.replace_all(&text, "TIMES").into_owned()
+    };
+    let command = "echo out {}; echo err {} >&2; [ {} != b ]";
+    for table in ["-.csv", "-.tsv", "-.json"] {
+        let cases = [
+            case(&[
+                "-j1",
+                "--results",
+                table,
+                command,
+                ":::",
+                "a",
+                "b",
+                "c d",
+                "q\"x",
+                "t\tu",
+            ]),
+            case(&[
+                "-j1",
+                "--results",
+                table,
+                "--header",
+                ":",
+                "echo",
+                "{x}",
+                ":::",
+                "x",
+                "1",
+            ]),
+            case(&[
+                "-j1",
+                "--results",
+                table,
+                "echo",
+                ":::",
+                "1",
+                "2",
+                ":::",
+                "é",
+                "",
+            ]),
+        ];
+        for case in &cases {
+            let (gnu, gnu_code, _) = through(case, "parallel");
+            let (ours, our_code, err) = through(case, "fanout");
+            assert_eq!(masked(&ours), masked(&gnu), "{:?}: {err}", case.args);
+            assert_eq!(our_code, gnu_code, "{:?}", case.args);
+            assert!(
+                times.is_match(&ours) || json_times.is_match(&ours),
+                "{ours}"
+            );
+        }
+    }
+}
