@@ -249,6 +249,12 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
         let args = [&option[..], &["echo", ":::", "a"]].concat();
         expect_map_error(&project, &args, message);
     }
+    // A results table that cannot be written.
+    expect_map_error(
+        &project,
+        &["--results", "missing/r.csv", "echo", ":::", "a"],
+        "failed to write the results table",
+    );
     // A working directory that cannot be made.
     project.file("plain", "x");
     expect_map_error(
