@@ -19,8 +19,8 @@ use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout,
     ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions, TooLong,
-    column_names, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs, parse_load,
-    parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
+    column_names, job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
+    parse_load, parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed};
@@ -305,6 +305,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         start_delay: delay,
         timeout_percent,
         nice: args.nice,
+        shell: Some(job_shell()),
         workspace: None,
     };
     // `--results FILE.csv` (or .tsv, .json): a table rather than directories.

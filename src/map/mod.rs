@@ -11,6 +11,7 @@ mod plus;
 mod quote;
 mod replace;
 mod results;
+mod shell;
 mod status;
 mod table;
 
@@ -30,5 +31,6 @@ pub use plus::{Pattern, Plus, Where};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};
 pub use results::{ResultsWriter, column_names, escape_value, result_segments};
+pub use shell::job_shell;
 pub use status::{MAP_ERROR, MapStatus};
 pub use table::{ResultsTable, TableFormat};

@@ -37,9 +37,15 @@ pub fn needs_shell(command: &str) -> bool {
 impl ExecPlan {
     /// The exec plan for a runnable action; `None` for agent tasks.
     pub fn for_action(action: &Action) -> Option<ExecPlan> {
+        ExecPlan::for_action_in(action, "/bin/sh")
+    }
+
+    /// The exec plan for a runnable action, a shell string run by `shell` (a Bourne
+    /// shell: `sh -c` is how it is called) when it needs one; `None` for agent tasks.
+    pub fn for_action_in(action: &Action, shell: &str) -> Option<ExecPlan> {
         match action {
             Action::Shell(s) if needs_shell(s) => Some(ExecPlan {
-                program: "/bin/sh".into(),
+                program: shell.into(),
                 args: vec!["-c".into(), s.clone()],
             }),
             Action::Shell(s) => {

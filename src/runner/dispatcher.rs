@@ -67,6 +67,8 @@ pub struct RunOptions {
     /// duration of the successful attempts so far (`fanout map --timeout 200%`); none
     /// before the first success.
     pub timeout_percent: Option<f64>,
+    /// The shell that runs shell strings that need one (a Bourne shell); `None`: `/bin/sh`.
+    pub shell: Option<String>,
     /// Run every task this much nicer than fanout itself, through `nice -n` as GNU
     /// parallel does, so that all of a shell command's processes are (`fanout map --nice`).
     pub nice: Option<i32>,
@@ -442,7 +444,10 @@ impl<'a> Dispatcher<'a> {
                 program: l.command.program.clone(),
                 args: l.command.args.clone(),
             })
-            .or_else(|| ExecPlan::for_action(&task.action))
+            .or_else(|| {
+                let shell = self.options.shell.as_deref().unwrap_or("/bin/sh");
+                ExecPlan::for_action_in(&task.action, shell)
+            })
             .map(|exec| match self.options.nice {
                 Some(increment) => exec.niced(increment),
                 None => exec,

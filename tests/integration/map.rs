@@ -916,3 +916,25 @@ fn retry_failed_runs_the_logged_commands_of_failed_jobs_again() {
     out.expect_code(0);
     assert_eq!(out.stdout, "");
 }
+
+#[test]
+fn jobs_run_in_the_shell_fanout_was_started_from_as_in_gnu_parallel() {
+    let project = Project::new();
+    let bin = crate::harness::fanout_bin();
+    // `; true` keeps the shell from handing its process to fanout.
+    let script = format!("{bin} map 'echo ${{BASH_VERSION:+bash}} {{}}' ::: x; true");
+    let run = |shell: &str, parallel_shell: Option<&str>| {
+        let mut command = Command::new(shell);
+        command.arg("-c").arg(&script).current_dir(project.path());
+        match parallel_shell {
+            Some(value) => command.env("PARALLEL_SHELL", value),
+            None => command.env_remove("PARALLEL_SHELL"),
+        };
+        let out = command.output().expect("the shell runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(run("bash", None), "bash x\n");
+    assert_eq!(run("dash", None), "x\n");
+    assert_eq!(run("dash", Some("bash")), "bash x\n");
+}
