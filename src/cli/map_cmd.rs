@@ -147,6 +147,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         };
         Template::text(text, &options)
     });
+    template.start_perl().map_err(CliError::usage)?;
+    if let Some(tag) = &mut tagstring {
+        tag.start_perl().map_err(CliError::usage)?;
+    }
     let line_buffer = args.line_buffer || args.ungroup;
     // `-j 0` (as many at once as there are jobs), a percentage of the jobs in `--halt`,
     // and `{##}` need to know how many jobs there are: every input is read first.

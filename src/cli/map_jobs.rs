@@ -286,15 +286,17 @@ impl JobMaker {
             None => true,
             Some(&ok) => self.resume_failed && !ok,
         };
-        // `{uniq}` and `{choose_k}` skip jobs; the others keep their numbers.
-        let skipped = to_run && self.spec.template.skips(&job.inputs);
+        let block = job.block.clone();
+        let (task, perl_skip) = self.spec.task(seq, &job.inputs, job.stdin);
+        // `{uniq}`, `{choose_k}` and `{= skip() =}` skip jobs; the others keep their
+        // numbers.
+        let skipped = to_run && (perl_skip || self.spec.template.skips(&job.inputs));
         let selected = to_run && !skipped;
         let tag = match &self.tagstring {
             Some(tag) => tag.fill(&job.inputs, seq, false),
             None => job.inputs.join(" "),
         };
-        let block = job.block.clone();
-        let task = self.spec.task(seq, &job.inputs, job.stdin);
+
         let info = JobInfo {
             tag,
             command: task.command_line(),

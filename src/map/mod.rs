@@ -5,6 +5,7 @@
 mod input;
 mod joblog;
 mod options;
+mod perl;
 mod pipe;
 mod plan;
 mod plus;

@@ -49,19 +49,19 @@ impl MapSpec {
     }
 
     /// Job `seq` (from 1): the template filled with its `inputs`; `stdin`, a file it
-    /// reads on stdin (`--pipe`'s block), or `/dev/null`.
-    pub fn task(&self, seq: usize, inputs: &[String], stdin: Option<PathBuf>) -> Task {
+    /// reads on stdin (`--pipe`'s block), or `/dev/null`. And whether a `{= perl =}`
+    /// string skipped it.
+    pub fn task(&self, seq: usize, inputs: &[String], stdin: Option<PathBuf>) -> (Task, bool) {
         let retries = self.tries.saturating_sub(1);
-        Task {
+        let (command, skip) = self.template.fill_job(inputs, seq, self.quote);
+        let task = Task {
             timeout: self.timeout,
             retries,
             backoff: Backoff::Fixed(Duration::ZERO),
             stdin,
-            ..Task::new(
-                seq.to_string(),
-                Action::Shell(self.template.fill(inputs, seq, self.quote)),
-            )
-        }
+            ..Task::new(seq.to_string(), Action::Shell(command))
+        };
+        (task, skip)
     }
 }
 
@@ -220,8 +220,9 @@ mod tests {
             min_free_memory: Some(1 << 20),
         };
         let tasks = vec![
-            spec.task(1, &["a b".into()], Some(PathBuf::from("/tmp/block-1"))),
-            spec.task(2, &["c".into()], None),
+            spec.task(1, &["a b".into()], Some(PathBuf::from("/tmp/block-1")))
+                .0,
+            spec.task(2, &["c".into()], None).0,
         ];
         let plan = map_plan(&spec, tasks);
         let ids: Vec<&str> = plan.tasks.iter().map(|t| t.id.as_str()).collect();

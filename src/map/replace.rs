@@ -5,6 +5,9 @@
 //! jobs). A command is parsed once into a [`Template`]; each job's command line is the
 //! template filled with its inputs.
 
+use std::sync::{Arc, Mutex};
+
+use super::perl::Perl;
 use super::plus::{Plus, plus_op};
 use super::quote::shell_quote;
 
@@ -62,6 +65,12 @@ enum Piece {
         rule: SkipRule,
         arg: Option<usize>,
     },
+    /// `{= perl =}` (every input) or `{=N perl =}` (input N): the value the Perl
+    /// expression leaves in `$_`.
+    Perl {
+        arg: Option<usize>,
+        code: String,
+    },
     /// A word of a quoted command (`-q`) with replacement strings in it: filled, then
     /// quoted for the shell as one word.
     Word(Vec<Piece>),
@@ -96,6 +105,38 @@ pub struct Template {
     pieces: Vec<Piece>,
     /// How many jobs there are, for `{##}` and `{0#}`.
     total: Option<usize>,
+    /// What evaluates its `{= perl =}` strings, once started.
+    perl: PerlLink,
+}
+
+/// A shared Perl process; templates are equal whatever runs their expressions.
+#[derive(Clone, Default)]
+struct PerlLink(Option<Arc<Mutex<Perl>>>);
+
+impl std::fmt::Debug for PerlLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "perl" } else { "no perl" })
+    }
+}
+
+impl PartialEq for PerlLink {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for PerlLink {}
+
+/// What filling a template needs besides its pieces.
+#[derive(Clone, Copy)]
+struct Fill<'a> {
+    args: &'a [String],
+    seq: usize,
+    quote: bool,
+    total: Option<usize>,
+    perl: Option<&'a Mutex<Perl>>,
+    /// Set when a `{= perl =}` string called `skip()`.
+    skip: &'a std::cell::Cell<bool>,
 }
 
 /// How a slot number gets into a command: the slot is only known when the job starts, so
@@ -187,6 +228,7 @@ impl Template {
         Template {
             pieces,
             total: None,
+            perl: PerlLink::default(),
         }
     }
 
@@ -195,6 +237,7 @@ impl Template {
         Template {
             pieces: scan(text, options),
             total: None,
+            perl: PerlLink::default(),
         }
     }
 
@@ -206,6 +249,7 @@ impl Template {
                 transform: Transform::Whole,
             }],
             total: None,
+            perl: PerlLink::default(),
         }
     }
 
@@ -231,6 +275,7 @@ impl Template {
         fn any_total(pieces: &[Piece]) -> bool {
             pieces.iter().any(|p| match p {
                 Piece::Total | Piece::PaddedSeq => true,
+                Piece::Perl { code, .. } => code.contains("total_jobs"),
                 Piece::Word(inner) | Piece::Context(inner) => any_total(inner),
                 _ => false,
             })
@@ -271,17 +316,60 @@ impl Template {
     /// value is quoted for the shell; without, values go in as they are (the inputs are
     /// themselves commands).
     pub fn fill(&self, args: &[String], seq: usize, quote: bool) -> String {
-        fill_pieces(&self.pieces, args, seq, quote, self.total)
+        self.fill_job(args, seq, quote).0
+    }
+
+    /// [`Template::fill`], and whether a `{= perl =}` string skipped the job.
+    pub fn fill_job(&self, args: &[String], seq: usize, quote: bool) -> (String, bool) {
+        let skip = std::cell::Cell::new(false);
+        let fill = Fill {
+            args,
+            seq,
+            quote,
+            total: self.total,
+            perl: self.perl.0.as_deref(),
+            skip: &skip,
+        };
+        let line = fill_pieces(&self.pieces, &fill);
+        (line, skip.get())
+    }
+
+    /// The `{= perl =}` expressions of the command.
+    fn perl_codes(&self) -> Vec<&str> {
+        fn codes<'p>(pieces: &'p [Piece], found: &mut Vec<&'p str>) {
+            for piece in pieces {
+                match piece {
+                    Piece::Perl { code, .. } => found.push(code),
+                    Piece::Word(inner) | Piece::Context(inner) => codes(inner, found),
+                    _ => {}
+                }
+            }
+        }
+        let mut found = Vec::new();
+        codes(&self.pieces, &mut found);
+        found
+    }
+
+    /// Starts Perl for the command's `{= perl =}` strings, if it has any, compiling each;
+    /// an error says which does not compile, or that perl is missing.
+    pub fn start_perl(&mut self) -> Result<(), String> {
+        let codes = self.perl_codes();
+        if !codes.is_empty() {
+            let perl = Perl::start(&codes)?;
+            self.perl = PerlLink(Some(Arc::new(Mutex::new(perl))));
+        }
+        Ok(())
     }
 }
 
-fn fill_pieces(
-    pieces: &[Piece],
-    args: &[String],
-    seq: usize,
-    quote: bool,
-    total: Option<usize>,
-) -> String {
+fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
+    let &Fill {
+        args,
+        seq,
+        quote,
+        total,
+        ..
+    } = fill;
     let mut out = String::new();
     let word = |value: String| if quote { shell_quote(&value) } else { value };
     let input = |out: &mut String, arg: Option<usize>, transform: &Transform| match arg {
@@ -309,19 +397,69 @@ fn fill_pieces(
                 out.push_str(&format!("{seq:0width$}"));
             }
             Piece::Slot => out.push_str(SLOT_REFERENCE),
+            Piece::Perl { arg, code } => {
+                let which: Vec<usize> = match arg {
+                    None => (1..=args.len()).collect(),
+                    Some(n) if *n <= args.len() => vec![*n],
+                    Some(_) => Vec::new(),
+                };
+                let words: Vec<String> = which
+                    .into_iter()
+                    .map(|n| perl_value(fill, code, n))
+                    .collect();
+                out.push_str(&words.join(" "));
+            }
             Piece::Word(inner) => {
-                out.push_str(&shell_quote(&fill_pieces(inner, args, seq, false, total)));
+                let unquoted = Fill {
+                    quote: false,
+                    ..*fill
+                };
+                out.push_str(&shell_quote(&fill_pieces(inner, &unquoted)));
             }
             Piece::Context(inner) => {
                 let words: Vec<String> = args
                     .iter()
-                    .map(|arg| fill_pieces(inner, std::slice::from_ref(arg), seq, quote, total))
+                    .map(|arg| {
+                        let one = Fill {
+                            args: std::slice::from_ref(arg),
+                            ..*fill
+                        };
+                        fill_pieces(inner, &one)
+                    })
                     .collect();
                 out.push_str(&words.join(" "));
             }
         }
     }
     out
+}
+
+/// What `code` makes of input `which` of the job, quoted unless it called `uq()`. Without
+/// Perl, or should Perl fail, the input as it is.
+fn perl_value(fill: &Fill<'_>, code: &str, which: usize) -> String {
+    let value = fill.args[which - 1].clone();
+    let evaluated = fill.perl.and_then(|perl| {
+        let mut perl = perl
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let total = fill.total.unwrap_or(0);
+        perl.eval(code, fill.args, which, fill.seq, total).ok()
+    });
+    let Some(evaluated) = evaluated else {
+        return if fill.quote {
+            shell_quote(&value)
+        } else {
+            value
+        };
+    };
+    if evaluated.skip {
+        fill.skip.set(true);
+    }
+    if fill.quote && !evaluated.unquoted {
+        shell_quote(&evaluated.value)
+    } else {
+        evaluated.value
+    }
 }
 
 /// Appends `text`, to the text piece before it if there is one.
@@ -354,6 +492,20 @@ fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
                     transform: Transform::Whole,
                 });
                 rest = &rest[at + len..];
+            }
+            (Some(open), _) if rest[open..].starts_with("{=") && rest[open..].contains("=}") => {
+                // `{= perl =}`, or `{=N perl =}` for input N.
+                push_text(&mut pieces, &rest[..open]);
+                let after = &rest[open + 2..];
+                let end = after.find("=}").expect("checked above");
+                let inner = &after[..end];
+                let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
+                let arg = inner[..digits].parse::<usize>().ok().filter(|n| *n >= 1);
+                pieces.push(Piece::Perl {
+                    arg,
+                    code: inner[digits..].to_owned(),
+                });
+                rest = &after[end + 2..];
             }
             (Some(open), _) => {
                 push_text(&mut pieces, &rest[..open]);

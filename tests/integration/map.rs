@@ -931,7 +931,11 @@ fn jobs_run_in_the_shell_fanout_was_started_from_as_in_gnu_parallel() {
             None => command.env_remove("PARALLEL_SHELL"),
         };
         let out = command.output().expect("the shell runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(run("bash", None), "bash x\n");

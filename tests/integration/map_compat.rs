@@ -596,6 +596,33 @@ fn table() -> Vec<Case> {
             "cat",
         ])
         .stdin(b"h\n1\n2\n3\n"),
+        // {= perl =}: computed by Perl, as GNU parallel computes them.
+        case(&[
+            "echo",
+            "{= $_=uc($_) =}",
+            "{=2 s/b/X/ =}",
+            "{= $_=$arg[1].$arg[2] =}",
+            "{= $_=seq() =}",
+            ":::",
+            "a b",
+            "c",
+            ":::",
+            "b",
+        ]),
+        case(&["echo", "{= $_=total_jobs() =}", "{= $_=Q($_) =}"]).stdin(b"x y\nz\n"),
+        case(&["echo", "{= skip() if /b/ =}", ":::", "a", "b", "c"]),
+        case(&["echo", "{= uq(); $_=\"[$_]\" =}", ":::", "x"]),
+        case(&["-n2", "echo", "{= $_.=\"!\" =}", ":::", "a", "b", "c"]),
+        case(&[
+            "--dry-run",
+            "echo",
+            "{= s/\\.gz$// =}",
+            ":::",
+            "a.gz",
+            "b c.gz",
+        ]),
+        case(&["--tagstring", "{= $_=uc($_) =}", "echo", ":::", "t"]),
+        case(&["echo", "{= $_ = ( =}", ":::", "a"]),
         // Without --plus they are text.
         case(&["echo", "{+.}|{..}|{##}|{:1}|{uniq}", ":::", "a.b.c"]),
     ]

@@ -1,0 +1,196 @@
+//! `{= perl expression =}`: GNU parallel's computed replacement strings, evaluated by
+//! Perl itself, one `perl` process per run that compiles each expression once. As in
+//! GNU parallel, `$_` holds the input and is the value after the expression ran; `@arg`
+//! holds all the job's inputs (from `$arg[1]`); `Q()` quotes for the shell, `uq()` leaves
+//! the value unquoted, `skip()` skips the job, `seq()` is the job number and
+//! `total_jobs()` the number of jobs.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+/// The program `perl` runs: reads expressions to compile and values to evaluate them on,
+/// each length-prefixed; answers each in kind.
+const DRIVER: &str = r#"
+no strict; no warnings;
+binmode STDIN; binmode STDOUT; $| = 1;
+our (@arg, $_seq, $_total, $_skip, $_uq);
+sub seq { $_seq } sub total_jobs { $_total } sub skip { $_skip = 1 } sub uq { $_uq = 1 }
+sub slot { 1 }
+sub Q {
+    my $s = shift;
+    return "''" if $s eq "";
+    return $s if $s =~ m{^[-_.+/a-zA-Z0-9]+$};
+    $s =~ s/'/'"'"'/g;
+    $s = "'$s'";
+    $s =~ s/^''//; $s =~ s/''$//;
+    return $s;
+}
+sub _line { my $l = <STDIN>; exit 0 unless defined $l; chomp $l; $l }
+sub _bytes { my $n = shift; my $b = ""; while (length($b) < $n) { read(STDIN, $b, $n - length($b), length($b)) or exit 0 } $b }
+my @subs;
+while (1) {
+    my ($kind, @f) = split / /, _line();
+    if ($kind eq "D") {
+        my $code = _bytes($f[0]);
+        my $sub = eval "package main; sub { $code\n; }";
+        if ($sub) { push @subs, $sub; print "OK\n" }
+        else { my $e = $@; $e =~ s/\n/ /g; print "ERR $e\n" }
+    } else {
+        my ($idx, $seq, $total, $n, $which) = @f;
+        my @a = (undef);
+        for (1..$n) { push @a, _bytes(_line()) }
+        @arg = @a; $_seq = $seq; $_total = $total; $_skip = 0; $_uq = 0;
+        local $_ = defined $a[$which] ? $a[$which] : "";
+        eval { $subs[$idx]->() };
+        my $v = defined $_ ? "$_" : "";
+        print length($v), " ", ($_skip ? 1 : 0), " ", ($_uq ? 1 : 0), "\n", $v;
+    }
+}
+"#;
+
+/// A `perl` process evaluating the expressions of one run.
+#[derive(Debug)]
+pub(super) struct Perl {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// Each expression compiled so far, and its number in the process.
+    compiled: HashMap<String, usize>,
+}
+
+/// What an expression made of one value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Evaluated {
+    pub(super) value: String,
+    /// `skip()` was called: the job does not run.
+    pub(super) skip: bool,
+    /// `uq()` was called: the value goes in unquoted.
+    pub(super) unquoted: bool,
+}
+
+impl Perl {
+    /// Starts `perl` and compiles `expressions`; an error says which did not compile, and
+    /// why, or that perl could not start.
+    pub(super) fn start(expressions: &[&str]) -> Result<Perl, String> {
+        let mut child = Command::new("perl")
+            .arg("-e")
+            .arg(DRIVER)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("`{{= … =}}` needs perl, which did not start: {e}"))?;
+        let stdin = child.stdin.take().expect("a piped stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("a piped stdout"));
+        let mut perl = Perl {
+            child,
+            stdin,
+            stdout,
+            compiled: HashMap::new(),
+        };
+        for expression in expressions {
+            perl.compile(expression)?;
+        }
+        Ok(perl)
+    }
+
+    fn compile(&mut self, expression: &str) -> Result<usize, String> {
+        if let Some(&index) = self.compiled.get(expression) {
+            return Ok(index);
+        }
+        let lost = |e: std::io::Error| format!("perl stopped answering: {e}");
+        write!(self.stdin, "D {}\n{expression}", expression.len()).map_err(lost)?;
+        self.stdin.flush().map_err(lost)?;
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).map_err(lost)?;
+        match answer.trim_end().strip_prefix("ERR ") {
+            Some(why) => Err(format!("`{{={expression}=}}` is not Perl: {why}")),
+            None if answer.starts_with("OK") => {
+                let index = self.compiled.len();
+                self.compiled.insert(expression.to_owned(), index);
+                Ok(index)
+            }
+            None => Err("perl stopped answering".into()),
+        }
+    }
+
+    /// `expression` run with `$_` the value of input `which` (from 1) of `args`, for job
+    /// `seq` of `total`. A Perl error leaves `$_` as it was.
+    pub(super) fn eval(
+        &mut self,
+        expression: &str,
+        args: &[String],
+        which: usize,
+        seq: usize,
+        total: usize,
+    ) -> Result<Evaluated, String> {
+        let index = self.compile(expression)?;
+        let lost = |e: std::io::Error| format!("perl stopped answering: {e}");
+        let mut request = format!("E {index} {seq} {total} {} {which}\n", args.len()).into_bytes();
+        for arg in args {
+            request.extend_from_slice(format!("{}\n", arg.len()).as_bytes());
+            request.extend_from_slice(arg.as_bytes());
+        }
+        self.stdin.write_all(&request).map_err(lost)?;
+        self.stdin.flush().map_err(lost)?;
+        let mut header = String::new();
+        self.stdout.read_line(&mut header).map_err(lost)?;
+        let fields: Vec<usize> = header
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let [len, skip, unquoted] = fields[..] else {
+            return Err("perl stopped answering".into());
+        };
+        let mut value = vec![0; len];
+        self.stdout.read_exact(&mut value).map_err(lost)?;
+        Ok(Evaluated {
+            value: String::from_utf8_lossy(&value).into_owned(),
+            skip: skip == 1,
+            unquoted: unquoted == 1,
+        })
+    }
+}
+
+impl Drop for Perl {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn expressions_change_the_value_as_in_gnu_parallel() {
+        let mut perl = Perl::start(&["$_ = uc($_)"]).unwrap();
+        let eval = |perl: &mut Perl, expression: &str, which: usize| {
+            perl.eval(expression, &args(&["a b", "c\nd"]), which, 7, 9)
+                .unwrap()
+        };
+        assert_eq!(eval(&mut perl, "$_ = uc($_)", 1).value, "A B");
+        assert_eq!(eval(&mut perl, "s/\\n/+/", 2).value, "c+d");
+        assert_eq!(
+            eval(&mut perl, "$_ = $arg[2] . seq() . total_jobs()", 1).value,
+            "c\nd79"
+        );
+        assert_eq!(eval(&mut perl, "$_ = Q($_)", 1).value, "'a b'");
+        let skipped = eval(&mut perl, "skip() if /a/", 1);
+        assert!(skipped.skip && !skipped.unquoted);
+        let bare = eval(&mut perl, "uq(); $_ = \"<$_>\"", 1);
+        assert_eq!((bare.value.as_str(), bare.unquoted), ("<a b>", true));
+        // A Perl error at run time leaves the value as it was.
+        assert_eq!(eval(&mut perl, "die 'no'", 1).value, "a b");
+        // One that does not compile is an error that says so.
+        let err = perl.eval("$_ = (", &args(&["x"]), 1, 1, 1).unwrap_err();
+        assert!(err.contains("is not Perl"), "{err}");
+        assert!(Perl::start(&["}"]).is_err());
+    }
+}
