@@ -459,23 +459,34 @@ pub struct MapArgs {
     pub retry_failed: bool,
     /// Cut stdin into blocks and give each job one block on its stdin (-N: N records per
     /// block).
-    #[arg(long, alias = "spreadstdin")]
+    #[arg(long, alias = "spreadstdin", group = "pipe_mode")]
     pub pipe: bool,
+    /// As --pipe, the data the file given with -a (or ::::), each job a part of it read
+    /// straight from the file: --block bytes (-N: N parts per job slot; default -10), cut
+    /// after a record.
+    #[arg(long, alias = "pipepart", group = "pipe_mode")]
+    pub pipe_part: bool,
     /// With --pipe: read SIZE bytes at a time; a block ends at the last record end in
     /// them (K, M, G: powers of 1024; k, m, g: of 1000) [default: 1M].
-    #[arg(long, value_name = "SIZE", alias = "block-size", requires = "pipe")]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        alias = "block-size",
+        requires = "pipe_mode",
+        allow_hyphen_values = true
+    )]
     pub block: Option<String>,
     /// With --pipe: what a record starts with (\n, \t, \0 … read as in printf).
-    #[arg(long, value_name = "STR", requires = "pipe")]
+    #[arg(long, value_name = "STR", requires = "pipe_mode")]
     pub recstart: Option<String>,
     /// With --pipe: what a record ends with [default: \n, or nothing with --recstart].
-    #[arg(long, value_name = "STR", requires = "pipe")]
+    #[arg(long, value_name = "STR", requires = "pipe_mode")]
     pub recend: Option<String>,
     /// With --pipe: give each job its block as a file, named by {}, not on stdin.
     #[arg(long, requires = "pipe")]
     pub cat: bool,
     /// With --pipe: as many jobs as slots, the blocks dealt out to them in turn.
-    #[arg(long, requires = "pipe", conflicts_with_all = ["tee", "cat"])]
+    #[arg(long, requires = "pipe_mode", conflicts_with_all = ["tee", "cat"])]
     pub round_robin: bool,
     /// With --pipe: give every job all of stdin (one job per input of `:::`).
     #[arg(long, requires = "pipe", conflicts_with = "cat")]

@@ -42,6 +42,8 @@ pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
 }
 
 fn run(mut args: MapArgs) -> Result<i32, CliError> {
+    // `--pipe-part` is `--pipe` whose data is a file's parts.
+    args.pipe |= args.pipe_part;
     // `--joblog +FILE`: append to FILE.
     let mut joblog_append = false;
     if let Some(path) = &args.joblog

@@ -5,7 +5,7 @@
 //! what the reporters need to know of it.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -17,7 +17,8 @@ use super::args::MapArgs;
 use crate::map::{
     BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, MapSpec, ReadOptions, Records,
     SourceKind, Template, Trim, column_names, group_inputs, header_names, parse_block_size,
-    parse_delimiter, read_inputs, record_marks, result_segments, row, split_blocks,
+    parse_delimiter, parse_size, part_positions, read_inputs, record_marks, result_segments, row,
+    split_blocks,
 };
 use crate::runner::FedTask;
 
@@ -31,6 +32,8 @@ pub(super) struct Job {
     pub(super) stdin: Option<PathBuf>,
     pub(super) sent: u64,
     pub(super) block: Option<PathBuf>,
+    /// With `--pipe-part`: the byte ranges of `stdin` the job reads (empty: all of it).
+    pub(super) ranges: Vec<std::ops::Range<u64>>,
 }
 
 /// Where the jobs come from.
@@ -51,6 +54,16 @@ pub(super) enum JobSource {
     Tee {
         inputs: Vec<Vec<String>>,
         dir: PathBuf,
+    },
+    /// `--pipe-part`: the file at `path` cut into parts where GNU parallel cuts it, each a
+    /// job that reads the header (`--header :`) and its part straight from the file.
+    Parts {
+        path: PathBuf,
+        recstart: Vec<u8>,
+        recend: Vec<u8>,
+        header: bool,
+        block: PartSize,
+        slots: usize,
     },
     /// `--pipe --round-robin`: standard input cut into blocks, dealt out in turn to one
     /// file per job slot under `dir` (`slots` of them), a job each.
@@ -130,6 +143,58 @@ impl JobSource {
                         stdin: Some(path.clone()),
                         sent,
                         block: None,
+                        ranges: Vec::new(),
+                    };
+                    if !take(job) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            JobSource::Parts {
+                path,
+                recstart,
+                recend,
+                header,
+                block,
+                slots,
+            } => {
+                let read = |e: std::io::Error| {
+                    anyhow::Error::new(e).context(format!("failed to read {}", path.display()))
+                };
+                let mut file = std::fs::File::open(&path).map_err(read)?;
+                let size = file.metadata().map_err(read)?.len();
+                let header_len = if header {
+                    let mut first = Vec::new();
+                    std::io::BufReader::new(&mut file)
+                        .read_until(b'\n', &mut first)
+                        .map_err(read)?;
+                    // A first line without its newline is no header.
+                    if first.ends_with(b"\n") {
+                        first.len() as u64
+                    } else {
+                        0
+                    }
+                } else {
+                    0
+                };
+                let block = match block {
+                    PartSize::Bytes(bytes) => bytes,
+                    PartSize::PerSlot(parts) => 1 + size / slots.max(1) as u64 / parts.max(1),
+                };
+                let cuts = part_positions(&mut file, size, header_len, block, &recend, &recstart)
+                    .map_err(read)?;
+                for part in cuts.windows(2) {
+                    let mut ranges = Vec::new();
+                    if header_len > 0 {
+                        ranges.push(0..header_len);
+                    }
+                    ranges.push(part[0]..part[1]);
+                    let job = Job {
+                        stdin: Some(path.clone()),
+                        sent: header_len + part[1] - part[0],
+                        ranges,
+                        ..Job::default()
                     };
                     if !take(job) {
                         break;
@@ -177,6 +242,7 @@ impl JobSource {
                         stdin: Some(path.clone()),
                         sent,
                         block: Some(path),
+                        ranges: Vec::new(),
                     };
                     if !take(job) {
                         break;
@@ -208,6 +274,7 @@ impl JobSource {
                             stdin: (!cat).then(|| path.clone()),
                             sent: (header.len() + body.len()) as u64,
                             block: Some(path),
+                            ranges: Vec::new(),
                         };
                         if take(job) {
                             Ok(())
@@ -231,9 +298,10 @@ impl JobSource {
         }
     }
 
-    /// `--round-robin` deals its blocks out to `slots` jobs.
+    /// `--round-robin` deals its blocks out to `slots` jobs; `--pipe-part` sizes its
+    /// parts by them.
     pub(super) fn set_slots(&mut self, jobs: usize) {
-        if let JobSource::RoundRobin { slots, .. } = self {
+        if let JobSource::RoundRobin { slots, .. } | JobSource::Parts { slots, .. } = self {
             *slots = jobs;
         }
     }
@@ -287,7 +355,8 @@ impl JobMaker {
             Some(&ok) => self.resume_failed && !ok,
         };
         let block = job.block.clone();
-        let (task, perl_skip) = self.spec.task(seq, &job.inputs, job.stdin);
+        let (mut task, perl_skip) = self.spec.task(seq, &job.inputs, job.stdin);
+        task.stdin_ranges = job.ranges;
         // `{uniq}`, `{choose_k}` and `{= skip() =}` skip jobs; the others keep their
         // numbers.
         let skipped = to_run && (perl_skip || self.spec.template.skips(&job.inputs));
@@ -440,6 +509,9 @@ pub(super) fn block_jobs(
     if args.tee {
         return tee_jobs(args, line, dir);
     }
+    if args.pipe_part {
+        return part_jobs(args, line);
+    }
     if !matches!(line.sources.as_slice(), [source] if source.kind == SourceKind::Stdin) {
         return Err(CliError::usage_with_help(
             "--pipe reads its data on standard input, and inputs were given (`:::`, `::::` or -a)",
@@ -487,6 +559,69 @@ pub(super) fn block_jobs(
         dir: dir.to_owned(),
         cat: args.cat,
     })
+}
+
+/// How big `--pipe-part`'s parts are, at least: bytes, or the file's size over this many
+/// parts per job slot (`--block -N`; GNU parallel's default is 10).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum PartSize {
+    Bytes(u64),
+    PerSlot(u64),
+}
+
+/// `--pipe-part`: the one file given with `-a` (or `::::`), in parts.
+fn part_jobs(args: &MapArgs, line: &CommandLine) -> Result<JobSource, CliError> {
+    let path = match line.sources.as_slice() {
+        [source] => match &source.kind {
+            SourceKind::File(path) if path.as_os_str() != "-" => path.clone(),
+            _ => None.ok_or_else(part_source_error)?,
+        },
+        _ => return Err(part_source_error()),
+    };
+    if !path.is_file() {
+        return Err(CliError::usage_with_help(
+            format!(
+                "--pipe-part reads parts of a file, and {} is not one",
+                path.display()
+            ),
+            "for a stream (a pipe, stdin), use --pipe",
+        ));
+    }
+    if args.max_args.or(args.max_replace_args).is_some() {
+        return Err(CliError::usage("--pipe-part and -N do not go together"));
+    }
+    let header = match args.header.as_deref() {
+        None => false,
+        Some(":") => true,
+        Some(other) => return Err(unsupported_header(other)),
+    };
+    let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
+    let block = match args.block.as_deref() {
+        // --round-robin: one part per job slot.
+        None if args.round_robin => PartSize::PerSlot(1),
+        None => PartSize::PerSlot(10),
+        Some(text) => match text.strip_prefix('-') {
+            Some(parts) => {
+                PartSize::PerSlot(parse_size("--block", parts).map_err(CliError::usage)?)
+            }
+            None => PartSize::Bytes(parse_block_size(text).map_err(CliError::usage)? as u64),
+        },
+    };
+    Ok(JobSource::Parts {
+        path,
+        recstart,
+        recend,
+        header,
+        block,
+        slots: 1,
+    })
+}
+
+fn part_source_error() -> CliError {
+    CliError::usage_with_help(
+        "--pipe-part reads parts of one file, given with -a FILE (or :::: FILE)",
+        "e.g. `fanout map --pipe-part -a big.log --block 10M wc -l`",
+    )
 }
 
 /// `--pipe --tee`: every job, one per input of the command line, reads all of stdin.

@@ -26,7 +26,9 @@ pub use joblog::{
 pub use options::{
     MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
 };
-pub use pipe::{BlockOptions, DEFAULT_BLOCK, parse_block_size, record_marks, split_blocks};
+pub use pipe::{
+    BlockOptions, DEFAULT_BLOCK, parse_block_size, part_positions, record_marks, split_blocks,
+};
 pub use plan::{MAX_LINE, MapSpec, TooLong, map_plan, pack_inputs};
 pub use plus::{Pattern, Plus, Where};
 pub use quote::shell_quote;

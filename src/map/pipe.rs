@@ -3,7 +3,7 @@
 //! bytes (one long record makes the block grow, by GNU parallel's rule), or after every
 //! `-N` records.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use regex::bytes::Regex;
 
@@ -224,6 +224,54 @@ fn last_match(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
+/// `--pipe-part`: where `file` (of `size` bytes, its first `skip` bytes a header) is cut,
+/// as GNU parallel cuts it: the first cut after the header, then every `block` bytes moved
+/// on to just after the next `recend` + `recstart` (anywhere, when both are empty), and
+/// the end. Consecutive cuts bound one job's part; a file of no more than its header has
+/// none.
+pub fn part_positions(
+    file: &mut (impl Read + Seek),
+    size: u64,
+    skip: u64,
+    block: u64,
+    recend: &[u8],
+    recstart: &[u8],
+) -> io::Result<Vec<u64>> {
+    let separator: Vec<u8> = [recend, recstart].concat();
+    let block = block.max(1);
+    let mut positions = vec![skip];
+    let mut pos = block + skip;
+    while pos < size {
+        if separator.is_empty() {
+            positions.push(pos);
+        } else {
+            file.seek(SeekFrom::Start(pos))?;
+            let mut buf = Vec::new();
+            let mut chunk = vec![0; 128 * 1024];
+            loop {
+                let n = read_some(file, &mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(at) = find(&buf, &separator, 0) {
+                    pos += (at + recend.len()) as u64;
+                    positions.push(pos);
+                    break;
+                }
+            }
+        }
+        pos += block;
+    }
+    if positions.last() != Some(&size) {
+        positions.push(size);
+    }
+    if positions.len() == 1 {
+        positions.clear();
+    }
+    Ok(positions)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,5 +380,34 @@ mod tests {
         assert_eq!(parse_block_size("1M"), Ok(1 << 20));
         assert_eq!(parse_block_size("3G"), Ok(MAX_BLOCK));
         assert!(parse_block_size("0").is_err());
+    }
+
+    #[test]
+    fn parts_are_cut_after_the_record_past_each_block_as_gnu_parallel_cuts_them() {
+        let cut = |text: &str, skip: u64, block: u64, recend: &str, recstart: &str| {
+            let mut file = io::Cursor::new(text.as_bytes().to_vec());
+            let size = text.len() as u64;
+            part_positions(
+                &mut file,
+                size,
+                skip,
+                block,
+                recend.as_bytes(),
+                recstart.as_bytes(),
+            )
+            .unwrap()
+        };
+        // Lines of 2 bytes, blocks of 3: each cut just after the newline past 3, 6, …
+        assert_eq!(cut("a\nb\nc\nd\ne\n", 0, 3, "\n", ""), [0, 4, 8, 10]);
+        // A header of 2 bytes is skipped; cuts count from after it.
+        assert_eq!(cut("h\na\nb\nc\n", 2, 2, "\n", ""), [2, 6, 8]);
+        // A record longer than the block: the cut waits for its end.
+        assert_eq!(cut("aaaaaaaa\nb\n", 0, 2, "\n", ""), [0, 9, 11]);
+        // Records ending anywhere: cuts every block.
+        assert_eq!(cut("abcdefg", 0, 3, "", ""), [0, 3, 6, 7]);
+        // recstart: cut before it.
+        assert_eq!(cut(">a\n>b\n>c\n", 0, 2, "\n", ">"), [0, 3, 6, 9]);
+        assert!(cut("", 0, 3, "\n", "").is_empty());
+        assert!(cut("h\n", 2, 3, "\n", "").is_empty());
     }
 }

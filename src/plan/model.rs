@@ -339,6 +339,9 @@ pub struct Task {
     /// A file the task reads on stdin (`fanout map --pipe`'s blocks); plan files do not
     /// set it. `None`: `/dev/null`.
     pub stdin: Option<PathBuf>,
+    /// With `stdin`: only these byte ranges of the file, one after another
+    /// (`fanout map --pipe-part`); empty: all of it.
+    pub stdin_ranges: Vec<std::ops::Range<u64>>,
 }
 
 /// What running a task means.
@@ -378,6 +381,7 @@ impl Task {
             isolate: Isolation::None,
             agent: AgentOptions::default(),
             stdin: None,
+            stdin_ranges: Vec::new(),
         }
     }
 

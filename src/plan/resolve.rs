@@ -302,6 +302,7 @@ impl<'a> Expander<'a> {
                 max_usd: t.max_usd,
             },
             stdin: None,
+            stdin_ranges: Vec::new(),
         }
     }
 

@@ -434,6 +434,9 @@ impl<'a> Dispatcher<'a> {
                 .stdin
                 .clone()
                 .map_or(StdinFrom::Null, StdinFrom::Text),
+            (None, Some(path)) if !task.stdin_ranges.is_empty() => {
+                StdinFrom::Ranges(path.clone(), task.stdin_ranges.clone())
+            }
             (None, Some(path)) => StdinFrom::File(path.clone()),
             (None, None) => StdinFrom::Null,
         };

@@ -36,6 +36,9 @@ pub(crate) enum StdinFrom {
     Text(String),
     /// This file, read from its start (each attempt opens it anew).
     File(PathBuf),
+    /// These byte ranges of this file, one after another, written to a pipe that is then
+    /// closed.
+    Ranges(PathBuf, Vec<std::ops::Range<u64>>),
 }
 
 /// Everything a unit needs to run one attempt.
@@ -478,7 +481,7 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .current_dir(&spec.cwd)
         .stdin(match &spec.stdin {
             StdinFrom::Null => Stdio::null(),
-            StdinFrom::Text(_) => Stdio::piped(),
+            StdinFrom::Text(_) | StdinFrom::Ranges(..) => Stdio::piped(),
             StdinFrom::File(path) => Stdio::from(std::fs::File::open(path).map_err(|e| {
                 format!(
                     "could not open {} for the task's stdin: {e}",
@@ -490,6 +493,16 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .stderr(Stdio::from(err_writer))
         .process_group(0);
 
+    // A file whose ranges the task reads is opened first: a failure starts nothing.
+    let ranges_file = match &spec.stdin {
+        StdinFrom::Ranges(path, _) => Some(std::fs::File::open(path).map_err(|e| {
+            format!(
+                "could not open {} for the task's stdin: {e}",
+                path.display()
+            )
+        })?),
+        _ => None,
+    };
     let mut child = command.spawn().map_err(|e| {
         format!(
             "could not start `{}` in {}: {e}",
@@ -497,19 +510,45 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
             spec.cwd.display()
         )
     })?;
-    if let (StdinFrom::Text(text), Some(mut stdin)) = (&spec.stdin, child.stdin.take()) {
-        let text = text.clone();
-        // Written beside the wait, so a process that reads slowly (or never) blocks
-        // nothing; a process that exits early just closes the pipe.
-        tokio::spawn(async move {
-            use tokio::io::AsyncWriteExt as _;
-            let _ = stdin.write_all(text.as_bytes()).await;
-        });
+    match (&spec.stdin, child.stdin.take()) {
+        (StdinFrom::Ranges(_, ranges), Some(stdin)) => {
+            let ranges = ranges.clone();
+            let file = ranges_file.expect("opened before the spawn");
+            // As for text: beside the wait, so a process that stops reading blocks nothing.
+            tokio::spawn(async move {
+                let _ = copy_ranges(tokio::fs::File::from_std(file), ranges, stdin).await;
+            });
+        }
+        (StdinFrom::Text(text), Some(mut stdin)) => {
+            let text = text.clone();
+            // Written beside the wait, so a process that reads slowly (or never) blocks
+            // nothing; a process that exits early just closes the pipe.
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt as _;
+                let _ = stdin.write_all(text.as_bytes()).await;
+            });
+        }
+        _ => {}
     }
     // `command` holds the pipe's write ends: drop it so the pipe closes when the task's
     // processes are done with it.
     drop(command);
     Ok((child, output, errors))
+}
+
+/// Writes `ranges` of `file` to `to`, one after another, then closes it.
+async fn copy_ranges(
+    mut file: tokio::fs::File,
+    ranges: Vec<std::ops::Range<u64>>,
+    mut to: tokio::process::ChildStdin,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+    for range in ranges {
+        file.seek(std::io::SeekFrom::Start(range.start)).await?;
+        let mut part = (&mut file).take(range.end.saturating_sub(range.start));
+        tokio::io::copy(&mut part, &mut to).await?;
+    }
+    Ok(())
 }
 
 /// Finds `program` on `path_var` the way execvp would, or `None` to leave the search to

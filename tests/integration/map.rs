@@ -518,6 +518,7 @@ fn pipe_blocks_wait_in_the_temporary_directory_and_are_removed_after() {
 #[test]
 fn pipe_refuses_what_it_cannot_do() {
     let project = Project::new();
+    project.file("data", "x\n");
     let cases: &[(&[&str], &str)] = &[
         (
             &["--pipe", "cat", ":::", "a"],
@@ -547,6 +548,22 @@ fn pipe_refuses_what_it_cannot_do() {
         (
             &["--pipe", "--tee", "grep {}"],
             "the jobs' inputs cannot come from stdin",
+        ),
+        (
+            &["--pipe-part", "wc"],
+            "--pipe-part reads parts of one file, given with -a FILE",
+        ),
+        (
+            &["--pipe-part", "-a", "-", "wc"],
+            "--pipe-part reads parts of one file, given with -a FILE",
+        ),
+        (
+            &["--pipe-part", "-a", ".", "wc"],
+            "--pipe-part reads parts of a file, and . is not one",
+        ),
+        (
+            &["--pipe-part", "-N2", "wc", "::::", "data"],
+            "--pipe-part and -N do not go together",
         ),
         (
             &["--pipe", "--round-robin", "-j", "0", "wc"],

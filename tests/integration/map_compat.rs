@@ -94,6 +94,7 @@ fn table() -> Vec<Case> {
         .map(|i| format!("{i}\n"))
         .collect::<String>()
         .into();
+    let numbers_text: &'static str = String::from_utf8(numbers.clone()).unwrap().leak();
     let many: Vec<String> = (1..=150).map(|i| i.to_string()).collect();
     let mut many_false = vec!["false".to_owned(), ":::".to_owned()];
     many_false.extend(many);
@@ -623,6 +624,35 @@ fn table() -> Vec<Case> {
         ]),
         case(&["--tagstring", "{= $_=uc($_) =}", "echo", ":::", "t"]),
         case(&["echo", "{= $_ = ( =}", ":::", "a"]),
+        // --pipe-part: parts of a file, cut where GNU parallel cuts them.
+        case(&["--pipe-part", "-a", "n", "--block", "1k", "wc", "-l"]).file("n", numbers_text),
+        case(&["-j3", "--pipe-part", "-a", "n", "--block", "-2", "wc", "-c"])
+            .file("n", numbers_text),
+        case(&["-j2", "--pipe-part", "-a", "n", "md5sum"]).file("n", numbers_text),
+        case(&[
+            "--pipe-part",
+            "--header",
+            ":",
+            "--block",
+            "10",
+            "echo [; cat",
+            "::::",
+            "h",
+        ])
+        .file("h", "h1\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n"),
+        case(&[
+            "--pipe-part",
+            "--recend",
+            "5",
+            "-a",
+            "n",
+            "--block",
+            "2k",
+            "tail -c 4",
+        ])
+        .file("n", numbers_text),
+        case(&["--pipe-part", "--round-robin", "-j3", "-a", "n", "wc", "-l"])
+            .file("n", numbers_text),
         // Without --plus they are text.
         case(&["echo", "{+.}|{..}|{##}|{:1}|{uniq}", ":::", "a.b.c"]),
     ]
