@@ -453,3 +453,107 @@ proptest! {
         prop_assert!(trace.decisions.is_empty(), "{:?}", trace.decisions);
     }
 }
+
+/// A task added while the run is under way (as `fanout map` adds its jobs).
+#[derive(Clone, Debug)]
+struct FedSpec {
+    /// When it arrives, after the one before it (ms).
+    gap: u64,
+    selected: bool,
+    retries: u32,
+    /// Per attempt: how long it runs (ms) and whether it succeeds.
+    attempts: [(u64, bool); 3],
+}
+
+fn fed_spec() -> impl Strategy<Value = FedSpec> {
+    (
+        0u64..15,
+        prop::bool::weighted(0.85),
+        0u32..=2,
+        prop::array::uniform3((0u64..20, prop::bool::weighted(0.7))),
+    )
+        .prop_map(|(gap, selected, retries, attempts)| FedSpec {
+            gap,
+            selected,
+            retries,
+            attempts,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Tasks that arrive while the run goes on start in arrival order as slots free, never
+    /// more than the slots at once, and each ends exactly once; one that only holds its
+    /// place never runs.
+    #[test]
+    fn tasks_added_during_a_run_keep_every_promise(
+        specs in prop::collection::vec(fed_spec(), 0..40),
+        jobs in 1usize..=4,
+    ) {
+        let fixture = Fixture::new(0).jobs(jobs);
+        let mut sched = fixture.build();
+        let arrivals: Vec<Duration> = specs
+            .iter()
+            .scan(Duration::ZERO, |at, spec| {
+                *at += Duration::from_millis(spec.gap);
+                Some(*at)
+            })
+            .collect();
+        let mut clock = Duration::ZERO;
+        let mut added = 0;
+        let mut running: BinaryHeap<Reverse<(Duration, usize, u32)>> = BinaryHeap::new();
+        let mut starts: Vec<usize> = Vec::new();
+        let mut ended = vec![0u32; specs.len()];
+        for _step in 0..10_000 {
+            while added < specs.len() && arrivals[added] <= clock {
+                let spec = &specs[added];
+                let mut task = super::fixture::task(format!("f{added}"));
+                task.retries = spec.retries;
+                let index = sched.add_task(&fixture.plan, &task, 1.0, spec.selected);
+                prop_assert_eq!(index, added);
+                added += 1;
+            }
+            while let Some(start) = sched.start_next(clock) {
+                prop_assert!(specs[start.task].selected, "task {} only held its place", start.task);
+                prop_assert!(running.len() < jobs, "more running than jobs");
+                if start.attempt == 1 {
+                    starts.push(start.task);
+                }
+                let (ms, _) = specs[start.task].attempts[start.attempt as usize - 1];
+                running.push(Reverse((clock + Duration::from_millis(ms), start.task, start.attempt)));
+            }
+            let next_end = running.peek().map(|Reverse((end, _, _))| *end);
+            let next_arrival = arrivals.get(added).copied();
+            let wakeup = sched.next_wakeup();
+            let next = [next_end, next_arrival, wakeup].into_iter().flatten().min();
+            let Some(next) = next else {
+                break;
+            };
+            clock = clock.max(next);
+            if next_end == Some(next) {
+                let Reverse((_, task, attempt)) = running.pop().expect("peeked");
+                let ok = specs[task].attempts[attempt as usize - 1].1;
+                let outcome = if ok { Outcome::Success } else { Outcome::Failure };
+                let decisions = sched.finished(task, outcome, clock);
+                if !decisions.iter().any(|d| matches!(d, Decision::Retry { .. })) {
+                    ended[task] += 1;
+                }
+            }
+        }
+        prop_assert!(added == specs.len() && running.is_empty() && sched.is_finished());
+        // First attempts start in arrival order.
+        let mut sorted = starts.clone();
+        sorted.sort_unstable();
+        prop_assert_eq!(&starts, &sorted);
+        for (task, spec) in specs.iter().enumerate() {
+            prop_assert_eq!(ended[task], u32::from(spec.selected), "task {} ended {} times", task, ended[task]);
+            let state = sched.state(task);
+            if spec.selected {
+                prop_assert!(is_final(state), "task {} is {:?}", task, state);
+            } else {
+                prop_assert_eq!(state, TaskState::Excluded);
+            }
+        }
+    }
+}
