@@ -467,6 +467,22 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
             .map_err(|e| format!("failed to share the output pipe: {e}"))?;
         (None, writer)
     };
+    // A file whose ranges the task reads is opened first (a failure starts nothing), and
+    // a pipe made for them.
+    let ranges_pipe = match &spec.stdin {
+        StdinFrom::Ranges(path, _) => {
+            let file = std::fs::File::open(path).map_err(|e| {
+                format!(
+                    "could not open {} for the task's stdin: {e}",
+                    path.display()
+                )
+            })?;
+            let (reader, writer) =
+                std::io::pipe().map_err(|e| format!("failed to create a stdin pipe: {e}"))?;
+            Some((reader, (writer, file)))
+        }
+        _ => None,
+    };
     let mut command = match &spec.program_path {
         Some(path) => {
             let mut command = Command::new(path);
@@ -481,7 +497,15 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .current_dir(&spec.cwd)
         .stdin(match &spec.stdin {
             StdinFrom::Null => Stdio::null(),
-            StdinFrom::Text(_) | StdinFrom::Ranges(..) => Stdio::piped(),
+            StdinFrom::Text(_) => Stdio::piped(),
+            StdinFrom::Ranges(..) => match &ranges_pipe {
+                Some((reader, _)) => Stdio::from(
+                    reader
+                        .try_clone()
+                        .map_err(|e| format!("failed to share the stdin pipe: {e}"))?,
+                ),
+                None => Stdio::null(),
+            },
             StdinFrom::File(path) => Stdio::from(std::fs::File::open(path).map_err(|e| {
                 format!(
                     "could not open {} for the task's stdin: {e}",
@@ -493,16 +517,6 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .stderr(Stdio::from(err_writer))
         .process_group(0);
 
-    // A file whose ranges the task reads is opened first: a failure starts nothing.
-    let ranges_file = match &spec.stdin {
-        StdinFrom::Ranges(path, _) => Some(std::fs::File::open(path).map_err(|e| {
-            format!(
-                "could not open {} for the task's stdin: {e}",
-                path.display()
-            )
-        })?),
-        _ => None,
-    };
     let mut child = command.spawn().map_err(|e| {
         format!(
             "could not start `{}` in {}: {e}",
@@ -510,15 +524,17 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
             spec.cwd.display()
         )
     })?;
+    if let (StdinFrom::Ranges(_, ranges), Some((reader, (writer, file)))) =
+        (&spec.stdin, ranges_pipe)
+    {
+        // Only the task holds the read end now.
+        drop(reader);
+        let ranges = ranges.clone();
+        // On a thread of its own, beside the wait, so a process that stops reading blocks
+        // nothing; the kernel moves the bytes from file to pipe where it can.
+        std::thread::spawn(move || copy_ranges(&file, &ranges, writer));
+    }
     match (&spec.stdin, child.stdin.take()) {
-        (StdinFrom::Ranges(_, ranges), Some(stdin)) => {
-            let ranges = ranges.clone();
-            let file = ranges_file.expect("opened before the spawn");
-            // As for text: beside the wait, so a process that stops reading blocks nothing.
-            tokio::spawn(async move {
-                let _ = copy_ranges(tokio::fs::File::from_std(file), ranges, stdin).await;
-            });
-        }
         (StdinFrom::Text(text), Some(mut stdin)) => {
             let text = text.clone();
             // Written beside the wait, so a process that reads slowly (or never) blocks
@@ -537,16 +553,16 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
 }
 
 /// Writes `ranges` of `file` to `to`, one after another, then closes it.
-async fn copy_ranges(
-    mut file: tokio::fs::File,
-    ranges: Vec<std::ops::Range<u64>>,
-    mut to: tokio::process::ChildStdin,
+fn copy_ranges(
+    mut file: &std::fs::File,
+    ranges: &[std::ops::Range<u64>],
+    mut to: std::io::PipeWriter,
 ) -> std::io::Result<()> {
-    use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+    use std::io::{Read as _, Seek as _};
     for range in ranges {
-        file.seek(std::io::SeekFrom::Start(range.start)).await?;
-        let mut part = (&mut file).take(range.end.saturating_sub(range.start));
-        tokio::io::copy(&mut part, &mut to).await?;
+        file.seek(std::io::SeekFrom::Start(range.start))?;
+        let mut part = file.take(range.end.saturating_sub(range.start));
+        std::io::copy(&mut part, &mut to)?;
     }
     Ok(())
 }
