@@ -534,17 +534,14 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         // nothing; the kernel moves the bytes from file to pipe where it can.
         std::thread::spawn(move || copy_ranges(&file, &ranges, writer));
     }
-    match (&spec.stdin, child.stdin.take()) {
-        (StdinFrom::Text(text), Some(mut stdin)) => {
-            let text = text.clone();
-            // Written beside the wait, so a process that reads slowly (or never) blocks
-            // nothing; a process that exits early just closes the pipe.
-            tokio::spawn(async move {
-                use tokio::io::AsyncWriteExt as _;
-                let _ = stdin.write_all(text.as_bytes()).await;
-            });
-        }
-        _ => {}
+    if let (StdinFrom::Text(text), Some(mut stdin)) = (&spec.stdin, child.stdin.take()) {
+        let text = text.clone();
+        // Written beside the wait, so a process that reads slowly (or never) blocks
+        // nothing; a process that exits early just closes the pipe.
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt as _;
+            let _ = stdin.write_all(text.as_bytes()).await;
+        });
     }
     // `command` holds the pipe's write ends: drop it so the pipe closes when the task's
     // processes are done with it.

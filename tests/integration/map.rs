@@ -959,3 +959,37 @@ fn jobs_run_in_the_shell_fanout_was_started_from_as_in_gnu_parallel() {
     assert_eq!(run("dash", None), "x\n");
     assert_eq!(run("dash", Some("bash")), "bash x\n");
 }
+
+#[test]
+fn round_robin_deals_every_record_once_to_at_most_one_job_per_slot() {
+    let project = Project::new();
+    // Which job gets which block depends on timing in GNU parallel; what holds for both
+    // tools is that every record reaches exactly one job, and there are no more jobs than
+    // slots.
+    let input: String = (1..=1000).map(|i| format!("{i}\n")).collect();
+    let (out, code) = map_with_stdin(
+        &project,
+        &[
+            "map",
+            "--pipe",
+            "--round-robin",
+            "-j3",
+            "--block",
+            "100",
+            "--tag",
+            "cat; echo end",
+        ],
+        input.as_bytes(),
+    );
+    assert_eq!(code, 0);
+    let out = String::from_utf8(out).unwrap();
+    let ends = out.lines().filter(|l| l.ends_with("\tend")).count();
+    assert!((1..=3).contains(&ends), "{ends} jobs");
+    let mut records: Vec<u32> = out
+        .lines()
+        .filter(|l| !l.ends_with("\tend"))
+        .map(|l| l.rsplit('\t').next().unwrap().parse().unwrap())
+        .collect();
+    records.sort_unstable();
+    assert_eq!(records, (1..=1000).collect::<Vec<_>>());
+}

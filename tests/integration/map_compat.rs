@@ -574,29 +574,6 @@ fn table() -> Vec<Case> {
             .file("ten", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
         case(&["--max-chars", "8", "echo", ":::", "12", "123456"]),
         case(&["-s", "3", "--xargs", "echo", ":::", "1", "2"]),
-        // --round-robin: one job per slot, the blocks dealt out in turn (well inside a
-        // pipe's buffer, where GNU parallel deals them strictly in turn too).
-        case(&[
-            "--pipe",
-            "--round-robin",
-            "-j3",
-            "--block",
-            "100",
-            "wc",
-            "-l",
-        ])
-        .stdin(&numbers[..3893]),
-        case(&[
-            "--pipe",
-            "--round-robin",
-            "--header",
-            ":",
-            "-j2",
-            "--block",
-            "2",
-            "cat",
-        ])
-        .stdin(b"h\n1\n2\n3\n"),
         // {= perl =}: computed by Perl, as GNU parallel computes them.
         case(&[
             "echo",
