@@ -382,11 +382,7 @@ impl JobMaker {
 
 /// How inputs are read: `-d`/`-0`, `-E`, `--trim`, `--colsep`, `-r`, `--header :`.
 pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<ReadOptions, CliError> {
-    let header = match args.header.as_deref() {
-        None => false,
-        Some(":") => true,
-        Some(other) => return Err(unsupported_header(other)),
-    };
+    let header = wants_header(args)?;
     Ok(ReadOptions {
         separator: match (&args.delimiter, args.null) {
             (Some(delimiter), _) => parse_delimiter(delimiter).map_err(CliError::usage)?,
@@ -529,11 +525,7 @@ pub(super) fn block_jobs(
             )));
         }
     }
-    let header = match args.header.as_deref() {
-        None => false,
-        Some(":") => true,
-        Some(other) => return Err(unsupported_header(other)),
-    };
+    let header = wants_header(args)?;
     let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
     let options = BlockOptions {
         size: match &args.block {
@@ -590,11 +582,7 @@ fn part_jobs(args: &MapArgs, line: &CommandLine) -> Result<JobSource, CliError> 
     if args.max_args.or(args.max_replace_args).is_some() {
         return Err(CliError::usage("--pipe-part and -N do not go together"));
     }
-    let header = match args.header.as_deref() {
-        None => false,
-        Some(":") => true,
-        Some(other) => return Err(unsupported_header(other)),
-    };
+    let header = wants_header(args)?;
     let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
     let block = match args.block.as_deref() {
         // --round-robin: one part per job slot.
@@ -646,11 +634,17 @@ fn tee_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource,
     })
 }
 
-fn unsupported_header(value: &str) -> CliError {
-    CliError::usage_with_help(
-        format!("`--header {value}` is not supported"),
-        "use `--header :`: the first line of each input group names its columns",
-    )
+/// `--header :`: the first line names the columns (or, with `--pipe`, goes before every
+/// block). Any other value is refused.
+fn wants_header(args: &MapArgs) -> Result<bool, CliError> {
+    match args.header.as_deref() {
+        None => Ok(false),
+        Some(":") => Ok(true),
+        Some(other) => Err(CliError::usage_with_help(
+            format!("`--header {other}` is not supported"),
+            "use `--header :`: the first line of each input group names its columns",
+        )),
+    }
 }
 
 /// A problem with the inputs: a usage error when the command line is wrong, fanout's own
