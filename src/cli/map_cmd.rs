@@ -98,19 +98,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
         .transpose()?;
 
-    let separators = Separators {
-        values: args.arg_sep.clone().unwrap_or_else(|| ":::".into()),
-        files: args.arg_file_sep.clone().unwrap_or_else(|| "::::".into()),
-    };
-    if separators.values.is_empty()
-        || separators.files.is_empty()
-        || separators.values == separators.files
-    {
-        return Err(CliError::usage(
-            "--arg-sep and --arg-file-sep need a word each, and different words",
-        ));
-    }
-    let line = split_command_line(&args.words, &args.arg_file, &separators).map_err(input_error)?;
+    let line = split_command_line(&args.words, &args.arg_file, &separators(&args)?)
+        .map_err(input_error)?;
     let run_id = new_run_id();
     let log_dir = args
         .tmpdir
@@ -180,40 +169,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         (Some(value), _) => parse_jobs(value, cpus, 0).map_err(CliError::usage)?,
         (None, _) => cpus,
     };
-    let limit = args
-        .max_chars
-        .map_or(MAX_LINE, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    let mut source = match source {
-        JobSource::Read(all) if args.multiple || args.context_replace || args.xargs => {
-            let inputs = all.into_iter().map(|job| job.inputs).collect();
-            // -m and -X spread the inputs over the slots; --xargs fills each line.
-            let packed = pack_inputs(inputs, &template, quote, jobs, !args.xargs, limit)
-                .map_err(|err| CliError::usage(err.to_string()))?;
-            let packed = packed.into_iter().map(|inputs| Job {
-                inputs,
-                ..Job::default()
-            });
-            JobSource::Read(packed.collect())
-        }
-        // -s: every command line shorter than the limit, or none runs.
-        JobSource::Read(all) if args.max_chars.is_some() => {
-            for (k, job) in all.iter().enumerate() {
-                let len = template.fill(&job.inputs, k + 1, quote).len();
-                if len >= limit {
-                    let input = job.inputs.join(" ");
-                    let err = TooLong {
-                        len,
-                        limit,
-                        number: k + 1,
-                        input,
-                    };
-                    return Err(CliError::usage(err.to_string()));
-                }
-            }
-            JobSource::Read(all)
-        }
-        source => source,
-    };
+    let mut source = fit_lines(source, &args, &template, quote, jobs)?;
     source.set_slots(jobs);
     if let JobSource::Read(all) = &source {
         template.set_total(all.len());
@@ -243,19 +199,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         min_free_memory,
     };
     let plan = map_plan(&spec, Vec::new());
-    // Which jobs the log says are done with: for --retry-failed, all but the failed ones.
-    let done = logged.map(|logged| {
-        let last = logged.keys().copied().max().unwrap_or(0);
-        let ok = |seq| logged.get(&seq).is_none_or(|job: &LoggedJob| job.ok);
-        match args.retry_failed {
-            true => (1..=last).map(|seq| (seq, ok(seq))).collect(),
-            false => logged.iter().map(|(&seq, job)| (seq, job.ok)).collect(),
-        }
-    });
     let maker = JobMaker {
         spec,
         tagstring,
-        done,
+        done: logged.map(|logged| done_jobs(&logged, args.retry_failed)),
         resume_failed: args.resume_failed || args.retry_failed,
     };
 
@@ -314,24 +261,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         shell: Some(job_shell()),
         workspace: None,
     };
-    // `--results FILE.csv` (or .tsv, .json): a table rather than directories.
-    let table = match args.results.as_deref() {
-        Some(path) => match TableFormat::of(path) {
-            Some(format) => {
-                let names = if args.header.is_some() {
-                    column_names(&names)
-                } else {
-                    Vec::new()
-                };
-                let table = ResultsTable::create(path, format, names).with_context(|| {
-                    format!("failed to write the results table {}", path.display())
-                })?;
-                Some(JoblogRecorder::new(table, Vec::new()))
-            }
-            None => None,
-        },
-        None => None,
-    };
+    let table = results_table(&args, &names)?;
     let read_ahead = if args.pipe { jobs } else { READ_AHEAD };
     let (feed, infos, feeder) = feed_jobs(source, maker, read_ahead)?;
     let mut sinks = MapSinks {
@@ -422,6 +352,105 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     } else {
         status.exit_code()
     })
+}
+
+/// The words that separate input groups (`--arg-sep`, `--arg-file-sep`).
+fn separators(args: &MapArgs) -> Result<Separators, CliError> {
+    let separators = Separators {
+        values: args.arg_sep.clone().unwrap_or_else(|| ":::".into()),
+        files: args.arg_file_sep.clone().unwrap_or_else(|| "::::".into()),
+    };
+    if separators.values.is_empty()
+        || separators.files.is_empty()
+        || separators.values == separators.files
+    {
+        return Err(CliError::usage(
+            "--arg-sep and --arg-file-sep need a word each, and different words",
+        ));
+    }
+    Ok(separators)
+}
+
+/// `-m`, `-X`, `--xargs`: the inputs packed into command lines shorter than the limit
+/// (`-s`, else [`MAX_LINE`]); with `-s` alone, every line checked against it, so that
+/// none runs if one is too long.
+fn fit_lines(
+    source: JobSource,
+    args: &MapArgs,
+    template: &Template,
+    quote: bool,
+    jobs: usize,
+) -> Result<JobSource, CliError> {
+    let limit = args
+        .max_chars
+        .map_or(MAX_LINE, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    Ok(match source {
+        JobSource::Read(all) if args.multiple || args.context_replace || args.xargs => {
+            let inputs = all.into_iter().map(|job| job.inputs).collect();
+            // -m and -X spread the inputs over the slots; --xargs fills each line.
+            let packed = pack_inputs(inputs, template, quote, jobs, !args.xargs, limit)
+                .map_err(|err| CliError::usage(err.to_string()))?;
+            let packed = packed.into_iter().map(|inputs| Job {
+                inputs,
+                ..Job::default()
+            });
+            JobSource::Read(packed.collect())
+        }
+        JobSource::Read(all) if args.max_chars.is_some() => {
+            for (k, job) in all.iter().enumerate() {
+                let len = template.fill(&job.inputs, k + 1, quote).len();
+                if len >= limit {
+                    let input = job.inputs.join(" ");
+                    let err = TooLong {
+                        len,
+                        limit,
+                        number: k + 1,
+                        input,
+                    };
+                    return Err(CliError::usage(err.to_string()));
+                }
+            }
+            JobSource::Read(all)
+        }
+        source => source,
+    })
+}
+
+/// Which jobs the job log says are done with, by number, and whether each succeeded; for
+/// `--retry-failed`, every number up to the last, all but the failed ones done.
+fn done_jobs(
+    logged: &std::collections::HashMap<usize, LoggedJob>,
+    retry_failed: bool,
+) -> std::collections::HashMap<usize, bool> {
+    let last = logged.keys().copied().max().unwrap_or(0);
+    let ok = |seq| logged.get(&seq).is_none_or(|job: &LoggedJob| job.ok);
+    if retry_failed {
+        (1..=last).map(|seq| (seq, ok(seq))).collect()
+    } else {
+        logged.iter().map(|(&seq, job)| (seq, job.ok)).collect()
+    }
+}
+
+/// `--results FILE.csv` (or .tsv, .json): a table rather than directories, its input
+/// columns named by `--header :`.
+fn results_table(
+    args: &MapArgs,
+    names: &[(String, usize)],
+) -> Result<Option<JoblogRecorder<ResultsTable>>, CliError> {
+    let Some(path) = args.results.as_deref() else {
+        return Ok(None);
+    };
+    let Some(format) = TableFormat::of(path) else {
+        return Ok(None);
+    };
+    let names = if args.header.is_some() {
+        column_names(names)
+    } else {
+        Vec::new()
+    };
+    let table = ResultsTable::create(path, format, names)
+        .with_context(|| format!("failed to write the results table {}", path.display()))?;
+    Ok(Some(JoblogRecorder::new(table, Vec::new())))
 }
 
 /// `--retry-failed`: a job for each number up to the last the job log lists, its input the
