@@ -280,7 +280,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             Vec::new(),
         ),
         status: MapStatus::new(halt, 0),
-        collector: SummaryCollector::new(&plan, &[]),
+        // A record per job, kept only for a summary that will be printed.
+        collector: (args.summary || std::io::stderr().is_terminal())
+            .then(|| SummaryCollector::new(&plan, &[])),
         held_back: HeldBackNotice::default(),
         joblog: joblog.map(|writer| JoblogRecorder::new(writer, Vec::new())),
         results: args
@@ -339,7 +341,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             anyhow::Error::new(err).context("failed to write the results (--results)"),
         ));
     }
-    if args.summary || std::io::stderr().is_terminal() {
+    if let Some(collector) = collector {
         let mut summary = collector.finish(&dag);
         // The logs are gone; do not point at them.
         for task in &mut summary.tasks {
@@ -545,7 +547,7 @@ struct MapSinks {
     infos: mpsc::Receiver<JobInfo>,
     output: JobOutput,
     status: MapStatus,
-    collector: SummaryCollector,
+    collector: Option<SummaryCollector>,
     held_back: HeldBackNotice,
     joblog: Option<JoblogRecorder>,
     results: Option<ResultsWriter>,
@@ -571,7 +573,9 @@ impl MapSinks {
         }
         sinks.push(&mut self.output);
         sinks.push(&mut self.status);
-        sinks.push(&mut self.collector);
+        if let Some(collector) = self.collector.as_mut() {
+            sinks.push(collector);
+        }
         sinks.push(&mut self.held_back);
         sinks
     }

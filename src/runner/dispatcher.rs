@@ -150,8 +150,10 @@ impl std::ops::Deref for TaskRef<'_> {
 
 struct Dispatcher<'a> {
     plan: &'a Plan,
-    /// Tasks added while the run is under way; task `plan.tasks.len() + k` is `fed[k]`.
-    fed: Vec<Arc<Task>>,
+    /// Tasks added while the run is under way; task `plan.tasks.len() + k` is `fed[k]`,
+    /// until it ended for good (then only its id is kept, in `fed_ids`).
+    fed: Vec<Option<Arc<Task>>>,
+    fed_ids: Vec<String>,
     /// Where more tasks come from, until it closes or the run stops.
     feed: Option<TaskFeed>,
     options: &'a RunOptions,
@@ -224,6 +226,7 @@ pub async fn run_fed(
     let mut dispatcher = Dispatcher {
         plan,
         fed: Vec::new(),
+        fed_ids: Vec::new(),
         feed,
         options,
         sink,
@@ -337,10 +340,38 @@ impl<'a> Dispatcher<'a> {
         self.started_at.elapsed()
     }
 
+    /// Task `index`, which must not have ended for good if it was added during the run.
     fn task(&self, index: usize) -> TaskRef<'a> {
         match self.plan.tasks.get(index) {
             Some(task) => TaskRef::Planned(task),
-            None => TaskRef::Fed(self.fed[index - self.plan.tasks.len()].clone()),
+            None => TaskRef::Fed(
+                self.fed[index - self.plan.tasks.len()]
+                    .clone()
+                    .expect("a task added during the run is kept until it ends"),
+            ),
+        }
+    }
+
+    fn task_id(&self, index: usize) -> String {
+        match self.plan.tasks.get(index) {
+            Some(task) => task.id.clone(),
+            None => self.fed_ids[index - self.plan.tasks.len()].clone(),
+        }
+    }
+
+    /// Lets go of task `index` if it was added during the run and has ended for good: a
+    /// long feed keeps only the ids of the tasks done with.
+    fn release(&mut self, index: usize) {
+        let Some(k) = index.checked_sub(self.plan.tasks.len()) else {
+            return;
+        };
+        let done = match self.scheduler.state(index) {
+            TaskState::Succeeded | TaskState::Cancelled | TaskState::NotRun => true,
+            TaskState::Failed => !self.options.scheduler.retry_failed_serially,
+            _ => false,
+        };
+        if done {
+            self.fed[k] = None;
         }
     }
 
@@ -359,7 +390,9 @@ impl<'a> Dispatcher<'a> {
                 task: task.id.clone(),
                 selected,
             });
-            self.fed.push(Arc::new(task));
+            self.fed_ids.push(task.id.clone());
+            // One that only holds its place is never needed again.
+            self.fed.push(selected.then(|| Arc::new(task)));
             match self.feed.as_mut().map(TaskFeed::try_recv) {
                 Some(Ok(next)) => fed = next,
                 Some(Err(mpsc::error::TryRecvError::Disconnected)) => {
@@ -391,7 +424,7 @@ impl<'a> Dispatcher<'a> {
                 boot_ticks,
             } => self.sink.emit(&Event::AttemptSpawned {
                 index,
-                task: self.task(index).id.clone(),
+                task: self.task_id(index),
                 attempt,
                 pid,
                 boot_ticks,
@@ -551,7 +584,7 @@ impl<'a> Dispatcher<'a> {
         if let Some(outcome) = workspace {
             self.sink.emit(&Event::WorkspaceFinished {
                 index,
-                task: self.task(index).id.clone(),
+                task: self.task_id(index),
                 attempt,
                 outcome,
             });
@@ -586,7 +619,7 @@ impl<'a> Dispatcher<'a> {
         });
         self.sink.emit(&Event::AttemptFinished {
             index,
-            task: self.task(index).id.clone(),
+            task: self.task_id(index),
             attempt,
             status,
             duration,
@@ -602,6 +635,7 @@ impl<'a> Dispatcher<'a> {
             self.sink.emit(event);
         }
         self.apply(decisions);
+        self.release(index);
     }
 
     fn apply(&mut self, decisions: Vec<Decision>) {
@@ -610,23 +644,23 @@ impl<'a> Dispatcher<'a> {
                 Decision::Retry { .. } => {}
                 Decision::Skipped { task, because } => self.sink.emit(&Event::TaskSkipped {
                     index: task,
-                    task: self.task(task).id.clone(),
-                    because: self.task(because).id.clone(),
+                    task: self.task_id(task),
+                    because: self.task_id(because),
                 }),
                 Decision::SerialRetry { task } => self.sink.emit(&Event::SerialRetry {
                     index: task,
-                    task: self.task(task).id.clone(),
+                    task: self.task_id(task),
                 }),
                 Decision::Stop { reason } => {
                     let cause = match reason {
                         StopReason::FailFast { task } => {
                             self.request_all(UnitRequest::Terminate);
                             StopCause::FailFast {
-                                task: self.task(task).id.clone(),
+                                task: self.task_id(task),
                             }
                         }
                         StopReason::Systemic { first } => StopCause::Systemic {
-                            first_task: self.task(first).id.clone(),
+                            first_task: self.task_id(first),
                             count: SYSTEMIC_FAILURE_THRESHOLD,
                         },
                         StopReason::Interrupted => {
@@ -638,7 +672,7 @@ impl<'a> Dispatcher<'a> {
                                 self.request_all(UnitRequest::Terminate);
                             }
                             StopCause::Halt {
-                                task: self.task(task).id.clone(),
+                                task: self.task_id(task),
                                 now,
                             }
                         }

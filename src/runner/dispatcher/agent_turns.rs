@@ -46,7 +46,7 @@ impl Dispatcher<'_> {
                 let decisions = self.scheduler.withhold(task);
                 self.sink.emit(&Event::TaskWithheld {
                     index: task,
-                    task: self.task(task).id.clone(),
+                    task: self.task_id(task),
                     reason,
                 });
                 self.apply(decisions);

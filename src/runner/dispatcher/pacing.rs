@@ -90,7 +90,7 @@ impl Dispatcher<'_> {
             }
             self.sink.emit(&Event::TaskSlow {
                 index,
-                task: self.task(index).id.clone(),
+                task: self.task_id(index),
                 attempt,
                 elapsed: due - started,
             });
