@@ -128,8 +128,7 @@ impl JobSource {
                 Ok(())
             }
             JobSource::Tee { inputs, dir } => {
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("failed to make the directory {}", dir.display()))?;
+                make_dir(&dir)?;
                 let path = dir.join("stdin");
                 let sent = std::fs::File::create(&path)
                     .and_then(|mut file| std::io::copy(&mut std::io::stdin(), &mut file))
@@ -207,8 +206,7 @@ impl JobSource {
                 dir,
                 slots,
             } => {
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("failed to make the directory {}", dir.display()))?;
+                make_dir(&dir)?;
                 let mut files: Vec<(PathBuf, std::fs::File, u64)> = Vec::new();
                 let mut count = 0;
                 split_blocks(
@@ -251,8 +249,7 @@ impl JobSource {
                 Ok(())
             }
             JobSource::Blocks { options, dir, cat } => {
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("failed to make the directory {}", dir.display()))?;
+                make_dir(&dir)?;
                 let mut count = 0;
                 let mut stopped = false;
                 let cut = split_blocks(
@@ -551,6 +548,12 @@ pub(super) fn block_jobs(
         dir: dir.to_owned(),
         cat: args.cat,
     })
+}
+
+/// Makes `dir`, where `--pipe`'s data waits for its jobs.
+fn make_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("failed to make the directory {}", dir.display()))
 }
 
 /// How big `--pipe-part`'s parts are, at least: bytes, or the file's size over this many

@@ -99,7 +99,6 @@ impl Perl {
         if let Some(&index) = self.compiled.get(expression) {
             return Ok(index);
         }
-        let lost = |e: std::io::Error| format!("perl stopped answering: {e}");
         write!(self.stdin, "D {}\n{expression}", expression.len()).map_err(lost)?;
         self.stdin.flush().map_err(lost)?;
         let mut answer = String::new();
@@ -126,7 +125,6 @@ impl Perl {
         total: usize,
     ) -> Result<Evaluated, String> {
         let index = self.compile(expression)?;
-        let lost = |e: std::io::Error| format!("perl stopped answering: {e}");
         let mut request = format!("E {index} {seq} {total} {} {which}\n", args.len()).into_bytes();
         for arg in args {
             request.extend_from_slice(format!("{}\n", arg.len()).as_bytes());
@@ -151,6 +149,11 @@ impl Perl {
             unquoted: unquoted == 1,
         })
     }
+}
+
+/// An expression could not be sent, or its answer read.
+fn lost(e: std::io::Error) -> String {
+    format!("perl stopped answering: {e}")
 }
 
 impl Drop for Perl {
