@@ -16,4 +16,5 @@ pub mod runner;
 pub mod scheduler;
 pub mod skills;
 pub mod store;
+pub mod window;
 pub mod worktree;

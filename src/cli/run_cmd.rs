@@ -281,7 +281,7 @@ pub(crate) fn run_plan_with(
     }
     Ok(if result.interrupted {
         exit::INTERRUPTED
-    } else if result.all_succeeded() {
+    } else if result.all_succeeded {
         exit::SUCCESS
     } else {
         exit::TASKS_FAILED

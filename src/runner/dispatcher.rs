@@ -32,6 +32,7 @@ use crate::scheduler::{
     Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, StopReason,
     TaskState,
 };
+use crate::window::Window;
 
 /// How to run a plan.
 #[derive(Clone, Debug)]
@@ -92,21 +93,17 @@ pub fn attempt_stderr_log(log_dir: &Path, id: &str, index: usize, attempt: u32) 
     stderr_log_path(&log_dir.join(log_file_name(id, index, attempt)))
 }
 
-/// The final state of every task, for the exit code.
+/// How the run ended, for the exit code.
 #[derive(Clone, Debug)]
 pub struct RunResult {
-    pub states: Vec<TaskState>,
+    /// Whether every selected task succeeded.
+    pub all_succeeded: bool,
     pub interrupted: bool,
     pub wall: Duration,
-}
-
-impl RunResult {
-    /// Whether every selected task succeeded.
-    pub fn all_succeeded(&self) -> bool {
-        self.states
-            .iter()
-            .all(|s| matches!(s, TaskState::Excluded | TaskState::Succeeded))
-    }
+    /// The most tasks whose state the run held at once. Tasks added during the run are
+    /// let go of once they ended for good, so a long feed keeps this near the tasks
+    /// running and waiting.
+    pub peak_held: usize,
 }
 
 /// The log file name of a task's attempt (see [`crate::plan::safe_file_stem`]).
@@ -151,9 +148,17 @@ impl std::ops::Deref for TaskRef<'_> {
 struct Dispatcher<'a> {
     plan: &'a Plan,
     /// Tasks added while the run is under way; task `plan.tasks.len() + k` is `fed[k]`,
-    /// until it ended for good (then only its id is kept, in `fed_ids`).
-    fed: Vec<Option<Arc<Task>>>,
-    fed_ids: Vec<String>,
+    /// until it ended for good (`None`, and its id is kept in `fed_ids` until all before
+    /// it ended too; then everything about them is let go of).
+    fed: Window<Option<Arc<Task>>>,
+    fed_ids: Window<String>,
+    /// The first task whose attempt failed, for a stop that names it after it was let go.
+    first_failure: Option<(usize, String)>,
+    /// Every task of the plan itself has ended, so that nothing will ask about those
+    /// added during the run any more once they ended.
+    plan_ended: bool,
+    /// See [`RunResult::peak_held`].
+    peak_held: usize,
     /// Where more tasks come from, until it closes or the run stops.
     feed: Option<TaskFeed>,
     options: &'a RunOptions,
@@ -164,7 +169,7 @@ struct Dispatcher<'a> {
     handles: HashMap<usize, mpsc::UnboundedSender<UnitRequest>>,
     notices: mpsc::UnboundedSender<UnitNotice>,
     /// Cache keys of tasks that finished, for their dependents' keys.
-    keys: Vec<Option<String>>,
+    keys: Window<Option<String>>,
     /// Programs already looked up on PATH.
     programs: HashMap<String, Option<PathBuf>>,
     /// The slot (1..=jobs) each running attempt holds, by task.
@@ -225,8 +230,11 @@ pub async fn run_fed(
     );
     let mut dispatcher = Dispatcher {
         plan,
-        fed: Vec::new(),
-        fed_ids: Vec::new(),
+        fed: Window::new(),
+        fed_ids: Window::new(),
+        first_failure: None,
+        plan_ended: false,
+        peak_held: 0,
         feed,
         options,
         sink,
@@ -235,7 +243,7 @@ pub async fn run_fed(
         units: JoinSet::new(),
         handles: HashMap::new(),
         notices,
-        keys,
+        keys: keys.into(),
         programs: HashMap::new(),
         slots: HashMap::new(),
         free_slots: BinaryHeap::new(),
@@ -285,7 +293,7 @@ pub async fn run_fed(
                 let end = joined.unwrap_or_else(|err| panic!("an executor unit failed: {err}"));
                 dispatcher.attempt_ended(end);
             }
-            fed = next_fed(&mut dispatcher.feed) => dispatcher.add_fed(fed),
+            fed = next_fed(&mut dispatcher.feed), if dispatcher.wants_tasks() => dispatcher.add_fed(fed),
             _ = sigint.recv() => { interrupts += 1; dispatcher.interrupt(interrupts); }
             _ = sigterm.recv() => { interrupts += 1; dispatcher.interrupt(interrupts); }
             () = sleep_until(wakeup) => {}
@@ -297,13 +305,11 @@ pub async fn run_fed(
         dispatcher.notice(notice);
     }
     let wall = dispatcher.started_at.elapsed();
-    let states = (0..plan.tasks.len() + dispatcher.fed.len())
-        .map(|i| dispatcher.scheduler.state(i))
-        .collect();
     let result = RunResult {
-        states,
+        all_succeeded: dispatcher.scheduler.all_succeeded(),
         interrupted: dispatcher.interrupted,
         wall,
+        peak_held: dispatcher.peak_held.max(dispatcher.scheduler.held_tasks()),
     };
     dispatcher.sink.emit(&Event::RunFinished {
         at: SystemTime::now(),
@@ -311,7 +317,7 @@ pub async fn run_fed(
         interrupted: dispatcher.interrupted,
         outcome: if result.interrupted {
             RunOutcome::Interrupted
-        } else if result.all_succeeded() {
+        } else if result.all_succeeded {
             RunOutcome::Succeeded
         } else {
             RunOutcome::Failed
@@ -353,9 +359,15 @@ impl<'a> Dispatcher<'a> {
     }
 
     fn task_id(&self, index: usize) -> String {
-        match self.plan.tasks.get(index) {
-            Some(task) => task.id.clone(),
-            None => self.fed_ids[index - self.plan.tasks.len()].clone(),
+        if let Some(task) = self.plan.tasks.get(index) {
+            return task.id.clone();
+        }
+        match self.fed_ids.get(index - self.plan.tasks.len()) {
+            Some(id) => id.clone(),
+            None => match &self.first_failure {
+                Some((first, id)) if *first == index => id.clone(),
+                _ => format!("#{}", index + 1),
+            },
         }
     }
 
@@ -372,10 +384,42 @@ impl<'a> Dispatcher<'a> {
         };
         if done {
             self.fed[k] = None;
+            self.forget_ended();
         }
     }
 
-    /// Takes in `fed` and whatever else the feed holds already; closes the feed at its end.
+    /// Lets go of the tasks added during the run that ended for good, oldest first, up to
+    /// the first that has not; not while a failed task may still get a serial retry.
+    fn forget_ended(&mut self) {
+        if self.options.scheduler.retry_failed_serially {
+            return;
+        }
+        let k = self.fed.forget_while(Option::is_none);
+        if k == self.fed_ids.held().start || !self.plan_has_ended() {
+            return;
+        }
+        self.peak_held = self.peak_held.max(self.scheduler.held_tasks());
+        let index = self.plan.tasks.len() + k;
+        self.fed_ids.forget_before(k);
+        self.keys.forget_before(index);
+        self.scheduler.forget_before(index);
+    }
+
+    fn plan_has_ended(&mut self) -> bool {
+        self.plan_ended = self.plan_ended
+            || (0..self.plan.tasks.len()).all(|i| self.scheduler.state(i).is_final());
+        self.plan_ended
+    }
+
+    /// Whether to take more tasks from the feed: only while fewer are ready than there are
+    /// slots, so that a feed faster than its tasks waits in the feed (bounded) and not in
+    /// the run.
+    fn wants_tasks(&self) -> bool {
+        self.scheduler.ready_count() < self.options.scheduler.jobs.max(1)
+    }
+
+    /// Takes in `fed` and whatever else the feed holds already, while it wants tasks;
+    /// closes the feed at its end.
     fn add_fed(&mut self, fed: Option<FedTask>) {
         let Some(mut fed) = fed else {
             self.feed = None;
@@ -393,6 +437,12 @@ impl<'a> Dispatcher<'a> {
             self.fed_ids.push(task.id.clone());
             // One that only holds its place is never needed again.
             self.fed.push(selected.then(|| Arc::new(task)));
+            if !selected {
+                self.forget_ended();
+            }
+            if !self.wants_tasks() {
+                return;
+            }
             match self.feed.as_mut().map(TaskFeed::try_recv) {
                 Some(Ok(next)) => fed = next,
                 Some(Err(mpsc::error::TryRecvError::Disconnected)) => {
@@ -613,6 +663,9 @@ impl<'a> Dispatcher<'a> {
             }
             _ => self.scheduler.finished(index, outcome, self.now()),
         };
+        if outcome == Outcome::Failure && self.first_failure.is_none() {
+            self.first_failure = Some((index, self.task_id(index)));
+        }
         let retry_in = decisions.iter().find_map(|d| match d {
             Decision::Retry { task, delay, .. } if *task == index => Some(*delay),
             _ => None,
@@ -737,6 +790,102 @@ fn resolve_cwd(base: &Path, cwd: Option<&Path>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Feeds `tasks` (through a channel holding at most 8) to a run with no plan tasks of
+    /// its own, 2 at a time.
+    fn run_feed(tasks: Vec<Task>) -> RunResult {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = Plan {
+            path: dir.path().join("plan"),
+            base_dir: dir.path().to_path_buf(),
+            settings: crate::plan::Settings::default(),
+            resources: Default::default(),
+            env: Default::default(),
+            tasks: Vec::new(),
+            agents: Default::default(),
+        };
+        let dag = Dag::new(Vec::new()).unwrap();
+        let options = RunOptions {
+            run_id: "test".into(),
+            log_dir: dir.path().join("logs"),
+            selected: Vec::new(),
+            weights: Vec::new(),
+            conflicts: Vec::new(),
+            scheduler: SchedulerConfig {
+                jobs: 2,
+                keep_going: true,
+                retry_failed_serially: false,
+                systemic_failure_stop: false,
+                seed: 1,
+                halt: None,
+            },
+            grace: Duration::from_secs(1),
+            cache: None,
+            known_keys: Vec::new(),
+            separate_stderr: true,
+            stream_lines: false,
+            workspace: None,
+            agents: None,
+            start_delay: None,
+            timeout_percent: None,
+            shell: None,
+            nice: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (tx, rx) = mpsc::channel(8);
+            let feeder = tokio::spawn(async move {
+                for task in tasks {
+                    let selected = !task.id.starts_with("excluded");
+                    tx.send(FedTask { task, selected }).await.unwrap();
+                }
+            });
+            let mut sink = crate::events::Fanout::new();
+            let result = run_fed(&plan, &dag, &options, Some(rx), &mut sink).await;
+            feeder.await.unwrap();
+            result.unwrap()
+        })
+    }
+
+    fn task(id: String, program: &str) -> Task {
+        Task::new(id, crate::plan::Action::Argv(vec![program.into()]))
+    }
+
+    #[test]
+    fn a_long_feed_is_let_go_of_as_its_tasks_end() {
+        let tasks = (0..600).map(|i| {
+            let id = if i % 7 == 3 {
+                format!("excluded{i}")
+            } else {
+                format!("t{i}")
+            };
+            task(id, "true")
+        });
+        let result = run_feed(tasks.collect());
+        assert!(result.all_succeeded);
+        // The feed's 8, the 2 running and those that ended out of order.
+        assert!(
+            result.peak_held < 40,
+            "held {} tasks at once",
+            result.peak_held
+        );
+    }
+
+    #[test]
+    fn a_failure_let_go_of_still_fails_the_run() {
+        let mut tasks: Vec<Task> = (0..200).map(|i| task(format!("t{i}"), "true")).collect();
+        tasks[5] = task("fails".into(), "false");
+        let result = run_feed(tasks);
+        assert!(!result.all_succeeded);
+        assert!(
+            result.peak_held < 40,
+            "held {} tasks at once",
+            result.peak_held
+        );
+    }
 
     #[test]
     fn log_names_are_safe_and_unique() {

@@ -2,6 +2,7 @@
 //! fits now; knows nothing of task states, dependencies or priorities.
 
 use crate::plan::{Plan, Task};
+use crate::window::Window;
 
 /// Slots, resource counts and conflicts held by the running attempts.
 #[derive(Debug)]
@@ -14,11 +15,11 @@ pub(super) struct Limits {
     /// Capacity per declared resource, as last set.
     capacity: Vec<i64>,
     /// Per task: `(resource index, amount)` it holds while running.
-    demand: Vec<Vec<(usize, u32)>>,
+    demand: Window<Vec<(usize, u32)>>,
     /// Per task: the tasks it must never run alongside (symmetric, without itself).
-    conflicts: Vec<Vec<usize>>,
+    conflicts: Window<Vec<usize>>,
     /// Per task: how many running tasks conflict with it.
-    conflicting_running: Vec<u32>,
+    conflicting_running: Window<u32>,
 }
 
 impl Limits {
@@ -60,8 +61,8 @@ impl Limits {
             capacity: available.clone(),
             available,
             demand,
-            conflicts: symmetric,
-            conflicting_running: vec![0; n],
+            conflicts: symmetric.into(),
+            conflicting_running: vec![0; n].into(),
         }
     }
 
@@ -71,6 +72,13 @@ impl Limits {
         self.demand.push(demand_of(plan, task));
         self.conflicts.push(Vec::new());
         self.conflicting_running.push(0);
+    }
+
+    /// Lets go of the tasks before `index`, none of them running.
+    pub(super) fn forget_before(&mut self, index: usize) {
+        self.demand.forget_before(index);
+        self.conflicts.forget_before(index);
+        self.conflicting_running.forget_before(index);
     }
 
     pub(super) fn running(&self) -> usize {

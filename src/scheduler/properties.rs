@@ -485,11 +485,14 @@ proptest! {
 
     /// Tasks that arrive while the run goes on start in arrival order as slots free, never
     /// more than the slots at once, and each ends exactly once; one that only holds its
-    /// place never runs.
+    /// place never runs. With `forget`, each is let go of as soon as it and all before it
+    /// ended (as the runner does): that changes none of the above, and the verdict on the
+    /// whole run still counts them.
     #[test]
     fn tasks_added_during_a_run_keep_every_promise(
         specs in prop::collection::vec(fed_spec(), 0..40),
         jobs in 1usize..=4,
+        forget in any::<bool>(),
     ) {
         let fixture = Fixture::new(0).jobs(jobs);
         let mut sched = fixture.build();
@@ -505,6 +508,9 @@ proptest! {
         let mut running: BinaryHeap<Reverse<(Duration, usize, u32)>> = BinaryHeap::new();
         let mut starts: Vec<usize> = Vec::new();
         let mut ended = vec![0u32; specs.len()];
+        let mut succeeded = vec![false; specs.len()];
+        // With `forget`: tasks before this one were let go of.
+        let mut kept_from = 0;
         for _step in 0..10_000 {
             while added < specs.len() && arrivals[added] <= clock {
                 let spec = &specs[added];
@@ -513,6 +519,13 @@ proptest! {
                 let index = sched.add_task(&fixture.plan, &task, 1.0, spec.selected);
                 prop_assert_eq!(index, added);
                 added += 1;
+            }
+            if forget {
+                while kept_from < added && (ended[kept_from] > 0 || !specs[kept_from].selected) {
+                    kept_from += 1;
+                }
+                sched.forget_before(kept_from);
+                prop_assert_eq!(sched.held_tasks(), added - kept_from);
             }
             while let Some(start) = sched.start_next(clock) {
                 prop_assert!(specs[start.task].selected, "task {} only held its place", start.task);
@@ -538,6 +551,7 @@ proptest! {
                 let decisions = sched.finished(task, outcome, clock);
                 if !decisions.iter().any(|d| matches!(d, Decision::Retry { .. })) {
                     ended[task] += 1;
+                    succeeded[task] = ok;
                 }
             }
         }
@@ -546,9 +560,17 @@ proptest! {
         let mut sorted = starts.clone();
         sorted.sort_unstable();
         prop_assert_eq!(&starts, &sorted);
+        if forget {
+            prop_assert_eq!(sched.held_tasks(), 0);
+        }
+        let all_succeeded = specs.iter().zip(&succeeded).all(|(spec, ok)| *ok || !spec.selected);
+        prop_assert_eq!(sched.all_succeeded(), all_succeeded);
         for (task, spec) in specs.iter().enumerate() {
             prop_assert_eq!(ended[task], u32::from(spec.selected), "task {} ended {} times", task, ended[task]);
-            let state = sched.state(task);
+            let Some(state) = sched.held_state(task) else {
+                prop_assert!(forget && task < kept_from, "task {} was let go of", task);
+                continue;
+            };
             if spec.selected {
                 prop_assert!(is_final(state), "task {} is {:?}", task, state);
             } else {

@@ -6,6 +6,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use crate::window::Window;
+
 /// A queued task with the keys it is ordered by, copied in so the heap needs no lookups.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -43,7 +45,7 @@ impl Eq for Entry {}
 pub(super) struct ReadyQueue {
     heap: BinaryHeap<Entry>,
     /// Per task: `(priority, bottom level)`.
-    keys: Vec<(i64, f64)>,
+    keys: Window<(i64, f64)>,
 }
 
 impl ReadyQueue {
@@ -51,7 +53,7 @@ impl ReadyQueue {
     pub(super) fn new(keys: Vec<(i64, f64)>) -> ReadyQueue {
         ReadyQueue {
             heap: BinaryHeap::new(),
-            keys,
+            keys: keys.into(),
         }
     }
 
@@ -69,8 +71,17 @@ impl ReadyQueue {
         self.keys.push((priority, bottom_level));
     }
 
+    /// Lets go of the keys of the tasks before `index`, none of them queued.
+    pub(super) fn forget_before(&mut self, index: usize) {
+        self.keys.forget_before(index);
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.heap.is_empty()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.heap.len()
     }
 
     pub(super) fn clear(&mut self) {

@@ -18,6 +18,7 @@ use super::ready_queue::ReadyQueue;
 use super::systemic::SystemicWatch;
 use crate::graph::Dag;
 use crate::plan::{Backoff, Plan, Task};
+use crate::window::Window;
 
 /// How many of the first attempts to finish in a run must all have failed (final failures
 /// and failed attempts that will be retried alike) to call a problem systemic.
@@ -125,18 +126,31 @@ pub enum TaskState {
     NotRun,
 }
 
+impl TaskState {
+    /// Whether the task has ended (a failure may still get its serial retry).
+    pub fn is_final(self) -> bool {
+        !matches!(
+            self,
+            TaskState::Blocked
+                | TaskState::Ready
+                | TaskState::Waiting { .. }
+                | TaskState::Running { .. }
+        )
+    }
+}
+
 /// See the module documentation.
 #[derive(Debug)]
 pub struct Scheduler {
-    states: Vec<TaskState>,
+    states: Window<TaskState>,
     /// Attempts started so far, per task.
-    attempts: Vec<u32>,
+    attempts: Window<u32>,
     /// Per task: selected dependencies that have not succeeded yet.
-    unmet_deps: Vec<usize>,
+    unmet_deps: Window<usize>,
     /// Per task: selected tasks that depend on it.
-    dependents: Vec<Vec<usize>>,
-    retries: Vec<u32>,
-    backoff: Vec<Backoff>,
+    dependents: Window<Vec<usize>>,
+    retries: Window<u32>,
+    backoff: Window<Backoff>,
     ready: ReadyQueue,
     /// Retries not yet due, earliest first. Holds exactly the `Waiting` tasks.
     waiting: BinaryHeap<Reverse<(Duration, usize)>>,
@@ -148,7 +162,9 @@ pub struct Scheduler {
     systemic: SystemicWatch,
     halt: HaltWatch,
     /// Per task: it was given its serial retry (started or about to start).
-    serially_retried: Vec<bool>,
+    serially_retried: Window<bool>,
+    /// Tasks let go of ([`Scheduler::forget_before`]) that did not succeed.
+    forgotten_unsuccessful: usize,
     stop_reason: Option<StopReason>,
     config: SchedulerConfig,
 }
@@ -186,7 +202,7 @@ impl Scheduler {
             .map(|i| (plan.tasks[i].priority, bottom_levels[i]))
             .collect();
 
-        let unmet_deps: Vec<usize> = (0..n)
+        let unmet_deps: Window<usize> = (0..n)
             .map(|i| dag.deps(i).iter().filter(|&&d| selected[d]).count())
             .collect();
         let dependents = (0..n)
@@ -220,7 +236,7 @@ impl Scheduler {
         let selected_count = selected.iter().filter(|&&s| s).count();
         Scheduler {
             states,
-            attempts: vec![0; n],
+            attempts: vec![0; n].into(),
             unmet_deps,
             dependents,
             retries: plan.tasks.iter().map(|t| t.retries).collect(),
@@ -231,7 +247,8 @@ impl Scheduler {
             saturated: false,
             systemic: SystemicWatch::new(config.systemic_failure_stop, selected_count),
             halt: HaltWatch::new(config.halt, selected_count),
-            serially_retried: vec![false; n],
+            serially_retried: vec![false; n].into(),
+            forgotten_unsuccessful: 0,
             stop_reason: None,
             config,
         }
@@ -424,7 +441,7 @@ impl Scheduler {
     /// reason given is the one [`Scheduler::stop_reason`] keeps.
     pub fn stop(&mut self, reason: StopReason) -> Vec<Decision> {
         self.stop_reason.get_or_insert(reason);
-        for state in &mut self.states {
+        for (_, state) in self.states.iter_mut() {
             if matches!(
                 state,
                 TaskState::Blocked | TaskState::Ready | TaskState::Waiting { .. }
@@ -460,8 +477,55 @@ impl Scheduler {
         self.stop_reason
     }
 
+    /// # Panics
+    ///
+    /// When `task` was let go of ([`Scheduler::forget_before`]).
     pub fn state(&self, task: usize) -> TaskState {
         self.states[task]
+    }
+
+    /// The state of `task`, unless it was let go of.
+    pub fn held_state(&self, task: usize) -> Option<TaskState> {
+        self.states.get(task).copied()
+    }
+
+    /// Lets go of everything kept about the tasks before `index`, each of which must have
+    /// ended for good and be needed by no other: tasks added during a run, so that a long
+    /// feed of tasks takes bounded memory. Only whether they all succeeded is kept.
+    ///
+    /// # Panics
+    ///
+    /// When one of them has not ended.
+    pub fn forget_before(&mut self, index: usize) {
+        for (task, state) in self.states.iter().take_while(|(i, _)| *i < index) {
+            assert!(state.is_final(), "task {task} is let go of while {state:?}");
+            if !matches!(state, TaskState::Succeeded | TaskState::Excluded) {
+                self.forgotten_unsuccessful += 1;
+            }
+        }
+        self.states.forget_before(index);
+        self.attempts.forget_before(index);
+        self.unmet_deps.forget_before(index);
+        self.dependents.forget_before(index);
+        self.retries.forget_before(index);
+        self.backoff.forget_before(index);
+        self.serially_retried.forget_before(index);
+        self.ready.forget_before(index);
+        self.limits.forget_before(index);
+    }
+
+    /// How many tasks' states are held (not let go of), for tests of bounded memory.
+    pub fn held_tasks(&self) -> usize {
+        self.states.held().len()
+    }
+
+    /// Whether every task that takes part succeeded (those let go of included).
+    pub fn all_succeeded(&self) -> bool {
+        self.forgotten_unsuccessful == 0
+            && self
+                .states
+                .iter()
+                .all(|(_, s)| matches!(s, TaskState::Excluded | TaskState::Succeeded))
     }
 
     /// Attempts of `task` started so far.
@@ -471,6 +535,11 @@ impl Scheduler {
 
     pub fn running_count(&self) -> usize {
         self.limits.running()
+    }
+
+    /// Tasks ready to start, waiting for a slot, resources or a write lock.
+    pub fn ready_count(&self) -> usize {
+        self.ready.len()
     }
 
     fn enqueue(&mut self, task: usize) {
@@ -577,7 +646,10 @@ impl Scheduler {
         if !self.serial_retries_enabled() || self.is_stopped() || !self.is_finished() {
             return;
         }
-        let candidate = (0..self.states.len())
+        let candidate = self
+            .states
+            .iter()
+            .map(|(i, _)| i)
             .find(|&i| self.states[i] == TaskState::Failed && !self.serially_retried[i]);
         if let Some(task) = candidate {
             self.serially_retried[task] = true;

@@ -781,6 +781,49 @@ fn jobs_start_while_their_inputs_are_still_being_read() {
 }
 
 #[test]
+fn an_input_faster_than_its_jobs_is_read_only_a_little_ahead() {
+    use std::io::Write as _;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const LINES: usize = 400_000;
+    let project = Project::new();
+    // One job that outlasts the test: every other input waits.
+    let mut child = map_fed_by_hand(&project, &["map", "-j1", "sleep 60; echo"]);
+    let mut stdin = child.stdin.take().unwrap();
+    let written = Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let written = Arc::clone(&written);
+        std::thread::spawn(move || {
+            for chunk in (0..LINES).step_by(100) {
+                let lines: String = (chunk..chunk + 100).map(|n| format!("{n}\n")).collect();
+                // Fails once fanout is gone.
+                if stdin.write_all(lines.as_bytes()).is_err() {
+                    return;
+                }
+                written.store(chunk + 100, Ordering::SeqCst);
+            }
+        })
+    };
+    // Wait until fanout stops taking input (a second with no more written), or took it all.
+    let mut last = usize::MAX;
+    wait_for(Duration::from_secs(30), || {
+        let now = written.load(Ordering::SeqCst);
+        let still = now == last || now == LINES;
+        last = now;
+        std::thread::sleep(Duration::from_secs(1));
+        still
+    });
+    let taken = written.load(Ordering::SeqCst);
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(exit_code_within(&mut child), Some(130));
+    writer.join().unwrap();
+    // What the pipe holds, about a thousand jobs read ahead, and the reader's buffer; the
+    // rest waits in the writer, not in fanout's memory.
+    assert!(taken < 50_000, "fanout took {taken} of {LINES} lines in");
+}
+
+#[test]
 fn pipe_jobs_start_as_each_block_is_cut() {
     let project = Project::new();
     let mut child = map_fed_by_hand(

@@ -85,7 +85,7 @@ impl Dispatcher<'_> {
                 break;
             }
             self.slow_checks.pop();
-            if self.scheduler.state(index) != (TaskState::Running { attempt }) {
+            if self.scheduler.held_state(index) != Some(TaskState::Running { attempt }) {
                 continue;
             }
             self.sink.emit(&Event::TaskSlow {
