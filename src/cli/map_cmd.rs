@@ -284,12 +284,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         collector: (args.summary || std::io::stderr().is_terminal())
             .then(|| SummaryCollector::new(&plan, &[])),
         held_back: HeldBackNotice::default(),
-        joblog: joblog.map(|writer| JoblogRecorder::new(writer, Vec::new())),
+        joblog: joblog.map(JoblogRecorder::new),
         results: args
             .results
             .clone()
             .filter(|path| TableFormat::of(path).is_none())
-            .map(|dir| ResultsWriter::new(dir, Vec::new())),
+            .map(ResultsWriter::new),
         table,
         blocks: std::collections::HashMap::new(),
     };
@@ -452,7 +452,7 @@ fn results_table(
     };
     let table = ResultsTable::create(path, format, names)
         .with_context(|| format!("failed to write the results table {}", path.display()))?;
-    Ok(Some(JoblogRecorder::new(table, Vec::new())))
+    Ok(Some(JoblogRecorder::new(table)))
 }
 
 /// `--retry-failed`: a job for each number up to the last the job log lists, its input the
@@ -597,15 +597,23 @@ impl EventSink for MapSinks {
             if let Some(table) = &mut self.table {
                 table.add_job(info.command.clone(), info.sent);
                 table.writer_mut().add_job(info.inputs);
+                if !info.selected {
+                    table.forget(*index);
+                }
             }
             if let Some(recorder) = &mut self.joblog {
                 recorder.add_job(info.command, info.sent);
                 if info.skipped {
                     recorder.skipped(*index);
+                } else if !info.selected {
+                    recorder.forget(*index);
                 }
             }
             if let Some(writer) = &mut self.results {
                 writer.add_job(info.results);
+                if !info.selected {
+                    writer.forget(*index);
+                }
             }
             if let Some(block) = info.block {
                 self.blocks.insert(*index, block);

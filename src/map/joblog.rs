@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use super::replace::with_slot;
 use crate::events::{AttemptStatus, Event, EventSink};
 use crate::runner::attempt_stderr_log;
+use crate::window::Window;
 
 /// The first line of every job log.
 pub const JOBLOG_HEADER: &str =
@@ -106,6 +107,10 @@ pub trait JobRecords {
         entry: &JoblogEntry,
         output: Option<(Option<&Path>, &Path)>,
     ) -> io::Result<()>;
+
+    /// Task `index` ended for good, or will never run, and gets no record (fanout
+    /// cancelled it, or it is not part of the run).
+    fn forget(&mut self, _index: usize) {}
 }
 
 impl JobRecords for JoblogWriter {
@@ -159,52 +164,49 @@ pub struct JoblogRecorder<W: JobRecords = JoblogWriter> {
     writer: W,
     /// Where the attempts' logs are (from the run's start).
     log_dir: PathBuf,
-    /// Per task: its command line.
-    commands: Vec<String>,
-    /// Per task: the bytes it is given on stdin (empty: none).
-    sent: Vec<u64>,
-    /// Per task: when its latest attempt started, and in which slot.
-    starts: Vec<Option<SystemTime>>,
-    slots: Vec<usize>,
+    /// Per task, until its line is written.
+    jobs: Window<Option<Job>>,
     /// The first error writing the log, for the caller to report.
     error: Option<io::Error>,
 }
 
+/// What the log says of a job besides how it ended.
+struct Job {
+    command: String,
+    /// The bytes it is given on stdin.
+    sent: u64,
+    /// When its latest attempt started, and in which slot.
+    start: Option<SystemTime>,
+    slot: usize,
+}
+
 impl<W: JobRecords> JoblogRecorder<W> {
-    pub fn new(writer: W, commands: Vec<String>) -> Self {
-        let starts = vec![None; commands.len()];
+    pub fn new(writer: W) -> Self {
         JoblogRecorder {
             writer,
             log_dir: PathBuf::new(),
-            slots: vec![1; commands.len()],
-            commands,
-            sent: Vec::new(),
-            starts,
+            jobs: Window::new(),
             error: None,
         }
-    }
-
-    /// Each task's bytes on stdin (`--pipe`'s blocks), in task order, for the `Send`
-    /// column.
-    pub fn with_sent(mut self, sent: Vec<u64>) -> Self {
-        self.sent = sent;
-        self
     }
 
     /// The next task, added while the run is under way: its command line and the bytes it
     /// is given on stdin.
     pub fn add_job(&mut self, command: String, sent: u64) {
-        let index = self.commands.len();
-        self.commands.push(command);
-        self.starts.push(None);
-        self.slots.push(1);
-        self.sent.resize(index, 0);
-        self.sent.push(sent);
+        self.jobs.push(Some(Job {
+            command,
+            sent,
+            start: None,
+            slot: 1,
+        }));
     }
 
     /// Task `index`, skipped (`{uniq}`, `{choose_k}`), as GNU parallel logs a skipped
     /// job: exit value -2, no time.
     pub fn skipped(&mut self, index: usize) {
+        let Some(job) = self.jobs.take(index) else {
+            return;
+        };
         let entry = JoblogEntry {
             seq: index + 1,
             start: SystemTime::now(),
@@ -213,13 +215,20 @@ impl<W: JobRecords> JoblogRecorder<W> {
             received: 0,
             exit_value: -2,
             signal: 0,
-            command: with_slot(&self.commands[index], 1).into_owned(),
+            command: with_slot(&job.command, 1).into_owned(),
         };
         if let Err(err) = self.writer.record(index, &entry, None)
             && self.error.is_none()
         {
             self.error = Some(err);
         }
+    }
+
+    /// Task `index` will not run (it is not part of the run) or was cancelled: it gets no
+    /// line.
+    pub fn forget(&mut self, index: usize) {
+        self.jobs.take(index);
+        self.writer.forget(index);
     }
 
     /// The writer.
@@ -240,8 +249,10 @@ impl<W: JobRecords> EventSink for JoblogRecorder<W> {
             Event::TaskStarted {
                 index, at, slot, ..
             } => {
-                self.starts[*index] = Some(*at);
-                self.slots[*index] = *slot;
+                if let Some(job) = self.jobs.value_mut(*index) {
+                    job.start = Some(*at);
+                    job.slot = *slot;
+                }
             }
             Event::AttemptFinished {
                 index,
@@ -264,20 +275,26 @@ impl<W: JobRecords> EventSink for JoblogRecorder<W> {
                         (1, 0)
                     }
                     AttemptStatus::AgentFailed { .. } => (1, 0),
-                    AttemptStatus::Cancelled => return,
+                    AttemptStatus::Cancelled => {
+                        self.forget(*index);
+                        return;
+                    }
+                };
+                let Some(job) = self.jobs.take(*index) else {
+                    return;
                 };
                 let entry = JoblogEntry {
                     seq: index + 1,
-                    start: self.starts[*index].unwrap_or(*at),
+                    start: job.start.unwrap_or(*at),
                     runtime: *duration,
-                    sent: self.sent.get(*index).copied().unwrap_or(0),
+                    sent: job.sent,
                     received: log
                         .as_deref()
                         .and_then(|p| p.metadata().ok())
                         .map_or(0, |m| m.len()),
                     exit_value,
                     signal,
-                    command: with_slot(&self.commands[*index], self.slots[*index]).into_owned(),
+                    command: with_slot(&job.command, job.slot).into_owned(),
                 };
                 let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
                 let output = Some((log.as_deref(), stderr.as_path()));

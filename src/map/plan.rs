@@ -44,6 +44,8 @@ impl MapSpec {
             systemic_failure_stop: false,
             max_load: self.max_load,
             min_free_memory: self.min_free_memory,
+            // No reporter of map's tells of slow jobs: the run need not watch for them.
+            slow: None,
             ..Settings::default()
         }
     }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::events::{AttemptStatus, Event, EventSink};
 use crate::runner::attempt_stderr_log;
+use crate::window::Window;
 
 /// One input value as a directory name. Values that are no name of their own (the empty
 /// value, `.` and `..`) are written `\0`, `\.` and `\.\.`, so every job keeps its own
@@ -65,17 +66,17 @@ pub fn result_segments(inputs: &[String], names: &[String]) -> Vec<String> {
 /// Writes each finished job's output under its directory (see the module documentation).
 pub struct ResultsWriter {
     dir: PathBuf,
-    /// Per task: its path segments under `dir`.
-    segments: Vec<Vec<String>>,
+    /// Per task: its path segments under `dir`, until its output is written.
+    segments: Window<Option<Vec<String>>>,
     log_dir: PathBuf,
     error: Option<io::Error>,
 }
 
 impl ResultsWriter {
-    pub fn new(dir: PathBuf, segments: Vec<Vec<String>>) -> ResultsWriter {
+    pub fn new(dir: PathBuf) -> ResultsWriter {
         ResultsWriter {
             dir,
-            segments,
+            segments: Window::new(),
             log_dir: PathBuf::new(),
             error: None,
         }
@@ -83,7 +84,12 @@ impl ResultsWriter {
 
     /// The next task, added while the run is under way, and its path segments.
     pub fn add_job(&mut self, segments: Vec<String>) {
-        self.segments.push(segments);
+        self.segments.push(Some(segments));
+    }
+
+    /// Task `index` will not run: it gets no directory.
+    pub fn forget(&mut self, index: usize) {
+        self.segments.take(index);
     }
 
     /// The first error met writing the results, if any.
@@ -92,7 +98,7 @@ impl ResultsWriter {
     }
 
     fn write(
-        &self,
+        &mut self,
         index: usize,
         seq: usize,
         stdout: Option<&Path>,
@@ -100,7 +106,7 @@ impl ResultsWriter {
     ) -> io::Result<()> {
         let dir = self
             .segments
-            .get(index)
+            .take(index)
             .into_iter()
             .flatten()
             .fold(self.dir.clone(), |dir, segment| dir.join(segment));
@@ -140,6 +146,13 @@ impl EventSink for ResultsWriter {
                 {
                     self.error = Some(err);
                 }
+            }
+            Event::AttemptFinished {
+                index,
+                retry_in: None,
+                ..
+            } => {
+                self.segments.take(*index);
             }
             _ => {}
         }

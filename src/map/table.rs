@@ -9,6 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::joblog::{JobRecords, JoblogEntry};
+use crate::window::Window;
 
 /// What the table is written as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,8 +37,8 @@ impl TableFormat {
 pub struct ResultsTable {
     out: Box<dyn Write + Send>,
     format: TableFormat,
-    /// Per task: its inputs.
-    inputs: Vec<Vec<String>>,
+    /// Per task: its inputs, until its row is written.
+    inputs: Window<Option<Vec<String>>>,
     /// Column names from `--header :`, by position.
     names: Vec<String>,
     header_written: bool,
@@ -57,7 +58,7 @@ impl ResultsTable {
         Ok(ResultsTable {
             out,
             format,
-            inputs: Vec::new(),
+            inputs: Window::new(),
             names,
             header_written: false,
         })
@@ -65,7 +66,7 @@ impl ResultsTable {
 
     /// The next task's inputs.
     pub fn add_job(&mut self, inputs: Vec<String>) {
-        self.inputs.push(inputs);
+        self.inputs.push(Some(inputs));
     }
 
     fn separated(&mut self, separator: u8, fields: &[&[u8]]) -> io::Result<()> {
@@ -115,13 +116,17 @@ fn read_or_empty(path: Option<&Path>) -> Vec<u8> {
 }
 
 impl JobRecords for ResultsTable {
+    fn forget(&mut self, index: usize) {
+        self.inputs.take(index);
+    }
+
     fn record(
         &mut self,
         index: usize,
         entry: &JoblogEntry,
         output: Option<(Option<&Path>, &Path)>,
     ) -> io::Result<()> {
-        let inputs = self.inputs.get(index).cloned().unwrap_or_default();
+        let inputs = self.inputs.take(index).unwrap_or_default();
         let (stdout, stderr) = match output {
             Some((stdout, stderr)) => (read_or_empty(stdout), read_or_empty(Some(stderr))),
             None => (Vec::new(), Vec::new()),

@@ -12,7 +12,7 @@
 //! keep them all; a sink that reads them too (`--results`) comes before this one. A halt
 //! policy that fires is announced on stderr.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::events::{Event, EventSink, StopCause};
 use crate::map::with_slot;
 use crate::runner::attempt_stderr_log;
+use crate::window::Window;
 
 /// How the job output reporter prints.
 #[derive(Clone, Debug, Default)]
@@ -55,13 +56,25 @@ enum Finished {
     Lines(Vec<Line>),
 }
 
+/// What is known of a job that takes part in the run, until its output went out.
+#[derive(Debug)]
+struct Job {
+    /// The tag its lines get.
+    tag: String,
+    /// Its command line, printed before its output (`-v`).
+    command: Option<String>,
+    /// The slot its latest attempt held, for `{%}` in tags and commands.
+    slot: usize,
+    /// With `--line-buffer` and commands to print: its command went out.
+    announced: bool,
+}
+
 /// See the module documentation.
 pub struct JobOutput {
     options: JobOutputOptions,
-    /// Per task: the tag its lines get.
-    tags: Vec<String>,
-    /// Per task: whether it takes part in the run (`--keep-order` waits only for those).
-    selected: Vec<bool>,
+    /// Per task: the job, until its output went out; `None` for one that does not take
+    /// part in the run (`--keep-order` waits only for those that do).
+    jobs: Window<Option<Job>>,
     log_dir: PathBuf,
     /// With `--keep-order`: the next task to print, and finished tasks waiting for it.
     next: usize,
@@ -71,10 +84,6 @@ pub struct JobOutput {
     /// With `--line-buffer`: the attempt of each running job; lines of any other (one
     /// that ended, a process left behind by it) are not the job's output.
     running: BTreeMap<usize, u32>,
-    /// With `--line-buffer` and commands to print: the jobs whose command went out.
-    announced: BTreeSet<usize>,
-    /// The slot each job's latest attempt held, for `{%}` in tags and commands.
-    slots: BTreeMap<usize, usize>,
     bar: Option<ProgressBar>,
     /// Where the output goes instead of fanout's own stdout and stderr (for tests).
     captured: Option<std::cell::RefCell<(Vec<u8>, Vec<u8>)>>,
@@ -82,7 +91,7 @@ pub struct JobOutput {
 
 impl JobOutput {
     /// `tags[i]`: the tag of task i's lines; `selected[i]`: task i takes part.
-    pub fn new(options: JobOutputOptions, tags: Vec<String>, selected: Vec<bool>) -> Self {
+    pub fn new(mut options: JobOutputOptions, tags: Vec<String>, selected: Vec<bool>) -> Self {
         let bar = options.bar.then(|| {
             let total = selected.iter().filter(|s| **s).count() as u64;
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -93,17 +102,26 @@ impl JobOutput {
             );
             bar
         });
+        let mut commands = options
+            .commands
+            .as_mut()
+            .map(|c| std::mem::take(c).into_iter());
+        let jobs = tags
+            .into_iter()
+            .zip(selected)
+            .map(|(tag, selected)| {
+                let command = commands.as_mut().and_then(Iterator::next);
+                selected.then(|| Job::new(tag, command))
+            })
+            .collect();
         JobOutput {
             options,
-            tags,
-            selected,
+            jobs,
             log_dir: PathBuf::new(),
             next: 0,
             waiting: BTreeMap::new(),
             held: BTreeMap::new(),
             running: BTreeMap::new(),
-            announced: BTreeSet::new(),
-            slots: BTreeMap::new(),
             bar,
             captured: None,
         }
@@ -112,14 +130,31 @@ impl JobOutput {
     /// The next task, added while the run is under way: the tag of its lines, its command
     /// line (printed with `-v`), and whether it takes part.
     pub fn add_job(&mut self, tag: String, command: String, selected: bool) {
-        self.tags.push(tag);
-        if let Some(commands) = &mut self.options.commands {
-            commands.push(command);
-        }
-        self.selected.push(selected);
+        let command = self.options.commands.is_some().then_some(command);
+        self.jobs.push(selected.then(|| Job::new(tag, command)));
         if let Some(bar) = self.bar.as_ref().filter(|_| selected) {
             bar.inc_length(1);
         }
+    }
+
+    /// How many jobs are held (their output has not gone out), for tests of bounded
+    /// memory.
+    pub fn held_jobs(&self) -> usize {
+        self.jobs.held().len()
+    }
+
+    /// Whether job `index` takes part in the run and its output has not gone out yet.
+    fn pending(&self, index: usize) -> bool {
+        self.jobs.value(index).is_some()
+    }
+
+    /// The job whose output is next to go out (`--keep-order`).
+    fn next_pending(&self) -> usize {
+        let mut next = self.next.max(self.jobs.held().start);
+        while next < self.jobs.len() && !self.pending(next) {
+            next += 1;
+        }
+        next
     }
 
     /// Writes to `out` (with `stderr` false) or `err`'s stream.
@@ -137,18 +172,18 @@ impl JobOutput {
         if !self.options.keep_order {
             self.print(index, &job);
             discard(&job);
+            self.jobs.take(index);
             return;
         }
         self.waiting.insert(index, job);
         loop {
-            while self.next < self.selected.len() && !self.selected[self.next] {
-                self.next += 1;
-            }
+            self.next = self.next_pending();
             let Some(job) = self.waiting.remove(&self.next) else {
                 break;
             };
             self.print(self.next, &job);
             discard(&job);
+            self.jobs.take(self.next);
             self.next += 1;
         }
         // The job whose turn it now is goes out live: first what it wrote so far.
@@ -159,14 +194,7 @@ impl JobOutput {
 
     /// Whether `index`'s lines go out as they come.
     fn live(&self, index: usize) -> bool {
-        if !self.options.keep_order {
-            return true;
-        }
-        let mut next = self.next;
-        while next < self.selected.len() && !self.selected[next] {
-            next += 1;
-        }
-        index == next
+        !self.options.keep_order || index == self.next_pending()
     }
 
     fn line(&mut self, index: usize, stderr: bool, line: &[u8]) {
@@ -190,30 +218,29 @@ impl JobOutput {
         for (index, job) in left {
             self.print(index, &job);
             discard(&job);
+            self.jobs.take(index);
         }
     }
 
     /// The command line to print before `index`'s output, with its newline (`-v`).
     fn command(&self, index: usize) -> Option<String> {
-        let commands = self.options.commands.as_ref()?;
-        let command = with_slot(commands.get(index)?, self.slot(index));
+        let job = self.jobs.value(index)?;
+        let command = with_slot(job.command.as_deref()?, job.slot);
         Some(format!("{command}\n"))
-    }
-
-    fn slot(&self, index: usize) -> usize {
-        self.slots.get(&index).copied().unwrap_or(1)
     }
 
     /// With `--line-buffer`: the job's command goes out (or waits its turn) as it starts,
     /// once however often the job is tried, unless what waited was dropped with an attempt.
     fn announce(&mut self, index: usize) {
-        if self.announced.contains(&index) {
+        if self.jobs.value(index).is_none_or(|job| job.announced) {
             return;
         }
         let Some(command) = self.command(index) else {
             return;
         };
-        self.announced.insert(index);
+        if let Some(job) = self.jobs.value_mut(index) {
+            job.announced = true;
+        }
         self.line(index, false, command.as_bytes());
     }
 
@@ -221,9 +248,9 @@ impl JobOutput {
         if self.options.silent {
             return;
         }
-        let tag = self.options.tag.then(|| {
-            let tag = self.tags.get(index).map_or("", String::as_str);
-            with_slot(tag, self.slot(index))
+        let tag = self.options.tag.then(|| match self.jobs.value(index) {
+            Some(job) => with_slot(&job.tag, job.slot),
+            None => "".into(),
         });
         let tag = tag.as_deref();
         let print = || match job {
@@ -245,6 +272,17 @@ impl JobOutput {
         match &self.bar {
             Some(bar) => bar.suspend(print),
             None => print(),
+        }
+    }
+}
+
+impl Job {
+    fn new(tag: String, command: Option<String>) -> Job {
+        Job {
+            tag,
+            command,
+            slot: 1,
+            announced: false,
         }
     }
 }
@@ -308,7 +346,9 @@ impl EventSink for JobOutput {
                 slot,
                 ..
             } => {
-                self.slots.insert(*index, *slot);
+                if let Some(job) = self.jobs.value_mut(*index) {
+                    job.slot = *slot;
+                }
                 if self.options.line_buffer {
                     self.running.insert(*index, *attempt);
                     self.announce(*index);
@@ -334,8 +374,10 @@ impl EventSink for JobOutput {
                 // command, if it was waiting with that output, goes out with the next try.
                 if self.options.line_buffer {
                     self.running.remove(index);
-                    if self.held.remove(index).is_some() {
-                        self.announced.remove(index);
+                    if self.held.remove(index).is_some()
+                        && let Some(job) = self.jobs.value_mut(*index)
+                    {
+                        job.announced = false;
                     }
                 }
                 let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
@@ -486,8 +528,18 @@ mod tests {
 
     #[test]
     fn commands_go_out_once_before_their_jobs_lines() {
-        let mut out = line_buffered(true, 2);
-        out.options.commands = Some(vec!["echo a".into(), "echo b".into()]);
+        let mut out = JobOutput::new(
+            JobOutputOptions {
+                keep_order: true,
+                line_buffer: true,
+                tag: true,
+                commands: Some(vec!["echo a".into(), "echo b".into()]),
+                ..JobOutputOptions::default()
+            },
+            vec!["j1".into(), "j2".into()],
+            vec![true; 2],
+        );
+        out.captured = Some(Default::default());
         out.emit(&started(0, 1));
         out.emit(&started(1, 1));
         out.emit(&line(1, 1, "b try 1\n"));
@@ -506,6 +558,37 @@ mod tests {
             stdout(&out),
             "j1\techo a\nj1\ta\nj2\techo b\nj2\tb try 2\nj2\tb try 3\n"
         );
+    }
+
+    #[test]
+    fn a_job_is_let_go_of_once_its_output_and_all_before_it_went_out() {
+        for keep_order in [true, false] {
+            let mut out = line_buffered(keep_order, 0);
+            out.add_job("j1".into(), String::new(), true);
+            out.add_job("j2".into(), String::new(), false);
+            out.add_job("j3".into(), String::new(), true);
+            out.add_job("j4".into(), String::new(), true);
+            for index in [0, 2, 3] {
+                out.emit(&started(index, 1));
+            }
+            out.emit(&line(3, 1, "d\n"));
+            out.emit(&finished(3, 1, None));
+            // Job 1 still runs: nothing after it is let go of.
+            assert_eq!(out.held_jobs(), 4, "keep order: {keep_order}");
+            out.emit(&line(0, 1, "a\n"));
+            out.emit(&finished(0, 1, None));
+            // Job 2 never runs, job 3 runs on.
+            assert_eq!(out.held_jobs(), 2, "keep order: {keep_order}");
+            out.emit(&line(2, 1, "c\n"));
+            out.emit(&finished(2, 1, None));
+            assert_eq!(out.held_jobs(), 0, "keep order: {keep_order}");
+            let expected = if keep_order {
+                "j1\ta\nj3\tc\nj4\td\n"
+            } else {
+                "j4\td\nj1\ta\nj3\tc\n"
+            };
+            assert_eq!(stdout(&out), expected);
+        }
     }
 
     #[test]
