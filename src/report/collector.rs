@@ -1,6 +1,9 @@
 //! Collecting a run's summary from its events: one [`TaskRecord`] per selected task,
 //! brought up to date as attempts start and end, and the run's figures when it finishes.
+//! Tasks added during the run (`fanout map`'s jobs) that plainly succeeded are folded into
+//! the figures as they end, so that a long feed of them keeps no record of each.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::summary::{
@@ -17,6 +20,19 @@ pub struct SummaryCollector {
     summary: RunSummary,
     /// Position in `summary.tasks` of each plan task, if selected.
     slot: Vec<Option<usize>>,
+    /// Records of the selected tasks added during the run, until folded into `folded`.
+    fed: BTreeMap<usize, TaskRecord>,
+    folded: Folded,
+}
+
+/// Tasks added during the run that succeeded, as figures.
+#[derive(Debug, Default)]
+struct Folded {
+    succeeded: usize,
+    flaky: usize,
+    task_time: Duration,
+    /// The longest of them: its duration and id.
+    longest: Option<(Duration, String)>,
 }
 
 impl SummaryCollector {
@@ -67,20 +83,55 @@ impl SummaryCollector {
                 agent_notes: Vec::new(),
             },
             slot,
+            fed: BTreeMap::new(),
+            folded: Folded::default(),
         }
     }
 
     fn record(&mut self, index: usize) -> Option<&mut TaskRecord> {
-        let slot = self.slot.get(index).copied().flatten()?;
-        self.summary.tasks.get_mut(slot)
+        match self.slot.get(index) {
+            Some(slot) => self.summary.tasks.get_mut((*slot)?),
+            None => self.fed.get_mut(&index),
+        }
+    }
+
+    /// Folds task `index`, added during the run and ended for good, into the figures if
+    /// it simply succeeded: nothing of it would be shown on its own.
+    fn fold(&mut self, index: usize) {
+        let plain = self.fed.get(&index).is_some_and(|r| {
+            r.status == TaskStatus::Succeeded && r.agent.is_none() && r.worktree.is_none()
+        });
+        if !plain {
+            return;
+        }
+        let r = self.fed.remove(&index).expect("checked above");
+        let f = &mut self.folded;
+        f.succeeded += 1;
+        f.flaky += usize::from(r.is_flaky());
+        f.task_time += r.duration;
+        if f.longest.as_ref().is_none_or(|(d, _)| r.duration > *d) {
+            f.longest = Some((r.duration, r.id));
+        }
+    }
+
+    /// How many records are held, for tests of bounded memory.
+    pub fn held_records(&self) -> usize {
+        self.summary.tasks.len() + self.fed.len()
     }
 
     /// The summary so far (complete after `RunFinished`), with the derived figures
     /// computed over `dag`.
     pub fn finish(mut self, dag: &Dag) -> RunSummary {
+        let planned = self.summary.tasks.len();
+        self.summary
+            .tasks
+            .extend(std::mem::take(&mut self.fed).into_values());
+        let folded = std::mem::take(&mut self.folded);
         let s = &mut self.summary;
         let mut counts = Counts {
-            total: s.tasks.len(),
+            total: s.tasks.len() + folded.succeeded,
+            succeeded: folded.succeeded,
+            flaky: folded.flaky,
             ..Counts::default()
         };
         for t in &s.tasks {
@@ -97,10 +148,10 @@ impl SummaryCollector {
                 TaskStatus::MergeConflict => counts.merge_conflict += 1,
             }
         }
-        counts.flaky = s.tasks.iter().filter(|t| t.is_flaky()).count();
+        counts.flaky += s.tasks.iter().filter(|t| t.is_flaky()).count();
         s.counts = counts;
         s.overlaps = overlaps(&s.tasks);
-        s.task_time = s.tasks.iter().map(|t| t.duration).sum();
+        s.task_time = s.tasks.iter().map(|t| t.duration).sum::<Duration>() + folded.task_time;
         for t in &s.tasks {
             if let Some(spend) = &t.agent {
                 s.agents
@@ -116,23 +167,26 @@ impl SummaryCollector {
         };
         s.efficiency = s.speedup / s.jobs.max(1) as f64;
 
-        let mut weights = vec![0.0; dag.len().max(self.slot.len())];
-        for t in &s.tasks {
+        let mut weights = vec![0.0; dag.len()];
+        for t in &s.tasks[..planned] {
             weights[t.index] = t.duration.as_secs_f64();
         }
-        let (mut path, mut weight) = dag.critical_path(&weights[..dag.len()]);
+        let (path, mut weight) = dag.critical_path(&weights);
+        let mut path: Vec<String> = path
+            .into_iter()
+            .filter(|&i| weights[i] > 0.0)
+            .filter_map(|i| self.slot[i].map(|k| s.tasks[k].id.clone()))
+            .collect();
         // Tasks added during the run depend on none: each is a path of its own.
-        for (i, &w) in weights.iter().enumerate().skip(dag.len()) {
+        let fed = s.tasks[planned..].iter().map(|t| (t.duration, &t.id));
+        for (duration, id) in fed.chain(folded.longest.as_ref().map(|(d, id)| (*d, id))) {
+            let w = duration.as_secs_f64();
             if w > weight {
-                (path, weight) = (vec![i], w);
+                (path, weight) = (vec![id.clone()], w);
             }
         }
         s.critical_path = CriticalPath {
-            tasks: path
-                .into_iter()
-                .filter(|&i| weights[i] > 0.0)
-                .filter_map(|i| self.slot[i].map(|k| s.tasks[k].id.clone()))
-                .collect(),
+            tasks: path,
             duration: Duration::from_secs_f64(weight),
         };
         let per_job = s.task_time.as_secs_f64() / s.jobs.max(1) as f64;
@@ -161,13 +215,9 @@ impl EventSink for SummaryCollector {
                 task,
                 selected,
             } => {
-                if self.slot.len() <= *index {
-                    self.slot.resize(index + 1, None);
-                }
                 if *selected {
-                    self.slot[*index] = Some(self.summary.tasks.len());
                     let record = new_record(task.clone(), *index, TaskStatus::NotRun);
-                    self.summary.tasks.push(record);
+                    self.fed.insert(*index, record);
                 }
             }
             Event::TaskStarted {
@@ -192,6 +242,7 @@ impl EventSink for SummaryCollector {
                 log,
                 agent,
                 hashing,
+                retry_in,
                 ..
             } => {
                 if let Some(r) = self.record(*index) {
@@ -233,6 +284,9 @@ impl EventSink for SummaryCollector {
                             TaskStatus::Errored
                         }
                     };
+                }
+                if retry_in.is_none() {
+                    self.fold(*index);
                 }
             }
             Event::WorkspaceFinished { index, outcome, .. } => {
@@ -343,5 +397,97 @@ fn new_record(id: String, index: usize, status: TaskStatus) -> TaskRecord {
         merge_order: None,
         start_offset: None,
         end_offset: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+
+    fn finished(index: usize, attempt: u32, status: AttemptStatus, ms: u64, retry: bool) -> Event {
+        let mut event =
+            Event::test_finished(index, attempt, status, retry.then_some(Duration::ZERO));
+        if let Event::AttemptFinished { duration, .. } = &mut event {
+            *duration = Duration::from_millis(ms);
+        }
+        event
+    }
+
+    fn started(index: usize, attempt: u32) -> Event {
+        Event::TaskStarted {
+            index,
+            task: (index + 1).to_string(),
+            attempt,
+            slot: 1,
+            at: SystemTime::UNIX_EPOCH,
+            offset: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn tasks_added_during_the_run_that_succeed_are_folded_into_the_figures() {
+        let plan = Plan {
+            path: "map".into(),
+            base_dir: ".".into(),
+            settings: crate::plan::Settings::default(),
+            resources: Default::default(),
+            env: Default::default(),
+            tasks: Vec::new(),
+            agents: Default::default(),
+        };
+        let mut c = SummaryCollector::new(&plan, &[]);
+        for index in 0..4 {
+            c.emit(&Event::TaskAdded {
+                index,
+                task: (index + 1).to_string(),
+                selected: index != 3,
+            });
+        }
+        c.emit(&started(0, 1));
+        c.emit(&finished(0, 1, AttemptStatus::Success, 30, false));
+        c.emit(&started(1, 1));
+        c.emit(&finished(
+            1,
+            1,
+            AttemptStatus::Failed { exit_code: 2 },
+            10,
+            false,
+        ));
+        c.emit(&started(2, 1));
+        c.emit(&finished(
+            2,
+            1,
+            AttemptStatus::Failed { exit_code: 1 },
+            50,
+            true,
+        ));
+        // Until it ended for good, the retried task keeps its record.
+        assert_eq!(c.held_records(), 2);
+        c.emit(&started(2, 2));
+        c.emit(&finished(2, 2, AttemptStatus::Success, 20, false));
+        // Only the failure is left to show on its own.
+        assert_eq!(c.held_records(), 1);
+
+        let s = c.finish(&Dag::new(Vec::new()).unwrap());
+        assert_eq!(
+            (
+                s.counts.total,
+                s.counts.succeeded,
+                s.counts.failed,
+                s.counts.flaky
+            ),
+            (3, 2, 1, 1)
+        );
+        assert_eq!(s.task_time, Duration::from_millis(110));
+        assert_eq!(s.critical_path.tasks, ["3"]);
+        assert_eq!(s.critical_path.duration, Duration::from_millis(70));
+        let failed: Vec<_> = s
+            .tasks
+            .iter()
+            .map(|t| (t.id.as_str(), t.exit_code))
+            .collect();
+        assert_eq!(failed, [("2", Some(2))]);
     }
 }
