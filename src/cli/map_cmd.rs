@@ -261,7 +261,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         shell: Some(job_shell()),
         workspace: None,
     };
-    let table = results_table(&args, &names)?;
+    let table = results_table(&args, &names, reads_joblog)?;
     let read_ahead = if args.pipe { jobs } else { READ_AHEAD };
     let (feed, infos, feeder) = feed_jobs(source, maker, read_ahead)?;
     let mut sinks = MapSinks {
@@ -434,10 +434,12 @@ fn done_jobs(
 }
 
 /// `--results FILE.csv` (or .tsv, .json): a table rather than directories, its input
-/// columns named by `--header :`.
+/// columns named by `--header :`. `resumed`: the run resumes one from its job log; the
+/// table keeps that one's rows.
 fn results_table(
     args: &MapArgs,
     names: &[(String, usize)],
+    resumed: bool,
 ) -> Result<Option<JoblogRecorder<ResultsTable>>, CliError> {
     let Some(path) = args.results.as_deref() else {
         return Ok(None);
@@ -450,7 +452,7 @@ fn results_table(
     } else {
         Vec::new()
     };
-    let table = ResultsTable::create(path, format, names)
+    let table = ResultsTable::create(path, format, names, resumed)
         .with_context(|| format!("failed to write the results table {}", path.display()))?;
     Ok(Some(JoblogRecorder::new(table)))
 }

@@ -46,12 +46,23 @@ pub struct ResultsTable {
 
 impl ResultsTable {
     /// A table at `path` (`-.csv`, `-.tsv`, `-.json`: stdout), its inputs' columns named
-    /// `names` (empty: `V1`, `V2`, …).
-    pub fn create(path: &Path, format: TableFormat, names: Vec<String>) -> io::Result<Self> {
+    /// `names` (empty: `V1`, `V2`, …). With `append` (a resumed run), the rows go after
+    /// those of a table already there, under its header.
+    pub fn create(
+        path: &Path,
+        format: TableFormat,
+        names: Vec<String>,
+        append: bool,
+    ) -> io::Result<Self> {
         let to_stdout = path.file_stem().is_some_and(|stem| stem == "-")
             && path.parent().is_none_or(|p| p.as_os_str().is_empty());
+        let mut header_written = false;
         let out: Box<dyn Write + Send> = if to_stdout {
             Box::new(io::stdout())
+        } else if append {
+            let file = File::options().create(true).append(true).open(path)?;
+            header_written = file.metadata()?.len() > 0;
+            Box::new(BufWriter::new(file))
         } else {
             Box::new(BufWriter::new(File::create(path)?))
         };
@@ -60,7 +71,7 @@ impl ResultsTable {
             format,
             inputs: Window::new(),
             names,
-            header_written: false,
+            header_written,
         })
     }
 

@@ -763,6 +763,40 @@ fn exit_code_within(child: &mut std::process::Child) -> Option<i32> {
 }
 
 #[test]
+fn a_resumed_run_adds_its_rows_to_the_results_table() {
+    let project = Project::new();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["map", "-k", "--joblog", "jobs.log", "--results", "r.csv"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["exit {}", ":::", "0", "1", "0"]);
+        project.fanout(&args)
+    };
+    run(&[]).expect_code(1);
+    // The failed job runs again; the table keeps the first run's rows, under one header.
+    run(&["--resume-failed"]).expect_code(1);
+    let rows: Vec<(String, String)> = project
+        .read("r.csv")
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_owned(), f[9].to_owned())
+        })
+        .collect();
+    let expected = [
+        ("Seq", "V1"),
+        ("1", "0"),
+        ("2", "1"),
+        ("3", "0"),
+        ("2", "1"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| ((*a).into(), (*b).into()))
+        .collect();
+    assert_eq!(rows, expected);
+}
+
+#[test]
 fn jobs_start_while_their_inputs_are_still_being_read() {
     let project = Project::new();
     let mut child = map_fed_by_hand(&project, &["map", "-k", "echo {}; touch ran-{}"]);
