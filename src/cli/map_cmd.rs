@@ -192,7 +192,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         quote,
         jobs,
         timeout,
-        tries: args.retries.unwrap_or(1),
+        // A --round-robin job reads a stream, which a second try could not read again.
+        tries: if args.round_robin {
+            1
+        } else {
+            args.retries.unwrap_or(1)
+        },
         grace: MAP_GRACE,
         base_dir,
         max_load,

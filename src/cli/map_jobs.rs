@@ -65,12 +65,15 @@ pub(super) enum JobSource {
         block: PartSize,
         slots: usize,
     },
-    /// `--pipe --round-robin`: standard input cut into blocks, dealt out in turn to one
-    /// file per job slot under `dir` (`slots` of them), a job each.
+    /// `--pipe --round-robin`: standard input cut into blocks, dealt out in turn to a job
+    /// per slot (`slots` of them). With `stream`, through a named pipe under `dir` to each
+    /// job, started as its first block is cut; else (a dry run) into a file each, all of
+    /// stdin read first.
     RoundRobin {
         options: BlockOptions,
         dir: PathBuf,
         slots: usize,
+        stream: bool,
     },
     /// `--pipe`: standard input cut into blocks as the run goes, each written to a file
     /// under `dir`.
@@ -205,6 +208,28 @@ impl JobSource {
                 options,
                 dir,
                 slots,
+                stream: true,
+            } => {
+                make_dir(&dir)?;
+                let mut dealer = Dealer::new(dir.clone(), slots);
+                let cut = split_blocks(
+                    &mut std::io::stdin(),
+                    &options,
+                    |header, body| dealer.deal(header, body, take),
+                    |warning| eprintln!("fanout map: {warning}"),
+                );
+                match cut {
+                    Err(_) if dealer.stopped => Ok(()),
+                    cut => cut.with_context(|| {
+                        format!("failed to deal standard input out in {}", dir.display())
+                    }),
+                }
+            }
+            JobSource::RoundRobin {
+                options,
+                dir,
+                slots,
+                stream: false,
             } => {
                 make_dir(&dir)?;
                 let mut files: Vec<(PathBuf, std::fs::File, u64)> = Vec::new();
@@ -541,6 +566,7 @@ pub(super) fn block_jobs(
             options,
             dir: dir.to_owned(),
             slots: 1,
+            stream: !args.dry_run,
         });
     }
     Ok(JobSource::Blocks {
@@ -548,6 +574,116 @@ pub(super) fn block_jobs(
         dir: dir.to_owned(),
         cat: args.cat,
     })
+}
+
+/// `--pipe --round-robin`'s blocks, dealt out in turn to a job per slot through a named
+/// pipe each. A slot's job starts with its first block; a job that stopped reading (it
+/// ended) gets no more, and its blocks go to the next.
+struct Dealer {
+    dir: PathBuf,
+    slots: usize,
+    /// Per started slot: the pipe to its job, `None` once the job stopped reading.
+    pipes: Vec<Option<std::fs::File>>,
+    /// The slot the next block goes to.
+    turn: usize,
+    /// The run took no more jobs, or every job stopped reading.
+    stopped: bool,
+}
+
+impl Dealer {
+    fn new(dir: PathBuf, slots: usize) -> Dealer {
+        Dealer {
+            dir,
+            slots: slots.max(1),
+            pipes: Vec::new(),
+            turn: 0,
+            stopped: false,
+        }
+    }
+
+    /// Gives `body` to the next slot's job that still reads (`header` first, to a job
+    /// that starts with this block); `take` starts jobs.
+    fn deal(
+        &mut self,
+        header: &[u8],
+        body: &[u8],
+        take: &mut dyn FnMut(Job) -> bool,
+    ) -> std::io::Result<()> {
+        for _ in 0..self.slots {
+            let slot = self.turn;
+            self.turn = (self.turn + 1) % self.slots;
+            if slot == self.pipes.len() {
+                let pipe = self.start(slot, take)?;
+                self.pipes.push(pipe);
+                if let Some(Some(pipe)) = self.pipes.last_mut()
+                    && pipe.write_all(header).is_err()
+                {
+                    self.pipes[slot] = None;
+                }
+            }
+            let Some(pipe) = &mut self.pipes[slot] else {
+                continue;
+            };
+            match pipe.write_all(body) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.pipes[slot] = None,
+                Err(e) => return Err(e),
+            }
+        }
+        self.stopped = true;
+        Err(std::io::Error::other("no job reads any more"))
+    }
+
+    /// Starts `slot`'s job, reading a named pipe; the pipe's writing end once the job
+    /// opened it, `None` if the job ended first.
+    fn start(
+        &mut self,
+        slot: usize,
+        take: &mut dyn FnMut(Job) -> bool,
+    ) -> std::io::Result<Option<std::fs::File>> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+
+        let path = self.dir.join(format!("slot-{}", slot + 1));
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600))?;
+        let job = Job {
+            inputs: Vec::new(),
+            results: None,
+            stdin: Some(path.clone()),
+            sent: 0,
+            block: Some(path.clone()),
+            ranges: Vec::new(),
+        };
+        if !take(job) {
+            self.stopped = true;
+            return Err(std::io::Error::other("the run no longer takes jobs"));
+        }
+        // Opening a named pipe to write fails until a reader has it open: wait for the job
+        // to open it, or to end (the pipe is removed with the job).
+        loop {
+            let opened = std::fs::File::options()
+                .write(true)
+                .custom_flags(nix::libc::O_NONBLOCK)
+                .open(&path);
+            match opened {
+                Ok(pipe) => {
+                    let flags = nix::fcntl::OFlag::from_bits_truncate(nix::fcntl::fcntl(
+                        &pipe,
+                        nix::fcntl::FcntlArg::F_GETFL,
+                    )?);
+                    nix::fcntl::fcntl(
+                        &pipe,
+                        nix::fcntl::FcntlArg::F_SETFL(flags - nix::fcntl::OFlag::O_NONBLOCK),
+                    )?;
+                    return Ok(Some(pipe));
+                }
+                Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) && path.exists() => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 /// Makes `dir`, where `--pipe`'s data waits for its jobs.

@@ -878,6 +878,62 @@ fn pipe_jobs_start_as_each_block_is_cut() {
 }
 
 #[test]
+fn round_robin_jobs_read_their_blocks_as_each_is_cut() {
+    let project = Project::new();
+    let mut child = map_fed_by_hand(
+        &project,
+        &[
+            "map",
+            "-k",
+            "--pipe",
+            "--round-robin",
+            "-j2",
+            "--block",
+            "4",
+            "touch ran-{#}; cat",
+        ],
+    );
+    write_input(&mut child, "aa\nbb\n");
+    assert!(
+        wait_for(Duration::from_secs(20), || project.join("ran-1").exists()),
+        "the first slot's job ran while stdin was still open"
+    );
+    write_input(&mut child, "cc\ndd\n");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["aa", "bb", "cc", "dd"]);
+}
+
+#[test]
+fn a_round_robin_job_that_stops_reading_gets_no_more_blocks() {
+    let project = Project::new();
+    let input: String = (1..=100_000).map(|n| format!("{n}\n")).collect();
+    // Slot 1's job reads one line and ends; the rest of the stream goes to slot 2's.
+    let (out, code) = map_with_stdin(
+        &project,
+        &[
+            "map",
+            "--pipe",
+            "--round-robin",
+            "-j2",
+            "--block",
+            "10k",
+            "if [ {%} = 1 ]; then head -n 1 >/dev/null; else cat; fi",
+        ],
+        input.as_bytes(),
+    );
+    assert_eq!(code, 0);
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.lines().last(), Some("100000"));
+}
+
+#[test]
 fn a_run_stops_without_waiting_for_inputs_that_never_end() {
     let project = Project::new();
     // Interrupted: the job that ran is reported, and fanout ends though stdin is open.
