@@ -508,6 +508,11 @@ pub struct MapArgs {
     /// Split each input into columns {1} {2} … at matches of REGEX.
     #[arg(long, value_name = "REGEX")]
     pub colsep: Option<String>,
+    /// Read each input as a CSV record (quoted fields may hold the separator, quotes and
+    /// newlines); its fields are the columns {1} {2} …. --colsep gives the field separator
+    /// (one character; default ,).
+    #[arg(long)]
+    pub csv: bool,
     /// Read inputs from FILE, one per line (may be repeated).
     #[arg(short = 'a', long = "arg-file", value_name = "FILE")]
     pub arg_file: Vec<PathBuf>,

@@ -74,9 +74,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         Some(Ok(MapTimeout::Percent(percent))) => (None, Some(percent)),
         Some(Err(message)) => return Err(CliError::usage(message)),
     };
-    let colsep = args
-        .colsep
-        .as_deref()
+    // With --csv, --colsep is the CSV field separator, not a pattern.
+    let colsep = (!args.csv)
+        .then_some(args.colsep.as_deref())
+        .flatten()
         .map(Regex::new)
         .transpose()
         .map_err(|e| CliError::usage(format!("`--colsep` is not a regular expression: {e}")))?;
@@ -111,7 +112,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let (source, names) = if let Some(logged) = logged.as_ref().filter(|_| args.retry_failed) {
         (retry_jobs(logged), Vec::new())
     } else if args.pipe {
-        let source = block_jobs(&args, &line, colsep.is_some(), &log_dir.join("blocks"))?;
+        let source = block_jobs(&args, &line, &log_dir.join("blocks"))?;
         (source, Vec::new())
     } else {
         input_jobs(&args, &line, read_options(&args, colsep)?)?

@@ -402,7 +402,22 @@ impl JobMaker {
     }
 }
 
-/// How inputs are read: `-d`/`-0`, `-E`, `--trim`, `--colsep`, `-r`, `--header :`.
+/// `--csv`'s field separator: `--colsep`'s one character, else a comma.
+fn csv_delimiter(args: &MapArgs) -> Result<Option<u8>, CliError> {
+    if !args.csv {
+        return Ok(None);
+    }
+    match args.colsep.as_deref().map(str::as_bytes) {
+        None => Ok(Some(b',')),
+        Some(&[byte]) => Ok(Some(byte)),
+        Some(_) => Err(CliError::usage_with_help(
+            "with --csv, --colsep is the one character that separates fields",
+            "e.g. `--csv --colsep ';'`",
+        )),
+    }
+}
+
+/// How inputs are read: `-d`/`-0`, `-E`, `--trim`, `--colsep`, `--csv`, `-r`, `--header :`.
 pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<ReadOptions, CliError> {
     let header = wants_header(args)?;
     Ok(ReadOptions {
@@ -415,9 +430,10 @@ pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<Read
         trim: match &args.trim {
             Some(value) => Trim::parse(value).map_err(CliError::usage)?,
             // GNU parallel trims columns unless told not to.
-            None if colsep.is_some() => Trim::Both,
+            None if args.colsep.is_some() => Trim::Both,
             None => Trim::Neither,
         },
+        csv: csv_delimiter(args)?,
         colsep,
         skip_empty: args.no_run_if_empty,
         header,
@@ -515,7 +531,6 @@ pub(super) fn input_jobs(
 pub(super) fn block_jobs(
     args: &MapArgs,
     line: &CommandLine,
-    colsep: bool,
     dir: &Path,
 ) -> Result<JobSource, CliError> {
     if line.command.is_empty() {
@@ -539,7 +554,8 @@ pub(super) fn block_jobs(
     for (given, name) in [
         (args.results.is_some(), "--results"),
         (args.shuf, "--shuf"),
-        (colsep, "--colsep"),
+        (args.colsep.is_some(), "--colsep"),
+        (args.csv, "--csv"),
     ] {
         if given {
             return Err(CliError::usage(format!(

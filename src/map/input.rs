@@ -227,6 +227,9 @@ pub struct ReadOptions {
     pub trim: Trim,
     /// Split each input into columns (`--colsep`).
     pub colsep: Option<Regex>,
+    /// `--csv`: each input is a CSV record (which may go on over several lines inside
+    /// quotes), its fields separated by this byte; its fields are the columns.
+    pub csv: Option<u8>,
     /// Skip inputs that are empty or only white space (`-r`).
     pub skip_empty: bool,
     /// The first input of each group names its columns (`--header :`).
@@ -244,6 +247,7 @@ impl Default for ReadOptions {
             eof: None,
             trim: Trim::Neither,
             colsep: None,
+            csv: None,
             skip_empty: false,
             header: false,
             link: false,
@@ -347,6 +351,8 @@ pub struct Records {
     eof: Option<String>,
     /// The file read, for errors; `None`: standard input.
     path: Option<PathBuf>,
+    /// `--csv`: a record whose quotes are not closed goes on past the separator.
+    csv: bool,
     ended: bool,
 }
 
@@ -362,6 +368,7 @@ impl Records {
             separator: options.separator.as_bytes().to_vec(),
             eof: options.eof.clone(),
             path,
+            csv: options.csv.is_some(),
             ended: false,
         }
     }
@@ -396,7 +403,9 @@ impl Records {
                 // The end: what was read is the last record, if anything was.
                 return Ok((!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into()));
             }
-            if bytes.ends_with(&self.separator) {
+            // A CSV record goes on while a quote is open, as GNU parallel counts them.
+            let open_quote = self.csv && bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+            if bytes.ends_with(&self.separator) && !open_quote {
                 bytes.truncate(bytes.len() - self.separator.len());
                 return Ok(Some(String::from_utf8_lossy(&bytes).into()));
             }
@@ -433,7 +442,7 @@ pub fn header_names(
     options: &ReadOptions,
 ) -> Vec<(String, usize)> {
     // Names are taken as written, untrimmed, as GNU parallel takes them.
-    let header = columns(header, options.colsep.as_ref(), Trim::Neither);
+    let header = columns(header, options, Trim::Neither);
     header
         .into_iter()
         .enumerate()
@@ -446,14 +455,38 @@ pub fn row(value: String, options: &ReadOptions) -> Option<Vec<String>> {
     if options.skip_empty && value.trim().is_empty() {
         return None;
     }
-    Some(columns(value, options.colsep.as_ref(), options.trim))
+    Some(columns(value, options, options.trim))
 }
 
-fn columns(value: String, colsep: Option<&Regex>, trim: Trim) -> Vec<String> {
-    match colsep {
+fn columns(value: String, options: &ReadOptions, trim: Trim) -> Vec<String> {
+    if let Some(delimiter) = options.csv {
+        return csv_fields(&value, delimiter)
+            .iter()
+            .map(|c| trim.apply(c).to_owned())
+            .collect();
+    }
+    match &options.colsep {
         Some(re) => re.split(&value).map(|c| trim.apply(c).to_owned()).collect(),
         None if trim == Trim::Neither => vec![value],
         None => vec![trim.apply(&value).to_owned()],
+    }
+}
+
+/// The fields of a CSV record (`"` quotes, `""` a quote inside them); an empty record is
+/// one empty field, as GNU parallel has it.
+fn csv_fields(record: &str, delimiter: u8) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(record.as_bytes());
+    let mut fields = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut fields) {
+        Ok(true) => fields
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+        _ => vec![String::new()],
     }
 }
 
@@ -513,6 +546,26 @@ mod tests {
         read_inputs(&line.sources, &options, &mut stdin.as_bytes())
             .unwrap()
             .jobs
+    }
+
+    #[test]
+    fn csv_records_go_on_while_a_quote_is_open() {
+        let options = ReadOptions {
+            csv: Some(b','),
+            ..ReadOptions::default()
+        };
+        let text = "a,\"b\nc\"\n\"d\"\"\",e\n\"open\n";
+        let reader = Box::new(io::Cursor::new(text.as_bytes().to_vec()));
+        let records: Vec<String> = Records::new(reader, None, &options)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(records, ["a,\"b\nc\"", "\"d\"\"\",e", "\"open\n"]);
+        let rows: Vec<Vec<String>> = records
+            .into_iter()
+            .map(|r| row(r, &options).unwrap())
+            .collect();
+        assert_eq!(rows, [vec!["a", "b\nc"], vec!["d\"", "e"], vec!["open\n"]]);
+        assert_eq!(row(String::new(), &options).unwrap(), [""]);
     }
 
     #[test]

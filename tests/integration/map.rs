@@ -570,6 +570,14 @@ fn pipe_refuses_what_it_cannot_do() {
             "--round-robin deals blocks out to a number of job slots",
         ),
         (
+            &["--csv", "--colsep", "ab", "echo", ":::", "a"],
+            "with --csv, --colsep is the one character that separates fields",
+        ),
+        (
+            &["--pipe", "--csv", "wc"],
+            "--pipe and --csv do not go together",
+        ),
+        (
             &["--pipe", "--tee", "grep {}", "::::", "-"],
             "the jobs' inputs cannot come from stdin",
         ),

@@ -124,6 +124,33 @@ fn table() -> Vec<Case> {
         case(&["--colsep", ",", "echo", "{2}-{1}"]).stdin(b"a,b\nc,d\n"),
         case(&["--colsep", "\t", "echo", "{1}", "{3}"]).stdin(b"x\ty\tz\n1\t2\t3\n"),
         case(&["--colsep", " +", "echo", "{2}"]).stdin(b"a   b\nc d\n"),
+        // CSV: quoted fields hold separators, quotes and newlines; an empty line is one
+        // empty field.
+        case(&["--csv", "echo", "[{1}]", "[{2}]", "[{3}]"])
+            .stdin(b"a,\"b,c\",d\n\"multi\nline\",x\n,\n\n\"q\"\"uote\", sp \n"),
+        case(&[
+            "--csv",
+            "--colsep",
+            ";",
+            "echo",
+            "[{1}]",
+            "[{2}]",
+            ":::",
+            "a; b ;\"c;d\"",
+        ]),
+        case(&[
+            "--csv",
+            "--header",
+            ":",
+            "echo",
+            "{name}={age}",
+            ":::",
+            "name,age",
+            "bob,3",
+            "\"x,y\",4",
+        ]),
+        case(&["--csv", "-n", "2", "echo", "{4}", "{1}", "::::", "c.csv"])
+            .file("c.csv", "a,b\n\"c\nd\",e\nf,g\n"),
         // Replacement strings.
         case(&["echo", "{}", "{}", ":::", "a"]),
         case(&[
