@@ -508,6 +508,10 @@ pub struct MapArgs {
     /// Split each input into columns {1} {2} … at matches of REGEX.
     #[arg(long, value_name = "REGEX")]
     pub colsep: Option<String>,
+    /// Print the name of a file holding each job's stdout instead of the output (kept in
+    /// --tmpdir as parXXXXX.par, or in --results DIR); stderr is dropped.
+    #[arg(long, conflicts_with_all = ["line_buffer", "ungroup"])]
+    pub files: bool,
     /// Read each input as a CSV record (quoted fields may hold the separator, quotes and
     /// newlines); its fields are the columns {1} {2} …. --colsep gives the field separator
     /// (one character; default ,).

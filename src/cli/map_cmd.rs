@@ -19,7 +19,7 @@ use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout,
     ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions, TooLong,
-    column_names, job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
+    column_names, job_dir, job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
     parse_load, parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
@@ -280,7 +280,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
                 bar: args.bar,
                 line_buffer,
                 commands: args.verbose.then(Vec::new),
-                silent: args.results.is_some(),
+                silent: args.results.is_some() && !args.files,
+                files: args
+                    .files
+                    .then(|| args.tmpdir.clone().unwrap_or_else(std::env::temp_dir)),
             },
             Vec::new(),
             Vec::new(),
@@ -298,6 +301,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             .map(ResultsWriter::new),
         table,
         blocks: std::collections::HashMap::new(),
+        files: args.files,
     };
     let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
         .context("failed to start the async runtime")?;
@@ -563,6 +567,8 @@ struct MapSinks {
     table: Option<JoblogRecorder<ResultsTable>>,
     /// The `--pipe` block of each job that has not ended yet.
     blocks: std::collections::HashMap<usize, std::path::PathBuf>,
+    /// `--files`: print the names of files holding the jobs' output.
+    files: bool,
 }
 
 impl MapSinks {
@@ -618,6 +624,10 @@ impl EventSink for MapSinks {
                 }
             }
             if let Some(writer) = &mut self.results {
+                if self.files {
+                    let stdout = job_dir(writer.dir(), &info.results).join("stdout");
+                    self.output.set_output_file(*index, stdout);
+                }
                 writer.add_job(info.results);
                 if !info.selected {
                     writer.forget(*index);

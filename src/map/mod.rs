@@ -33,7 +33,7 @@ pub use plan::{MAX_LINE, MapSpec, TooLong, map_plan, pack_inputs};
 pub use plus::{Pattern, Plus, Where};
 pub use quote::shell_quote;
 pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};
-pub use results::{ResultsWriter, column_names, escape_value, result_segments};
+pub use results::{ResultsWriter, column_names, escape_value, job_dir, result_segments};
 pub use shell::job_shell;
 pub use status::{MAP_ERROR, MapStatus};
 pub use table::{ResultsTable, TableFormat};

@@ -87,6 +87,11 @@ impl ResultsWriter {
         self.segments.push(Some(segments));
     }
 
+    /// The directory the results go under.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Task `index` will not run: it gets no directory.
     pub fn forget(&mut self, index: usize) {
         self.segments.take(index);
@@ -104,18 +109,21 @@ impl ResultsWriter {
         stdout: Option<&Path>,
         stderr: &Path,
     ) -> io::Result<()> {
-        let dir = self
-            .segments
-            .take(index)
-            .into_iter()
-            .flatten()
-            .fold(self.dir.clone(), |dir, segment| dir.join(segment));
+        let dir = job_dir(&self.dir, &self.segments.take(index).unwrap_or_default());
         std::fs::create_dir_all(&dir)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
         std::fs::write(dir.join("seq"), seq.to_string())?;
         copy_or_empty(stdout, &dir.join("stdout"))?;
         copy_or_empty(Some(stderr), &dir.join("stderr"))
     }
+}
+
+/// The directory under `dir` of the job whose path segments are `segments`; its output is
+/// in the files `stdout` and `stderr` there.
+pub fn job_dir(dir: &Path, segments: &[String]) -> PathBuf {
+    segments
+        .iter()
+        .fold(dir.to_owned(), |dir, segment| dir.join(segment))
 }
 
 /// Copies `from` to `to`; an absent `from` (no output) makes `to` empty.

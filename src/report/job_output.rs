@@ -39,6 +39,10 @@ pub struct JobOutputOptions {
     pub commands: Option<Vec<String>>,
     /// Print no job output at all (it is kept elsewhere: `--results`).
     pub silent: bool,
+    /// `--files`: keep each job's stdout in a file of its own in this directory, and print
+    /// the file's name instead of the output; stderr is dropped. A job given a file name
+    /// ([`JobOutput::set_output_file`]) has its name printed instead.
+    pub files: Option<PathBuf>,
 }
 
 /// A line of output, and whether it went to stderr.
@@ -67,6 +71,8 @@ struct Job {
     slot: usize,
     /// With `--line-buffer` and commands to print: its command went out.
     announced: bool,
+    /// With `--files`: where its stdout is kept already (`--results DIR`).
+    output_file: Option<PathBuf>,
 }
 
 /// See the module documentation.
@@ -135,6 +141,39 @@ impl JobOutput {
         if let Some(bar) = self.bar.as_ref().filter(|_| selected) {
             bar.inc_length(1);
         }
+    }
+
+    /// With `--files`: job `index`'s stdout is kept in `path` already; print that name.
+    pub fn set_output_file(&mut self, index: usize, path: PathBuf) {
+        if let Some(job) = self.jobs.value_mut(index) {
+            job.output_file = Some(path);
+        }
+    }
+
+    /// With `--files`: the name to print for job `index` whose stdout is in `stdout` (none:
+    /// it wrote nothing), its stdout moved to a file of its own in `dir` if it has none.
+    fn keep_output(&self, index: usize, dir: &Path, stdout: Option<&Path>) -> io::Result<PathBuf> {
+        if let Some(path) = self.jobs.value(index).and_then(|j| j.output_file.clone()) {
+            return Ok(path);
+        }
+        let (_, path) = tempfile::Builder::new()
+            .prefix("par")
+            .suffix(".par")
+            .rand_bytes(5)
+            .tempfile_in(dir)?
+            .keep()
+            .map_err(|e| e.error)?;
+        // Named under `dir` as given, as GNU parallel names it.
+        let path = match path.file_name() {
+            Some(name) => dir.join(name),
+            None => path,
+        };
+        if let Some(stdout) = stdout
+            && std::fs::rename(stdout, &path).is_err()
+        {
+            std::fs::copy(stdout, &path)?;
+        }
+        Ok(path)
     }
 
     /// How many jobs are held (their output has not gone out), for tests of bounded
@@ -253,6 +292,24 @@ impl JobOutput {
             None => "".into(),
         });
         let tag = tag.as_deref();
+        if let (Some(dir), Finished::Logs { stdout, .. }) = (&self.options.files, job) {
+            let line = match self.keep_output(index, dir, stdout.as_deref()) {
+                Ok(path) => format!("{}\n", path.display()),
+                Err(err) => {
+                    eprintln!(
+                        "fanout map: could not keep job {}'s output: {err}",
+                        index + 1
+                    );
+                    return;
+                }
+            };
+            let print = || self.write(false, |out| write_line(out, tag, line.as_bytes()));
+            match &self.bar {
+                Some(bar) => bar.suspend(print),
+                None => print(),
+            }
+            return;
+        }
         let print = || match job {
             Finished::Logs { stdout, stderr } => {
                 if let Some(command) = self.command(index) {
@@ -283,6 +340,7 @@ impl Job {
             command,
             slot: 1,
             announced: false,
+            output_file: None,
         }
     }
 }

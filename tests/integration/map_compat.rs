@@ -751,3 +751,75 @@ fn results_tables_match_gnu_parallels_but_for_times() {
         }
     }
 }
+
+/// Runs `args` with `--files` through `program` in a fresh directory: per line of stdout,
+/// the line with the file's random part masked and the file's contents; the exit status;
+/// stderr.
+fn files_through(args: &[&str], program: &str) -> (Vec<(String, String)>, i32, String) {
+    let project = Project::new();
+    let command = if program == "parallel" {
+        let mut command = Command::new("parallel");
+        command
+            .arg("--will-cite")
+            .args(args)
+            .current_dir(project.path())
+            .env("HOME", project.path());
+        command
+    } else {
+        let mut map_args = vec!["map"];
+        map_args.extend(args);
+        project.command(&map_args)
+    };
+    let out = run(command, b"");
+    let random = regex::Regex::new(r"par[A-Za-z0-9_]{5}\.par$").unwrap();
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| {
+            let path = line.rsplit('\t').next().unwrap_or_default();
+            let contents = std::fs::read_to_string(project.path().join(path))
+                .unwrap_or_else(|e| panic!("{program}: {path}: {e}"));
+            (random.replace(line, "parXXXXX.par").into_owned(), contents)
+        })
+        .collect();
+    (
+        lines,
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn files_name_each_jobs_output_as_gnu_parallel_does() {
+    require_gnu_parallel();
+    let command = "echo out {}; echo err {} >&2; [ {} != b ]";
+    let cases: [&[&str]; 3] = [
+        &[
+            "-k", "--files", "--tmpdir", ".", command, ":::", "a", "b", "",
+        ],
+        &[
+            "-k", "--tag", "--files", "--tmpdir", ".", command, ":::", "a", "c d",
+        ],
+        &[
+            "-k",
+            "--files",
+            "--results",
+            "res",
+            command,
+            ":::",
+            "a",
+            "b",
+        ],
+    ];
+    for args in cases {
+        let (gnu, gnu_code, gnu_err) = files_through(args, "parallel");
+        let (ours, our_code, our_err) = files_through(args, "fanout");
+        assert_eq!(ours, gnu, "{args:?}: {our_err}");
+        assert_eq!(our_code, gnu_code, "{args:?}");
+        // Both drop the jobs' stderr.
+        assert_eq!(our_err, gnu_err, "{args:?}");
+        assert!(
+            !ours.is_empty() && ours[0].1.starts_with("out a"),
+            "{ours:?}"
+        );
+    }
+}
