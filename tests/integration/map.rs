@@ -774,7 +774,8 @@ fn exit_code_within(child: &mut std::process::Child) -> Option<i32> {
 fn a_resumed_run_adds_its_rows_to_the_results_table() {
     let project = Project::new();
     let run = |extra: &[&str]| {
-        let mut args = vec!["map", "-k", "--joblog", "jobs.log", "--results", "r.csv"];
+        // One at a time: rows are written as jobs end.
+        let mut args = vec!["map", "-j1", "--joblog", "jobs.log", "--results", "r.csv"];
         args.extend_from_slice(extra);
         args.extend_from_slice(&["exit {}", ":::", "0", "1", "0"]);
         project.fanout(&args)
