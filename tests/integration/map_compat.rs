@@ -48,6 +48,23 @@ fn run(mut command: Command, stdin: &[u8]) -> Output {
     child.wait_with_output().expect("the program ends")
 }
 
+/// `program` (`parallel`, else `fanout map`) with `args`, in `project`.
+fn command(project: &Project, program: &str, args: &[&str]) -> Command {
+    if program == "parallel" {
+        let mut command = Command::new("parallel");
+        command
+            .arg("--will-cite")
+            .args(args)
+            .current_dir(project.path())
+            .env("HOME", project.path());
+        command
+    } else {
+        let mut map_args = vec!["map"];
+        map_args.extend(args);
+        project.command(&map_args)
+    }
+}
+
 /// Runs the case through `program` in a fresh directory holding the case's files.
 fn through(case: &Case, program: &str) -> (String, i32, String) {
     let project = Project::new();
@@ -56,20 +73,7 @@ fn through(case: &Case, program: &str) -> (String, i32, String) {
     }
     let mut args: Vec<&str> = vec!["-k"];
     args.extend(case.args.iter().map(String::as_str));
-    let command = if program == "parallel" {
-        let mut command = Command::new("parallel");
-        command
-            .arg("--will-cite")
-            .args(&args)
-            .current_dir(project.path())
-            .env("HOME", project.path());
-        command
-    } else {
-        let mut map_args = vec!["map"];
-        map_args.extend(args);
-        project.command(&map_args)
-    };
-    let out = run(command, &case.stdin);
+    let out = run(command(&project, program, &args), &case.stdin);
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         out.status.code().unwrap_or(-1),
@@ -757,20 +761,7 @@ fn results_tables_match_gnu_parallels_but_for_times() {
 /// stderr.
 fn files_through(args: &[&str], program: &str) -> (Vec<(String, String)>, i32, String) {
     let project = Project::new();
-    let command = if program == "parallel" {
-        let mut command = Command::new("parallel");
-        command
-            .arg("--will-cite")
-            .args(args)
-            .current_dir(project.path())
-            .env("HOME", project.path());
-        command
-    } else {
-        let mut map_args = vec!["map"];
-        map_args.extend(args);
-        project.command(&map_args)
-    };
-    let out = run(command, b"");
+    let out = run(command(&project, program, args), b"");
     let random = regex::Regex::new(r"par[A-Za-z0-9_]{5}\.par$").unwrap();
     let lines = String::from_utf8_lossy(&out.stdout)
         .lines()
