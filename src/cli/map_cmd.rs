@@ -24,7 +24,7 @@ use crate::map::{
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed};
-use crate::scheduler::{HaltThreshold, SchedulerConfig};
+use crate::scheduler::{HaltPolicy, HaltThreshold, SchedulerConfig};
 
 /// How long a terminated job gets between SIGTERM and SIGKILL (GNU parallel's default
 /// `--termseq` adds up to about as much).
@@ -67,13 +67,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         ),
         _ => None,
     };
-    let halt = parse_halt(args.halt.as_deref().unwrap_or("never")).map_err(CliError::usage)?;
-    let (timeout, timeout_percent) = match args.timeout.as_deref().map(parse_timeout) {
-        None => (None, None),
-        Some(Ok(MapTimeout::Fixed(after))) => (Some(after), None),
-        Some(Ok(MapTimeout::Percent(percent))) => (None, Some(percent)),
-        Some(Err(message)) => return Err(CliError::usage(message)),
-    };
+    let cpus = runner::available_cpus();
+    let limits = Limits::parse(&args, cpus)?;
+    let halt = limits.halt;
     // With --csv, --colsep is the CSV field separator, not a pattern.
     let colsep = (!args.csv)
         .then_some(args.colsep.as_deref())
@@ -81,23 +77,6 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .map(Regex::new)
         .transpose()
         .map_err(|e| CliError::usage(format!("`--colsep` is not a regular expression: {e}")))?;
-
-    let delay = args
-        .delay
-        .as_deref()
-        .map(|value| parse_delay(value).map_err(CliError::usage))
-        .transpose()?;
-    let cpus = runner::available_cpus();
-    let max_load = args
-        .load
-        .as_deref()
-        .map(|value| parse_load(value, cpus).map_err(CliError::usage))
-        .transpose()?;
-    let min_free_memory = args
-        .memfree
-        .as_deref()
-        .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
-        .transpose()?;
 
     let line = split_command_line(&args.words, &args.arg_file, &separators(&args)?)
         .map_err(input_error)?;
@@ -117,32 +96,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     } else {
         input_jobs(&args, &line, read_options(&args, colsep)?)?
     };
-    let (mut template, quote) = if line.command.is_empty() || args.retry_failed {
-        (Template::inputs_as_commands(), false)
-    } else {
-        let options = TemplateOptions {
-            replace: args.replace.clone(),
-            quote: args.quote,
-            names: names.clone(),
-            no_append: args.pipe && !args.cat,
-            context: args.context_replace,
-            plus: args.plus,
-        };
-        (Template::from_words(&line.command, &options), true)
-    };
-    let mut tagstring = args.tagstring.as_deref().map(|text| {
-        let options = TemplateOptions {
-            replace: args.replace.clone(),
-            names: names.clone(),
-            plus: args.plus,
-            ..TemplateOptions::default()
-        };
-        Template::text(text, &options)
-    });
-    template.start_perl().map_err(CliError::usage)?;
-    if let Some(tag) = &mut tagstring {
-        tag.start_perl().map_err(CliError::usage)?;
-    }
+    let (mut template, quote, mut tagstring) = templates(&args, &line.command, &names)?;
     let line_buffer = args.line_buffer || args.ungroup;
     // `-j 0` (as many at once as there are jobs), a percentage of the jobs in `--halt`,
     // and `{##}` need to know how many jobs there are: every input is read first.
@@ -192,7 +146,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         template,
         quote,
         jobs,
-        timeout,
+        timeout: limits.timeout,
         // A --round-robin job reads a stream, which a second try could not read again.
         tries: if args.round_robin {
             1
@@ -201,8 +155,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         },
         grace: MAP_GRACE,
         base_dir,
-        max_load,
-        min_free_memory,
+        max_load: limits.max_load,
+        min_free_memory: limits.min_free_memory,
     };
     let plan = map_plan(&spec, Vec::new());
     let maker = JobMaker {
@@ -213,21 +167,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
 
     if args.dry_run {
-        let mut out = std::io::stdout().lock();
-        let (mut seq, mut k) = (0, 0);
-        source.produce(&mut |job| {
-            seq += 1;
-            let (_, info) = maker.make(seq, job);
-            if !info.selected {
-                return true;
-            }
-            // The slots the jobs would take were each to end before the next job after
-            // them, as GNU parallel's dry run shows them.
-            let command = with_slot(&info.command, k % jobs + 1);
-            k += 1;
-            // A closed pipe (`fanout map --dry-run … | head`) is not an error.
-            writeln!(out, "{command}").is_ok()
-        })?;
+        dry_run(source, &maker, jobs)?;
         return Ok(0);
     }
 
@@ -261,8 +201,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         agents: None,
         separate_stderr: true,
         stream_lines: line_buffer,
-        start_delay: delay,
-        timeout_percent,
+        start_delay: limits.delay,
+        timeout_percent: limits.timeout_percent,
         nice: args.nice,
         shell: Some(job_shell()),
         workspace: None,
@@ -270,39 +210,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let table = results_table(&args, &names, reads_joblog)?;
     let read_ahead = if args.pipe { jobs } else { READ_AHEAD };
     let (feed, infos, feeder) = feed_jobs(source, maker, read_ahead)?;
-    let mut sinks = MapSinks {
-        infos,
-        output: JobOutput::new(
-            JobOutputOptions {
-                // Ungrouped output goes out as it comes, in GNU parallel with -k too.
-                keep_order: args.keep_order && !args.ungroup,
-                tag: args.tag || args.tagstring.is_some(),
-                bar: args.bar,
-                line_buffer,
-                commands: args.verbose.then(Vec::new),
-                silent: args.results.is_some() && !args.files,
-                files: args
-                    .files
-                    .then(|| args.tmpdir.clone().unwrap_or_else(std::env::temp_dir)),
-            },
-            Vec::new(),
-            Vec::new(),
-        ),
-        status: MapStatus::new(halt, 0),
-        // A record per job, kept only for a summary that will be printed.
-        collector: (args.summary || std::io::stderr().is_terminal())
-            .then(|| SummaryCollector::new(&plan, &[])),
-        held_back: HeldBackNotice::default(),
-        joblog: joblog.map(JoblogRecorder::new),
-        results: args
-            .results
-            .clone()
-            .filter(|path| TableFormat::of(path).is_none())
-            .map(ResultsWriter::new),
-        table,
-        blocks: std::collections::HashMap::new(),
-        files: args.files,
-    };
+    let mut sinks = MapSinks::new(&args, &plan, infos, halt, joblog, table);
     let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
         .context("failed to start the async runtime")?;
     let result = runtime
@@ -328,42 +236,141 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the input reader failed")))?;
     }
-    let MapSinks {
-        status,
-        collector,
-        joblog: recorder,
-        results: results_writer,
-        table,
-        ..
-    } = sinks;
-    if let Some(err) = table.and_then(JoblogRecorder::into_error) {
-        return Err(CliError::Internal(
-            anyhow::Error::new(err).context("failed to write the results table"),
-        ));
-    }
-    if let Some(err) = recorder.and_then(JoblogRecorder::into_error) {
-        return Err(CliError::Internal(
-            anyhow::Error::new(err).context("failed to write the job log"),
-        ));
-    }
-    if let Some(err) = results_writer.and_then(ResultsWriter::into_error) {
-        return Err(CliError::Internal(
-            anyhow::Error::new(err).context("failed to write the results (--results)"),
-        ));
-    }
-    if let Some(collector) = collector {
-        let mut summary = collector.finish(&dag);
-        // The logs are gone; do not point at them.
-        for task in &mut summary.tasks {
-            task.log = None;
-        }
-        eprint!("{}", render_summary(&summary));
-    }
+    sinks.finish(&dag)?;
     Ok(if result.interrupted {
         super::exit::INTERRUPTED
     } else {
-        status.exit_code()
+        sinks.status.exit_code()
     })
+}
+
+/// The limits `fanout map`'s options set: `--halt`, `--timeout`, `--delay`, `--load`,
+/// `--memfree`.
+struct Limits {
+    halt: Option<HaltPolicy>,
+    timeout: Option<Duration>,
+    timeout_percent: Option<f64>,
+    delay: Option<Duration>,
+    max_load: Option<f64>,
+    min_free_memory: Option<u64>,
+}
+
+impl Limits {
+    fn parse(args: &MapArgs, cpus: usize) -> Result<Limits, CliError> {
+        let halt = parse_halt(args.halt.as_deref().unwrap_or("never")).map_err(CliError::usage)?;
+        let (timeout, timeout_percent) = match args.timeout.as_deref().map(parse_timeout) {
+            None => (None, None),
+            Some(Ok(MapTimeout::Fixed(after))) => (Some(after), None),
+            Some(Ok(MapTimeout::Percent(percent))) => (None, Some(percent)),
+            Some(Err(message)) => return Err(CliError::usage(message)),
+        };
+        let delay = args
+            .delay
+            .as_deref()
+            .map(|value| parse_delay(value).map_err(CliError::usage))
+            .transpose()?;
+        let max_load = args
+            .load
+            .as_deref()
+            .map(|value| parse_load(value, cpus).map_err(CliError::usage))
+            .transpose()?;
+        let min_free_memory = args
+            .memfree
+            .as_deref()
+            .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
+            .transpose()?;
+        Ok(Limits {
+            halt,
+            timeout,
+            timeout_percent,
+            delay,
+            max_load,
+            min_free_memory,
+        })
+    }
+}
+
+/// The command's template, whether its inputs are quoted for a shell, and the
+/// `--tagstring` template; their `{= perl =}` strings compiled.
+fn templates(
+    args: &MapArgs,
+    command: &[String],
+    names: &[(String, usize)],
+) -> Result<(Template, bool, Option<Template>), CliError> {
+    let (mut template, quote) = if command.is_empty() || args.retry_failed {
+        (Template::inputs_as_commands(), false)
+    } else {
+        let options = TemplateOptions {
+            replace: args.replace.clone(),
+            quote: args.quote,
+            names: names.to_vec(),
+            no_append: args.pipe && !args.cat,
+            context: args.context_replace,
+            plus: args.plus,
+        };
+        (Template::from_words(command, &options), true)
+    };
+    let mut tagstring = args.tagstring.as_deref().map(|text| {
+        let options = TemplateOptions {
+            replace: args.replace.clone(),
+            names: names.to_vec(),
+            plus: args.plus,
+            ..TemplateOptions::default()
+        };
+        Template::text(text, &options)
+    });
+    template.start_perl().map_err(CliError::usage)?;
+    if let Some(tag) = &mut tagstring {
+        tag.start_perl().map_err(CliError::usage)?;
+    }
+    Ok((template, quote, tagstring))
+}
+
+/// `--dry-run`: each job's command line on stdout, nothing run.
+fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let (mut seq, mut k) = (0, 0);
+    source.produce(&mut |job| {
+        seq += 1;
+        let (_, info) = maker.make(seq, job);
+        if !info.selected {
+            return true;
+        }
+        // The slots the jobs would take were each to end before the next job after
+        // them, as GNU parallel's dry run shows them.
+        let command = with_slot(&info.command, k % jobs + 1);
+        k += 1;
+        // A closed pipe (`fanout map --dry-run … | head`) is not an error.
+        writeln!(out, "{command}").is_ok()
+    })
+}
+
+impl MapSinks {
+    /// After the run: the first error writing the results table, job log or results, else
+    /// the summary, if one is to be printed.
+    fn finish(&mut self, dag: &crate::graph::Dag) -> Result<(), CliError> {
+        let failed = |err: std::io::Error, what: &str| {
+            CliError::Internal(anyhow::Error::new(err).context(format!("failed to write {what}")))
+        };
+        if let Some(err) = self.table.take().and_then(JoblogRecorder::into_error) {
+            return Err(failed(err, "the results table"));
+        }
+        if let Some(err) = self.joblog.take().and_then(JoblogRecorder::into_error) {
+            return Err(failed(err, "the job log"));
+        }
+        if let Some(err) = self.results.take().and_then(ResultsWriter::into_error) {
+            return Err(failed(err, "the results (--results)"));
+        }
+        if let Some(collector) = self.collector.take() {
+            let mut summary = collector.finish(dag);
+            // The logs are gone; do not point at them.
+            for task in &mut summary.tasks {
+                task.log = None;
+            }
+            eprint!("{}", render_summary(&summary));
+        }
+        Ok(())
+    }
 }
 
 /// The words that separate input groups (`--arg-sep`, `--arg-file-sep`).
@@ -572,6 +579,50 @@ struct MapSinks {
 }
 
 impl MapSinks {
+    /// The reporters `args` ask for; each job's details come on `infos`.
+    fn new(
+        args: &MapArgs,
+        plan: &crate::plan::Plan,
+        infos: mpsc::Receiver<JobInfo>,
+        halt: Option<HaltPolicy>,
+        joblog: Option<JoblogWriter>,
+        table: Option<JoblogRecorder<ResultsTable>>,
+    ) -> MapSinks {
+        MapSinks {
+            infos,
+            output: JobOutput::new(
+                JobOutputOptions {
+                    // Ungrouped output goes out as it comes, in GNU parallel with -k too.
+                    keep_order: args.keep_order && !args.ungroup,
+                    tag: args.tag || args.tagstring.is_some(),
+                    bar: args.bar,
+                    line_buffer: args.line_buffer || args.ungroup,
+                    commands: args.verbose.then(Vec::new),
+                    silent: args.results.is_some() && !args.files,
+                    files: args
+                        .files
+                        .then(|| args.tmpdir.clone().unwrap_or_else(std::env::temp_dir)),
+                },
+                Vec::new(),
+                Vec::new(),
+            ),
+            status: MapStatus::new(halt, 0),
+            // A record per job, kept only for a summary that will be printed.
+            collector: (args.summary || std::io::stderr().is_terminal())
+                .then(|| SummaryCollector::new(plan, &[])),
+            held_back: HeldBackNotice::default(),
+            joblog: joblog.map(JoblogRecorder::new),
+            results: args
+                .results
+                .clone()
+                .filter(|path| TableFormat::of(path).is_none())
+                .map(ResultsWriter::new),
+            table,
+            blocks: std::collections::HashMap::new(),
+            files: args.files,
+        }
+    }
+
     fn sinks(&mut self) -> Fanout<'_> {
         let mut sinks = Fanout::new();
         // Before the output, which removes each job's logs once it is done with them: the
