@@ -116,6 +116,9 @@ pub fn log_file_name(id: &str, index: usize, attempt: u32) -> String {
     }
 }
 
+/// How many more tasks than slots the run takes from its feed ahead of their start.
+const FEED_BATCH: usize = 64;
+
 /// A task to add to a run under way ([`run_fed`]). Unless `selected`, it only holds its
 /// place (its index) and does not run.
 #[derive(Clone, Debug)]
@@ -411,11 +414,11 @@ impl<'a> Dispatcher<'a> {
         self.plan_ended
     }
 
-    /// Whether to take more tasks from the feed: only while fewer are ready than there are
-    /// slots, so that a feed faster than its tasks waits in the feed (bounded) and not in
-    /// the run.
+    /// Whether to take more tasks from the feed: only while fewer are ready than the
+    /// slots and a batch, so that a feed faster than its tasks waits in the feed (bounded)
+    /// and not in the run, and is taken from a batch at a time rather than a task at a time.
     fn wants_tasks(&self) -> bool {
-        self.scheduler.ready_count() < self.options.scheduler.jobs.max(1)
+        self.scheduler.ready_count() < self.options.scheduler.jobs.max(1) + FEED_BATCH
     }
 
     /// Takes in `fed` and whatever else the feed holds already, while it wants tasks;
@@ -866,9 +869,9 @@ mod tests {
         });
         let result = run_feed(tasks.collect());
         assert!(result.all_succeeded);
-        // The feed's 8, the 2 running and those that ended out of order.
+        // The 2 running, a batch ready to start, and those that ended out of order.
         assert!(
-            result.peak_held < 40,
+            result.peak_held < 2 * FEED_BATCH,
             "held {} tasks at once",
             result.peak_held
         );
@@ -881,7 +884,7 @@ mod tests {
         let result = run_feed(tasks);
         assert!(!result.all_succeeded);
         assert!(
-            result.peak_held < 40,
+            result.peak_held < 2 * FEED_BATCH,
             "held {} tasks at once",
             result.peak_held
         );
