@@ -660,7 +660,7 @@ impl EventSink for MapSinks {
                 self.status.skipped();
             }
             if let Some(table) = &mut self.table {
-                table.add_job(info.command.clone(), info.sent);
+                table.add_job(info.command.clone(), info.sent.clone());
                 table.writer_mut().add_job(info.inputs);
                 if !info.selected {
                     table.forget(*index);

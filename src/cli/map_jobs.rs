@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use rand::seq::SliceRandom;
@@ -16,7 +18,7 @@ use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
     BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, MapSpec, ReadOptions, Records,
-    SourceKind, Template, Trim, column_names, group_inputs, header_names, parse_block_size,
+    Sent, SourceKind, Template, Trim, column_names, group_inputs, header_names, parse_block_size,
     parse_delimiter, parse_size, part_positions, read_inputs, record_marks, result_segments, row,
     split_blocks,
 };
@@ -30,7 +32,7 @@ pub(super) struct Job {
     pub(super) inputs: Vec<String>,
     pub(super) results: Option<Vec<String>>,
     pub(super) stdin: Option<PathBuf>,
-    pub(super) sent: u64,
+    pub(super) sent: Sent,
     pub(super) block: Option<PathBuf>,
     /// With `--pipe-part`: the byte ranges of `stdin` the job reads (empty: all of it).
     pub(super) ranges: Vec<std::ops::Range<u64>>,
@@ -143,7 +145,7 @@ impl JobSource {
                         inputs,
                         results: None,
                         stdin: Some(path.clone()),
-                        sent,
+                        sent: Sent::Known(sent),
                         block: None,
                         ranges: Vec::new(),
                     };
@@ -194,7 +196,7 @@ impl JobSource {
                     ranges.push(part[0]..part[1]);
                     let job = Job {
                         stdin: Some(path.clone()),
-                        sent: header_len + part[1] - part[0],
+                        sent: Sent::Known(header_len + part[1] - part[0]),
                         ranges,
                         ..Job::default()
                     };
@@ -263,7 +265,7 @@ impl JobSource {
                         inputs: Vec::new(),
                         results: None,
                         stdin: Some(path.clone()),
-                        sent,
+                        sent: Sent::Known(sent),
                         block: Some(path),
                         ranges: Vec::new(),
                     };
@@ -294,7 +296,7 @@ impl JobSource {
                             },
                             results: None,
                             stdin: (!cat).then(|| path.clone()),
-                            sent: (header.len() + body.len()) as u64,
+                            sent: Sent::Known((header.len() + body.len()) as u64),
                             block: Some(path),
                             ranges: Vec::new(),
                         };
@@ -346,7 +348,7 @@ impl JobSource {
 pub(super) struct JobInfo {
     pub(super) tag: String,
     pub(super) command: String,
-    pub(super) sent: u64,
+    pub(super) sent: Sent,
     pub(super) results: Vec<String>,
     pub(super) selected: bool,
     /// Skipped by `{uniq}` or `{choose_k}`: it does not run, and counts as failed.
@@ -600,6 +602,8 @@ struct Dealer {
     slots: usize,
     /// Per started slot: the pipe to its job, `None` once the job stopped reading.
     pipes: Vec<Option<std::fs::File>>,
+    /// Per started slot: the bytes its job was given (for the job log's `Send`).
+    sent: Vec<Arc<AtomicU64>>,
     /// The slot the next block goes to.
     turn: usize,
     /// The run took no more jobs, or every job stopped reading.
@@ -612,6 +616,7 @@ impl Dealer {
             dir,
             slots: slots.max(1),
             pipes: Vec::new(),
+            sent: Vec::new(),
             turn: 0,
             stopped: false,
         }
@@ -631,9 +636,13 @@ impl Dealer {
             if slot == self.pipes.len() {
                 let pipe = self.start(slot, take)?;
                 self.pipes.push(pipe);
-                if let Some(Some(pipe)) = self.pipes.last_mut()
-                    && pipe.write_all(header).is_err()
-                {
+                let written = match &mut self.pipes[slot] {
+                    Some(pipe) => pipe.write_all(header).is_ok(),
+                    None => false,
+                };
+                if written {
+                    self.sent[slot].fetch_add(header.len() as u64, Ordering::Relaxed);
+                } else {
                     self.pipes[slot] = None;
                 }
             }
@@ -641,7 +650,10 @@ impl Dealer {
                 continue;
             };
             match pipe.write_all(body) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.sent[slot].fetch_add(body.len() as u64, Ordering::Relaxed);
+                    return Ok(());
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.pipes[slot] = None,
                 Err(e) => return Err(e),
             }
@@ -661,11 +673,13 @@ impl Dealer {
 
         let path = self.dir.join(format!("slot-{}", slot + 1));
         nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600))?;
+        let sent = Arc::new(AtomicU64::new(0));
+        self.sent.push(Arc::clone(&sent));
         let job = Job {
             inputs: Vec::new(),
             results: None,
             stdin: Some(path.clone()),
-            sent: 0,
+            sent: Sent::Counted(sent),
             block: Some(path.clone()),
             ranges: Vec::new(),
         };

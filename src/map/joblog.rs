@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::replace::with_slot;
@@ -170,11 +172,34 @@ pub struct JoblogRecorder<W: JobRecords = JoblogWriter> {
     error: Option<io::Error>,
 }
 
+/// The bytes a job is given on stdin: known when the job is made, or counted while it
+/// runs (`--round-robin` deals blocks to running jobs).
+#[derive(Clone, Debug)]
+pub enum Sent {
+    Known(u64),
+    Counted(Arc<AtomicU64>),
+}
+
+impl Default for Sent {
+    fn default() -> Self {
+        Sent::Known(0)
+    }
+}
+
+impl Sent {
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Sent::Known(bytes) => *bytes,
+            Sent::Counted(count) => count.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// What the log says of a job besides how it ended.
 struct Job {
     command: String,
     /// The bytes it is given on stdin.
-    sent: u64,
+    sent: Sent,
     /// When its latest attempt started, and in which slot.
     start: Option<SystemTime>,
     slot: usize,
@@ -192,7 +217,7 @@ impl<W: JobRecords> JoblogRecorder<W> {
 
     /// The next task, added while the run is under way: its command line and the bytes it
     /// is given on stdin.
-    pub fn add_job(&mut self, command: String, sent: u64) {
+    pub fn add_job(&mut self, command: String, sent: Sent) {
         self.jobs.push(Some(Job {
             command,
             sent,
@@ -287,7 +312,7 @@ impl<W: JobRecords> EventSink for JoblogRecorder<W> {
                     seq: index + 1,
                     start: job.start.unwrap_or(*at),
                     runtime: *duration,
-                    sent: job.sent,
+                    sent: job.sent.bytes(),
                     received: log
                         .as_deref()
                         .and_then(|p| p.metadata().ok())

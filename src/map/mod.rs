@@ -21,7 +21,8 @@ pub use input::{
     Trim, group_inputs, header_names, parse_delimiter, read_inputs, row, split_command_line,
 };
 pub use joblog::{
-    JOBLOG_HEADER, JobRecords, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, read_joblog,
+    JOBLOG_HEADER, JobRecords, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, Sent,
+    read_joblog,
 };
 pub use options::{
     MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,

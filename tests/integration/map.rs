@@ -1119,10 +1119,19 @@ fn round_robin_deals_every_record_once_to_at_most_one_job_per_slot() {
             "--block",
             "100",
             "--tag",
+            "--joblog",
+            "jobs.log",
             "cat; echo end",
         ],
         input.as_bytes(),
     );
+    // The job log's Send column counts the bytes each job was dealt: all of them, once.
+    let sent: usize = joblog_lines(&project, "jobs.log")
+        .iter()
+        .skip(1)
+        .map(|l| l[4].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(sent, input.len());
     assert_eq!(code, 0);
     let out = String::from_utf8(out).unwrap();
     let ends = out.lines().filter(|l| l.ends_with("\tend")).count();
