@@ -347,6 +347,31 @@ pub struct MapArgs {
     /// Prefix each output line with STR (replacement strings filled in) and a tab.
     #[arg(long, value_name = "STR")]
     pub tagstring: Option<String>,
+    /// Colour each job's output lines, a colour per job, as GNU parallel does (and
+    /// fanout's own messages: `--color=WHEN` as for every command).
+    #[arg(
+        long,
+        alias = "colour",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always",
+        default_value_t = ColorChoice::Auto
+    )]
+    pub color: ColorChoice,
+    /// As --tag and --color.
+    #[arg(long)]
+    pub ctag: bool,
+    /// As --tagstring STR and --color.
+    #[arg(long, value_name = "STR")]
+    pub ctagstring: Option<String>,
+    /// Colour a failed job's output lines white on red.
+    #[arg(
+        long,
+        visible_alias = "cf",
+        aliases = ["colour-failed", "colorfailed", "colourfailed", "color-fail", "colour-fail", "colorfail", "colourfail"]
+    )]
+    pub color_failed: bool,
     /// Print each job's output whole when it ends (the default).
     #[arg(long, overrides_with = "line_buffer")]
     pub group: bool,

@@ -10,7 +10,7 @@ use anyhow::Context;
 use regex::Regex;
 
 use super::CliError;
-use super::args::MapArgs;
+use super::args::{ColorChoice, MapArgs};
 use super::map_jobs::{
     Job, JobInfo, JobMaker, JobSource, block_jobs, input_error, input_jobs, read_options,
 };
@@ -44,6 +44,14 @@ pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
 fn run(mut args: MapArgs) -> Result<i32, CliError> {
     // `--pipe-part` is `--pipe` whose data is a file's parts.
     args.pipe |= args.pipe_part;
+    // `--ctag` and `--ctagstring` are `--tag` and `--tagstring`, coloured.
+    if args.ctag || args.ctagstring.is_some() {
+        args.color = ColorChoice::Always;
+    }
+    args.tag |= args.ctag;
+    if args.tagstring.is_none() {
+        args.tagstring = args.ctagstring.take();
+    }
     // `--joblog +FILE`: append to FILE.
     let mut joblog_append = false;
     if let Some(path) = &args.joblog
@@ -595,6 +603,9 @@ impl MapSinks {
                     // Ungrouped output goes out as it comes, in GNU parallel with -k too.
                     keep_order: args.keep_order && !args.ungroup,
                     tag: args.tag || args.tagstring.is_some(),
+                    // Ungrouped output goes out raw, in GNU parallel uncoloured too.
+                    color: args.color == ColorChoice::Always && !args.ungroup,
+                    color_failed: args.color_failed && !args.ungroup,
                     bar: args.bar,
                     line_buffer: args.line_buffer || args.ungroup,
                     commands: args.verbose.then(Vec::new),

@@ -2,6 +2,7 @@
 //! order, replacement strings, shell quoting, the in-memory plan (one task per job) and
 //! the job log. Running is the engine's runner; printing is the reporters'.
 
+mod color;
 mod input;
 mod joblog;
 mod options;
@@ -16,6 +17,7 @@ mod shell;
 mod status;
 mod table;
 
+pub use color::{FAILED as COLOR_FAILED, RESET as COLOR_RESET, job_color};
 pub use input::{
     CommandLine, InputError, InputSource, Inputs, ReadOptions, Records, Separators, SourceKind,
     Trim, group_inputs, header_names, parse_delimiter, read_inputs, row, split_command_line,

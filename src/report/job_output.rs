@@ -3,9 +3,9 @@
 //! lines never mixed (`--line-buffer`), optionally in job order however the jobs
 //! finish (`--keep-order`: with `--line-buffer`, the oldest unfinished job's lines go out
 //! as they come and the others' wait their turn), optionally each line tagged with the
-//! job's inputs (`--tag`), each job's command line first (`-v`), with an optional progress
-//! bar on stderr (`--bar`), or nothing printed when the output is kept elsewhere
-//! (`--results`). Reads the attempt logs the runner wrote (stdout in the log, stderr in
+//! job's inputs (`--tag`) and coloured (`--color`), each job's command line first (`-v`),
+//! with an optional progress bar on stderr (`--bar`), or nothing printed when the output
+//! is kept elsewhere (`--results`). Reads the attempt logs the runner wrote (stdout in the log, stderr in
 //! its own file beside it), or with `--line-buffer` the lines it streams; output of
 //! attempts that will be retried is dropped where it has not gone out yet. An attempt's
 //! log files are removed once done with (printed, or dropped), so that a long run does not
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{Event, EventSink, StopCause};
-use crate::map::with_slot;
+use crate::map::{COLOR_FAILED, COLOR_RESET, job_color, with_slot};
 use crate::runner::attempt_stderr_log;
 use crate::window::Window;
 
@@ -31,6 +31,10 @@ pub struct JobOutputOptions {
     pub keep_order: bool,
     /// Prefix each line with the job's tag and a tab.
     pub tag: bool,
+    /// Colour each job's lines, a colour per job by its number (`--color`).
+    pub color: bool,
+    /// Colour a failed job's lines white on red (`--color-failed`).
+    pub color_failed: bool,
     /// Draw a progress bar on stderr.
     pub bar: bool,
     /// Print lines as they come (the run must stream them: `RunOptions::stream_lines`).
@@ -73,6 +77,8 @@ struct Job {
     announced: bool,
     /// With `--files`: where its stdout is kept already (`--results DIR`).
     output_file: Option<PathBuf>,
+    /// Its last attempt failed (`--color-failed`).
+    failed: bool,
 }
 
 /// See the module documentation.
@@ -283,15 +289,33 @@ impl JobOutput {
         self.line(index, false, command.as_bytes());
     }
 
+    /// How `index`'s lines are dressed: its tag, and its colour.
+    fn dress(&self, index: usize) -> Dress {
+        let job = self.jobs.value(index);
+        let tag = match (self.options.tag, job) {
+            (false, _) => Vec::new(),
+            (true, Some(job)) => format!("{}\t", with_slot(&job.tag, job.slot)).into_bytes(),
+            (true, None) => b"\t".to_vec(),
+        };
+        let failed = self.options.color_failed && job.is_some_and(|job| job.failed);
+        let color = if failed {
+            Some((COLOR_FAILED, COLOR_RESET))
+        } else if self.options.color {
+            Some((job_color(index + 1), COLOR_RESET))
+        } else if self.options.color_failed {
+            // As GNU parallel: lines go through the colouring, with no colour.
+            Some(("", ""))
+        } else {
+            None
+        };
+        Dress { tag, color }
+    }
+
     fn print(&self, index: usize, job: &Finished) {
         if self.options.silent {
             return;
         }
-        let tag = self.options.tag.then(|| match self.jobs.value(index) {
-            Some(job) => with_slot(&job.tag, job.slot),
-            None => "".into(),
-        });
-        let tag = tag.as_deref();
+        let dress = self.dress(index);
         if let (Some(dir), Finished::Logs { stdout, .. }) = (&self.options.files, job) {
             let line = match self.keep_output(index, dir, stdout.as_deref()) {
                 Ok(path) => format!("{}\n", path.display()),
@@ -303,7 +327,12 @@ impl JobOutput {
                     return;
                 }
             };
-            let print = || self.write(false, |out| write_line(out, tag, line.as_bytes()));
+            // A file's name is tagged, never coloured, as in GNU parallel.
+            let dress = Dress {
+                tag: dress.tag,
+                color: None,
+            };
+            let print = || self.write(false, |out| dress.write_line(out, line.as_bytes()));
             match &self.bar {
                 Some(bar) => bar.suspend(print),
                 None => print(),
@@ -313,16 +342,16 @@ impl JobOutput {
         let print = || match job {
             Finished::Logs { stdout, stderr } => {
                 if let Some(command) = self.command(index) {
-                    self.write(false, |out| write_line(out, tag, command.as_bytes()));
+                    self.write(false, |out| dress.write_line(out, command.as_bytes()));
                 }
                 if let Some(path) = stdout {
-                    self.write(false, |out| copy_file(path, out, tag));
+                    self.write(false, |out| dress.copy_file(path, out));
                 }
-                self.write(true, |out| copy_file(stderr, out, tag));
+                self.write(true, |out| dress.copy_file(stderr, out));
             }
             Finished::Lines(lines) => {
                 for (stderr, line) in lines {
-                    self.write(*stderr, |out| write_line(out, tag, line));
+                    self.write(*stderr, |out| dress.write_line(out, line));
                 }
             }
         };
@@ -341,6 +370,7 @@ impl Job {
             slot: 1,
             announced: false,
             output_file: None,
+            failed: false,
         }
     }
 }
@@ -360,38 +390,79 @@ fn remove_logs(stdout: Option<&Path>, stderr: &Path) {
     let _ = std::fs::remove_file(stderr);
 }
 
-/// Writes one line, after `tag` and a tab when there is a tag.
-fn write_line(out: &mut dyn Write, tag: Option<&str>, line: &[u8]) -> io::Result<()> {
-    if let Some(tag) = tag {
-        out.write_all(tag.as_bytes())?;
-        out.write_all(b"\t")?;
-    }
-    out.write_all(line)?;
-    out.flush()
+/// How a job's lines are dressed, as GNU parallel dresses them: after its tag and a tab
+/// (`--tag`), and on its colour (`--color`).
+struct Dress {
+    /// The tag and its tab, or nothing.
+    tag: Vec<u8>,
+    /// The colour a line starts with, and what ends it.
+    color: Option<(&'static str, &'static str)>,
 }
 
-/// Copies a log to `out`, each line prefixed with `tag` and a tab when there is a tag.
-/// A missing file (no output) copies nothing.
-fn copy_file(path: &Path, out: &mut dyn Write, tag: Option<&str>) -> io::Result<()> {
-    let Ok(file) = File::open(path) else {
-        return Ok(());
-    };
-    match tag {
-        None => {
-            io::copy(&mut BufReader::new(file), out)?;
+impl Dress {
+    /// Writes one line (its newline, if it has one, last). A tag also follows each
+    /// carriage return within the line. A coloured line ends its colour before each carriage
+    /// return and starts it again after, and always ends with a newline.
+    fn write_line(&self, out: &mut dyn Write, line: &[u8]) -> io::Result<()> {
+        self.put(out, line)?;
+        out.flush()
+    }
+
+    /// [`Dress::write_line`], unflushed.
+    fn put(&self, out: &mut dyn Write, line: &[u8]) -> io::Result<()> {
+        let tag = &self.tag[..];
+        match self.color {
+            None if tag.is_empty() => out.write_all(line)?,
+            None => {
+                out.write_all(tag)?;
+                let mut rest = line;
+                while let Some(at) = rest.iter().position(|b| *b == b'\r')
+                    && at + 1 < rest.len()
+                {
+                    out.write_all(&rest[..=at])?;
+                    out.write_all(tag)?;
+                    rest = &rest[at + 1..];
+                }
+                out.write_all(rest)?;
+            }
+            Some((color, reset)) => {
+                let line = line.strip_suffix(b"\n").unwrap_or(line);
+                let mut parts = line.split(|b| *b == b'\r');
+                let first = parts.next().unwrap_or_default();
+                out.write_all(color.as_bytes())?;
+                out.write_all(tag)?;
+                out.write_all(first)?;
+                for part in parts {
+                    out.write_all(reset.as_bytes())?;
+                    out.write_all(b"\r")?;
+                    out.write_all(color.as_bytes())?;
+                    out.write_all(tag)?;
+                    out.write_all(part)?;
+                }
+                out.write_all(reset.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
         }
-        Some(tag) => {
-            let mut reader = BufReader::new(file);
+        Ok(())
+    }
+
+    /// Copies a log to `out`, each line dressed. A missing file (no output) copies nothing.
+    fn copy_file(&self, path: &Path, out: &mut dyn Write) -> io::Result<()> {
+        let Ok(file) = File::open(path) else {
+            return Ok(());
+        };
+        let mut reader = BufReader::new(file);
+        if self.tag.is_empty() && self.color.is_none() {
+            io::copy(&mut reader, out)?;
+        } else {
             let mut line = Vec::new();
             while reader.read_until(b'\n', &mut line)? > 0 {
-                out.write_all(tag.as_bytes())?;
-                out.write_all(b"\t")?;
-                out.write_all(&line)?;
+                self.put(out, &line)?;
                 line.clear();
             }
         }
+        out.flush()
     }
-    out.flush()
 }
 
 impl EventSink for JobOutput {
@@ -445,12 +516,16 @@ impl EventSink for JobOutput {
                 index,
                 task,
                 attempt,
+                status,
                 log,
                 retry_in: None,
                 ..
             } => {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
+                }
+                if let Some(job) = self.jobs.value_mut(*index) {
+                    job.failed = !status.is_success();
                 }
                 let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
                 let job = if self.options.line_buffer {
@@ -654,14 +729,44 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("1.log");
         std::fs::write(&path, "a\nb\nno newline").unwrap();
+        let tagged = Dress {
+            tag: b"x y\t".to_vec(),
+            color: None,
+        };
         let mut out = Vec::new();
-        copy_file(&path, &mut out, Some("x y")).unwrap();
+        tagged.copy_file(&path, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "x y\ta\nx y\tb\nx y\tno newline"
         );
         let mut out = Vec::new();
-        copy_file(&dir.path().join("missing"), &mut out, None).unwrap();
+        tagged
+            .copy_file(&dir.path().join("missing"), &mut out)
+            .unwrap();
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_tag_follows_each_carriage_return_within_a_line() {
+        let tagged = Dress {
+            tag: b"t\t".to_vec(),
+            color: None,
+        };
+        let mut out = Vec::new();
+        tagged.write_line(&mut out, b"a\rb\r\n").unwrap();
+        tagged.write_line(&mut out, b"c\r").unwrap();
+        assert_eq!(out, b"t\ta\rt\tb\rt\t\nt\tc\r");
+    }
+
+    #[test]
+    fn a_coloured_line_ends_its_colour_around_carriage_returns_and_ends_with_a_newline() {
+        let coloured = Dress {
+            tag: b"t\t".to_vec(),
+            color: Some(("<", ">")),
+        };
+        let mut out = Vec::new();
+        coloured.write_line(&mut out, b"a\rb\n").unwrap();
+        coloured.write_line(&mut out, b"c").unwrap();
+        assert_eq!(out, b"<t\ta>\r<t\tb>\n<t\tc>\n");
     }
 }

@@ -56,7 +56,9 @@ fn command(project: &Project, program: &str, args: &[&str]) -> Command {
             .arg("--will-cite")
             .args(args)
             .current_dir(project.path())
-            .env("HOME", project.path());
+            .env("HOME", project.path())
+            // Its colours come from `tput` where there is a terminal; here, never.
+            .env("TERM", "dumb");
         command
     } else {
         let mut map_args = vec!["map"];
@@ -99,6 +101,11 @@ fn table() -> Vec<Case> {
         .collect::<String>()
         .into();
     let numbers_text: &'static str = String::from_utf8(numbers.clone()).unwrap().leak();
+    // More jobs than GNU parallel has colours (307).
+    let many_lines: &'static str = (1..=320)
+        .map(|i| format!("{i}\n"))
+        .collect::<String>()
+        .leak();
     let many: Vec<String> = (1..=150).map(|i| i.to_string()).collect();
     let mut many_false = vec!["false".to_owned(), ":::".to_owned()];
     many_false.extend(many);
@@ -406,6 +413,29 @@ fn table() -> Vec<Case> {
             "x.y",
         ]),
         case(&["--tagstring", "T", "--lb", "echo", ":::", "a"]),
+        // Tags after carriage returns too; colours by job number, on both streams.
+        case(&["--tag", "printf", "a\\rb\\r\\nc", ":::", "x", "y"]),
+        case(&["--color", "printf", "a\\rb\\nc", ":::", "x", "y"]),
+        case(&[
+            "--ctag",
+            "-v",
+            "printf 'a\\nb'; echo e >&2",
+            ":::",
+            "x",
+            "y",
+        ]),
+        case(&["--ctagstring", "{#}:", "--lb", "echo", ":::", "x", "y"]),
+        case(&["--colour", "echo", "::::", "many"]).file("many", many_lines),
+        case(&["--cf", "--tag", "echo {}; exit {}", ":::", "0", "1", "2"]),
+        case(&[
+            "--color",
+            "--color-failed",
+            "echo {}; exit {}",
+            ":::",
+            "0",
+            "3",
+        ]),
+        case(&["-u", "--color", "echo", ":::", "x"]),
         // Named columns.
         case(&[
             "--header", ":", "--colsep", ",", "echo", "{file.}", "{name}", "{2/}", "::::", "h.csv",
