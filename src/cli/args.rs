@@ -339,13 +339,21 @@ pub struct MapArgs {
     )]
     pub jobs: Option<String>,
     /// Print jobs' output in input order, whatever order they end in.
-    #[arg(short = 'k', long)]
+    #[arg(short = 'k', long, overrides_with = "no_keep_order")]
     pub keep_order: bool,
+    /// Undo an earlier -k.
+    #[arg(
+        long,
+        aliases = ["nok", "no-k", "nokeeporder"],
+        overrides_with = "keep_order",
+        hide_short_help = true
+    )]
+    pub no_keep_order: bool,
     /// Prefix each output line with the job's inputs and a tab.
     #[arg(long)]
     pub tag: bool,
     /// Prefix each output line with STR (replacement strings filled in) and a tab.
-    #[arg(long, value_name = "STR")]
+    #[arg(long, value_name = "STR", alias = "tag-string")]
     pub tagstring: Option<String>,
     /// Colour each job's output lines, a colour per job, as GNU parallel does (and
     /// fanout's own messages: `--color=WHEN` as for every command).
@@ -363,7 +371,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub ctag: bool,
     /// As --tagstring STR and --color.
-    #[arg(long, value_name = "STR")]
+    #[arg(long, value_name = "STR", alias = "ctag-string")]
     pub ctagstring: Option<String>,
     /// Colour a failed job's output lines white on red.
     #[arg(
@@ -383,8 +391,11 @@ pub struct MapArgs {
     #[arg(short = 'u', long, overrides_with_all = ["group", "line_buffer"])]
     pub ungroup: bool,
     /// Print each job's command line on stdout before its output.
-    #[arg(short = 'v', long)]
+    #[arg(short = 'v', long, overrides_with = "silent")]
     pub verbose: bool,
+    /// Undo an earlier -v (print no command lines).
+    #[arg(long, overrides_with = "verbose", hide_short_help = true)]
+    pub silent: bool,
     /// Give each job N inputs ({} is all of them, {1} … {N} each); the last job gets what
     /// is left. 0: run the command once per input, without the input.
     #[arg(short = 'n', long, value_name = "N", alias = "max-args")]
@@ -414,11 +425,52 @@ pub struct MapArgs {
     #[arg(long, alias = "xapply")]
     pub link: bool,
     /// The same as -n (GNU parallel's -N).
-    #[arg(short = 'N', value_name = "N", conflicts_with = "max_args")]
+    #[arg(
+        short = 'N',
+        long = "max-replace-args",
+        value_name = "N",
+        conflicts_with = "max_args"
+    )]
     pub max_replace_args: Option<usize>,
+    /// Do not use the first line of input (of the first input source; with --pipe, of
+    /// stdin; with --pipe-part, of the file).
+    #[arg(long, alias = "skipfirstline")]
+    pub skip_first_line: bool,
     /// Use STR instead of {} for the whole input.
     #[arg(short = 'I', value_name = "STR")]
     pub replace: Option<String>,
+    /// As -I STR (the old spelling: -iSTR, --replace=STR; with no STR, {} stays).
+    #[arg(
+        short = 'i',
+        long = "replace",
+        value_name = "STR",
+        num_args = 0..=1,
+        default_missing_value = "",
+        hide_short_help = true
+    )]
+    pub replace_deprecated: Option<String>,
+    /// Use STR instead of {.} (the input without its extension).
+    #[arg(long = "extensionreplace", visible_alias = "er", value_name = "STR")]
+    pub extension_replace: Option<String>,
+    /// Use STR instead of {/} (the input's basename).
+    #[arg(long = "basenamereplace", visible_alias = "bnr", value_name = "STR")]
+    pub basename_replace: Option<String>,
+    /// Use STR instead of {//} (the input's dirname).
+    #[arg(long = "dirnamereplace", visible_alias = "dnr", value_name = "STR")]
+    pub dirname_replace: Option<String>,
+    /// Use STR instead of {/.} (the input's basename without its extension).
+    #[arg(
+        long = "basenameextensionreplace",
+        visible_alias = "bner",
+        value_name = "STR"
+    )]
+    pub basename_extension_replace: Option<String>,
+    /// Use STR instead of {#} (the job number).
+    #[arg(long = "seqreplace", value_name = "STR")]
+    pub seq_replace: Option<String>,
+    /// Use STR instead of {%} (the job slot).
+    #[arg(long = "slotreplace", value_name = "STR")]
+    pub slot_replace: Option<String>,
     /// More replacement strings, as GNU parallel's --plus: {+/} {+.} {..} {/..} {##}
     /// {0#} {:-TEXT} {:N:M} {#RE} {%RE} {/RE/TO} {^RE} {uniq} {choose_k} and more.
     #[arg(long)]
@@ -531,7 +583,7 @@ pub struct MapArgs {
     #[arg(long, value_name = "n|l|r|lr")]
     pub trim: Option<String>,
     /// Split each input into columns {1} {2} … at matches of REGEX.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(short = 'C', long, value_name = "REGEX", alias = "col-sep")]
     pub colsep: Option<String>,
     /// Print the name of a file holding each job's stdout instead of the output (kept in
     /// --tmpdir as parXXXXX.par, or in --results DIR); stderr is dropped.
@@ -554,8 +606,15 @@ pub struct MapArgs {
     /// Run jobs at this niceness, added to fanout's own (as `nice -n N`).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub nice: Option<i32>,
+    /// The number of jobs, for {##} and {0#}, so that the inputs need not all be read
+    /// first.
+    #[arg(long, value_name = "N", aliases = ["totaljobs", "total"])]
+    pub total_jobs: Option<usize>,
+    /// Set the environment variable VAR to each job's slot less one (from 0).
+    #[arg(long, value_name = "VAR", alias = "processslotvar")]
+    pub process_slot_var: Option<String>,
     /// Run jobs in DIR (made if missing) rather than the current directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", aliases = ["work-dir", "workdir"])]
     pub wd: Option<PathBuf>,
     /// Print the run summary on stderr at the end (default: when stderr is a terminal).
     #[arg(long)]

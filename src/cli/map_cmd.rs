@@ -113,8 +113,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .as_deref()
         .is_some_and(|value| parse_jobs(value, cpus, usize::MAX) == Ok(usize::MAX));
     let share_of_all = halt.is_some_and(|h| matches!(h.threshold, HaltThreshold::Percent(_)));
-    let count_of_all =
-        template.uses_total() || tagstring.as_ref().is_some_and(Template::uses_total);
+    // `--total-jobs N` says how many there are.
+    let count_of_all = args.total_jobs.is_none()
+        && (template.uses_total() || tagstring.as_ref().is_some_and(Template::uses_total));
     if args.round_robin && jobs_of_all {
         return Err(CliError::usage(
             "--round-robin deals blocks out to a number of job slots: give -j N, not -j 0",
@@ -134,10 +135,15 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
     let mut source = fit_lines(source, &args, &template, quote, jobs)?;
     source.set_slots(jobs);
-    if let JobSource::Read(all) = &source {
-        template.set_total(all.len());
+    let total = match &source {
+        _ if args.total_jobs.is_some() => args.total_jobs,
+        JobSource::Read(all) => Some(all.len()),
+        _ => None,
+    };
+    if let Some(total) = total {
+        template.set_total(total);
         if let Some(tag) = &mut tagstring {
-            tag.set_total(all.len());
+            tag.set_total(total);
         }
     }
     let mut base_dir = std::env::current_dir().context("failed to read the current directory")?;
@@ -212,6 +218,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         start_delay: limits.delay,
         timeout_percent: limits.timeout_percent,
         nice: args.nice,
+        slot_var: args.process_slot_var.clone(),
         shell: Some(job_shell()),
         workspace: None,
     };
@@ -298,6 +305,24 @@ impl Limits {
     }
 }
 
+/// The strings of one's own that stand for replacement strings (`-I STR`, `--er STR` …),
+/// each with what is between the braces of the one it replaces.
+fn renames(args: &MapArgs) -> Vec<(String, &'static str)> {
+    [
+        (&args.replace, ""),
+        (&args.replace_deprecated, ""),
+        (&args.extension_replace, "."),
+        (&args.basename_replace, "/"),
+        (&args.dirname_replace, "//"),
+        (&args.basename_extension_replace, "/."),
+        (&args.seq_replace, "#"),
+        (&args.slot_replace, "%"),
+    ]
+    .into_iter()
+    .filter_map(|(text, stands_for)| Some((text.clone()?, stands_for)))
+    .collect()
+}
+
 /// The command's template, whether its inputs are quoted for a shell, and the
 /// `--tagstring` template; their `{= perl =}` strings compiled.
 fn templates(
@@ -309,7 +334,7 @@ fn templates(
         (Template::inputs_as_commands(), false)
     } else {
         let options = TemplateOptions {
-            replace: args.replace.clone(),
+            renames: renames(args),
             quote: args.quote,
             names: names.to_vec(),
             no_append: args.pipe && !args.cat,
@@ -320,7 +345,7 @@ fn templates(
     };
     let mut tagstring = args.tagstring.as_deref().map(|text| {
         let options = TemplateOptions {
-            replace: args.replace.clone(),
+            renames: renames(args),
             names: names.to_vec(),
             plus: args.plus,
             ..TemplateOptions::default()

@@ -58,9 +58,11 @@ pub(super) enum JobSource {
         dir: PathBuf,
     },
     /// `--pipe-part`: the file at `path` cut into parts where GNU parallel cuts it, each a
-    /// job that reads the header (`--header :`) and its part straight from the file.
+    /// job that reads the header (`--header :`) and its part straight from the file. With
+    /// `skip_first_line`, the file's first line is no one's.
     Parts {
         path: PathBuf,
+        skip_first_line: bool,
         recstart: Vec<u8>,
         recend: Vec<u8>,
         header: bool,
@@ -157,6 +159,7 @@ impl JobSource {
             }
             JobSource::Parts {
                 path,
+                skip_first_line,
                 recstart,
                 recend,
                 header,
@@ -168,30 +171,42 @@ impl JobSource {
                 };
                 let mut file = std::fs::File::open(&path).map_err(read)?;
                 let size = file.metadata().map_err(read)?.len();
-                let header_len = if header {
-                    let mut first = Vec::new();
-                    std::io::BufReader::new(&mut file)
-                        .read_until(b'\n', &mut first)
-                        .map_err(read)?;
-                    // A first line without its newline is no header.
-                    if first.ends_with(b"\n") {
-                        first.len() as u64
-                    } else {
-                        0
-                    }
-                } else {
-                    0
+                // The next line's length, and whether it ends with a newline.
+                let mut lines = std::io::BufReader::new(&mut file);
+                let mut next_line = || -> std::io::Result<(u64, bool)> {
+                    let mut line = Vec::new();
+                    lines.read_until(b'\n', &mut line)?;
+                    Ok((line.len() as u64, line.ends_with(b"\n")))
+                };
+                let skip = match skip_first_line {
+                    true => next_line().map_err(read)?.0,
+                    false => 0,
+                };
+                let header_len = match header {
+                    true => match next_line().map_err(read)? {
+                        (len, true) => len,
+                        // A last line without its newline is no header.
+                        (_, false) => 0,
+                    },
+                    false => 0,
                 };
                 let block = match block {
                     PartSize::Bytes(bytes) => bytes,
                     PartSize::PerSlot(parts) => 1 + size / slots.max(1) as u64 / parts.max(1),
                 };
-                let cuts = part_positions(&mut file, size, header_len, block, &recend, &recstart)
-                    .map_err(read)?;
+                let cuts = part_positions(
+                    &mut file,
+                    size,
+                    skip + header_len,
+                    block,
+                    &recend,
+                    &recstart,
+                )
+                .map_err(read)?;
                 for part in cuts.windows(2) {
                     let mut ranges = Vec::new();
                     if header_len > 0 {
-                        ranges.push(0..header_len);
+                        ranges.push(skip..skip + header_len);
                     }
                     ranges.push(part[0]..part[1]);
                     let job = Job {
@@ -439,6 +454,7 @@ pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<Read
         colsep,
         skip_empty: args.no_run_if_empty,
         header,
+        skip_first: args.skip_first_line,
         link: args.link,
     })
 }
@@ -474,6 +490,9 @@ pub(super) fn input_jobs(
             }
         };
         let mut names = Vec::new();
+        if options.skip_first {
+            records.next().transpose().map_err(input_error)?;
+        }
         if options.header
             && let Some(header) = records.next().transpose().map_err(input_error)?
         {
@@ -566,6 +585,13 @@ pub(super) fn block_jobs(
         }
     }
     let header = wants_header(args)?;
+    if args.skip_first_line {
+        // What follows is read on from where this stops.
+        std::io::stdin()
+            .lock()
+            .read_until(b'\n', &mut Vec::new())
+            .map_err(|err| input_error(InputError::Stdin(err)))?;
+    }
     let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
     let options = BlockOptions {
         size: match &args.block {
@@ -766,6 +792,7 @@ fn part_jobs(args: &MapArgs, line: &CommandLine) -> Result<JobSource, CliError> 
     };
     Ok(JobSource::Parts {
         path,
+        skip_first_line: args.skip_first_line,
         recstart,
         recend,
         header,

@@ -176,6 +176,7 @@ pub(crate) fn run_plan_with(
         start_delay: None,
         timeout_percent: None,
         nice: None,
+        slot_var: None,
         shell: None,
     };
     let mut store_sink = match store {

@@ -234,6 +234,9 @@ pub struct ReadOptions {
     pub skip_empty: bool,
     /// The first input of each group names its columns (`--header :`).
     pub header: bool,
+    /// `--skip-first-line`: the first input of the first group is dropped, before any
+    /// header.
+    pub skip_first: bool,
     /// `--link`: every group side by side, as many jobs as the longest has inputs, the
     /// shorter ones starting over.
     pub link: bool,
@@ -250,6 +253,7 @@ impl Default for ReadOptions {
             csv: None,
             skip_empty: false,
             header: false,
+            skip_first: false,
             link: false,
         }
     }
@@ -274,7 +278,7 @@ pub fn read_inputs(
     let mut names = Vec::new();
     let mut groups: Vec<Vec<Vec<String>>> = Vec::new();
     let mut stdin_bytes: Option<Vec<u8>> = None;
-    for source in sources {
+    for (i, source) in sources.iter().enumerate() {
         let mut values: Box<dyn Iterator<Item = Result<String, InputError>>> = match &source.kind {
             // A value holding newlines is several inputs, as it is for GNU parallel.
             SourceKind::Values(values) => {
@@ -303,6 +307,9 @@ pub fn read_inputs(
             }
             SourceKind::File(path) => Box::new(Records::open(path, options)?),
         };
+        if i == 0 && options.skip_first {
+            values.next().transpose()?;
+        }
         if options.header
             && let Some(header) = values.next().transpose()?
         {

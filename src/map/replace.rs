@@ -156,9 +156,13 @@ pub fn with_slot(text: &str, slot: usize) -> std::borrow::Cow<'_, str> {
 /// How a command's words become a [`Template`].
 #[derive(Clone, Debug, Default)]
 pub struct TemplateOptions {
-    /// A string that stands for the whole input instead of `{}` (`-I STR`); `{}` is then
-    /// plain text, while `{.}`, `{1}` and the others keep their meaning.
-    pub replace: Option<String>,
+    /// Strings that stand for a replacement string instead of it, each with what is
+    /// between the braces of the one it replaces: `-I STR` for `{}` (`""`), `--er` for
+    /// `{.}`, `--bnr` for `{/}`, `--dnr` for `{//}`, `--bner` for `{/.}`, `--seqreplace`
+    /// for `{#}`, `--slotreplace` for `{%}`. The one replaced is then plain text, and so
+    /// are its forms for one input (`{1}` for `{}`), as in GNU parallel; the others keep
+    /// their meaning. An empty string replaces nothing.
+    pub renames: Vec<(String, &'static str)>,
     /// Quote the command's own words for the shell (`-q`), so it runs them as written.
     pub quote: bool,
     /// Column names and the positions they stand for (`--header :`): `{name}` is `{N}`,
@@ -476,21 +480,28 @@ fn push_text(pieces: &mut Vec<Piece>, text: &str) {
 /// The pieces of one word or command: text, and the replacement strings in it. With
 /// `replace` (`-I STR`), STR is the whole input and `{}` is text.
 fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
-    let replace = options.replace.as_deref().filter(|r| !r.is_empty());
+    let renames: Vec<&(String, &str)> = options
+        .renames
+        .iter()
+        .filter(|(text, _)| !text.is_empty())
+        .collect();
     let mut pieces = Vec::new();
     let mut rest = command;
     loop {
         let brace = rest.find('{');
-        let custom = replace
-            .and_then(|r| rest.find(r).map(|at| (at, r.len())))
-            .filter(|(at, _)| brace.is_none_or(|b| *at <= b));
+        // The first string of one's own, the longest where several start there.
+        let custom = renames
+            .iter()
+            .filter_map(|(text, stands_for)| {
+                let at = rest.find(text.as_str())?;
+                Some((at, text.len(), replacement(stands_for, options.plus)?))
+            })
+            .min_by_key(|(at, len, _)| (*at, std::cmp::Reverse(*len)))
+            .filter(|(at, ..)| brace.is_none_or(|b| *at <= b));
         match (brace, custom) {
-            (_, Some((at, len))) => {
+            (_, Some((at, len, piece))) => {
                 push_text(&mut pieces, &rest[..at]);
-                pieces.push(Piece::Input {
-                    arg: None,
-                    transform: Transform::Whole,
-                });
+                pieces.push(piece);
                 rest = &rest[at + len..];
             }
             (Some(open), _) if rest[open..].starts_with("{=") && rest[open..].contains("=}") => {
@@ -512,7 +523,11 @@ fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
                 let after = &rest[open..];
                 let found = after.find('}').and_then(|close| {
                     let inner = &after[1..close];
-                    let taken = replace.is_some() && inner.is_empty();
+                    let op = inner.trim_start_matches(|c: char| c.is_ascii_digit());
+                    let taken = renames.iter().any(|(_, stands_for)| {
+                        inner == *stands_for
+                            || (!matches!(*stands_for, "#" | "%") && op == *stands_for)
+                    });
                     (!taken)
                         .then(|| {
                             replacement(inner, options.plus)
@@ -707,7 +722,7 @@ mod tests {
     fn another_string_can_stand_for_the_input() {
         let args = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let options = |replace: &str| TemplateOptions {
-            replace: Some(replace.to_owned()),
+            renames: vec![(replace.to_owned(), "")],
             ..TemplateOptions::default()
         };
         // (-I, command, inputs, expected) as GNU parallel 20221122 fills them.
@@ -718,6 +733,7 @@ mod tests {
             ("{x}", "echo {x} {}", args(&["a b"]), "echo 'a b' {}"),
             ("{}", "echo {}", args(&["a"]), "echo a"),
             ("@", "echo", args(&["a"]), "echo a"),
+            ("XX", "echo XX {1} {1.}", args(&["a.b"]), "echo a.b {1} a"),
         ];
         for (replace, command, inputs, expected) in cases {
             let template = Template::from_words(&[command.to_owned()], &options(replace));

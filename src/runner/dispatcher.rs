@@ -73,6 +73,9 @@ pub struct RunOptions {
     /// Run every task this much nicer than fanout itself, through `nice -n` as GNU
     /// parallel does, so that all of a shell command's processes are (`fanout map --nice`).
     pub nice: Option<i32>,
+    /// Also set this variable to each attempt's slot less one, counting from 0 (GNU
+    /// parallel's `--process-slot-var`).
+    pub slot_var: Option<String>,
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -580,6 +583,9 @@ impl<'a> Dispatcher<'a> {
         };
         let mut env = self.task_env(index, attempt);
         push_slot_env(&mut env, index, slot);
+        if let Some(name) = &self.options.slot_var {
+            env.push((name.clone(), (slot - 1).to_string()));
+        }
         let stderr_log = self.options.separate_stderr.then(|| stderr_log_path(&log));
         let spec = AttemptSpec {
             index,
@@ -833,6 +839,7 @@ mod tests {
             timeout_percent: None,
             shell: None,
             nice: None,
+            slot_var: None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -824,6 +824,36 @@ fn jobs_start_while_their_inputs_are_still_being_read() {
 }
 
 #[test]
+fn a_number_of_jobs_given_lets_jobs_that_count_them_start_before_the_input_ends() {
+    let project = Project::new();
+    let mut child = map_fed_by_hand(
+        &project,
+        &[
+            "map",
+            "-k",
+            "--plus",
+            "--total-jobs",
+            "10",
+            "--skip-first-line",
+            "touch ran-{0#}-of-{##}",
+        ],
+    );
+    // The first line is dropped; the first job starts while stdin is still open.
+    write_input(&mut child, "header\na\n");
+    assert!(
+        wait_for(Duration::from_secs(20), || project
+            .join("ran-01-of-10")
+            .exists()),
+        "the first job ran while stdin was still open"
+    );
+    write_input(&mut child, "b\n");
+    drop(child.stdin.take());
+    assert_eq!(exit_code_within(&mut child), Some(0));
+    assert!(project.join("ran-02-of-10").exists());
+    assert!(!project.join("ran-03-of-10").exists());
+}
+
+#[test]
 fn an_input_faster_than_its_jobs_is_read_only_a_little_ahead() {
     use std::io::Write as _;
     use std::sync::Arc;
