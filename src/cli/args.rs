@@ -45,6 +45,9 @@ pub enum Command {
     Clean(CleanArgs),
     /// Run a command for each input, N at a time (GNU parallel's command line).
     Map(Box<MapArgs>),
+    /// Run a command once one of -j N slots (default 1) of a semaphore shared by processes
+    /// is free, in the background (GNU parallel's sem); `sem --wait` waits for them all.
+    Sem(Box<MapArgs>),
     /// Check, test, document, create, refactor and teach agent skills (folders with a SKILL.md).
     Skills(super::skills_cmd::SkillsArgs),
     /// Run a roadmap's planned priorities in parallel worktrees, one command each.
@@ -625,6 +628,40 @@ pub struct MapArgs {
     /// Accepted for GNU parallel compatibility.
     #[arg(long, hide = true, alias = "no-notice")]
     pub will_cite: bool,
+    /// Work as a counting semaphore (as `fanout sem`): run the command once, when one of
+    /// -j N slots (default 1) of the semaphore is free, in the background.
+    #[arg(long)]
+    pub semaphore: bool,
+    /// The semaphore's name (default: the terminal's name, else `default`).
+    #[arg(
+        long = "semaphore-name",
+        visible_alias = "id",
+        alias = "semaphorename",
+        value_name = "NAME"
+    )]
+    pub semaphore_name: Option<String>,
+    /// A semaphore not free within SECS is taken anyway; with -SECS, give up (exit 1).
+    #[arg(
+        long = "semaphore-timeout",
+        visible_alias = "st",
+        alias = "semaphoretimeout",
+        value_name = "SECS",
+        allow_hyphen_values = true
+    )]
+    pub semaphore_timeout: Option<String>,
+    /// With --semaphore: run the command in the foreground, and exit with its status.
+    #[arg(long, overrides_with = "bg")]
+    pub fg: bool,
+    /// With --semaphore: run the command in the background (the default).
+    #[arg(long, overrides_with = "fg")]
+    pub bg: bool,
+    /// With --semaphore: wait until no slot of the semaphore is held.
+    #[arg(long)]
+    pub wait: bool,
+    /// A semaphore's slot is held for this process already (its stdin is the slot's
+    /// file), or was not free in time and is not needed.
+    #[arg(long, hide = true)]
+    pub semaphore_held: bool,
     /// The command, then the input groups.
     #[arg(
         value_name = "COMMAND",

@@ -36,6 +36,10 @@ pub fn main_entry() -> i32 {
         Command::Stats(args) => store_cmd::stats(args),
         Command::Clean(args) => store_cmd::clean(args),
         Command::Map(args) => Ok(map_cmd::map(*args, color)),
+        Command::Sem(mut args) => {
+            args.semaphore = true;
+            Ok(map_cmd::map(*args, color))
+        }
         Command::Skills(args) => skills_cmd::run(args),
         Command::Roadmap(args) => roadmap_cmd::roadmap(args, color),
         Command::Queue(args) => queue_cmd::queue(args, color),

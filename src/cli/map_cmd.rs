@@ -15,6 +15,7 @@ use super::map_jobs::{
     Job, JobInfo, JobMaker, JobSource, block_jobs, input_error, input_jobs, read_options,
 };
 use super::run_cmd::{build_dag, new_run_id, seed};
+use super::sem::{self, Turn};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout,
@@ -76,6 +77,13 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         _ => None,
     };
     let cpus = runner::available_cpus();
+    // GNU parallel's `--semaphore`: one job, run once a slot of the semaphore is free.
+    let semaphore = sem::wanted(&args);
+    let _slot = match semaphore.then(|| sem::take(&mut args, cpus)).transpose()? {
+        Some(Turn::Exit(code)) => return Ok(code),
+        Some(Turn::Run(held)) => held,
+        None => None,
+    };
     let limits = Limits::parse(&args, cpus)?;
     let halt = limits.halt;
     // With --csv, --colsep is the CSV field separator, not a pattern.
@@ -96,7 +104,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .join(format!("fanout-map-{run_id}-{}", std::process::id()));
     // The job logs, and `--pipe`'s blocks, are only a place for data to wait in.
     let _scratch = Scratch(log_dir.clone());
-    let (source, names) = if let Some(logged) = logged.as_ref().filter(|_| args.retry_failed) {
+    let (source, names) = if semaphore {
+        // One job, with nothing appended to its command (GNU parallel's empty input).
+        (JobSource::Read(vec![Job::default()]), Vec::new())
+    } else if let Some(logged) = logged.as_ref().filter(|_| args.retry_failed) {
         (retry_jobs(logged), Vec::new())
     } else if args.pipe {
         let source = block_jobs(&args, &line, &log_dir.join("blocks"))?;
@@ -254,6 +265,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     sinks.finish(&dag)?;
     Ok(if result.interrupted {
         super::exit::INTERRUPTED
+    } else if semaphore {
+        // A semaphore's one job: its own status, as a shell reports it.
+        sinks.status.last_status()
     } else {
         sinks.status.exit_code()
     })

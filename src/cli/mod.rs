@@ -14,6 +14,7 @@ mod queue_cmd;
 mod roadmap_cmd;
 mod run_cmd;
 mod select;
+mod sem;
 mod skills_cmd;
 mod source;
 mod store_cmd;

@@ -49,6 +49,12 @@ impl MapStatus {
         self.halted.is_some()
     }
 
+    /// The status of the last job to end, as a shell reports it (128 + the signal when
+    /// killed); 0 before any.
+    pub fn last_status(&self) -> i32 {
+        self.last_status
+    }
+
     /// The exit status once the run is over.
     pub fn exit_code(&self) -> i32 {
         self.halted.unwrap_or(self.failed.min(101) as i32)

@@ -10,6 +10,7 @@ mod queue;
 mod run;
 mod run_limits;
 mod run_signals;
+mod sem;
 mod skills;
 mod store;
 mod temp_skills;
