@@ -521,6 +521,10 @@ pub struct MapArgs {
     /// Print the commands that would run, and run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// As --dry-run, each command line quoted for a shell (to compose commands for a
+    /// further fanout map).
+    #[arg(long, aliases = ["shellquote", "shell_quote"])]
+    pub shell_quote: bool,
     /// Show a progress bar on stderr (also --eta and --progress).
     #[arg(long, alias = "eta", alias = "progress")]
     pub bar: bool,

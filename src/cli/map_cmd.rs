@@ -21,7 +21,7 @@ use crate::map::{
     JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout,
     ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions, TooLong,
     column_names, job_dir, job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
-    parse_load, parse_size, parse_timeout, read_joblog, split_command_line, with_slot,
+    parse_load, parse_size, parse_timeout, read_joblog, shell_quote, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed};
@@ -45,6 +45,8 @@ pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
 fn run(mut args: MapArgs) -> Result<i32, CliError> {
     // `--pipe-part` is `--pipe` whose data is a file's parts.
     args.pipe |= args.pipe_part;
+    // `--shell-quote` is a dry run whose command lines are quoted for a shell.
+    args.dry_run |= args.shell_quote;
     // `--ctag` and `--ctagstring` are `--tag` and `--tagstring`, coloured.
     if args.ctag || args.ctagstring.is_some() {
         args.color = ColorChoice::Always;
@@ -192,7 +194,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
 
     if args.dry_run {
-        dry_run(source, &maker, jobs)?;
+        dry_run(source, &maker, jobs, args.shell_quote)?;
         return Ok(0);
     }
 
@@ -374,7 +376,9 @@ fn templates(
 }
 
 /// `--dry-run`: each job's command line on stdout, nothing run.
-fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize) -> anyhow::Result<()> {
+/// Prints the command lines the jobs would run, one a line (`quote`: each quoted for a
+/// shell, as `--shell-quote` prints them).
+fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let (mut seq, mut k) = (0, 0);
     source.produce(&mut |job| {
@@ -385,7 +389,10 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize) -> anyhow::Result<(
         }
         // The slots the jobs would take were each to end before the next job after
         // them, as GNU parallel's dry run shows them.
-        let command = with_slot(&info.command, k % jobs + 1);
+        let mut command = with_slot(&info.command, k % jobs + 1);
+        if quote {
+            command = shell_quote(&command).into();
+        }
         k += 1;
         // A closed pipe (`fanout map --dry-run … | head`) is not an error.
         writeln!(out, "{command}").is_ok()

@@ -484,6 +484,20 @@ fn table() -> Vec<Case> {
             "c",
         ]),
         case(&["--workdir", "d", "basename $PWD", ":::", "x"]),
+        // The command lines, quoted for a shell instead of run.
+        case(&["--shell-quote", "echo", ":::", "a b", "c'd", "e$f"]),
+        case(&[
+            "--shell-quote",
+            "-j2",
+            "echo",
+            "{%}",
+            "x{#}",
+            ":::",
+            "a",
+            "b",
+            "c",
+        ]),
+        case(&["--shell-quote", ":::", "a b"]),
         // The first input, or line of data, is no one's.
         case(&[
             "--skip-first-line",
