@@ -9,7 +9,13 @@ use crate::report::OutputMode;
 
 /// Run many tasks at once, safely and fast.
 #[derive(Debug, Parser)]
-#[command(name = "fanout", version, about, max_term_width = 100)]
+#[command(
+    name = "fanout",
+    version,
+    about,
+    max_term_width = 100,
+    propagate_version = true
+)]
 #[command(after_help = "Exit codes: 0 all tasks succeeded, 1 some task failed, \
 2 bad plan or usage, 3 fanout itself failed (I/O), 130 interrupted.")]
 pub struct Cli {

@@ -11,7 +11,7 @@ use clap::Parser;
 /// Parses the process arguments, runs the command, prints any error, and returns the exit
 /// code. `main` only passes it to the OS.
 pub fn main_entry() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(args()) {
         Ok(cli) => cli,
         Err(err) => {
             // Help and version are not errors.
@@ -51,6 +51,26 @@ pub fn main_entry() -> i32 {
             err.exit_code()
         }
     }
+}
+
+/// The process's arguments, as `fanout`'s: a link named `sem` or `parallel` to the
+/// program is `fanout sem` or `fanout map`, so that scripts written for GNU parallel run
+/// unchanged.
+pub(super) fn args() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let called = args
+        .first()
+        .and_then(|arg0| std::path::Path::new(arg0).file_name())
+        .and_then(|name| name.to_str());
+    let command = match called {
+        Some("sem") => Some("sem"),
+        Some("parallel") => Some("map"),
+        _ => None,
+    };
+    if let Some(command) = command {
+        args.insert(1.min(args.len()), command.into());
+    }
+    args
 }
 
 /// Colour on stderr: `auto` means a terminal and no `NO_COLOR`.

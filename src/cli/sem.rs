@@ -99,7 +99,7 @@ pub(super) fn take(args: &mut MapArgs, cpus: usize) -> Result<Turn, CliError> {
 /// ends.
 fn hand_on(held: Option<Held>) -> Result<(), CliError> {
     let exe = std::env::current_exe().context("failed to find fanout's own program")?;
-    let mut words: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let mut words: Vec<std::ffi::OsString> = super::entry::args().into_iter().skip(1).collect();
     // The subcommand is the first word that names one (global options take no such
     // value); the flag goes right after it, before the command.
     let at = words

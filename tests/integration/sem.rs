@@ -151,3 +151,38 @@ fn a_semaphore_without_a_command_is_an_error() {
     out.expect_code(255);
     assert!(out.stderr.contains("--semaphore-timeout"), "{}", out.stderr);
 }
+
+#[test]
+fn links_named_sem_and_parallel_are_fanout_sem_and_fanout_map() {
+    let project = Project::new();
+    for name in ["sem", "parallel"] {
+        std::os::unix::fs::symlink(crate::harness::fanout_bin(), project.join(name)).unwrap();
+    }
+    let run = |program: &str, args: &[&str]| {
+        let out = Command::new(project.join(program))
+            .args(args)
+            .current_dir(project.path())
+            .env("FANOUT_SEMAPHORE_DIR", project.join("semaphores"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("the link runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // A command word that names a subcommand stays a command word.
+    assert_eq!(
+        run("sem", &["--fg", "echo", "map"]),
+        (Some(0), "map\n".into())
+    );
+    assert_eq!(
+        run("parallel", &["-k", "echo", ":::", "a", "b"]),
+        (Some(0), "a\nb\n".into())
+    );
+    // The background command is handed on as `fanout sem`, holding its slot.
+    let (code, _) = run("sem", &["--id", "l", "sleep 0.3; touch done", "sem"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(run("sem", &["--id", "l", "--wait"]).0, Some(0));
+    assert!(project.join("done").exists());
+}
