@@ -619,6 +619,15 @@ pub struct MapArgs {
     /// Run jobs at this niceness, added to fanout's own (as `nice -n N`).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub nice: Option<i32>,
+    /// With --pipe: a block not read whole within DURATION is cut short, after the last
+    /// whole record read so far (for slow streams: `tail -f`).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        aliases = ["blocktimeout", "bt"],
+        requires = "pipe"
+    )]
+    pub block_timeout: Option<String>,
     /// The number of jobs, for {##} and {0#}, so that the inputs need not all be read
     /// first.
     #[arg(long, value_name = "N", aliases = ["totaljobs", "total"])]

@@ -17,10 +17,10 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
-    BlockOptions, CommandLine, DEFAULT_BLOCK, InputError, Inputs, MapSpec, ReadOptions, Records,
-    Sent, SourceKind, Template, Trim, column_names, group_inputs, header_names, parse_block_size,
-    parse_delimiter, parse_size, part_positions, read_inputs, record_marks, result_segments, row,
-    split_blocks,
+    BlockOptions, BlockSource, CommandLine, DEFAULT_BLOCK, InputError, Inputs, MapSpec,
+    ReadOptions, Records, Sent, SourceKind, Template, TimedReader, Trim, column_names,
+    group_inputs, header_names, parse_block_size, parse_delimiter, parse_seconds, parse_size,
+    part_positions, read_inputs, record_marks, result_segments, row, split_blocks,
 };
 use crate::runner::FedTask;
 
@@ -230,7 +230,7 @@ impl JobSource {
                 make_dir(&dir)?;
                 let mut dealer = Dealer::new(dir.clone(), slots);
                 let cut = split_blocks(
-                    &mut std::io::stdin(),
+                    &mut *block_input(&options),
                     &options,
                     |header, body| dealer.deal(header, body, take),
                     |warning| eprintln!("fanout map: {warning}"),
@@ -252,7 +252,7 @@ impl JobSource {
                 let mut files: Vec<(PathBuf, std::fs::File, u64)> = Vec::new();
                 let mut count = 0;
                 split_blocks(
-                    &mut std::io::stdin(),
+                    &mut *block_input(&options),
                     &options,
                     |header, body| {
                         let slot = count % slots.max(1);
@@ -295,7 +295,7 @@ impl JobSource {
                 let mut count = 0;
                 let mut stopped = false;
                 let cut = split_blocks(
-                    &mut std::io::stdin(),
+                    &mut *block_input(&options),
                     &options,
                     |header, body| {
                         count += 1;
@@ -585,6 +585,13 @@ pub(super) fn block_jobs(
         }
     }
     let header = wants_header(args)?;
+    let block_timeout = args
+        .block_timeout
+        .as_deref()
+        .map(|value| parse_seconds("--block-timeout", value))
+        .transpose()
+        .map_err(CliError::usage)?
+        .filter(|t| !t.is_zero());
     if args.skip_first_line {
         // What follows is read on from where this stops.
         std::io::stdin()
@@ -603,6 +610,7 @@ pub(super) fn block_jobs(
         records: args.max_args.or(args.max_replace_args),
         header,
         skip_empty: args.no_run_if_empty,
+        timeout: block_timeout,
     };
     if args.round_robin {
         // The number of slots is known later; see `JobSource::set_slots`.
@@ -618,6 +626,15 @@ pub(super) fn block_jobs(
         dir: dir.to_owned(),
         cat: args.cat,
     })
+}
+
+/// Standard input, as blocks are cut from it: read by a thread of its own when a block
+/// may be cut short (`--block-timeout`).
+fn block_input(options: &BlockOptions) -> Box<dyn BlockSource> {
+    match options.timeout {
+        Some(_) => Box::new(TimedReader::spawn(std::io::stdin())),
+        None => Box::new(std::io::stdin()),
+    }
 }
 
 /// `--pipe --round-robin`'s blocks, dealt out in turn to a job per slot through a named

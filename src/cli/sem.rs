@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use super::CliError;
 use super::args::MapArgs;
-use crate::map::{Held, Semaphore, parse_delay, parse_jobs, semaphore_root};
+use crate::map::{Held, Semaphore, parse_jobs, parse_seconds, semaphore_root};
 
 /// Whether `args` ask for the semaphore: `--semaphore`, or an option only it has.
 pub(super) fn wanted(args: &MapArgs) -> bool {
@@ -69,8 +69,7 @@ pub(super) fn take(args: &mut MapArgs, cpus: usize) -> Result<Turn, CliError> {
                 Some(rest) => (rest, true),
                 None => (value, false),
             };
-            let seconds = parse_delay(text)
-                .map_err(|e| CliError::usage(format!("--semaphore-timeout: {e}")))?;
+            let seconds = parse_seconds("--semaphore-timeout", text).map_err(CliError::usage)?;
             // 0 waits for ever, as in GNU parallel.
             (Some(seconds).filter(|s| !s.is_zero()), give_up)
         }

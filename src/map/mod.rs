@@ -28,10 +28,12 @@ pub use joblog::{
     read_joblog,
 };
 pub use options::{
-    MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
+    MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_seconds, parse_size,
+    parse_timeout,
 };
 pub use pipe::{
-    BlockOptions, DEFAULT_BLOCK, parse_block_size, part_positions, record_marks, split_blocks,
+    BlockOptions, BlockSource, DEFAULT_BLOCK, TimedReader, parse_block_size, part_positions,
+    record_marks, split_blocks,
 };
 pub use plan::{MAX_LINE, MapSpec, TooLong, map_plan, pack_inputs};
 pub use plus::{Pattern, Plus, Where};

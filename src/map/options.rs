@@ -84,6 +84,12 @@ pub fn parse_load(value: &str, cpus: usize) -> Result<f64, String> {
 /// The time between starts for `--delay VALUE`: seconds (`0.5`), or with a unit (`100ms`,
 /// `2s`, `1m`, `1h30m`).
 pub fn parse_delay(value: &str) -> Result<Duration, String> {
+    parse_seconds("--delay", value)
+}
+
+/// The value of a duration option: seconds (`0.5`), or with a unit (`100ms`, `2s`, `1m`,
+/// `1h30m`); the error names the option.
+pub fn parse_seconds(option: &str, value: &str) -> Result<Duration, String> {
     let seconds = value
         .parse::<f64>()
         .ok()
@@ -92,7 +98,9 @@ pub fn parse_delay(value: &str) -> Result<Duration, String> {
     seconds
         .or_else(|| humantime::parse_duration(value).ok())
         .ok_or_else(|| {
-            format!("`--delay {value}` is not a duration: give seconds (0.5) or a unit (100ms, 2s)")
+            format!(
+                "`{option} {value}` is not a duration: give seconds (0.5) or a unit (100ms, 2s)"
+            )
         })
 }
 

@@ -1,9 +1,12 @@
 //! `--pipe`: stdin cut into blocks, one block per job on the job's stdin, cut where GNU
 //! parallel cuts them. A block ends after the last record end that fits in `--block`
 //! bytes (one long record makes the block grow, by GNU parallel's rule), or after every
-//! `-N` records.
+//! `-N` records, or, with `--block-timeout`, after the last record end read when a block
+//! takes too long to come.
 
 use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use regex::bytes::Regex;
 
@@ -25,6 +28,85 @@ pub struct BlockOptions {
     pub header: bool,
     /// `-r`: lines holding only white space are dropped.
     pub skip_empty: bool,
+    /// `--block-timeout`: a block not read whole within this long is cut short, after the
+    /// last whole record read so far (the input must be a [`TimedReader`] for reads to
+    /// stop waiting).
+    pub timeout: Option<Duration>,
+}
+
+/// What blocks are cut from: a stream read as it is, or a [`TimedReader`] whose reads
+/// give up at a deadline.
+pub trait BlockSource {
+    /// Reads some bytes into `into`: how many (0 at the end of the input), or `None` when
+    /// `deadline` passed first.
+    fn read_by(&mut self, into: &mut [u8], deadline: Option<Instant>) -> io::Result<Option<usize>>;
+}
+
+impl<R: Read + ?Sized> BlockSource for R {
+    fn read_by(&mut self, into: &mut [u8], _: Option<Instant>) -> io::Result<Option<usize>> {
+        read_some(self, into).map(Some)
+    }
+}
+
+/// A stream read by a thread of its own, so that a read can give up at a deadline while
+/// the thread goes on waiting for data.
+pub struct TimedReader {
+    chunks: Receiver<io::Result<Vec<u8>>>,
+    /// What came and was not handed on yet.
+    pending: Vec<u8>,
+    ended: bool,
+}
+
+impl TimedReader {
+    /// Reads `input` on a thread of its own, a few chunks ahead at most.
+    pub fn spawn(mut input: impl Read + Send + 'static) -> TimedReader {
+        let (sender, chunks) = mpsc::sync_channel(4);
+        std::thread::spawn(move || {
+            loop {
+                let mut chunk = vec![0; 64 * 1024];
+                let read = read_some(&mut input, &mut chunk).map(|n| {
+                    chunk.truncate(n);
+                    chunk
+                });
+                let last = !matches!(&read, Ok(chunk) if !chunk.is_empty());
+                if sender.send(read).is_err() || last {
+                    break;
+                }
+            }
+        });
+        TimedReader {
+            chunks,
+            pending: Vec::new(),
+            ended: false,
+        }
+    }
+}
+
+impl BlockSource for TimedReader {
+    fn read_by(&mut self, into: &mut [u8], deadline: Option<Instant>) -> io::Result<Option<usize>> {
+        if self.pending.is_empty() && !self.ended {
+            let chunk = match deadline {
+                None => self.chunks.recv().map_err(|_| ()),
+                Some(at) => match self
+                    .chunks
+                    .recv_timeout(at.saturating_duration_since(Instant::now()))
+                {
+                    Err(RecvTimeoutError::Timeout) => return Ok(None),
+                    other => other.map_err(|_| ()),
+                },
+            };
+            match chunk {
+                Ok(Ok(chunk)) if !chunk.is_empty() => self.pending = chunk,
+                Ok(Err(err)) => return Err(err),
+                // The end, or a reader that is gone.
+                _ => self.ended = true,
+            }
+        }
+        let n = self.pending.len().min(into.len());
+        into[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(Some(n))
+    }
 }
 
 /// GNU parallel's `--block` default: 1 MiB.
@@ -78,7 +160,7 @@ fn unescape(text: &str) -> Vec<u8> {
 /// before it (empty without `--header`), in order. `warn` hears when a record longer
 /// than the block made the block grow.
 pub fn split_blocks(
-    input: &mut dyn Read,
+    input: &mut (impl BlockSource + ?Sized),
     options: &BlockOptions,
     mut block: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
     mut warn: impl FnMut(String),
@@ -96,7 +178,8 @@ pub fn split_blocks(
         .then(|| Regex::new(r"(?m-u)^\s*\n").expect("a valid pattern"));
     loop {
         let want = size - buf.len() % size;
-        let eof = fill(input, &mut buf, want)?;
+        let deadline = options.timeout.map(|t| Instant::now() + t);
+        let (eof, cut_short) = fill(input, &mut buf, want, deadline)?;
         if let Some(blank) = &blank_lines {
             buf = blank.replace_all(&buf, &b""[..]).into_owned();
             if buf.is_empty() {
@@ -136,7 +219,7 @@ pub fn split_blocks(
         if eof {
             break;
         }
-        if done == 0 && size < MAX_BLOCK {
+        if done == 0 && size < MAX_BLOCK && !cut_short {
             let old = size;
             size = ((size as f64 * 1.3 + 1.0).ceil() as usize).min(MAX_BLOCK);
             warn(format!(
@@ -151,14 +234,18 @@ pub fn split_blocks(
 }
 
 /// The first line, read `size` bytes at a time; what was read after it stays in `buf`.
-fn read_header(input: &mut dyn Read, buf: &mut Vec<u8>, size: usize) -> io::Result<Vec<u8>> {
+fn read_header(
+    input: &mut (impl BlockSource + ?Sized),
+    buf: &mut Vec<u8>,
+    size: usize,
+) -> io::Result<Vec<u8>> {
     loop {
         if let Some(end) = buf.iter().position(|&b| b == b'\n') {
             return Ok(buf.drain(..=end).collect());
         }
         let start = buf.len();
         buf.resize(start + size, 0);
-        let n = read_some(input, &mut buf[start..])?;
+        let n = input.read_by(&mut buf[start..], None)?.unwrap_or(0);
         buf.truncate(start + n);
         if n == 0 {
             // No whole line: no header, and what was read is data.
@@ -167,25 +254,36 @@ fn read_header(input: &mut dyn Read, buf: &mut Vec<u8>, size: usize) -> io::Resu
     }
 }
 
-/// Reads `want` more bytes into `buf`, or up to the end; says whether the end was met.
-fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+/// Reads `want` more bytes into `buf`, up to the end or the deadline; says whether the
+/// end was met, and whether the deadline cut the reading short.
+fn fill(
+    input: &mut (impl BlockSource + ?Sized),
+    buf: &mut Vec<u8>,
+    want: usize,
+    deadline: Option<Instant>,
+) -> io::Result<(bool, bool)> {
     let start = buf.len();
     buf.resize(start + want, 0);
     let mut got = 0;
-    let mut eof = false;
+    let (mut eof, mut cut_short) = (false, false);
     while got < want {
-        let n = read_some(input, &mut buf[start + got..])?;
-        if n == 0 {
-            eof = true;
-            break;
+        match input.read_by(&mut buf[start + got..], deadline)? {
+            None => {
+                cut_short = true;
+                break;
+            }
+            Some(0) => {
+                eof = true;
+                break;
+            }
+            Some(n) => got += n,
         }
-        got += n;
     }
     buf.truncate(start + got);
-    Ok(eof)
+    Ok((eof, cut_short))
 }
 
-fn read_some(input: &mut dyn Read, into: &mut [u8]) -> io::Result<usize> {
+fn read_some(input: &mut (impl Read + ?Sized), into: &mut [u8]) -> io::Result<usize> {
     loop {
         match input.read(into) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -303,6 +401,7 @@ mod tests {
             records: None,
             header: false,
             skip_empty: false,
+            timeout: None,
         }
     }
 
@@ -363,6 +462,36 @@ mod tests {
             blocks("h\nr1\nr2\nr3\n", &options),
             ["h\nr1\nr2\n", "h\nr3\n"]
         );
+    }
+
+    #[test]
+    fn a_block_that_takes_too_long_is_cut_after_the_last_whole_record() {
+        // A stream that writes two records and half of a third, then waits, then ends.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let feeder = std::thread::spawn(move || {
+            use std::io::Write as _;
+            writer.write_all(b"a\nb\nc").unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+            writer.write_all(b"c\nd\n").unwrap();
+        });
+        let options = BlockOptions {
+            timeout: Some(Duration::from_millis(100)),
+            ..lines(1 << 20)
+        };
+        let mut got = Vec::new();
+        let mut input = TimedReader::spawn(reader);
+        split_blocks(
+            &mut input,
+            &options,
+            |_, body| {
+                got.push(String::from_utf8_lossy(body).into_owned());
+                Ok(())
+            },
+            |_| {},
+        )
+        .unwrap();
+        feeder.join().unwrap();
+        assert_eq!(got, ["a\nb\n", "cc\nd\n"]);
     }
 
     #[test]

@@ -917,6 +917,27 @@ fn pipe_jobs_start_as_each_block_is_cut() {
 }
 
 #[test]
+fn a_block_slow_to_come_is_cut_short_after_its_last_whole_line() {
+    let project = Project::new();
+    let mut child = map_fed_by_hand(
+        &project,
+        &["map", "--pipe", "--block-timeout", "0.2", "cat > block-{#}"],
+    );
+    // Far less than a block (1 MiB), and half a line more: the whole lines go to a job
+    // while stdin is still open.
+    write_input(&mut child, "a\nb\nc");
+    assert!(
+        wait_for(Duration::from_secs(20), || project.join("block-1").exists()),
+        "the first block's job ran while stdin was still open"
+    );
+    write_input(&mut child, "\nd\n");
+    drop(child.stdin.take());
+    assert_eq!(exit_code_within(&mut child), Some(0));
+    assert_eq!(project.read("block-1"), "a\nb\n");
+    assert_eq!(project.read("block-2"), "c\nd\n");
+}
+
+#[test]
 fn round_robin_jobs_read_their_blocks_as_each_is_cut() {
     let project = Project::new();
     let mut child = map_fed_by_hand(
