@@ -619,6 +619,11 @@ pub struct MapArgs {
     /// Run jobs at this niceness, added to fanout's own (as `nice -n N`).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub nice: Option<i32>,
+    /// How a job is terminated (--timeout, --halt now, Ctrl-C): signals each followed by
+    /// the milliseconds to wait for it to end (default TERM,200,TERM,100,TERM,50,KILL,25);
+    /// a SIGKILL follows to whatever is left.
+    #[arg(long, value_name = "SEQUENCE", alias = "term-seq")]
+    pub termseq: Option<String>,
     /// With --pipe: a block not read whole within DURATION is cut short, after the last
     /// whole record read so far (for slow streams: `tail -f`).
     #[arg(

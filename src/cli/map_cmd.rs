@@ -24,12 +24,14 @@ use crate::map::{
     parse_load, parse_size, parse_timeout, read_joblog, shell_quote, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
-use crate::runner::{self, RunOptions, TaskFeed};
+use crate::runner::{self, RunOptions, TaskFeed, Termination};
 use crate::scheduler::{HaltPolicy, HaltThreshold, SchedulerConfig};
 
 /// How long a terminated job gets between SIGTERM and SIGKILL (GNU parallel's default
 /// `--termseq` adds up to about as much).
-const MAP_GRACE: Duration = Duration::from_millis(400);
+/// GNU parallel's termination sequence: TERM three times, then KILL, waiting ever less
+/// in between (milliseconds).
+const GNU_TERMSEQ: &str = "TERM,200,TERM,100,TERM,50,KILL,25";
 
 /// `fanout map`; returns the exit status, errors included (255, printed here).
 pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
@@ -180,7 +182,6 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         } else {
             args.retries.unwrap_or(1)
         },
-        grace: MAP_GRACE,
         base_dir,
         max_load: limits.max_load,
         min_free_memory: limits.min_free_memory,
@@ -222,7 +223,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             seed: seed(),
             halt,
         },
-        grace: plan.settings.grace,
+        termination: match args.termseq.as_deref() {
+            Some(text) => Termination::parse(text).map_err(CliError::usage)?,
+            None => Termination::parse(GNU_TERMSEQ).expect("a valid sequence"),
+        },
         cache: None,
         known_keys: Vec::new(),
         agents: None,

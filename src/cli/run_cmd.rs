@@ -20,7 +20,7 @@ use crate::report::analysis;
 use crate::report::{
     OutputMode, SummaryCollector, TerminalOptions, TerminalReporter, render_summary, write_junit,
 };
-use crate::runner::{self, RunOptions};
+use crate::runner::{self, RunOptions, Termination};
 use crate::scheduler::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen, SchedulerConfig};
 use crate::store::{
     Recovery, ResumePoint, RunRecord, Store, StoreSink, definition_hash, plan_hash,
@@ -166,7 +166,7 @@ pub(crate) fn run_plan_with(
         weights,
         conflicts,
         scheduler: config,
-        grace: plan.settings.grace,
+        termination: Termination::after_grace(plan.settings.grace),
         cache,
         known_keys: known,
         separate_stderr: false,

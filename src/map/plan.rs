@@ -20,8 +20,6 @@ pub struct MapSpec {
     pub timeout: Option<Duration>,
     /// Attempts per job at most, as GNU parallel's `--retries` counts them (0 and 1: one).
     pub tries: u32,
-    /// Time between SIGTERM and SIGKILL when a job is terminated.
-    pub grace: Duration,
     /// Where jobs run.
     pub base_dir: PathBuf,
     /// No job starts while this many processes or more are runnable (`--load`).
@@ -39,7 +37,6 @@ impl MapSpec {
             retries: self.tries.saturating_sub(1),
             backoff: Backoff::Fixed(Duration::ZERO),
             keep_going: true,
-            grace: self.grace,
             retry_failed_serially: false,
             systemic_failure_stop: false,
             max_load: self.max_load,
@@ -216,7 +213,6 @@ mod tests {
             jobs: 4,
             timeout: Some(Duration::from_secs(2)),
             tries: 3,
-            grace: Duration::from_millis(200),
             base_dir: PathBuf::from("/tmp"),
             max_load: Some(2.0),
             min_free_memory: Some(1 << 20),

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 mod agent_turns;
 mod pacing;
 
+use nix::sys::signal::Signal;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -47,8 +48,8 @@ pub struct RunOptions {
     /// Tasks that must not run alongside each task (overlapping writes).
     pub conflicts: Vec<Vec<usize>>,
     pub scheduler: SchedulerConfig,
-    /// Time between SIGTERM and SIGKILL.
-    pub grace: Duration,
+    /// How a task's process group is terminated (a timeout, fail-fast, Ctrl-C).
+    pub termination: Termination,
     /// Where to look for earlier results of tasks that declare inputs.
     pub cache: Option<Arc<dyn Cache>>,
     /// Cache keys of tasks that are not part of this run but finished earlier (resume).
@@ -119,6 +120,60 @@ pub fn log_file_name(id: &str, index: usize, attempt: u32) -> String {
     }
 }
 
+/// How a task's process group is terminated: each signal in turn, each followed by a wait
+/// of at most its duration for the group to end; then SIGKILL to whatever is left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Termination {
+    pub steps: Vec<(Signal, Duration)>,
+}
+
+impl Termination {
+    /// SIGTERM, and SIGKILL once `grace` has passed.
+    pub fn after_grace(grace: Duration) -> Termination {
+        Termination {
+            steps: vec![(Signal::SIGTERM, grace)],
+        }
+    }
+
+    /// A sequence written as GNU parallel's `--termseq`: signals (`TERM`, `SIGINT`, `9`)
+    /// each followed by the milliseconds to wait after it, `TERM,200,KILL,25`.
+    pub fn parse(text: &str) -> Result<Termination, String> {
+        let items: Vec<&str> = text.split(',').map(str::trim).collect();
+        if !items.len().is_multiple_of(2) || items.iter().any(|i| i.is_empty()) {
+            return Err(format!(
+                "`{text}` is not a termination sequence: give signals each followed by \
+                 milliseconds, e.g. TERM,200,TERM,100,KILL,25"
+            ));
+        }
+        let steps = items
+            .chunks(2)
+            .map(|pair| {
+                let signal = parse_signal(pair[0])
+                    .ok_or_else(|| format!("`{}` in `{text}` is not a signal", pair[0]))?;
+                let ms: u64 = pair[1].parse().map_err(|_| {
+                    format!("`{}` in `{text}` is not a number of milliseconds", pair[1])
+                })?;
+                Ok((signal, Duration::from_millis(ms)))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Termination { steps })
+    }
+}
+
+/// A signal by name (`TERM`, `SIGTERM`, `term`) or number.
+fn parse_signal(text: &str) -> Option<Signal> {
+    if let Ok(number) = text.parse::<i32>() {
+        return Signal::try_from(number).ok();
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    name.parse().ok()
+}
+
 /// How many more tasks than slots the run takes from its feed ahead of their start.
 const FEED_BATCH: usize = 64;
 
@@ -168,6 +223,8 @@ struct Dispatcher<'a> {
     /// Where more tasks come from, until it closes or the run stops.
     feed: Option<TaskFeed>,
     options: &'a RunOptions,
+    /// `options.termination`, shared with every attempt.
+    termination: Arc<Termination>,
     sink: &'a mut dyn EventSink,
     scheduler: Scheduler,
     started_at: Instant,
@@ -243,6 +300,7 @@ pub async fn run_fed(
         peak_held: 0,
         feed,
         options,
+        termination: Arc::new(options.termination.clone()),
         sink,
         scheduler,
         started_at: Instant::now(),
@@ -602,7 +660,7 @@ impl<'a> Dispatcher<'a> {
             cwd: resolve_cwd(&self.plan.base_dir, task.cwd.as_deref()),
             log: log.clone(),
             timeout: task.timeout.or_else(|| self.relative_timeout()),
-            grace: self.options.grace,
+            termination: self.termination.clone(),
             workspace: match task.isolate {
                 Isolation::Worktree => self.options.workspace.clone(),
                 Isolation::None => None,
@@ -800,6 +858,35 @@ fn resolve_cwd(base: &Path, cwd: Option<&Path>) -> PathBuf {
 mod tests {
     use super::*;
 
+    #[test]
+    fn termination_sequences_read_as_gnu_parallel_writes_them() {
+        let ms = Duration::from_millis;
+        assert_eq!(
+            Termination::parse("TERM,200,SIGINT,100,9,25")
+                .unwrap()
+                .steps,
+            [
+                (Signal::SIGTERM, ms(200)),
+                (Signal::SIGINT, ms(100)),
+                (Signal::SIGKILL, ms(25))
+            ]
+        );
+        assert_eq!(
+            Termination::parse("hup, 0").unwrap().steps,
+            [(Signal::SIGHUP, ms(0))]
+        );
+        for bad in [
+            "TERM",
+            "TERM,200,KILL",
+            "NOPE,1",
+            "TERM,soon",
+            "",
+            "TERM,,KILL,1",
+        ] {
+            assert!(Termination::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
     /// Feeds `tasks` (through a channel holding at most 8) to a run with no plan tasks of
     /// its own, 2 at a time.
     fn run_feed(tasks: Vec<Task>) -> RunResult {
@@ -828,7 +915,7 @@ mod tests {
                 seed: 1,
                 halt: None,
             },
-            grace: Duration::from_secs(1),
+            termination: Termination::after_grace(Duration::from_secs(1)),
             cache: None,
             known_keys: Vec::new(),
             separate_stderr: true,

@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 use super::cache::Cache;
 use super::command::ExecPlan;
+use super::dispatcher::Termination;
 use super::unix::{group_alive, signal_group};
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, HashingStats, WorkspaceOutcome};
@@ -56,7 +57,7 @@ pub(crate) struct AttemptSpec {
     /// Where stderr goes when it is kept apart from stdout; `None`: into `log` as well.
     pub(crate) stderr_log: Option<PathBuf>,
     pub(crate) timeout: Option<Duration>,
-    pub(crate) grace: Duration,
+    pub(crate) termination: Arc<Termination>,
     /// The cache to consult before running, with the dependencies' keys.
     pub(crate) cache: Option<CacheCheck>,
     /// Where to tell the dispatcher that the process exists (and its output lines).
@@ -290,10 +291,10 @@ async fn run_process(
     let (ending, status) = tokio::select! {
         biased;
         status = child.wait() => (Ending::Natural, status),
-        () = timeout => (Ending::TimedOut, terminate(&mut child, pgid, spec.grace, &mut requests).await),
+        () = timeout => (Ending::TimedOut, terminate(&mut child, pgid, &spec.termination, &mut requests).await),
         request = recv_request(&mut requests) => match (child.try_wait(), request) {
             (Ok(Some(status)), _) => (Ending::Natural, Ok(status)),
-            (_, UnitRequest::Terminate) => (Ending::Cancelled, terminate(&mut child, pgid, spec.grace, &mut requests).await),
+            (_, UnitRequest::Terminate) => (Ending::Cancelled, terminate(&mut child, pgid, &spec.termination, &mut requests).await),
             (_, UnitRequest::Kill) => (Ending::Cancelled, kill(&mut child, pgid).await),
         },
     };
@@ -591,36 +592,50 @@ fn is_executable(path: &Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// SIGTERM to the group; SIGKILL once the grace period has passed (or at a kill request),
-/// to whatever of the group is left, so that nothing the task started survives.
+/// Each signal of `termination` in turn to the group, each followed by a wait for the
+/// group to end; then SIGKILL (at once at a kill request) to whatever of the group is
+/// left, so that nothing the task started survives.
 async fn terminate(
     child: &mut Child,
     pgid: u32,
-    grace: Duration,
+    termination: &Termination,
     requests: &mut mpsc::UnboundedReceiver<UnitRequest>,
 ) -> std::io::Result<ExitStatus> {
-    signal_group(pgid, Signal::SIGTERM);
-    let deadline = tokio::time::Instant::now() + grace;
-    let status = tokio::select! {
-        status = child.wait() => status,
-        () = tokio::time::sleep_until(deadline) => return kill(child, pgid).await,
-        () = recv_kill(requests) => return kill(child, pgid).await,
-    };
-    // The leader is gone; give the rest of the group what is left of the grace period.
-    // There is no notification for the exit of a process that is not our child, so look
-    // (off the runtime's thread: looking may read /proc).
-    while tokio::time::Instant::now() < deadline
-        && tokio::task::spawn_blocking(move || group_alive(pgid))
-            .await
-            .unwrap_or(false)
-    {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(20)) => {}
-            () = recv_kill(requests) => break,
+    let mut status = None;
+    'steps: for &(signal, wait) in &termination.steps {
+        signal_group(pgid, signal);
+        let deadline = tokio::time::Instant::now() + wait;
+        if status.is_none() {
+            tokio::select! {
+                ended = child.wait() => status = Some(ended),
+                () = tokio::time::sleep_until(deadline) => continue 'steps,
+                () = recv_kill(requests) => return kill(child, pgid).await,
+            }
+        }
+        // The leader is gone; give the rest of the group what is left of this wait.
+        // There is no notification for the exit of a process that is not our child, so
+        // look (off the runtime's thread: looking may read /proc).
+        loop {
+            let alive = tokio::task::spawn_blocking(move || group_alive(pgid))
+                .await
+                .unwrap_or(false);
+            if !alive {
+                break 'steps;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                continue 'steps;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                () = recv_kill(requests) => break 'steps,
+            }
         }
     }
     signal_group(pgid, Signal::SIGKILL);
-    status
+    match status {
+        Some(status) => status,
+        None => child.wait().await,
+    }
 }
 
 async fn kill(child: &mut Child, pgid: u32) -> std::io::Result<ExitStatus> {

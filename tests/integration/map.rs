@@ -917,6 +917,51 @@ fn pipe_jobs_start_as_each_block_is_cut() {
 }
 
 #[test]
+fn a_job_timed_out_gets_each_signal_of_the_termination_sequence_then_sigkill() {
+    let project = Project::new();
+    // INT is caught and the job goes on; TERM ends it.
+    let job = "trap 'touch got-int' INT; trap 'echo got TERM; exit 0' TERM; \
+               while :; do sleep 0.05; done; : {}";
+    let out = project.fanout(&[
+        "map",
+        "--timeout",
+        "0.3",
+        "--termseq",
+        "INT,300,TERM,5000",
+        job,
+        ":::",
+        "a",
+    ]);
+    out.expect_code(1);
+    assert!(project.join("got-int").exists(), "INT came first");
+    assert_eq!(out.stdout, "got TERM\n");
+    // A job that ignores every signal of the sequence is killed after it.
+    let mut child = project
+        .command(&[
+            "map",
+            "--timeout",
+            "0.3",
+            "--termseq",
+            "INT,100,TERM,100",
+            "trap '' INT TERM; while :; do sleep 0.05; done; : {}",
+            ":::",
+            "a",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fanout starts");
+    assert_eq!(exit_code_within(&mut child), Some(1));
+    let out = project.fanout(&["map", "--termseq", "TERM,soon", "true", ":::", "a"]);
+    out.expect_code(255);
+    assert!(
+        out.stderr.contains("not a number of milliseconds"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn a_block_slow_to_come_is_cut_short_after_its_last_whole_line() {
     let project = Project::new();
     let mut child = map_fed_by_hand(
