@@ -27,8 +27,6 @@ use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summar
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
 use crate::scheduler::{HaltPolicy, HaltThreshold, SchedulerConfig};
 
-/// How long a terminated job gets between SIGTERM and SIGKILL (GNU parallel's default
-/// `--termseq` adds up to about as much).
 /// GNU parallel's termination sequence: TERM three times, then KILL, waiting ever less
 /// in between (milliseconds).
 const GNU_TERMSEQ: &str = "TERM,200,TERM,100,TERM,50,KILL,25";
@@ -81,14 +79,15 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         _ => None,
     };
     let cpus = runner::available_cpus();
+    let limits = Limits::parse(&args, cpus)?;
     // GNU parallel's `--semaphore`: one job, run once a slot of the semaphore is free.
+    // (Bad option values are errors here, not in a process of its own in the background.)
     let semaphore = sem::wanted(&args);
     let _slot = match semaphore.then(|| sem::take(&mut args, cpus)).transpose()? {
         Some(Turn::Exit(code)) => return Ok(code),
         Some(Turn::Run(held)) => held,
         None => None,
     };
-    let limits = Limits::parse(&args, cpus)?;
     let halt = limits.halt;
     // With --csv, --colsep is the CSV field separator, not a pattern.
     let colsep = (!args.csv)
@@ -223,10 +222,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             seed: seed(),
             halt,
         },
-        termination: match args.termseq.as_deref() {
-            Some(text) => Termination::parse(text).map_err(CliError::usage)?,
-            None => Termination::parse(GNU_TERMSEQ).expect("a valid sequence"),
-        },
+        termination: limits.termination,
         cache: None,
         known_keys: Vec::new(),
         agents: None,
@@ -280,7 +276,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
 }
 
 /// The limits `fanout map`'s options set: `--halt`, `--timeout`, `--delay`, `--load`,
-/// `--memfree`.
+/// `--memfree`, `--termseq`.
 struct Limits {
     halt: Option<HaltPolicy>,
     timeout: Option<Duration>,
@@ -288,6 +284,7 @@ struct Limits {
     delay: Option<Duration>,
     max_load: Option<f64>,
     min_free_memory: Option<u64>,
+    termination: Termination,
 }
 
 impl Limits {
@@ -314,6 +311,8 @@ impl Limits {
             .as_deref()
             .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
             .transpose()?;
+        let termination = Termination::parse(args.termseq.as_deref().unwrap_or(GNU_TERMSEQ))
+            .map_err(CliError::usage)?;
         Ok(Limits {
             halt,
             timeout,
@@ -321,6 +320,7 @@ impl Limits {
             delay,
             max_load,
             min_free_memory,
+            termination,
         })
     }
 }

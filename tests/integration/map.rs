@@ -921,7 +921,7 @@ fn a_job_timed_out_gets_each_signal_of_the_termination_sequence_then_sigkill() {
     let project = Project::new();
     // INT is caught and the job goes on; TERM ends it.
     let job = "trap 'touch got-int' INT; trap 'echo got TERM; exit 0' TERM; \
-               while :; do sleep 0.05; done; : {}";
+               i=0; while [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; : {}";
     let out = project.fanout(&[
         "map",
         "--timeout",
@@ -943,7 +943,8 @@ fn a_job_timed_out_gets_each_signal_of_the_termination_sequence_then_sigkill() {
             "0.3",
             "--termseq",
             "INT,100,TERM,100",
-            "trap '' INT TERM; while :; do sleep 0.05; done; : {}",
+            // (20 s at most, should the SIGKILL not come.)
+            "trap '' INT TERM; i=0; while [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; : {}",
             ":::",
             "a",
         ])

@@ -79,8 +79,10 @@ fn background_commands_run_at_most_n_at_once_and_wait_waits_for_them() {
 #[test]
 fn a_slot_held_elsewhere_is_waited_for_taken_anyway_or_given_up_on() {
     let project = Project::new();
-    // The background command holds the one slot until the file `go` exists.
-    let hold = "while [ ! -e go ]; do sleep 0.05; done; touch held-done";
+    // The background command holds the one slot until the file `go` exists (20 s at most,
+    // should the test fail first).
+    let hold = "i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; \
+                touch held-done";
     assert_eq!(sem_in_background(&project, &["sem", "--id", "x", hold]), 0);
     let out = sem(
         &project,
@@ -150,6 +152,10 @@ fn a_semaphore_without_a_command_is_an_error() {
     let out = sem(&project, &["sem", "--st", "soon", "true"]);
     out.expect_code(255);
     assert!(out.stderr.contains("--semaphore-timeout"), "{}", out.stderr);
+    // Said here, not by the process the command would have been handed to.
+    let out = sem(&project, &["sem", "--timeout", "soon", "true"]);
+    out.expect_code(255);
+    assert!(out.stderr.contains("soon"), "{}", out.stderr);
 }
 
 #[test]
