@@ -337,7 +337,8 @@ more than 100 failed; with --halt: fail=1 gives the failing job's own status, fa
 percentage of failed jobs, success=N 0; 130 interrupted; 255 fanout itself failed."
 )]
 pub struct MapArgs {
-    /// Run N jobs at once: N, +N / -N (CPUs plus or minus N), N% (of CPUs), 0 (all).
+    /// Run N jobs at once: N, +N / -N (CPUs plus or minus N), N% (of CPUs), 0 (all); or a
+    /// FILE saying one of these, read again as jobs end.
     #[arg(
         short,
         long,

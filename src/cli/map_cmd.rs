@@ -18,10 +18,11 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
-    JoblogRecorder, JoblogWriter, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout,
-    ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions, TooLong,
-    column_names, job_dir, job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
-    parse_load, parse_size, parse_timeout, read_joblog, shell_quote, split_command_line, with_slot,
+    JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus,
+    MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions,
+    TooLong, column_names, job_dir, job_shell, map_plan, pack_inputs, parse_delay, parse_halt,
+    parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, shell_quote,
+    split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
@@ -79,6 +80,15 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         _ => None,
     };
     let cpus = runner::available_cpus();
+    // `-j FILE`: the number of jobs is what the file says, read again as jobs end.
+    let jobs_file = match args.jobs.as_deref().map(std::path::Path::new) {
+        Some(path) if path.is_file() => {
+            let (file, says) = JobsFile::open(path, cpus).map_err(CliError::usage)?;
+            args.jobs = Some(says);
+            Some(std::sync::Arc::new(file))
+        }
+        _ => None,
+    };
     let limits = Limits::parse(&args, cpus)?;
     // GNU parallel's `--semaphore`: one job, run once a slot of the semaphore is free.
     // (Bad option values are errors here, not in a process of its own in the background.)
@@ -232,6 +242,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         timeout_percent: limits.timeout_percent,
         nice: args.nice,
         slot_var: args.process_slot_var.clone(),
+        jobs_source: jobs_file.map(|file| file as std::sync::Arc<dyn runner::JobsSource>),
         shell: Some(job_shell()),
         workspace: None,
     };

@@ -28,8 +28,8 @@ pub use joblog::{
     read_joblog,
 };
 pub use options::{
-    MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_seconds, parse_size,
-    parse_timeout,
+    JobsFile, MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_seconds,
+    parse_size, parse_timeout,
 };
 pub use pipe::{
     BlockOptions, BlockSource, DEFAULT_BLOCK, TimedReader, parse_block_size, part_positions,

@@ -2,8 +2,11 @@
 //! `--jobs` (`4`, `+1`, `-1`, `200%`, `0`), `--delay` (`0.5`, `100ms`) and `--halt` (`now,fail=1`, `soon,success=20%`,
 //! and the old numeric forms).
 
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
+use crate::runner::JobsSource;
 use crate::scheduler::{HaltOn, HaltPolicy, HaltThreshold, HaltWhen};
 
 /// A finite number of 0 or more.
@@ -30,6 +33,63 @@ pub fn parse_jobs(value: &str, cpus: usize, total_jobs: usize) -> Result<usize, 
         }
     };
     Ok(jobs.max(1))
+}
+
+/// `-j FILE`: the number of jobs is what FILE says (`4`, `+2`, `50%`, `0` for no limit),
+/// read again when a job ends and the file has changed since (GNU parallel's procfile).
+/// A file that cannot be read, or says no number, leaves the number as it was.
+#[derive(Debug)]
+pub struct JobsFile {
+    path: PathBuf,
+    cpus: usize,
+    /// The file's modification time and length when last read, and what it said.
+    seen: Mutex<(Option<(SystemTime, u64)>, usize)>,
+}
+
+impl JobsFile {
+    /// Reads `path` a first time: the file, and what it says (for `--jobs`).
+    pub fn open(path: &Path, cpus: usize) -> Result<(JobsFile, String), String> {
+        let stamp = stamp(path);
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "failed to read the number of jobs in {}: {e}",
+                path.display()
+            )
+        })?;
+        let text = text.trim().to_owned();
+        let jobs = parse_jobs(&text, cpus, usize::MAX)
+            .map_err(|e| format!("{} says no number of jobs: {e}", path.display()))?;
+        let file = JobsFile {
+            path: path.to_owned(),
+            cpus,
+            seen: Mutex::new((stamp, jobs)),
+        };
+        Ok((file, text))
+    }
+}
+
+impl JobsSource for JobsFile {
+    fn changed(&self) -> Option<usize> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let stamp = stamp(&self.path);
+        if stamp == seen.0 {
+            return None;
+        }
+        seen.0 = stamp;
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let jobs = parse_jobs(text.trim(), self.cpus, usize::MAX).ok()?;
+        (jobs != seen.1).then(|| {
+            seen.1 = jobs;
+            jobs
+        })
+    }
+}
+
+/// When a file was last changed, and its length: a file written again within the
+/// clock's resolution most likely changed its length too.
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// A size for `option` with GNU parallel's unit prefixes: `K M G T P` multiply by powers

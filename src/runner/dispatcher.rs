@@ -77,6 +77,21 @@ pub struct RunOptions {
     /// Also set this variable to each attempt's slot less one, counting from 0 (GNU
     /// parallel's `--process-slot-var`).
     pub slot_var: Option<String>,
+    /// Where the number of jobs may change while the run goes on (`fanout map -j FILE`):
+    /// asked each time an attempt ends.
+    pub jobs_source: Option<Arc<dyn JobsSource>>,
+}
+
+/// A number of jobs that may change while a run goes on.
+pub trait JobsSource: Send + Sync {
+    /// The number of jobs now, when it changed since it was last asked.
+    fn changed(&self) -> Option<usize>;
+}
+
+impl std::fmt::Debug for dyn JobsSource + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn JobsSource")
+    }
 }
 
 impl std::fmt::Debug for dyn Cache + '_ {
@@ -223,6 +238,9 @@ struct Dispatcher<'a> {
     /// Where more tasks come from, until it closes or the run stops.
     feed: Option<TaskFeed>,
     options: &'a RunOptions,
+    /// How many tasks may run at once: the scheduler's, or what `options.jobs_source`
+    /// said last.
+    jobs: usize,
     /// `options.termination`, shared with every attempt.
     termination: Arc<Termination>,
     sink: &'a mut dyn EventSink,
@@ -300,6 +318,7 @@ pub async fn run_fed(
         peak_held: 0,
         feed,
         options,
+        jobs: options.scheduler.jobs,
         termination: Arc::new(options.termination.clone()),
         sink,
         scheduler,
@@ -479,7 +498,7 @@ impl<'a> Dispatcher<'a> {
     /// slots and a batch, so that a feed faster than its tasks waits in the feed (bounded)
     /// and not in the run, and is taken from a batch at a time rather than a task at a time.
     fn wants_tasks(&self) -> bool {
-        self.scheduler.ready_count() < self.options.scheduler.jobs.max(1) + FEED_BATCH
+        self.scheduler.ready_count() < self.jobs.max(1) + FEED_BATCH
     }
 
     /// Takes in `fed` and whatever else the feed holds already, while it wants tasks;
@@ -756,6 +775,10 @@ impl<'a> Dispatcher<'a> {
         }
         self.apply(decisions);
         self.release(index);
+        if let Some(jobs) = self.options.jobs_source.as_ref().and_then(|s| s.changed()) {
+            self.jobs = jobs;
+            self.scheduler.set_jobs(jobs);
+        }
     }
 
     fn apply(&mut self, decisions: Vec<Decision>) {
@@ -927,6 +950,7 @@ mod tests {
             shell: None,
             nice: None,
             slot_var: None,
+            jobs_source: None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

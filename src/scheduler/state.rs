@@ -428,6 +428,14 @@ impl Scheduler {
         decisions
     }
 
+    /// From now on at most `jobs` tasks run at once (at least one); tasks running beyond
+    /// that go on. (A run that retries failed tasks serially sets one job of its own when
+    /// it gets there.)
+    pub fn set_jobs(&mut self, jobs: usize) {
+        self.limits.set_jobs(jobs);
+        self.saturated = false;
+    }
+
     /// From now on resource `resource` (its index in the plan's `resources`) has
     /// `capacity`: adaptive concurrency of a rate limit.
     pub fn set_resource_capacity(&mut self, resource: usize, capacity: u32) {

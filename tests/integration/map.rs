@@ -963,6 +963,48 @@ fn a_job_timed_out_gets_each_signal_of_the_termination_sequence_then_sigkill() {
 }
 
 #[test]
+fn the_number_of_jobs_in_a_file_is_read_again_as_jobs_end() {
+    let project = Project::new();
+    project.file("procs", "1\n");
+    std::fs::create_dir_all(project.join("t")).unwrap();
+    // Job 1 runs alone and says 3; the others then wait (3 s at most) until three of them
+    // run, so that three run together however slowly each starts. More would be seen.
+    let job = "date +%s%N > t/{}.start; \
+               if [ {} = 1 ]; then echo 3 > procs; else touch t/{}.up; n=0; \
+               while [ $n -lt 60 ] && [ $(ls t | grep -c up) -lt 3 ]; do sleep 0.05; n=$((n+1)); done; \
+               fi; date +%s%N > t/{}.end";
+    let out = project.fanout(&["map", "-j", "procs", job, ":::", "1", "2", "3", "4"]);
+    out.expect_code(0);
+    let mut edges = Vec::new();
+    for i in 1..=4 {
+        edges.push((read_stamp(&project, &format!("t/{i}.start")), 1));
+        edges.push((read_stamp(&project, &format!("t/{i}.end")), -1));
+    }
+    let first_end = read_stamp(&project, "t/1.end");
+    assert!(
+        (2..=4).all(|i| read_stamp(&project, &format!("t/{i}.start")) > first_end),
+        "job 1 ran alone"
+    );
+    edges.sort();
+    let (mut running, mut most) = (0, 0);
+    for (_, change) in edges {
+        running += change;
+        most = most.max(running);
+    }
+    assert_eq!(most, 3, "three at once once the file said so, never more");
+    // A file that says no number is an error before anything runs.
+    project.file("bad", "many\n");
+    let out = project.fanout(&["map", "-j", "bad", "touch ran", ":::", "a"]);
+    out.expect_code(255);
+    assert!(
+        out.stderr.contains("says no number of jobs"),
+        "{}",
+        out.stderr
+    );
+    assert!(!project.join("ran").exists());
+}
+
+#[test]
 fn a_block_slow_to_come_is_cut_short_after_its_last_whole_line() {
     let project = Project::new();
     let mut child = map_fed_by_hand(
