@@ -919,13 +919,14 @@ fn pipe_jobs_start_as_each_block_is_cut() {
 #[test]
 fn a_job_timed_out_gets_each_signal_of_the_termination_sequence_then_sigkill() {
     let project = Project::new();
-    // INT is caught and the job goes on; TERM ends it.
+    // INT is caught and the job goes on; TERM ends it. (A second before the timeout, so
+    // that the traps are set however slowly the shell starts.)
     let job = "trap 'touch got-int' INT; trap 'echo got TERM; exit 0' TERM; \
                i=0; while [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; : {}";
     let out = project.fanout(&[
         "map",
         "--timeout",
-        "0.3",
+        "1",
         "--termseq",
         "INT,300,TERM,5000",
         job,
