@@ -349,7 +349,12 @@ pub struct MapArgs {
     )]
     pub jobs: Option<String>,
     /// Print jobs' output in input order, whatever order they end in.
-    #[arg(short = 'k', long, overrides_with = "no_keep_order")]
+    #[arg(
+        short = 'k',
+        long,
+        overrides_with = "no_keep_order",
+        alias = "keeporder"
+    )]
     pub keep_order: bool,
     /// Undo an earlier -k.
     #[arg(
@@ -394,7 +399,11 @@ pub struct MapArgs {
     #[arg(long, overrides_with = "line_buffer")]
     pub group: bool,
     /// Print output line by line as jobs write it; lines of different jobs never mix.
-    #[arg(long, overrides_with = "group", alias = "lb")]
+    #[arg(
+        long,
+        overrides_with = "group",
+        aliases = ["lb", "linebuffer", "line-buffered", "linebuffered"]
+    )]
     pub line_buffer: bool,
     /// Print output as jobs write it (as --line-buffer: whole lines, never mixed), in
     /// the order it comes even with -k.
@@ -489,7 +498,7 @@ pub struct MapArgs {
     #[arg(short = 'q', long)]
     pub quote: bool,
     /// Skip inputs that are empty or only white space.
-    #[arg(short = 'r', long)]
+    #[arg(short = 'r', long, alias = "norunifempty")]
     pub no_run_if_empty: bool,
     /// The first input of each group names its columns: {name} is that column (only `:`,
     /// the first line, is supported).
@@ -526,7 +535,7 @@ pub struct MapArgs {
     #[arg(long, value_name = "WHEN,WHY=N", allow_hyphen_values = true)]
     pub halt: Option<String>,
     /// Print the commands that would run, and run nothing.
-    #[arg(long)]
+    #[arg(long, alias = "dryrun")]
     pub dry_run: bool,
     /// As --dry-run, each command line quoted for a shell (to compose commands for a
     /// further fanout map).
@@ -536,17 +545,17 @@ pub struct MapArgs {
     #[arg(long, alias = "eta", alias = "progress")]
     pub bar: bool,
     /// Log each finished job to FILE in GNU parallel's format (+FILE: append to it).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", alias = "jl")]
     pub joblog: Option<PathBuf>,
     /// Skip the jobs the job log lists (it needs --joblog).
     #[arg(long)]
     pub resume: bool,
     /// Skip the jobs the job log lists as succeeded; run failed ones again (needs --joblog).
-    #[arg(long)]
+    #[arg(long, alias = "resumefailed")]
     pub resume_failed: bool,
     /// Run the jobs the job log lists as failed again, each with its command as logged;
     /// the command line's command and inputs are ignored (needs --joblog).
-    #[arg(long, conflicts_with_all = ["resume", "resume_failed"])]
+    #[arg(long, conflicts_with_all = ["resume", "resume_failed"], alias = "retryfailed")]
     pub retry_failed: bool,
     /// Cut stdin into blocks and give each job one block on its stdin (-N: N records per
     /// block).
@@ -562,7 +571,7 @@ pub struct MapArgs {
     #[arg(
         long,
         value_name = "SIZE",
-        alias = "block-size",
+        aliases = ["block-size", "blocksize"],
         requires = "pipe_mode",
         allow_hyphen_values = true
     )]
@@ -577,7 +586,12 @@ pub struct MapArgs {
     #[arg(long, requires = "pipe")]
     pub cat: bool,
     /// With --pipe: as many jobs as slots, the blocks dealt out to them in turn.
-    #[arg(long, requires = "pipe_mode", conflicts_with_all = ["tee", "cat"])]
+    #[arg(
+        long,
+        requires = "pipe_mode",
+        conflicts_with_all = ["tee", "cat"],
+        aliases = ["roundrobin", "round"]
+    )]
     pub round_robin: bool,
     /// With --pipe: give every job all of stdin (one job per input of `:::`).
     #[arg(long, requires = "pipe", conflicts_with = "cat")]
@@ -590,7 +604,7 @@ pub struct MapArgs {
     #[arg(short = 'd', long, value_name = "DELIM")]
     pub delimiter: Option<String>,
     /// An input equal to STR ends its group: neither it nor what follows is read.
-    #[arg(short = 'E', value_name = "STR")]
+    #[arg(short = 'E', long = "eof", value_name = "STR")]
     pub eof: Option<String>,
     /// Cut white space from the ends of each input (or column): n (none), l, r, lr
     /// [default: lr with --colsep, else n].
@@ -601,7 +615,11 @@ pub struct MapArgs {
     pub colsep: Option<String>,
     /// Print the name of a file holding each job's stdout instead of the output (kept in
     /// --tmpdir as parXXXXX.par, or in --results DIR); stderr is dropped.
-    #[arg(long, conflicts_with_all = ["line_buffer", "ungroup"])]
+    #[arg(
+        long,
+        conflicts_with_all = ["line_buffer", "ungroup"],
+        aliases = ["output-as-files", "outputasfiles"]
+    )]
     pub files: bool,
     /// Read each input as a CSV record (quoted fields may hold the separator, quotes and
     /// newlines); its fields are the columns {1} {2} …. --colsep gives the field separator
@@ -609,7 +627,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub csv: bool,
     /// Read inputs from FILE, one per line (may be repeated).
-    #[arg(short = 'a', long = "arg-file", value_name = "FILE")]
+    #[arg(short = 'a', long = "arg-file", value_name = "FILE", alias = "argfile")]
     pub arg_file: Vec<PathBuf>,
     /// Use SEP instead of ::: (and SEP+ instead of :::+).
     #[arg(long, value_name = "SEP")]
@@ -650,8 +668,9 @@ pub struct MapArgs {
     /// Where jobs' output waits until it is printed (default: the system's temp directory).
     #[arg(long, value_name = "DIR")]
     pub tmpdir: Option<PathBuf>,
-    /// Accepted for GNU parallel compatibility.
-    #[arg(long, hide = true, alias = "no-notice")]
+    /// Accepted for GNU parallel compatibility (--will-cite, --no-notice; --plain and
+    /// --gnu too: fanout reads no profile, and is always itself).
+    #[arg(long, hide = true, aliases = ["no-notice", "nonotice", "plain", "gnu"])]
     pub will_cite: bool,
     /// Work as a counting semaphore (as `fanout sem`): run the command once, when one of
     /// -j N slots (default 1) of the semaphore is free, in the background.

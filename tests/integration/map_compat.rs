@@ -484,6 +484,21 @@ fn table() -> Vec<Case> {
             "c",
         ]),
         case(&["--workdir", "d", "basename $PWD", ":::", "x"]),
+        // GNU parallel's other spellings of options.
+        case(&["--dryrun", "--plain", "echo", ":::", "a"]),
+        case(&["--linebuffer", "--keeporder", "echo", ":::", "a", "b"]),
+        case(&[
+            "--eof",
+            "x",
+            "--norunifempty",
+            "echo",
+            ":::",
+            "a",
+            "",
+            "x",
+            "b",
+        ]),
+        case(&["--argfile", "f", "--jl", "log", "echo"]).file("f", "a\nb\n"),
         // The command lines, quoted for a shell instead of run.
         case(&["--shell-quote", "echo", ":::", "a b", "c'd", "e$f"]),
         case(&[
