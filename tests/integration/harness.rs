@@ -141,6 +141,23 @@ pub(crate) fn meet(ids: &[&str], at_least: usize) -> String {
     )
 }
 
+/// The largest number of intervals open at one instant.
+pub(crate) fn max_overlap(intervals: &[(u128, u128)]) -> usize {
+    let mut edges: Vec<(u128, i32)> = Vec::new();
+    for &(s, e) in intervals {
+        edges.push((s, 1));
+        edges.push((e, -1));
+    }
+    // Ends sort before starts at the same instant.
+    edges.sort();
+    let (mut open, mut max) = (0i32, 0i32);
+    for (_, d) in edges {
+        open += d;
+        max = max.max(open);
+    }
+    max as usize
+}
+
 /// `(start, end)` of a task recorded by [`timed`].
 pub(crate) fn interval(project: &Project, id: &str) -> (u128, u128) {
     (

@@ -7,7 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::harness::{Project, StreamReader, read_stamp, wait_for};
+use crate::harness::{Project, StreamReader, interval, max_overlap, read_stamp, wait_for};
 
 fn joblog_lines(project: &Project, name: &str) -> Vec<Vec<String>> {
     project
@@ -976,23 +976,18 @@ fn the_number_of_jobs_in_a_file_is_read_again_as_jobs_end() {
                fi; date +%s%N > t/{}.end";
     let out = project.fanout(&["map", "-j", "procs", job, ":::", "1", "2", "3", "4"]);
     out.expect_code(0);
-    let mut edges = Vec::new();
-    for i in 1..=4 {
-        edges.push((read_stamp(&project, &format!("t/{i}.start")), 1));
-        edges.push((read_stamp(&project, &format!("t/{i}.end")), -1));
-    }
-    let first_end = read_stamp(&project, "t/1.end");
+    let spans: Vec<_> = (1..=4)
+        .map(|i| interval(&project, &i.to_string()))
+        .collect();
     assert!(
-        (2..=4).all(|i| read_stamp(&project, &format!("t/{i}.start")) > first_end),
-        "job 1 ran alone"
+        spans[1..].iter().all(|(start, _)| *start > spans[0].1),
+        "job 1 ran alone: {spans:?}"
     );
-    edges.sort();
-    let (mut running, mut most) = (0, 0);
-    for (_, change) in edges {
-        running += change;
-        most = most.max(running);
-    }
-    assert_eq!(most, 3, "three at once once the file said so, never more");
+    assert_eq!(
+        max_overlap(&spans),
+        3,
+        "three at once once the file said so, never more: {spans:?}"
+    );
     // A file that says no number is an error before anything runs.
     project.file("bad", "many\n");
     let out = project.fanout(&["map", "-j", "bad", "touch ran", ":::", "a"]);

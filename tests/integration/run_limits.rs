@@ -4,24 +4,9 @@
 
 use std::time::Duration;
 
-use crate::harness::{Project, StreamReader, interval, json_start, meet, timed, wait_for};
-
-/// The largest number of intervals open at one instant.
-fn max_overlap(intervals: &[(u128, u128)]) -> usize {
-    let mut edges: Vec<(u128, i32)> = Vec::new();
-    for &(s, e) in intervals {
-        edges.push((s, 1));
-        edges.push((e, -1));
-    }
-    // Ends sort before starts at the same instant.
-    edges.sort();
-    let (mut open, mut max) = (0i32, 0i32);
-    for (_, d) in edges {
-        open += d;
-        max = max.max(open);
-    }
-    max as usize
-}
+use crate::harness::{
+    Project, StreamReader, interval, json_start, max_overlap, meet, timed, wait_for,
+};
 
 fn plan_of(header: &str, tasks: impl IntoIterator<Item = (String, String)>) -> String {
     plan_running(

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{Project, RunOutput, read_stamp, wait_for};
+use crate::harness::{Project, RunOutput, interval, max_overlap, wait_for};
 
 /// `fanout` with `args`, its semaphores under the project.
 fn sem_command(project: &Project, args: &[&str]) -> Command {
@@ -61,19 +61,11 @@ fn background_commands_run_at_most_n_at_once_and_wait_waits_for_them() {
         assert_eq!(code, 0, "sem returns once the command has a slot");
     }
     sem(&project, &["sem", "--id", "t", "--wait"]).expect_code(0);
-    let mut edges = Vec::new();
-    for i in 1..=4 {
-        // Every command has ended once the wait is over.
-        edges.push((read_stamp(&project, &format!("t/{i}.start")), 1));
-        edges.push((read_stamp(&project, &format!("t/{i}.end")), -1));
-    }
-    edges.sort();
-    let (mut running, mut most) = (0, 0);
-    for (_, change) in edges {
-        running += change;
-        most = most.max(running);
-    }
-    assert_eq!(most, 2, "two at once, never more");
+    // Every command has ended once the wait is over.
+    let spans: Vec<_> = (1..=4)
+        .map(|i| interval(&project, &i.to_string()))
+        .collect();
+    assert_eq!(max_overlap(&spans), 2, "two at once, never more: {spans:?}");
 }
 
 #[test]
