@@ -490,6 +490,10 @@ pub struct MapArgs {
     /// Use STR instead of {%} (the job slot).
     #[arg(long = "slotreplace", value_name = "STR")]
     pub slot_replace: Option<String>,
+    /// A replacement string of one's own: 'TAG PERL', the Perl expression changing $_ as
+    /// in {= perl =} (a TAG in braces also works for input N: {2..} for {..}).
+    #[arg(long, value_name = "'TAG PERL'")]
+    pub rpl: Vec<String>,
     /// More replacement strings, as GNU parallel's --plus: {+/} {+.} {..} {/..} {##}
     /// {0#} {:-TEXT} {:N:M} {#RE} {%RE} {/RE/TO} {^RE} {uniq} {choose_k} and more.
     #[arg(long)]

@@ -20,9 +20,9 @@ use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
     JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus,
     MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions,
-    TooLong, column_names, job_dir, job_shell, map_plan, pack_inputs, parse_delay, parse_halt,
-    parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, shell_quote,
-    split_command_line, with_slot,
+    TooLong, UserReplacement, column_names, expand_user_replacements, job_dir, job_shell, map_plan,
+    pack_inputs, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
+    read_joblog, shell_quote, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
@@ -361,6 +361,16 @@ fn templates(
     command: &[String],
     names: &[(String, usize)],
 ) -> Result<(Template, bool, Option<Template>), CliError> {
+    let user = args
+        .rpl
+        .iter()
+        .map(|text| UserReplacement::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::usage)?;
+    let command: Vec<String> = command
+        .iter()
+        .map(|word| expand_user_replacements(word, &user))
+        .collect();
     let (mut template, quote) = if command.is_empty() || args.retry_failed {
         (Template::inputs_as_commands(), false)
     } else {
@@ -372,7 +382,7 @@ fn templates(
             context: args.context_replace,
             plus: args.plus,
         };
-        (Template::from_words(command, &options), true)
+        (Template::from_words(&command, &options), true)
     };
     let mut tagstring = args.tagstring.as_deref().map(|text| {
         let options = TemplateOptions {
@@ -381,7 +391,7 @@ fn templates(
             plus: args.plus,
             ..TemplateOptions::default()
         };
-        Template::text(text, &options)
+        Template::text(&expand_user_replacements(text, &user), &options)
     });
     template.start_perl().map_err(CliError::usage)?;
     if let Some(tag) = &mut tagstring {

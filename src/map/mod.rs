@@ -38,7 +38,10 @@ pub use pipe::{
 pub use plan::{MAX_LINE, MapSpec, TooLong, map_plan, pack_inputs};
 pub use plus::{Pattern, Plus, Where};
 pub use quote::shell_quote;
-pub use replace::{SLOT_REFERENCE, Template, TemplateOptions, Transform, with_slot};
+pub use replace::{
+    SLOT_REFERENCE, Template, TemplateOptions, Transform, UserReplacement,
+    expand_user_replacements, with_slot,
+};
 pub use results::{ResultsWriter, column_names, escape_value, job_dir, result_segments};
 pub use semaphore::{Held, Semaphore, semaphore_root};
 pub use shell::job_shell;

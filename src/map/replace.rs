@@ -139,6 +139,69 @@ struct Fill<'a> {
     skip: &'a std::cell::Cell<bool>,
 }
 
+/// A replacement string of one's own (`--rpl 'TAG PERL'`): the tag, and the Perl
+/// expression it stands for, which changes `$_` as a `{= perl =}` string does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserReplacement {
+    pub tag: String,
+    pub code: String,
+}
+
+impl UserReplacement {
+    /// `TAG PERL`, split at the first white space, as GNU parallel splits it. A leading
+    /// `1 ` of the expression (GNU parallel's mark for "once per job", which is how
+    /// fanout evaluates every expression) is dropped.
+    pub fn parse(text: &str) -> Result<UserReplacement, String> {
+        let (tag, code) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        if tag.is_empty() {
+            return Err(format!(
+                "`--rpl {text}` names no replacement string: give 'TAG PERL', e.g. \
+                 --rpl '{{..}} s:\\.[^.]+$::;s:\\.[^.]+$::;'"
+            ));
+        }
+        let code = code.strip_prefix("1 ").unwrap_or(code);
+        Ok(UserReplacement {
+            tag: tag.to_owned(),
+            code: code.to_owned(),
+        })
+    }
+}
+
+/// `text` with each replacement string of one's own written as the `{= perl =}` string it
+/// stands for; a tag in braces also stands for input N when written `{N…}` (`{2..}` for
+/// `{..}`). The longest tag wins where several start at one place; `text` is read once,
+/// so what a tag becomes is not read again.
+pub fn expand_user_replacements(text: &str, user: &[UserReplacement]) -> String {
+    if user.is_empty() {
+        return text.to_owned();
+    }
+    let mut by_length: Vec<&UserReplacement> = user.iter().collect();
+    by_length.sort_by_key(|r| std::cmp::Reverse(r.tag.len()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while let Some(c) = rest.chars().next() {
+        for r in &by_length {
+            if rest.starts_with(r.tag.as_str()) {
+                out.push_str(&format!("{{= {} =}}", r.code));
+                rest = &rest[r.tag.len()..];
+                continue 'scan;
+            }
+            // `{N…}`: the same for input N.
+            if let Some(inner) = r.tag.strip_prefix('{').filter(|_| c == '{') {
+                let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+                if digits > 0 && rest[1 + digits..].starts_with(inner) {
+                    out.push_str(&format!("{{={} {} =}}", &rest[1..1 + digits], r.code));
+                    rest = &rest[1 + digits + inner.len()..];
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// How a slot number gets into a command: the slot is only known when the job starts, so
 /// the command refers to the variable the runner sets in every job's environment.
 pub const SLOT_REFERENCE: &str = "${FANOUT_SLOT}";
@@ -716,6 +779,29 @@ mod tests {
             Template::inputs_as_commands().fill(&args(&["echo a; echo b"]), 1, false),
             "echo a; echo b"
         );
+    }
+
+    #[test]
+    fn replacement_strings_of_ones_own_become_perl_strings() {
+        let rpl = |text: &str| UserReplacement::parse(text).unwrap();
+        let user = [
+            rpl("{..} s:\\.[^.]+$::;s:\\.[^.]+$::;"),
+            rpl("{.} s/a/X/"),
+            rpl("%% 1 $_=\"pct\""),
+        ];
+        assert_eq!(
+            expand_user_replacements("echo {..} {2..} {.} %% {}", &user),
+            "echo {= s:\\.[^.]+$::;s:\\.[^.]+$::; =} {=2 s:\\.[^.]+$::;s:\\.[^.]+$::; =} \
+             {= s/a/X/ =} {= $_=\"pct\" =} {}"
+        );
+        assert_eq!(
+            UserReplacement::parse("{} ").unwrap(),
+            UserReplacement {
+                tag: "{}".into(),
+                code: String::new()
+            }
+        );
+        assert!(UserReplacement::parse(" x").is_err());
     }
 
     #[test]

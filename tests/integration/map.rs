@@ -245,6 +245,7 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
             "--arg-sep and --arg-file-sep need a word each",
         ),
         (["--arg-file-sep", ":::"], "and different words"),
+        (["--rpl", " s/a/b/"], "names no replacement string"),
     ] {
         let args = [&option[..], &["echo", ":::", "a"]].concat();
         expect_map_error(&project, &args, message);
@@ -272,6 +273,13 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
     project
         .fanout(&["map", "-0", "-d", ",", "echo", ":::", "a"])
         .expect_code(2);
+    let out = project.fanout(&["map", "--color=bogus", "echo", ":::", "a"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("invalid value 'bogus'"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Every file under `dir`: its path relative to `dir`, and its contents.
