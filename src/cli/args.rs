@@ -51,8 +51,10 @@ pub enum Command {
     Clean(CleanArgs),
     /// Run a command for each input, N at a time (GNU parallel's command line).
     Map(Box<MapArgs>),
-    /// Run a command once one of -j N slots (default 1) of a semaphore shared by processes
-    /// is free, in the background (GNU parallel's sem); `sem --wait` waits for them all.
+    /// Run a command once a slot of a semaphore shared by processes is free (GNU's sem).
+    ///
+    /// The semaphore has -j N slots (default 1); the command runs in the background, and
+    /// `fanout sem --wait` waits until no slot is held.
     Sem(Box<MapArgs>),
     /// Check, test, document, create, refactor and teach agent skills (folders with a SKILL.md).
     Skills(super::skills_cmd::SkillsArgs),
