@@ -535,11 +535,12 @@ fn table() -> Vec<Case> {
         case(&["--argfile", "f", "--jl", "log", "echo"]).file("f", "a\nb\n"),
         // The command lines, quoted for a shell instead of run.
         case(&["--shell-quote", "echo", ":::", "a b", "c'd", "e$f"]),
+        // (No `{%}`: GNU parallel's pretend slots depend on its timing.)
         case(&[
             "--shell-quote",
             "-j2",
             "echo",
-            "{%}",
+            "{}",
             "x{#}",
             ":::",
             "a",
