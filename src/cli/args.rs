@@ -445,7 +445,8 @@ pub struct MapArgs {
     /// over, rather than in every combination.
     #[arg(long, alias = "xapply")]
     pub link: bool,
-    /// The same as -n (GNU parallel's -N).
+    /// As -n, each word holding {} repeated once per input (as -X does): with -N2,
+    /// `x{}y` is `x1y x2y`.
     #[arg(
         short = 'N',
         long = "max-replace-args",

@@ -379,7 +379,7 @@ fn templates(
             quote: args.quote,
             names: names.to_vec(),
             no_append: args.pipe && !args.cat,
-            context: args.context_replace,
+            context: args.context_replace || args.max_replace_args.is_some(),
             plus: args.plus,
         };
         (Template::from_words(&command, &options), true)

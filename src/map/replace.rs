@@ -258,7 +258,14 @@ impl Template {
             }
             let found = scan(word, options);
             let text_only = found.iter().all(|p| matches!(p, Piece::Text(_)));
-            let every_input = |p: &Piece| matches!(p, Piece::Input { arg: None, .. });
+            let every_input = |p: &Piece| {
+                matches!(
+                    p,
+                    Piece::Input { arg: None, .. }
+                        | Piece::Perl { arg: None, .. }
+                        | Piece::Skip { arg: None, .. }
+                )
+            };
             if options.context && found.iter().any(every_input) {
                 pieces.push(Piece::Context(if options.quote {
                     vec![Piece::Word(found)]
@@ -484,21 +491,42 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
                 out.push_str(&shell_quote(&fill_pieces(inner, &unquoted)));
             }
             Piece::Context(inner) => {
-                let words: Vec<String> = args
-                    .iter()
-                    .map(|arg| {
-                        let one = Fill {
-                            args: std::slice::from_ref(arg),
-                            ..*fill
-                        };
-                        fill_pieces(inner, &one)
-                    })
+                let words: Vec<String> = (1..=args.len())
+                    .map(|n| fill_pieces(&pinned(inner, n), fill))
                     .collect();
                 out.push_str(&words.join(" "));
             }
         }
     }
     out
+}
+
+/// `pieces` with input `n` standing for every input (`{}` is `{n}`), as a word of `-X`
+/// repeated for its `n`th input: `{2}` in it still stands for the job's second input.
+fn pinned(pieces: &[Piece], n: usize) -> Vec<Piece> {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Input {
+                arg: None,
+                transform,
+            } => Piece::Input {
+                arg: Some(n),
+                transform: transform.clone(),
+            },
+            Piece::Skip { rule, arg: None } => Piece::Skip {
+                rule: *rule,
+                arg: Some(n),
+            },
+            Piece::Perl { arg: None, code } => Piece::Perl {
+                arg: Some(n),
+                code: code.clone(),
+            },
+            Piece::Word(inner) => Piece::Word(pinned(inner, n)),
+            Piece::Context(inner) => Piece::Context(pinned(inner, n)),
+            other => other.clone(),
+        })
+        .collect()
 }
 
 /// What `code` makes of input `which` of the job, quoted unless it called `uq()`. Without

@@ -685,6 +685,22 @@ fn table() -> Vec<Case> {
         ]),
         case(&["-j2", "-m", "echo", ":::", "a b", "c'd", "$x", "é"]),
         case(&["-j2", "-X", "echo", "<{}>", ":::", "it's", "b", "c d"]),
+        // -N repeats a word holding {} once per input, as -X does; -n does not. {2} in
+        // such a word is the job's second input.
+        case(&["-N2", "echo", "X{}Y", "{1}", ":::", "a", "b", "c"]),
+        case(&["-n2", "echo", "X{}Y", "{1}", ":::", "a", "b", "c"]),
+        case(&["-N2", "echo", "X{2}Y{}", ":::", "a b", "c.x", "d"]),
+        case(&["-N2", "echo", "X{/.}Y", ":::", "d/a.b", "c.x", "d"]),
+        case(&[
+            "-j2",
+            "-X",
+            "echo",
+            "X{=$_=uc=}Y{}",
+            ":::",
+            "a b",
+            "c.x",
+            "d",
+        ]),
         case(&["-j4", "-m", "echo", "::::", "ten"]).file("ten", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
         // Limits the machine is within.
         case(&[
