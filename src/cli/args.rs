@@ -454,6 +454,23 @@ pub struct MapArgs {
         conflicts_with = "max_args"
     )]
     pub max_replace_args: Option<usize>,
+    /// Give each job at most N inputs, an input ending in white space going on in the
+    /// next (as -N: a word holding {} is repeated once per input). With --pipe: blocks of
+    /// whole N-line records. K, M, G: powers of 1024; k, m, g: of 1000.
+    #[arg(short = 'L', value_name = "N")]
+    pub lines: Option<String>,
+    /// As -L N, N being 1 if not given (or 0): -l, -l2, --max-lines=2.
+    #[arg(
+        short = 'l',
+        long = "max-lines",
+        alias = "maxlines",
+        value_name = "N",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1",
+        conflicts_with = "lines"
+    )]
+    pub max_lines: Option<String>,
     /// Do not use the first line of input (of the first input source; with --pipe, of
     /// stdin; with --pipe-part, of the file).
     #[arg(long, alias = "skipfirstline")]

@@ -12,7 +12,7 @@ use regex::Regex;
 use super::CliError;
 use super::args::{ColorChoice, MapArgs};
 use super::map_jobs::{
-    Job, JobInfo, JobMaker, JobSource, block_jobs, input_error, input_jobs, read_options,
+    Job, JobInfo, JobMaker, JobSource, block_jobs, input_error, input_jobs, max_lines, read_options,
 };
 use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
@@ -379,7 +379,11 @@ fn templates(
             quote: args.quote,
             names: names.to_vec(),
             no_append: args.pipe && !args.cat,
-            context: args.context_replace || args.max_replace_args.is_some(),
+            // GNU parallel's -N and -L (not -n, nor --max-lines) replace in context, as -X
+            // does.
+            context: args.context_replace
+                || args.max_replace_args.is_some()
+                || (args.lines.is_some() && !args.multiple && !args.xargs),
             plus: args.plus,
         };
         (Template::from_words(&command, &options), true)
@@ -486,7 +490,8 @@ fn fit_lines(
         JobSource::Read(all) if args.multiple || args.context_replace || args.xargs => {
             let inputs = all.into_iter().map(|job| job.inputs).collect();
             // -m and -X spread the inputs over the slots; --xargs fills each line.
-            let packed = pack_inputs(inputs, template, quote, jobs, !args.xargs, limit)
+            let most = max_lines(args)?;
+            let packed = pack_inputs(inputs, template, quote, jobs, !args.xargs, most, limit)
                 .map_err(|err| CliError::usage(err.to_string()))?;
             let packed = packed.into_iter().map(|inputs| Job {
                 inputs,

@@ -17,10 +17,10 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
-    BlockOptions, BlockSource, CommandLine, DEFAULT_BLOCK, InputError, Inputs, MapSpec,
+    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, InputError, Inputs, MapSpec,
     ReadOptions, Records, Sent, SourceKind, Template, TimedReader, Trim, column_names,
-    group_inputs, header_names, parse_block_size, parse_delimiter, parse_seconds, parse_size,
-    part_positions, read_inputs, record_marks, result_segments, row, split_blocks,
+    group_inputs, header_names, parse_block_size, parse_count, parse_delimiter, parse_seconds,
+    parse_size, part_positions, read_inputs, record_marks, result_segments, row, split_blocks,
 };
 use crate::runner::FedTask;
 
@@ -45,7 +45,7 @@ pub(super) enum JobSource {
     /// One input file or standard input, read as the run goes: each input (`-n N`: each N
     /// of them) a job.
     Records {
-        records: Records,
+        records: Box<dyn Iterator<Item = Result<String, InputError>> + Send>,
         options: ReadOptions,
         per_job: Option<usize>,
         /// With `--results`: the columns' names.
@@ -456,7 +456,30 @@ pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<Read
         header,
         skip_first: args.skip_first_line,
         link: args.link,
+        continue_lines: !(args.pipe || args.pipe_part) && max_lines(args)?.is_some_and(|n| n > 0),
     })
+}
+
+/// `-L N`, `--max-lines[=N]`: at most N inputs to a job, or with `--pipe` records of N
+/// lines. `--max-lines` takes 0 as 1; `-L 0` is as `-N 0`.
+pub(super) fn max_lines(args: &MapArgs) -> Result<Option<usize>, CliError> {
+    let (option, text) = match (&args.lines, &args.max_lines) {
+        (Some(text), _) => ("-L", text),
+        (None, Some(text)) => ("--max-lines", text),
+        (None, None) => return Ok(None),
+    };
+    let lines = parse_count(option, text).map_err(CliError::usage)?;
+    Ok(Some(if option == "-L" { lines } else { lines.max(1) }))
+}
+
+/// How many inputs each job takes: `-n`/`-N`, else `-L` (which, with `--pipe`, sizes the
+/// records instead).
+pub(super) fn inputs_per_job(args: &MapArgs) -> Result<Option<usize>, CliError> {
+    let given = args.max_args.or(args.max_replace_args);
+    if given.is_some() || args.pipe || args.pipe_part {
+        return Ok(given);
+    }
+    max_lines(args)
 }
 
 /// The jobs of `line`'s inputs, and the names `--header :` gave the columns. One input
@@ -499,10 +522,15 @@ pub(super) fn input_jobs(
             names = header_names(header, 0, &options);
         }
         let columns = args.results.as_ref().map(|_| column_names(&names));
+        let records: Box<dyn Iterator<Item = _> + Send> = if options.continue_lines {
+            Box::new(Continued::new(records, options.skip_empty))
+        } else {
+            Box::new(records)
+        };
         let source = JobSource::Records {
             records,
             options,
-            per_job: args.max_args.or(args.max_replace_args),
+            per_job: inputs_per_job(args)?,
             columns,
         };
         return Ok((source, names));
@@ -519,7 +547,9 @@ pub(super) fn input_jobs(
             .map(|job| result_segments(job, &columns))
             .collect()
     });
-    if let Some(per_job) = args.max_args.or(args.max_replace_args) {
+    // -m, -X and --xargs pack the inputs into lines later, -L inputs at most to a line.
+    let packed = args.multiple || args.context_replace || args.xargs;
+    if let (Some(per_job), false) = (inputs_per_job(args)?, packed) {
         inputs = group_inputs(inputs, per_job);
         results = results.map(|segments| group_inputs(segments, per_job));
     }
@@ -608,6 +638,7 @@ pub(super) fn block_jobs(
         recstart,
         recend,
         records: args.max_args.or(args.max_replace_args),
+        lines: max_lines(args)?.filter(|&n| n > 0),
         header,
         skip_empty: args.no_run_if_empty,
         timeout: block_timeout,
@@ -793,6 +824,11 @@ fn part_jobs(args: &MapArgs, line: &CommandLine) -> Result<JobSource, CliError> 
     }
     if args.max_args.or(args.max_replace_args).is_some() {
         return Err(CliError::usage("--pipe-part and -N do not go together"));
+    }
+    if args.lines.is_some() || args.max_lines.is_some() {
+        return Err(CliError::usage(
+            "--pipe-part and -L (--max-lines) do not go together",
+        ));
     }
     let header = wants_header(args)?;
     let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());

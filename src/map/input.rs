@@ -240,6 +240,9 @@ pub struct ReadOptions {
     /// `--link`: every group side by side, as many jobs as the longest has inputs, the
     /// shorter ones starting over.
     pub link: bool,
+    /// `-L`: an input ending in white space goes on in the next one (`a ` then `b` is the
+    /// one input `a b`).
+    pub continue_lines: bool,
 }
 
 impl Default for ReadOptions {
@@ -255,6 +258,7 @@ impl Default for ReadOptions {
             header: false,
             skip_first: false,
             link: false,
+            continue_lines: false,
         }
     }
 }
@@ -314,6 +318,9 @@ pub fn read_inputs(
             && let Some(header) = values.next().transpose()?
         {
             names.extend(header_names(header, names.len(), options));
+        }
+        if options.continue_lines {
+            values = Box::new(Continued::new(values, options.skip_empty));
         }
         let mut rows = Vec::new();
         for value in values {
@@ -437,6 +444,49 @@ impl Iterator for Records {
                 self.ended = true;
                 Some(Err(self.error(err)))
             }
+        }
+    }
+}
+
+/// Inputs as `-L` reads them: one that ends in white space goes on in the next, as GNU
+/// parallel joins them; with `-r`, an input only of white space is skipped rather than
+/// joined on.
+pub struct Continued<I> {
+    inputs: I,
+    skip_empty: bool,
+}
+
+impl<I> Continued<I> {
+    pub fn new(inputs: I, skip_empty: bool) -> Continued<I> {
+        Continued { inputs, skip_empty }
+    }
+}
+
+impl<I: Iterator<Item = Result<String, InputError>>> Iterator for Continued<I> {
+    type Item = Result<String, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut pending: Option<String> = None;
+        loop {
+            let input = match self.inputs.next() {
+                None => return pending.map(Ok),
+                Some(Err(err)) => return Some(Err(err)),
+                Some(Ok(input)) => match pending.take() {
+                    Some(mut before) => {
+                        before.push_str(&input);
+                        before
+                    }
+                    None => input,
+                },
+            };
+            if self.skip_empty && input.trim().is_empty() {
+                continue;
+            }
+            if input.ends_with(|c: char| c.is_ascii_whitespace() || c == '\x0b') {
+                pending = Some(input);
+                continue;
+            }
+            return Some(Ok(input));
         }
     }
 }

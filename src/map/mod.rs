@@ -20,16 +20,17 @@ mod table;
 
 pub use color::{FAILED as COLOR_FAILED, RESET as COLOR_RESET, job_color};
 pub use input::{
-    CommandLine, InputError, InputSource, Inputs, ReadOptions, Records, Separators, SourceKind,
-    Trim, group_inputs, header_names, parse_delimiter, read_inputs, row, split_command_line,
+    CommandLine, Continued, InputError, InputSource, Inputs, ReadOptions, Records, Separators,
+    SourceKind, Trim, group_inputs, header_names, parse_delimiter, read_inputs, row,
+    split_command_line,
 };
 pub use joblog::{
     JOBLOG_HEADER, JobRecords, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, Sent,
     read_joblog,
 };
 pub use options::{
-    JobsFile, MapTimeout, parse_delay, parse_halt, parse_jobs, parse_load, parse_seconds,
-    parse_size, parse_timeout,
+    JobsFile, MapTimeout, parse_count, parse_delay, parse_halt, parse_jobs, parse_load,
+    parse_seconds, parse_size, parse_timeout,
 };
 pub use pipe::{
     BlockOptions, BlockSource, DEFAULT_BLOCK, TimedReader, parse_block_size, part_positions,

@@ -96,12 +96,31 @@ fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
 /// of 1024, `k m g t p` by powers of 1000 (`1M` = 1048576, `10k` = 10000, `1.5K` = 1536).
 /// At least one byte.
 pub fn parse_size(option: &str, text: &str) -> Result<u64, String> {
-    let bad = || {
-        format!(
+    match scaled(text) {
+        Some(bytes) if bytes >= 1 => Ok(bytes),
+        _ => Err(format!(
             "`{option} {text}` is not a size: give bytes, optionally with a unit \
              (K, M, G = 1024, 1024², 1024³; k, m, g = 1000, 1000², 1000³), e.g. 1M"
-        )
-    };
+        )),
+    }
+}
+
+/// A count such as `-L`'s: a whole number from 0, optionally with a unit as for
+/// [`parse_size`] (`2k` is 2000).
+pub fn parse_count(option: &str, text: &str) -> Result<usize, String> {
+    scaled(text)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| {
+            format!(
+                "`{option} {text}` is not a count: give a whole number, optionally with a \
+                 unit (K = 1024, k = 1000, and so on), e.g. 2"
+            )
+        })
+}
+
+/// `text` as a number, times its unit's power of 1024 (`K`, `M`, `G`, `T`, `P`) or of
+/// 1000 (the same in lower case), rounded down.
+fn scaled(text: &str) -> Option<u64> {
     let (number, unit) = match text.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], Some(c)),
         _ => (text, None),
@@ -109,7 +128,7 @@ pub fn parse_size(option: &str, text: &str) -> Result<u64, String> {
     let factor: f64 = match unit {
         None => 1.0,
         Some(c) => {
-            let power = "kmgtp".find(c.to_ascii_lowercase()).ok_or_else(bad)? as i32 + 1;
+            let power = "kmgtp".find(c.to_ascii_lowercase())? as i32 + 1;
             let base: f64 = if c.is_ascii_uppercase() {
                 1024.0
             } else {
@@ -118,12 +137,9 @@ pub fn parse_size(option: &str, text: &str) -> Result<u64, String> {
             base.powi(power)
         }
     };
-    let value: f64 = number.parse().map_err(|_| bad())?;
-    let bytes = (value * factor).floor();
-    if !bytes.is_finite() || bytes < 1.0 {
-        return Err(bad());
-    }
-    Ok(bytes as u64)
+    let value: f64 = number.parse().ok()?;
+    let scaled = (value * factor).floor();
+    (scaled.is_finite() && scaled >= 0.0).then_some(scaled as u64)
 }
 
 /// The most runnable processes for `--load VALUE` (`4`, or `80%` of the CPUs): jobs start
@@ -250,6 +266,22 @@ mod tests {
             let err = size(bad).unwrap_err();
             assert!(
                 err.starts_with(&format!("`--memfree {bad}` is not a size")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_start_at_zero_and_take_the_same_units() {
+        let count = |text| parse_count("-L", text);
+        assert_eq!(count("0"), Ok(0));
+        assert_eq!(count("3"), Ok(3));
+        assert_eq!(count("2k"), Ok(2000));
+        assert_eq!(count("1K"), Ok(1024));
+        for bad in ["", "k", "-1", "two", "1x"] {
+            let err = count(bad).unwrap_err();
+            assert!(
+                err.starts_with(&format!("`-L {bad}` is not a count")),
                 "{err}"
             );
         }

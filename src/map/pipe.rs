@@ -24,6 +24,9 @@ pub struct BlockOptions {
     pub recend: Vec<u8>,
     /// `-N`: each block holds exactly this many records (the last one fewer).
     pub records: Option<usize>,
+    /// `-L`: records are this many lines: a block ends after a multiple of them (with
+    /// `-N`, each block holds `-N` times `-L` records).
+    pub lines: Option<usize>,
     /// `--header :`: the first line goes before every block.
     pub header: bool,
     /// `-r`: lines holding only white space are dropped.
@@ -191,7 +194,11 @@ pub fn split_blocks(
         }
         // Blocks are handed on from `buf[..done]`, which is dropped once, after.
         let mut done = 0;
-        match options.records {
+        let records = match (options.records, options.lines) {
+            (Some(n), Some(lines)) => Some(n.saturating_mul(lines)),
+            (records, _) => records,
+        };
+        match records {
             // Every n records, as far as the buffer goes; a match at the very start
             // does not count (GNU parallel looks from the second byte on).
             Some(n) => {
@@ -202,6 +209,18 @@ pub fn split_blocks(
                     let end = done + at + options.recend.len();
                     block(&header, &buf[done..end])?;
                     done = end;
+                }
+            }
+            // Up to the last newline after a whole number of -L lines.
+            None if options.lines.is_some() => {
+                let lines = options.lines.unwrap_or(1).max(1);
+                let newlines = memchr::memchr_iter(b'\n', &buf).count();
+                let keep = newlines - newlines % lines;
+                if keep > 0
+                    && let Some(at) = memchr::memchr_iter(b'\n', &buf).nth(keep - 1)
+                {
+                    done = at + 1;
+                    block(&header, &buf[..done])?;
                 }
             }
             // Up to the last record boundary in the buffer.
@@ -399,10 +418,34 @@ mod tests {
             recstart: Vec::new(),
             recend: b"\n".to_vec(),
             records: None,
+            lines: None,
             header: false,
             skip_empty: false,
             timeout: None,
         }
+    }
+
+    #[test]
+    fn minus_l_cuts_blocks_after_whole_records_of_n_lines() {
+        let by = |n| BlockOptions {
+            lines: Some(n),
+            ..lines(7)
+        };
+        // 7 bytes hold 3 lines: the block ends after 2, a whole record.
+        assert_eq!(
+            blocks("1\n2\n3\n4\n5\n", &by(2)),
+            ["1\n2\n", "3\n4\n", "5\n"]
+        );
+        assert_eq!(
+            blocks("1\n2\n3\n4\n5\n6\n", &by(3)),
+            ["1\n2\n3\n", "4\n5\n6\n"]
+        );
+        // With -N: N records of L lines each.
+        let both = BlockOptions {
+            records: Some(2),
+            ..by(2)
+        };
+        assert_eq!(blocks("1\n2\n3\n4\n5\n", &both), ["1\n2\n3\n4\n", "5\n"]);
     }
 
     #[test]

@@ -83,24 +83,37 @@ pub struct TooLong {
 /// `-m`, `-X`, `--xargs`: each job as many inputs as fit on a command line shorter than
 /// `limit` bytes, as GNU parallel fills them. With `spread` (`-m`, `-X`), once the inputs
 /// left fit on one line they are spread over the `jobs` slots instead, ⌈left / jobs⌉ to a
-/// job, and every later job takes as many. An input too long for a line of its own is an
-/// error, as in GNU parallel.
+/// job, and every later job takes as many. `most` (`-L`) caps the inputs of a line. An
+/// input too long for a line of its own is an error, as in GNU parallel.
 pub fn pack_inputs(
     inputs: Vec<Vec<String>>,
     template: &Template,
     quote: bool,
     jobs: usize,
     spread: bool,
+    most: Option<usize>,
     limit: usize,
 ) -> Result<Vec<Vec<String>>, TooLong> {
-    let base = template.fill(&[], 1, quote).len();
     // What an input adds to a line that has others: its words, and a space before them
-    // wherever the inputs go.
+    // wherever the inputs go; measured as the line with it twice less the line with it
+    // once (a line with no inputs at all is not the line less its inputs: `-X` keeps a
+    // word of its own there).
     let gaps = template.input_places();
-    let added = |input: &[String]| template.fill(input, 1, quote).len().saturating_sub(base);
+    let added = |input: &[String]| {
+        let once = template.fill(input, 1, quote).len();
+        let twice = template.fill(&[input, input].concat(), 1, quote).len();
+        twice.saturating_sub(once + gaps)
+    };
+    let base = match inputs.first() {
+        Some(first) => template
+            .fill(first, 1, quote)
+            .len()
+            .saturating_sub(added(first)),
+        None => 0,
+    };
     let mut queue: std::collections::VecDeque<Vec<String>> = inputs.into();
     let mut packed = Vec::new();
-    let mut per_job: Option<usize> = None;
+    let mut per_job: Option<usize> = most.map(|n| n.max(1));
     let mut spread_done = !spread;
     let mut number = 0;
     while let Some(first) = queue.pop_front() {
@@ -167,7 +180,7 @@ mod tests {
         let sizes = |packed: &[Vec<String>]| packed.iter().map(Vec::len).collect::<Vec<_>>();
         let echo = Template::parse("echo");
         let pack =
-            |n, jobs, spread, limit| pack_inputs(inputs(n), &echo, true, jobs, spread, limit);
+            |n, jobs, spread, limit| pack_inputs(inputs(n), &echo, true, jobs, spread, None, limit);
         // All fit on one line: spread over the slots, ⌈n / jobs⌉ to a job.
         assert_eq!(sizes(&pack(7, 2, true, MAX_LINE).unwrap()), [4, 3]);
         assert_eq!(sizes(&pack(10, 3, true, MAX_LINE).unwrap()), [4, 4, 2]);
@@ -179,11 +192,17 @@ mod tests {
         assert_eq!(sizes(&pack(8, 2, true, 12).unwrap()), [3, 3, 1, 1]);
         // --xargs: full lines, no spreading.
         assert_eq!(sizes(&pack(11, 2, false, 10).unwrap()), [2, 2, 2, 2, 2, 1]);
+        // -L caps the inputs of a line; the spreading at the end goes on under it.
+        let capped = |n, jobs, spread| {
+            pack_inputs(inputs(n), &echo, true, jobs, spread, Some(2), MAX_LINE).unwrap()
+        };
+        assert_eq!(sizes(&capped(4, 2, true)), [2, 1, 1]);
+        assert_eq!(sizes(&capped(5, 2, false)), [2, 2, 1]);
         // Every line within the limit, every input once.
         let long: Vec<Vec<String>> = (0..100)
             .map(|i| vec![format!("{i:05}{}", "x".repeat(10_000))])
             .collect();
-        let packed = pack_inputs(long.clone(), &echo, true, 1, true, MAX_LINE).unwrap();
+        let packed = pack_inputs(long.clone(), &echo, true, 1, true, None, MAX_LINE).unwrap();
         assert!(packed.len() > 1);
         for job in &packed {
             assert!(echo.fill(job, 1, true).len() < MAX_LINE, "{}", job.len());
@@ -191,7 +210,7 @@ mod tests {
         assert_eq!(packed.concat(), long.concat());
         // The length counts every place the inputs go.
         let twice = Template::parse("echo {} {}");
-        let packed = pack_inputs(inputs(9), &twice, true, 1, false, 20).unwrap();
+        let packed = pack_inputs(inputs(9), &twice, true, 1, false, None, 20).unwrap();
         for job in &packed {
             assert!(twice.fill(job, 1, true).len() < 20, "{job:?}");
         }

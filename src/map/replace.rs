@@ -490,6 +490,8 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
                 };
                 out.push_str(&shell_quote(&fill_pieces(inner, &unquoted)));
             }
+            // With no inputs (`-N 0`), the word once, `{}` in it empty.
+            Piece::Context(inner) if args.is_empty() => out.push_str(&fill_pieces(inner, fill)),
             Piece::Context(inner) => {
                 let words: Vec<String> = (1..=args.len())
                     .map(|n| fill_pieces(&pinned(inner, n), fill))

@@ -574,6 +574,10 @@ fn pipe_refuses_what_it_cannot_do() {
             "--pipe-part and -N do not go together",
         ),
         (
+            &["--pipe-part", "-L2", "wc", "::::", "data"],
+            "--pipe-part and -L (--max-lines) do not go together",
+        ),
+        (
             &["--pipe", "--round-robin", "-j", "0", "wc"],
             "--round-robin deals blocks out to a number of job slots",
         ),
@@ -697,6 +701,8 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
     for (option, message) in [
         (["--memfree", "lots"], "`--memfree lots` is not a size"),
         (["--load", "high"], "`--load high` is not a load"),
+        (["-L", "two"], "`-L two` is not a count"),
+        (["--max-lines=-1", "-k"], "`--max-lines -1` is not a count"),
     ] {
         let args = [&option[..], &["touch", "c", ":::", "x"]].concat();
         expect_map_error(&project, &args, message);

@@ -701,6 +701,30 @@ fn table() -> Vec<Case> {
             "c.x",
             "d",
         ]),
+        case(&["-N0", "echo", "X{}Y", "{#}"]).stdin(b"a\nb\n"),
+        // -L: at most N lines to a job, a line ending in white space going on in the
+        // next; -L (not --max-lines) replaces in context.
+        case(&["-L", "2", "echo"]).stdin(b"a b\nc\nd e f\ng\n\nh \ni\nj\n"),
+        case(&["-L", "2", "echo", "X{}Y"]).stdin(b"a b\nc\nd e f\ng\n\nh \ni\nj\n"),
+        case(&["-L", "2", "-r", "echo", "X{}Y"]).stdin(b"a\n \nb \n\nc\nd\n"),
+        case(&["-L0", "echo", "X{}Y"]).stdin(b"a\nb\n"),
+        case(&["-L", "2", "echo", "{2}-{1}", "{#}"]).stdin(b"a\nb\nc\nd\ne\n"),
+        case(&["-N", "2", "-L", "3", "echo"]).stdin(b"a\nb\nc\nd\ne\n"),
+        case(&["-L", "2", "echo", ":::", "a ", "b", "c", "d "]),
+        case(&["-L", "1", "echo", "::::", "-", ":::", "x", "y"]).stdin(b"a \nb\n"),
+        case(&["--header", ":", "-L", "2", "echo", "{h1}"]).stdin(b"h1\nr1 \nr2\nr3\n"),
+        case(&["-E", "c", "-L", "2", "echo"]).stdin(b"a \nb\nc\nd\n"),
+        case(&["-l", "echo", "X{}Y"]).stdin(b"a b\nc \nd\n"),
+        case(&["--max-lines=3", "echo", "X{}Y"]).stdin(b"a\nb\nc\nd\ne\n"),
+        case(&["-j2", "-L", "2", "-m", "echo", "X{}Y"]).stdin(b"a b\nc\nd e f\ng\n"),
+        case(&["-j2", "-L", "2", "-X", "echo", "X{}Y"]).stdin(b"a b\nc\nd e f\ng\nh\n"),
+        case(&["-L", "2", "--xargs", "echo", "X{}Y"]).stdin(b"a b\nc\nd e f\ng\nh\n"),
+        case(&["-L", "1k", "echo"]).stdin(b"1\n2\n3\n"),
+        case(&["--pipe", "-L", "2", "--block", "5", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
+        case(&["--pipe", "-L", "3", "-N", "2", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
+        case(&["--pipe", "-L", "2", "--block", "7", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n"),
+        case(&["--pipe", "--max-lines=3", "--block", "6", "echo [; cat"])
+            .stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
         case(&["-j4", "-m", "echo", "::::", "ten"]).file("ten", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
         // Limits the machine is within.
         case(&[
