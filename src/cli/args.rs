@@ -524,9 +524,11 @@ pub struct MapArgs {
     /// Skip inputs that are empty or only white space.
     #[arg(short = 'r', long, alias = "norunifempty")]
     pub no_run_if_empty: bool,
-    /// The first input of each group names its columns: {name} is that column (only `:`,
-    /// the first line, is supported).
-    #[arg(long, value_name = ":")]
+    /// The first input of each group names its columns: {name} is that column (`0`: each
+    /// file of :::: names its own, {FILE}). With --pipe, the header that goes before every
+    /// block: `:` the first line, N the first N lines, else a regular expression matched
+    /// at the start of stdin.
+    #[arg(long, value_name = ":|N|REGEX")]
     pub header: Option<String>,
     /// Keep each job's output in DIR/1/VALUE1/2/VALUE2/…/{seq,stdout,stderr} rather than
     /// print it; with a name ending .csv, .tsv or .json, one table row per job instead

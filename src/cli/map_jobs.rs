@@ -5,7 +5,7 @@
 //! what the reporters need to know of it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,10 +17,11 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
-    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, InputError, Inputs, MapSpec,
-    ReadOptions, Records, Sent, SourceKind, Template, TimedReader, Trim, column_names,
-    group_inputs, header_names, parse_block_size, parse_count, parse_delimiter, parse_seconds,
-    parse_size, part_positions, read_inputs, record_marks, result_segments, row, split_blocks,
+    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, HeaderPattern, InputError,
+    Inputs, MapSpec, ReadOptions, Records, Sent, SourceKind, Template, TimedReader, Trim,
+    column_names, group_inputs, header_names, parse_block_size, parse_count, parse_delimiter,
+    parse_seconds, parse_size, part_positions, read_header, read_inputs, record_marks,
+    result_segments, row, split_blocks,
 };
 use crate::runner::FedTask;
 
@@ -65,7 +66,7 @@ pub(super) enum JobSource {
         skip_first_line: bool,
         recstart: Vec<u8>,
         recend: Vec<u8>,
-        header: bool,
+        header: Option<HeaderPattern>,
         block: PartSize,
         slots: usize,
     },
@@ -182,13 +183,16 @@ impl JobSource {
                     true => next_line().map_err(read)?.0,
                     false => 0,
                 };
-                let header_len = match header {
-                    true => match next_line().map_err(read)? {
-                        (len, true) => len,
-                        // A last line without its newline is no header.
-                        (_, false) => 0,
-                    },
-                    false => 0,
+                let header_len = match &header {
+                    Some(pattern) => {
+                        let mut from = std::fs::File::open(&path).map_err(read)?;
+                        from.seek(std::io::SeekFrom::Start(skip)).map_err(read)?;
+                        let mut buf = Vec::new();
+                        read_header(&mut from, &mut buf, DEFAULT_BLOCK, pattern)
+                            .map_err(read)?
+                            .len() as u64
+                    }
+                    None => 0,
                 };
                 let block = match block {
                     PartSize::Bytes(bytes) => bytes,
@@ -436,7 +440,7 @@ fn csv_delimiter(args: &MapArgs) -> Result<Option<u8>, CliError> {
 
 /// How inputs are read: `-d`/`-0`, `-E`, `--trim`, `--colsep`, `--csv`, `-r`, `--header :`.
 pub(super) fn read_options(args: &MapArgs, colsep: Option<Regex>) -> Result<ReadOptions, CliError> {
-    let header = wants_header(args)?;
+    let header = names_from_first_lines(args);
     Ok(ReadOptions {
         separator: match (&args.delimiter, args.null) {
             (Some(delimiter), _) => parse_delimiter(delimiter).map_err(CliError::usage)?,
@@ -533,6 +537,7 @@ pub(super) fn input_jobs(
             per_job: inputs_per_job(args)?,
             columns,
         };
+        names.extend(file_names(args, line));
         return Ok((source, names));
     }
     let Inputs {
@@ -574,6 +579,8 @@ pub(super) fn input_jobs(
     if args.shuf {
         jobs.shuffle(&mut rand::rng());
     }
+    let mut names = names;
+    names.extend(file_names(args, line));
     Ok((JobSource::Read(jobs), names))
 }
 
@@ -614,7 +621,7 @@ pub(super) fn block_jobs(
             )));
         }
     }
-    let header = wants_header(args)?;
+    let header = pipe_header(args)?;
     let block_timeout = args
         .block_timeout
         .as_deref()
@@ -830,7 +837,7 @@ fn part_jobs(args: &MapArgs, line: &CommandLine) -> Result<JobSource, CliError> 
             "--pipe-part and -L (--max-lines) do not go together",
         ));
     }
-    let header = wants_header(args)?;
+    let header = pipe_header(args)?;
     let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
     let block = match args.block.as_deref() {
         // --round-robin: one part per job slot.
@@ -883,17 +890,40 @@ fn tee_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource,
     })
 }
 
-/// `--header :`: the first line names the columns (or, with `--pipe`, goes before every
-/// block). Any other value is refused.
-fn wants_header(args: &MapArgs) -> Result<bool, CliError> {
-    match args.header.as_deref() {
-        None => Ok(false),
-        Some(":") => Ok(true),
-        Some(other) => Err(CliError::usage_with_help(
-            format!("`--header {other}` is not supported"),
-            "use `--header :`: the first line of each input group names its columns",
-        )),
+/// `--header` for inputs: any value but `0` has the first line of each input group name
+/// its columns; `0` has each file of `::::` (or `-a`) name its own, as GNU parallel reads it
+/// (see [`file_names`]).
+fn names_from_first_lines(args: &MapArgs) -> bool {
+    args.header.as_deref().is_some_and(|text| text != "0")
+}
+
+/// `--header 0`: the files of `::::` and `-a` name their columns, `{FILE}`, as written on
+/// the command line (not stdin, nor groups of `:::`).
+pub(super) fn file_names(args: &MapArgs, line: &CommandLine) -> Vec<(String, usize)> {
+    if args.header.as_deref() != Some("0") {
+        return Vec::new();
     }
+    line.sources
+        .iter()
+        .enumerate()
+        .filter_map(|(k, source)| match &source.kind {
+            SourceKind::File(path) if path.as_os_str() != "-" => {
+                Some((path.to_string_lossy().into_owned(), k + 1))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `--header` with `--pipe` and `--pipe-part`: what it matches at the start of the data
+/// goes before every block (`:` the first line, N the first N lines, else a regular
+/// expression).
+fn pipe_header(args: &MapArgs) -> Result<Option<HeaderPattern>, CliError> {
+    args.header
+        .as_deref()
+        .map(HeaderPattern::parse)
+        .transpose()
+        .map_err(CliError::usage)
 }
 
 /// A problem with the inputs: a usage error when the command line is wrong, fanout's own

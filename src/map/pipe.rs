@@ -27,8 +27,8 @@ pub struct BlockOptions {
     /// `-L`: records are this many lines: a block ends after a multiple of them (with
     /// `-N`, each block holds `-N` times `-L` records).
     pub lines: Option<usize>,
-    /// `--header :`: the first line goes before every block.
-    pub header: bool,
+    /// `--header`: what it matches at the start of the input goes before every block.
+    pub header: Option<HeaderPattern>,
     /// `-r`: lines holding only white space are dropped.
     pub skip_empty: bool,
     /// `--block-timeout`: a block not read whole within this long is cut short, after the
@@ -36,6 +36,51 @@ pub struct BlockOptions {
     /// stop waiting).
     pub timeout: Option<Duration>,
 }
+
+/// `--header` with `--pipe`: the header is what this matches at the very start of the
+/// input.
+#[derive(Clone, Debug)]
+pub struct HeaderPattern(Regex);
+
+impl HeaderPattern {
+    /// Reads `--header`'s value as GNU parallel does: `:` is the first line, a number N the
+    /// first N lines, anything else a regular expression (`.*\n.*\n`).
+    pub fn parse(text: &str) -> Result<HeaderPattern, String> {
+        let pattern = match text {
+            ":" => r"(?:.*\n)".to_owned(),
+            _ if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+                let lines: usize = text
+                    .parse()
+                    .map_err(|_| format!("`--header {text}`: too many lines"))?;
+                format!(r"(?:.*\n){{{lines}}}")
+            }
+            _ => text.to_owned(),
+        };
+        let bad =
+            |err: regex::Error| format!("`--header {text}` is not a regular expression: {err}");
+        // Checked alone first, so that an error shows the pattern as it was given.
+        regex::bytes::RegexBuilder::new(&pattern)
+            .unicode(false)
+            .build()
+            .map_err(bad)?;
+        Regex::new(&format!(r"(?-u)\A(?:{pattern})"))
+            .map(HeaderPattern)
+            .map_err(bad)
+    }
+
+    /// How long the header at the start of `data` is, if the pattern matches there.
+    pub fn find(&self, data: &[u8]) -> Option<usize> {
+        self.0.find(data).map(|m| m.end())
+    }
+}
+
+impl PartialEq for HeaderPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for HeaderPattern {}
 
 /// What blocks are cut from: a stream read as it is, or a [`TimedReader`] whose reads
 /// give up at a deadline.
@@ -170,10 +215,9 @@ pub fn split_blocks(
 ) -> io::Result<()> {
     let mut size = options.size.clamp(1, MAX_BLOCK);
     let mut buf: Vec<u8> = Vec::new();
-    let header = if options.header {
-        read_header(input, &mut buf, size)?
-    } else {
-        Vec::new()
+    let header = match &options.header {
+        Some(pattern) => read_header(input, &mut buf, size, pattern)?,
+        None => Vec::new(),
     };
     let separator: Vec<u8> = [options.recend.as_slice(), &options.recstart].concat();
     let blank_lines = options
@@ -252,23 +296,25 @@ pub fn split_blocks(
     Ok(())
 }
 
-/// The first line, read `size` bytes at a time; what was read after it stays in `buf`.
-fn read_header(
+/// The header `pattern` matches at the start of the input, read `size` bytes at a time
+/// until it matches (as GNU parallel reads it); what was read after it stays in `buf`.
+/// When the input ends first there is no header, and what was read is data.
+pub fn read_header(
     input: &mut (impl BlockSource + ?Sized),
     buf: &mut Vec<u8>,
     size: usize,
+    pattern: &HeaderPattern,
 ) -> io::Result<Vec<u8>> {
     loop {
-        if let Some(end) = buf.iter().position(|&b| b == b'\n') {
-            return Ok(buf.drain(..=end).collect());
-        }
         let start = buf.len();
         buf.resize(start + size, 0);
         let n = input.read_by(&mut buf[start..], None)?.unwrap_or(0);
         buf.truncate(start + n);
         if n == 0 {
-            // No whole line: no header, and what was read is data.
             return Ok(Vec::new());
+        }
+        if let Some(len) = pattern.find(buf) {
+            return Ok(buf.drain(..len).collect());
         }
     }
 }
@@ -419,7 +465,7 @@ mod tests {
             recend: b"\n".to_vec(),
             records: None,
             lines: None,
-            header: false,
+            header: None,
             skip_empty: false,
             timeout: None,
         }
@@ -495,9 +541,35 @@ mod tests {
     }
 
     #[test]
+    fn headers_are_a_line_n_lines_or_what_a_pattern_matches_at_the_start() {
+        let header = |text: &str, data: &str| {
+            let pattern = HeaderPattern::parse(text).unwrap();
+            let options = BlockOptions {
+                header: Some(pattern),
+                records: Some(1),
+                ..lines(1000)
+            };
+            blocks(data, &options)
+        };
+        assert_eq!(header(":", "h\nr\n"), ["h\nr\n"]);
+        assert_eq!(header("2", "h\ni\nr\ns\n"), ["h\ni\nr\n", "h\ni\ns\n"]);
+        assert_eq!(header("0", "r\ns\n"), ["r\n", "s\n"]);
+        assert_eq!(header("#.*\n", "#h\nr\n"), ["#h\nr\n"]);
+        // Only at the very start: no match there is no header.
+        assert_eq!(header("r.*\n", "h\nr\n"), ["h\n", "r\n"]);
+        // Too few lines for the header: no header, and the lines are data.
+        assert_eq!(header("3", "h\nr\n"), ["h\n", "r\n"]);
+        let err = HeaderPattern::parse("(").unwrap_err();
+        assert!(
+            err.starts_with("`--header (` is not a regular expression"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn the_header_goes_before_every_block() {
         let options = BlockOptions {
-            header: true,
+            header: Some(HeaderPattern::parse(":").unwrap()),
             records: Some(2),
             ..lines(1000)
         };

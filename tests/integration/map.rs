@@ -550,8 +550,12 @@ fn pipe_refuses_what_it_cannot_do() {
             "`--block 0` is not a size",
         ),
         (
-            &["--pipe", "--header", "2", "cat"],
-            "`--header 2` is not supported",
+            &["--pipe", "--header", "(", "cat"],
+            "`--header (` is not a regular expression",
+        ),
+        (
+            &["--pipe-part", "--header", "a{", "wc", "::::", "data"],
+            "`--header a{` is not a regular expression",
         ),
         (
             &["--pipe", "--tee", "grep {}"],

@@ -723,6 +723,63 @@ fn table() -> Vec<Case> {
         case(&["--pipe", "-L", "2", "--block", "5", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
         case(&["--pipe", "-L", "3", "-N", "2", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
         case(&["--pipe", "-L", "2", "--block", "7", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n"),
+        // --header: for inputs, any value but 0 is the first line; 0 names the columns
+        // after the files; with --pipe, a count of lines or a pattern at the start.
+        case(&[
+            "--header", "2", "--colsep", ",", "echo", "{1}", "{a}", "::::", "h.csv",
+        ])
+        .file("h.csv", "a,b\nc,d\n1,2\n"),
+        case(&[
+            "--header", "c.*\\n", "--colsep", ",", "echo", "{a}", "::::", "h.csv",
+        ])
+        .file("h.csv", "a,b\nc,d\n1,2\n"),
+        case(&[
+            "--header",
+            "0",
+            "echo",
+            "{h.csv}",
+            "{d/f.txt/}",
+            "{h.csv.}",
+            "{2}",
+            "::::",
+            "h.csv",
+            "::::",
+            "d/f.txt",
+        ])
+        .file("h.csv", "a\nb\n")
+        .file("d/f.txt", "x\ny\n"),
+        case(&[
+            "--header", "0", "echo", "{h.csv}", "{x}", "::::", "h.csv", ":::", "x",
+        ])
+        .file("h.csv", "a\nb\n"),
+        case(&["--pipe", "-N1", "--header", "2", "echo X; cat"]).stdin(b"a,b\nc,d\n1,2\n3,4\n"),
+        case(&["--pipe", "-N1", "--header", "a.*\\n", "echo X; cat"]).stdin(b"a,b\nc,d\n1,2\n"),
+        case(&["--pipe", "-N1", "--header", "c.*\\n", "echo X; cat"]).stdin(b"a,b\nc,d\n1,2\n"),
+        case(&["--pipe", "-N1", "--header", "0", "echo X; cat"]).stdin(b"a,b\nc,d\n"),
+        case(&["--pipe", "-N1", "--header", "[ac],.\\n", "echo X; cat"]).stdin(b"a,b\nc,d\n1\n"),
+        case(&["--pipe", "-N1", "--header", "5", "echo X; cat"]).stdin(b"a,b\nc,d\n1,2\n"),
+        case(&[
+            "--pipe-part",
+            "--header",
+            "2",
+            "-a",
+            "h.csv",
+            "--block",
+            "4",
+            "echo X; cat",
+        ])
+        .file("h.csv", "a,b\nc,d\n1,2\n3,4\n"),
+        case(&[
+            "--pipe-part",
+            "--header",
+            ".*b\\n",
+            "-a",
+            "h.csv",
+            "--block",
+            "4",
+            "echo X; cat",
+        ])
+        .file("h.csv", "a,b\nc,d\n1,2\n3,4\n"),
         case(&["--pipe", "--max-lines=3", "--block", "6", "echo [; cat"])
             .stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
         case(&["-j4", "-m", "echo", "::::", "ten"]).file("ten", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
