@@ -558,7 +558,12 @@ pub struct MapArgs {
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
     /// When to stop: now|soon,fail|success|done=N or N% (e.g. now,fail=1, soon,fail=10%).
-    #[arg(long, value_name = "WHEN,WHY=N", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "WHEN,WHY=N",
+        allow_hyphen_values = true,
+        alias = "halt-on-error"
+    )]
     pub halt: Option<String>,
     /// Print the commands that would run, and run nothing.
     #[arg(long, alias = "dryrun")]
@@ -694,6 +699,26 @@ pub struct MapArgs {
     /// Where jobs' output waits until it is printed (default: the system's temp directory).
     #[arg(long, value_name = "DIR")]
     pub tmpdir: Option<PathBuf>,
+    /// Accepted for GNU parallel compatibility: jobs here inherit the whole environment,
+    /// VAR included.
+    #[arg(long, value_name = "VAR", hide_short_help = true)]
+    pub env: Vec<String>,
+    /// Print the number of CPU cores (as GNU parallel counts them) and exit.
+    #[arg(long, alias = "number-of-cpus")]
+    pub number_of_cores: bool,
+    /// Print the number of CPU threads (hyperthreads; as GNU parallel counts them) and
+    /// exit.
+    #[arg(long)]
+    pub number_of_threads: bool,
+    /// Print the number of CPU sockets (as GNU parallel counts them) and exit.
+    #[arg(long)]
+    pub number_of_sockets: bool,
+    /// Count cores, not threads, as the CPUs of -j N% and -j +N.
+    #[arg(long)]
+    pub use_cores_instead_of_threads: bool,
+    /// Count sockets, not threads, as the CPUs of -j N% and -j +N.
+    #[arg(long, alias = "use-cpus-instead-of-cores")]
+    pub use_sockets_instead_of_threads: bool,
     /// Accepted for GNU parallel compatibility (--will-cite, --no-notice; --plain and
     /// --gnu too: fanout reads no profile, and is always itself).
     #[arg(long, hide = true, aliases = ["no-notice", "nonotice", "plain", "gnu"])]

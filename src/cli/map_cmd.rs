@@ -18,11 +18,11 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
-    JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec, MapStatus,
-    MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template, TemplateOptions,
-    TooLong, UserReplacement, column_names, expand_user_replacements, job_dir, job_shell, map_plan,
-    pack_inputs, parse_delay, parse_halt, parse_jobs, parse_load, parse_size, parse_timeout,
-    read_joblog, shell_quote, split_command_line, with_slot,
+    CpuCounts, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec,
+    MapStatus, MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template,
+    TemplateOptions, TooLong, UserReplacement, column_names, expand_user_replacements, job_dir,
+    job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs, parse_load, parse_size,
+    parse_timeout, read_joblog, shell_quote, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
@@ -44,6 +44,16 @@ pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
 }
 
 fn run(mut args: MapArgs) -> Result<i32, CliError> {
+    if args.number_of_cores || args.number_of_threads || args.number_of_sockets {
+        let counts = CpuCounts::of_this_machine();
+        let count = match (args.number_of_cores, args.number_of_threads) {
+            (true, _) => counts.cores,
+            (_, true) => counts.threads,
+            _ => counts.sockets,
+        };
+        println!("{count}");
+        return Ok(0);
+    }
     // `--pipe-part` is `--pipe` whose data is a file's parts.
     args.pipe |= args.pipe_part;
     // `--shell-quote` is a dry run whose command lines are quoted for a shell.
@@ -79,7 +89,14 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         ),
         _ => None,
     };
-    let cpus = runner::available_cpus();
+    let cpus = match (
+        args.use_cores_instead_of_threads,
+        args.use_sockets_instead_of_threads,
+    ) {
+        (true, _) => CpuCounts::of_this_machine().cores,
+        (_, true) => CpuCounts::of_this_machine().sockets,
+        _ => runner::available_cpus(),
+    };
     // `-j FILE`: the number of jobs is what the file says, read again as jobs end.
     let jobs_file = match args.jobs.as_deref().map(std::path::Path::new) {
         Some(path) if path.is_file() => {

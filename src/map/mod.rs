@@ -3,6 +3,7 @@
 //! the job log. Running is the engine's runner; printing is the reporters'.
 
 mod color;
+mod cpus;
 mod input;
 mod joblog;
 mod options;
@@ -19,6 +20,7 @@ mod status;
 mod table;
 
 pub use color::{FAILED as COLOR_FAILED, RESET as COLOR_RESET, job_color};
+pub use cpus::CpuCounts;
 pub use input::{
     CommandLine, Continued, InputError, InputSource, Inputs, ReadOptions, Records, Separators,
     SourceKind, Trim, group_inputs, header_names, parse_delimiter, read_inputs, row,

@@ -723,6 +723,29 @@ fn table() -> Vec<Case> {
         case(&["--pipe", "-L", "2", "--block", "5", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
         case(&["--pipe", "-L", "3", "-N", "2", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
         case(&["--pipe", "-L", "2", "--block", "7", "echo [; cat"]).stdin(b"1\n2\n3\n4\n5\n"),
+        // GNU parallel's other spellings, and --env (jobs inherit the environment).
+        case(&[
+            "--halt-on-error",
+            "now,fail=1",
+            "-j1",
+            "sh -c 'echo {}; exit {}'",
+            ":::",
+            "0",
+            "3",
+            "0",
+        ]),
+        case(&[
+            "--env",
+            "LOGNAME",
+            "sh -c 'echo {} ${LOGNAME:-unset}'",
+            ":::",
+            "a",
+        ]),
+        // The machine's CPUs, counted alike.
+        case(&["--number-of-cores"]),
+        case(&["--number-of-cpus"]),
+        case(&["--number-of-threads"]),
+        case(&["--number-of-sockets"]),
         // --header: for inputs, any value but 0 is the first line; 0 names the columns
         // after the files; with --pipe, a count of lines or a pattern at the start.
         case(&[
