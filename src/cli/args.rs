@@ -514,6 +514,10 @@ pub struct MapArgs {
     /// in {= perl =} (a TAG in braces also works for input N: {2..} for {..}).
     #[arg(long, value_name = "'TAG PERL'")]
     pub rpl: Vec<String>,
+    /// Run only the jobs for which TEST, a Perl expression with replacement strings in it,
+    /// is true (`--filter '{1} < {2}'`); the others are skipped. May be repeated.
+    #[arg(long, value_name = "TEST")]
+    pub filter: Vec<String>,
     /// More replacement strings, as GNU parallel's --plus: {+/} {+.} {..} {/..} {##}
     /// {0#} {:-TEXT} {:N:M} {#RE} {%RE} {/RE/TO} {^RE} {uniq} {choose_k} and more.
     #[arg(long)]

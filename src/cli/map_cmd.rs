@@ -18,8 +18,8 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
 use crate::events::{Event, EventSink, Fanout};
 use crate::map::{
-    CpuCounts, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE, MapSpec,
-    MapStatus, MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template,
+    CpuCounts, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE,
+    MapSpec, MapStatus, MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template,
     TemplateOptions, TooLong, UserReplacement, column_names, expand_user_replacements, job_dir,
     job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs, parse_load, parse_size,
     parse_timeout, read_joblog, shell_quote, split_command_line, with_slot,
@@ -145,7 +145,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     } else {
         input_jobs(&args, &line, read_options(&args, colsep)?)?
     };
-    let (mut template, quote, mut tagstring) = templates(&args, &line.command, &names)?;
+    let Templates {
+        command: mut template,
+        quote,
+        mut tagstring,
+        filter,
+    } = templates(&args, &line.command, &names)?;
     let line_buffer = args.line_buffer || args.ungroup;
     // `-j 0` (as many at once as there are jobs), a percentage of the jobs in `--halt`,
     // and `{##}` need to know how many jobs there are: every input is read first.
@@ -218,6 +223,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         tagstring,
         done: logged.map(|logged| done_jobs(&logged, args.retry_failed)),
         resume_failed: args.resume_failed || args.retry_failed,
+        filter,
     };
 
     if args.dry_run {
@@ -371,13 +377,22 @@ fn renames(args: &MapArgs) -> Vec<(String, &'static str)> {
     .collect()
 }
 
-/// The command's template, whether its inputs are quoted for a shell, and the
-/// `--tagstring` template; their `{= perl =}` strings compiled.
+/// What the command line's replacement strings are filled into, their `{= perl =}`
+/// strings compiled.
+struct Templates {
+    command: Template,
+    /// Whether the command's inputs are quoted for a shell.
+    quote: bool,
+    tagstring: Option<Template>,
+    /// `--filter`'s tests.
+    filter: Option<Filter>,
+}
+
 fn templates(
     args: &MapArgs,
     command: &[String],
     names: &[(String, usize)],
-) -> Result<(Template, bool, Option<Template>), CliError> {
+) -> Result<Templates, CliError> {
     let user = args
         .rpl
         .iter()
@@ -405,7 +420,7 @@ fn templates(
         };
         (Template::from_words(&command, &options), true)
     };
-    let mut tagstring = args.tagstring.as_deref().map(|text| {
+    let text = |text: &str| {
         let options = TemplateOptions {
             renames: renames(args),
             names: names.to_vec(),
@@ -413,12 +428,26 @@ fn templates(
             ..TemplateOptions::default()
         };
         Template::text(&expand_user_replacements(text, &user), &options)
-    });
+    };
+    let mut tagstring = args.tagstring.as_deref().map(text);
+    let mut tests: Vec<Template> = args.filter.iter().map(|test| text(test)).collect();
+    for test in &mut tests {
+        test.start_perl().map_err(CliError::usage)?;
+    }
+    let filter = match tests.is_empty() {
+        true => None,
+        false => Some(Filter::new(tests).map_err(CliError::usage)?),
+    };
     template.start_perl().map_err(CliError::usage)?;
     if let Some(tag) = &mut tagstring {
         tag.start_perl().map_err(CliError::usage)?;
     }
-    Ok((template, quote, tagstring))
+    Ok(Templates {
+        command: template,
+        quote,
+        tagstring,
+        filter,
+    })
 }
 
 /// `--dry-run`: each job's command line on stdout, nothing run.

@@ -17,9 +17,9 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
-    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, HeaderPattern, InputError,
-    Inputs, MapSpec, ReadOptions, Records, Sent, SourceKind, Template, TimedReader, Trim,
-    column_names, group_inputs, header_names, parse_block_size, parse_count, parse_delimiter,
+    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, Filter, HeaderPattern,
+    InputError, Inputs, MapSpec, ReadOptions, Records, Sent, SourceKind, Template, TimedReader,
+    Trim, column_names, group_inputs, header_names, parse_block_size, parse_count, parse_delimiter,
     parse_seconds, parse_size, part_positions, read_header, read_inputs, record_marks,
     result_segments, row, split_blocks,
 };
@@ -388,6 +388,8 @@ pub(super) struct JobMaker {
     pub(super) done: Option<HashMap<usize, bool>>,
     /// `--resume-failed`: jobs that failed run again.
     pub(super) resume_failed: bool,
+    /// `--filter`: jobs that fail its tests are skipped.
+    pub(super) filter: Option<Filter>,
 }
 
 impl JobMaker {
@@ -402,7 +404,13 @@ impl JobMaker {
         task.stdin_ranges = job.ranges;
         // `{uniq}`, `{choose_k}` and `{= skip() =}` skip jobs; the others keep their
         // numbers.
-        let skipped = to_run && (perl_skip || self.spec.template.skips(&job.inputs));
+        let skipped = to_run
+            && (perl_skip
+                || self.spec.template.skips(&job.inputs)
+                || self
+                    .filter
+                    .as_ref()
+                    .is_some_and(|filter| !filter.passes(&job.inputs, seq)));
         let selected = to_run && !skipped;
         let tag = match &self.tagstring {
             Some(tag) => tag.fill(&job.inputs, seq, false),

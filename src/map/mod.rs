@@ -4,6 +4,7 @@
 
 mod color;
 mod cpus;
+mod filter;
 mod input;
 mod joblog;
 mod options;
@@ -21,6 +22,7 @@ mod table;
 
 pub use color::{FAILED as COLOR_FAILED, RESET as COLOR_RESET, job_color};
 pub use cpus::CpuCounts;
+pub use filter::Filter;
 pub use input::{
     CommandLine, Continued, InputError, InputSource, Inputs, ReadOptions, Records, Separators,
     SourceKind, Trim, group_inputs, header_names, parse_delimiter, read_inputs, row,

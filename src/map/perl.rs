@@ -36,6 +36,11 @@ while (1) {
         my $sub = eval "package main; sub { $code\n; }";
         if ($sub) { push @subs, $sub; print "OK\n" }
         else { my $e = $@; $e =~ s/\n/ /g; print "ERR $e\n" }
+    } elsif ($kind eq "T") {
+        my $code = _bytes($f[0]);
+        my $r = eval "package main; $code\n;";
+        if ($@) { my $e = $@; $e =~ s/\n/ /g; print "ERR $e\n" }
+        else { print $r ? "1\n" : "0\n" }
     } else {
         my ($idx, $seq, $total, $n, $which) = @f;
         my @a = (undef);
@@ -151,6 +156,25 @@ impl Perl {
     }
 }
 
+impl Perl {
+    /// Whether `code`, compiled afresh (it is not kept), is true; an error when it is not
+    /// Perl or dies.
+    pub(super) fn test(&mut self, code: &str) -> Result<bool, String> {
+        write!(self.stdin, "T {}\n{code}", code.len()).map_err(lost)?;
+        self.stdin.flush().map_err(lost)?;
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).map_err(lost)?;
+        match answer.trim_end() {
+            "1" => Ok(true),
+            "0" => Ok(false),
+            other => match other.strip_prefix("ERR ") {
+                Some(why) => Err(format!("not Perl: {}", why.trim_end())),
+                None => Err("perl stopped answering".into()),
+            },
+        }
+    }
+}
+
 /// An expression could not be sent, or its answer read.
 fn lost(e: std::io::Error) -> String {
     format!("perl stopped answering: {e}")
@@ -169,6 +193,18 @@ mod tests {
 
     fn args(values: &[&str]) -> Vec<String> {
         values.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn tests_are_true_false_or_not_perl() {
+        let mut perl = Perl::start(&[]).unwrap();
+        assert_eq!(perl.test("1 < 2+1"), Ok(true));
+        assert_eq!(perl.test("\"ab\" =~ /c/"), Ok(false));
+        assert_eq!(perl.test("0"), Ok(false));
+        let err = perl.test("1 <").unwrap_err();
+        assert!(err.starts_with("not Perl: syntax error"), "{err}");
+        // The process goes on answering after an error.
+        assert_eq!(perl.test("'x'"), Ok(true));
     }
 
     #[test]

@@ -233,6 +233,22 @@ fn expect_map_error(project: &Project, args: &[&str], message: &str) {
 }
 
 #[test]
+fn a_filter_that_is_not_perl_is_reported_once_and_runs_nothing() {
+    let project = Project::new();
+    let out = project.fanout(&["map", "--filter", "{} >", "touch", ":::", "a", "b"]);
+    // Both jobs are skipped, as GNU parallel skips them: two failed.
+    out.expect_code(2);
+    assert!(!project.join("a").exists() && !project.join("b").exists());
+    let reports = out.stderr.matches("--filter `").count();
+    assert_eq!(reports, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("(job 1): not Perl: syntax error"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn bad_option_values_of_map_are_errors_of_fanout() {
     let project = Project::new();
     for (option, message) in [

@@ -741,6 +741,58 @@ fn table() -> Vec<Case> {
             ":::",
             "a",
         ]),
+        // --filter: Perl tests with replacement strings; a job that fails one is
+        // skipped, and counts as failed.
+        case(&[
+            "--filter",
+            "{1} < {2}+1",
+            "echo",
+            ":::",
+            "1",
+            "2",
+            "3",
+            ":::",
+            "1",
+            "2",
+            "3",
+        ]),
+        case(&[
+            "--filter",
+            "\"{}\" =~ /b/",
+            "echo",
+            ":::",
+            "abc",
+            "x y",
+            "b",
+        ]),
+        case(&[
+            "--filter", "{} > 1", "--filter", "{} < 3", "echo", ":::", "1", "2", "3",
+        ]),
+        case(&[
+            "--filter", "{#} % 2", "echo", "{#}", ":::", "a", "b", "c", "d",
+        ]),
+        case(&[
+            "--filter",
+            "{=$_*=2=} > 3",
+            "--tag",
+            "echo",
+            ":::",
+            "1",
+            "2",
+            "3",
+        ]),
+        case(&[
+            "--filter",
+            "\"{/.}\" ne \"b\"",
+            "echo",
+            ":::",
+            "a/b.c",
+            "d/e.f",
+        ]),
+        case(&[
+            "--header", ":", "--filter", "{h} > 1", "echo", ":::", "h", "1", "2",
+        ]),
+        case(&["--filter", "{} >", "echo", ":::", "1", "2"]),
         // The machine's CPUs, counted alike.
         case(&["--number-of-cores"]),
         case(&["--number-of-cpus"]),
