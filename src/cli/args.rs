@@ -618,8 +618,12 @@ pub struct MapArgs {
     #[arg(long, value_name = "STR", requires = "pipe_mode")]
     pub recend: Option<String>,
     /// With --pipe: give each job its block as a file, named by {}, not on stdin.
-    #[arg(long, requires = "pipe")]
+    #[arg(long, requires = "pipe_mode")]
     pub cat: bool,
+    /// As --pipe --cat (or, with --pipe-part, as --cat): the block is a file named by {}
+    /// (GNU parallel's is a named pipe, which a job must open).
+    #[arg(long, conflicts_with = "cat")]
+    pub fifo: bool,
     /// With --pipe: as many jobs as slots, the blocks dealt out to them in turn.
     #[arg(
         long,

@@ -54,6 +54,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         println!("{count}");
         return Ok(0);
     }
+    // `--fifo` is `--cat`, and `--pipe` unless it is `--pipe-part`.
+    if args.fifo {
+        args.cat = true;
+        args.pipe |= !args.pipe_part;
+    }
     // `--pipe-part` is `--pipe` whose data is a file's parts.
     args.pipe |= args.pipe_part;
     // `--shell-quote` is a dry run whose command lines are quoted for a shell.

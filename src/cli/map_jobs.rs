@@ -5,7 +5,7 @@
 //! what the reporters need to know of it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Seek, Write};
+use std::io::{BufRead, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,9 +60,11 @@ pub(super) enum JobSource {
     },
     /// `--pipe-part`: the file at `path` cut into parts where GNU parallel cuts it, each a
     /// job that reads the header (`--header :`) and its part straight from the file. With
-    /// `skip_first_line`, the file's first line is no one's.
+    /// `skip_first_line`, the file's first line is no one's. With `cat` (`--cat`), each
+    /// job's part is copied to a file under that directory, named by `{}`.
     Parts {
         path: PathBuf,
+        cat: Option<PathBuf>,
         skip_first_line: bool,
         recstart: Vec<u8>,
         recend: Vec<u8>,
@@ -160,6 +162,7 @@ impl JobSource {
             }
             JobSource::Parts {
                 path,
+                cat,
                 skip_first_line,
                 recstart,
                 recend,
@@ -207,17 +210,40 @@ impl JobSource {
                     &recstart,
                 )
                 .map_err(read)?;
-                for part in cuts.windows(2) {
+                if let Some(dir) = &cat {
+                    make_dir(dir)?;
+                }
+                for (k, part) in cuts.windows(2).enumerate() {
                     let mut ranges = Vec::new();
                     if header_len > 0 {
                         ranges.push(skip..skip + header_len);
                     }
                     ranges.push(part[0]..part[1]);
-                    let job = Job {
-                        stdin: Some(path.clone()),
-                        sent: Sent::Known(header_len + part[1] - part[0]),
-                        ranges,
-                        ..Job::default()
+                    let sent = Sent::Known(header_len + part[1] - part[0]);
+                    let job = match &cat {
+                        // `--cat`: the part in a file of its own, named by `{}`.
+                        Some(dir) => {
+                            let copy = dir.join((k + 1).to_string());
+                            copy_ranges(&mut file, &ranges, &copy).with_context(|| {
+                                format!(
+                                    "failed to copy a part of {} to {}",
+                                    path.display(),
+                                    copy.display()
+                                )
+                            })?;
+                            Job {
+                                inputs: vec![copy.display().to_string()],
+                                sent,
+                                block: Some(copy),
+                                ..Job::default()
+                            }
+                        }
+                        None => Job {
+                            stdin: Some(path.clone()),
+                            sent,
+                            ranges,
+                            ..Job::default()
+                        },
                     };
                     if !take(job) {
                         break;
@@ -609,7 +635,7 @@ pub(super) fn block_jobs(
         return tee_jobs(args, line, dir);
     }
     if args.pipe_part {
-        return part_jobs(args, line);
+        return part_jobs(args, line, dir);
     }
     if !matches!(line.sources.as_slice(), [source] if source.kind == SourceKind::Stdin) {
         return Err(CliError::usage_with_help(
@@ -806,6 +832,20 @@ impl Dealer {
 }
 
 /// Makes `dir`, where `--pipe`'s data waits for its jobs.
+/// Copies the byte `ranges` of `from` to a new file at `to`, one after another.
+fn copy_ranges(
+    from: &mut std::fs::File,
+    ranges: &[std::ops::Range<u64>],
+    to: &Path,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(to)?);
+    for range in ranges {
+        from.seek(std::io::SeekFrom::Start(range.start))?;
+        std::io::copy(&mut (&mut *from).take(range.end - range.start), &mut out)?;
+    }
+    out.flush()
+}
+
 fn make_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("failed to make the directory {}", dir.display()))
@@ -820,7 +860,7 @@ pub(super) enum PartSize {
 }
 
 /// `--pipe-part`: the one file given with `-a` (or `::::`), in parts.
-fn part_jobs(args: &MapArgs, line: &CommandLine) -> Result<JobSource, CliError> {
+fn part_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource, CliError> {
     let path = match line.sources.as_slice() {
         [source] => match &source.kind {
             SourceKind::File(path) if path.as_os_str() != "-" => path.clone(),
@@ -860,6 +900,7 @@ fn part_jobs(args: &MapArgs, line: &CommandLine) -> Result<JobSource, CliError> 
     };
     Ok(JobSource::Parts {
         path,
+        cat: args.cat.then(|| dir.to_owned()),
         skip_first_line: args.skip_first_line,
         recstart,
         recend,

@@ -537,6 +537,28 @@ fn pipe_blocks_wait_in_the_temporary_directory_and_are_removed_after() {
     assert_eq!(project.read("copy.2"), "y\n");
     let left: Vec<_> = std::fs::read_dir(project.join("tmp")).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+    // So are --pipe-part's parts, copied for --cat.
+    project.file("data", "h\n1\n2\n3\n4\n");
+    project
+        .fanout(&[
+            "map",
+            "--tmpdir",
+            "tmp",
+            "--pipe-part",
+            "--cat",
+            "--header",
+            ":",
+            "--block",
+            "4",
+            "-a",
+            "data",
+            "cp {} part.{#}",
+        ])
+        .expect_code(0);
+    assert_eq!(project.read("part.1"), "h\n1\n2\n3\n");
+    assert_eq!(project.read("part.2"), "h\n4\n");
+    let left: Vec<_> = std::fs::read_dir(project.join("tmp")).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -855,6 +855,32 @@ fn table() -> Vec<Case> {
             "echo X; cat",
         ])
         .file("h.csv", "a,b\nc,d\n1,2\n3,4\n"),
+        // --fifo: the block is a file named by {} (GNU parallel's is a named pipe); with
+        // --pipe-part, --cat and --fifo copy each part to one.
+        case(&["--fifo", "-N1", "echo X; cat {}"]).stdin(b"1\n2\n3\n"),
+        case(&["--pipe", "--fifo", "-N1", "wc -l < {}"]).stdin(b"1\n2\n3\n"),
+        case(&[
+            "--pipe-part",
+            "--cat",
+            "-a",
+            "h.csv",
+            "--block",
+            "4",
+            "echo X; cat {}",
+        ])
+        .file("h.csv", "a,b\nc,d\n1,2\n3,4\n"),
+        case(&[
+            "--pipe-part",
+            "--fifo",
+            "--header",
+            ":",
+            "-a",
+            "h.csv",
+            "--block",
+            "4",
+            "cat {}",
+        ])
+        .file("h.csv", "a,b\nc,d\n1,2\n3,4\n"),
         case(&["--pipe", "--max-lines=3", "--block", "6", "echo [; cat"])
             .stdin(b"1\n2\n3\n4\n5\n6\n7\n"),
         case(&["-j4", "-m", "echo", "::::", "ten"]).file("ten", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"),
