@@ -707,6 +707,13 @@ pub struct MapArgs {
     /// Where jobs' output waits until it is printed (default: the system's temp directory).
     #[arg(long, value_name = "DIR")]
     pub tmpdir: Option<PathBuf>,
+    /// Give each job the terminal as its stdin (for interactive programs), not /dev/null.
+    #[arg(short = 'o', long = "open-tty", alias = "opentty")]
+    pub open_tty: bool,
+    /// As -o, one job at a time (-j1) and output as it comes (-u), unless -j or the output
+    /// are given.
+    #[arg(long)]
+    pub tty: bool,
     /// Accepted for GNU parallel compatibility: jobs here inherit the whole environment,
     /// VAR included.
     #[arg(long, value_name = "VAR", hide_short_help = true)]

@@ -61,6 +61,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     }
     // `--pipe-part` is `--pipe` whose data is a file's parts.
     args.pipe |= args.pipe_part;
+    // `--tty` is `-o`, one job at a time, output as it comes, unless told otherwise.
+    if args.tty {
+        args.open_tty = true;
+        args.jobs.get_or_insert_with(|| "1".into());
+        args.ungroup |= !(args.group || args.line_buffer);
+    }
     // `--shell-quote` is a dry run whose command lines are quoted for a shell.
     args.dry_run |= args.shell_quote;
     // `--ctag` and `--ctagstring` are `--tag` and `--tagstring`, coloured.
@@ -229,6 +235,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         done: logged.map(|logged| done_jobs(&logged, args.retry_failed)),
         resume_failed: args.resume_failed || args.retry_failed,
         filter,
+        tty: args.open_tty.then(terminal).flatten(),
     };
 
     if args.dry_run {
@@ -380,6 +387,19 @@ fn renames(args: &MapArgs) -> Vec<(String, &'static str)> {
     .into_iter()
     .filter_map(|(text, stands_for)| Some((text.clone()?, stands_for)))
     .collect()
+}
+
+/// `-o`: the terminal jobs read, if there is one; without, a warning, and jobs read
+/// /dev/null as usual.
+fn terminal() -> Option<std::path::PathBuf> {
+    let tty = std::path::PathBuf::from("/dev/tty");
+    match std::fs::File::open(&tty) {
+        Ok(_) => Some(tty),
+        Err(err) => {
+            eprintln!("fanout map: no terminal for -o/--tty ({err}): jobs read /dev/null");
+            None
+        }
+    }
 }
 
 /// What the command line's replacement strings are filled into, their `{= perl =}`

@@ -416,6 +416,8 @@ pub(super) struct JobMaker {
     pub(super) resume_failed: bool,
     /// `--filter`: jobs that fail its tests are skipped.
     pub(super) filter: Option<Filter>,
+    /// `-o`: the terminal, stdin of the jobs that are given none.
+    pub(super) tty: Option<PathBuf>,
 }
 
 impl JobMaker {
@@ -426,7 +428,8 @@ impl JobMaker {
             Some(&ok) => self.resume_failed && !ok,
         };
         let block = job.block.clone();
-        let (mut task, perl_skip) = self.spec.task(seq, &job.inputs, job.stdin);
+        let stdin = job.stdin.or_else(|| self.tty.clone());
+        let (mut task, perl_skip) = self.spec.task(seq, &job.inputs, stdin);
         task.stdin_ranges = job.ranges;
         // `{uniq}`, `{choose_k}` and `{= skip() =}` skip jobs; the others keep their
         // numbers.

@@ -232,6 +232,45 @@ fn expect_map_error(project: &Project, args: &[&str], message: &str) {
     );
 }
 
+/// `fanout ARGS` run on a terminal of its own (a pseudo-terminal `script` makes), and
+/// what it wrote there.
+fn on_a_terminal(project: &Project, args: &str) -> String {
+    let command = format!("{} {args}", crate::harness::fanout_bin());
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(project.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) starts");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+}
+
+#[test]
+fn open_tty_gives_jobs_the_terminal_as_stdin() {
+    let project = Project::new();
+    // `tty` names the terminal on its stdin; without -o that is /dev/null.
+    let with = on_a_terminal(&project, "map -k -o 'tty; true {}' ::: 1 2");
+    assert_eq!(with.matches("/dev/tty\n").count(), 2, "{with}");
+    let without = on_a_terminal(&project, "map -k 'tty; true {}' ::: 1 2");
+    assert_eq!(without.matches("not a tty\n").count(), 2, "{without}");
+    // --tty: one job at a time, each with the terminal.
+    let tty = on_a_terminal(&project, "map --tty 'tty; echo {}' ::: 1 2");
+    assert!(tty.starts_with("/dev/tty\n1\n/dev/tty\n2\n"), "{tty}");
+    // With no terminal at all, jobs read /dev/null, and fanout says so.
+    let out = Command::new("setsid")
+        .args(["-w", crate::harness::fanout_bin()])
+        .args(["map", "-o", "tty; true {}", ":::", "1"])
+        .current_dir(project.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("setsid (util-linux) starts");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "not a tty\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no terminal for -o/--tty"), "{stderr}");
+}
+
 #[test]
 fn a_filter_that_is_not_perl_is_reported_once_and_runs_nothing() {
     let project = Project::new();
