@@ -412,8 +412,11 @@ pub struct MapArgs {
     #[arg(short = 'u', long, overrides_with_all = ["group", "line_buffer"])]
     pub ungroup: bool,
     /// Print each job's command line on stdout before its output.
-    #[arg(short = 'v', long, overrides_with = "silent")]
+    #[arg(short = 'v', overrides_with = "silent")]
     pub verbose: bool,
+    /// Print each job's command line on stderr as it starts (GNU parallel's --verbose).
+    #[arg(short = 't', long = "verbose")]
+    pub trace: bool,
     /// Undo an earlier -v (print no command lines).
     #[arg(long, overrides_with = "verbose", hide_short_help = true)]
     pub silent: bool,

@@ -731,6 +731,9 @@ struct MapSinks {
     blocks: std::collections::HashMap<usize, std::path::PathBuf>,
     /// `--files`: print the names of files holding the jobs' output.
     files: bool,
+    /// `-t`: the command line of each job not ended yet, printed on stderr as the job
+    /// starts.
+    traced: Option<std::collections::HashMap<usize, String>>,
 }
 
 impl MapSinks {
@@ -778,6 +781,7 @@ impl MapSinks {
             table,
             blocks: std::collections::HashMap::new(),
             files: args.files,
+            traced: args.trace.then(std::collections::HashMap::new),
         }
     }
 
@@ -824,6 +828,9 @@ impl EventSink for MapSinks {
                     table.forget(*index);
                 }
             }
+            if let Some(traced) = self.traced.as_mut().filter(|_| info.selected) {
+                traced.insert(*index, info.command.clone());
+            }
             if let Some(recorder) = &mut self.joblog {
                 recorder.add_job(info.command, info.sent);
                 if info.skipped {
@@ -846,6 +853,11 @@ impl EventSink for MapSinks {
                 self.blocks.insert(*index, block);
             }
         }
+        if let (Some(traced), Event::TaskStarted { index, slot, .. }) = (&self.traced, event)
+            && let Some(command) = traced.get(index)
+        {
+            eprintln!("{}", with_slot(command, *slot));
+        }
         self.sinks().emit(event);
         // A job's `--pipe` block is done with once the job ended for good.
         if let Event::AttemptFinished {
@@ -856,6 +868,17 @@ impl EventSink for MapSinks {
             && let Some(block) = self.blocks.remove(index)
         {
             let _ = std::fs::remove_file(block);
+        }
+        if let (
+            Some(traced),
+            Event::AttemptFinished {
+                index,
+                retry_in: None,
+                ..
+            },
+        ) = (&mut self.traced, event)
+        {
+            traced.remove(index);
         }
     }
 

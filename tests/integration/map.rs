@@ -272,6 +272,41 @@ fn open_tty_gives_jobs_the_terminal_as_stdin() {
 }
 
 #[test]
+fn minus_t_prints_each_attempts_command_on_stderr_as_it_starts() {
+    let project = Project::new();
+    let out = project.fanout(&[
+        "map",
+        "-k",
+        "-j1",
+        "--retries",
+        "2",
+        "-t",
+        "echo {%} {}; test {} = b",
+        ":::",
+        "a",
+        "b",
+    ]);
+    out.expect_code(1);
+    assert_eq!(out.stdout, "1 a\n1 b\n");
+    // Job a failed and was tried again; each attempt's command line, slot filled in.
+    let traced: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("echo"))
+        .collect();
+    assert_eq!(
+        traced,
+        [
+            "echo 1 a; test a = b",
+            "echo 1 a; test a = b",
+            "echo 1 b; test b = b"
+        ],
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn a_filter_that_is_not_perl_is_reported_once_and_runs_nothing() {
     let project = Project::new();
     let out = project.fanout(&["map", "--filter", "{} >", "touch", ":::", "a", "b"]);

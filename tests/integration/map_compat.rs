@@ -793,6 +793,9 @@ fn table() -> Vec<Case> {
             "--header", ":", "--filter", "{h} > 1", "echo", ":::", "h", "1", "2",
         ]),
         case(&["--filter", "{} >", "echo", ":::", "1", "2"]),
+        // --verbose is -t: the commands go to stderr, not stdout as with -v.
+        case(&["--verbose", "echo", ":::", "a", "b"]),
+        case(&["-t", "-v", "echo", ":::", "a", "b"]),
         // The machine's CPUs, counted alike.
         case(&["--number-of-cores"]),
         case(&["--number-of-cpus"]),
