@@ -620,6 +620,20 @@ pub struct MapArgs {
     /// With --pipe: what a record ends with [default: \n, or nothing with --recstart].
     #[arg(long, value_name = "STR", requires = "pipe_mode")]
     pub recend: Option<String>,
+    /// With --pipe: take the --recstart and --recend marks out of each block.
+    #[arg(long = "remove-rec-sep", aliases = ["removerecsep", "rrs"], requires = "pipe_mode")]
+    pub remove_rec_sep: bool,
+    /// With --pipe (which it implies): lines with the same VALUE make one record, so that
+    /// no block splits them (-N1: one group per job). VALUE: a column number or name
+    /// (--colsep, default tab; a name is looked up in the first line), then optionally a
+    /// Perl expression changing $_; or a Perl expression over the whole line.
+    #[arg(
+        long,
+        value_name = "VALUE",
+        alias = "groupby",
+        allow_hyphen_values = true
+    )]
+    pub group_by: Option<String>,
     /// With --pipe: give each job its block as a file, named by {}, not on stdin.
     #[arg(long, requires = "pipe_mode")]
     pub cat: bool,

@@ -59,6 +59,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         args.cat = true;
         args.pipe |= !args.pipe_part;
     }
+    // `--group-by` cuts `--pipe`'s blocks.
+    args.pipe |= args.group_by.is_some();
     // `--pipe-part` is `--pipe` whose data is a file's parts.
     args.pipe |= args.pipe_part;
     // `--tty` is `-o`, one job at a time, output as it comes, unless told otherwise.

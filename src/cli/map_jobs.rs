@@ -17,11 +17,11 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
-    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, Filter, HeaderPattern,
-    InputError, Inputs, MapSpec, ReadOptions, Records, Sent, SourceKind, Template, TimedReader,
-    Trim, column_names, group_inputs, header_names, parse_block_size, parse_count, parse_delimiter,
-    parse_seconds, parse_size, part_positions, read_header, read_inputs, record_marks,
-    result_segments, row, split_blocks,
+    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, Filter, GroupBy, GroupFilter,
+    HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, Records, Sent, SourceKind, Template,
+    TimedReader, Trim, column_names, group_inputs, header_names, parse_block_size, parse_count,
+    parse_delimiter, parse_seconds, parse_size, part_positions, read_header, read_inputs,
+    record_marks, result_segments, row, split_blocks,
 };
 use crate::runner::FedTask;
 
@@ -78,6 +78,7 @@ pub(super) enum JobSource {
     /// stdin read first.
     RoundRobin {
         options: BlockOptions,
+        input: BlockInput,
         dir: PathBuf,
         slots: usize,
         stream: bool,
@@ -86,9 +87,16 @@ pub(super) enum JobSource {
     /// under `dir`.
     Blocks {
         options: BlockOptions,
+        input: BlockInput,
         dir: PathBuf,
         cat: bool,
     },
+}
+
+/// What `--pipe`'s blocks are cut from: standard input, or `--group-by`'s filter of it.
+pub(super) enum BlockInput {
+    Stdin,
+    Grouped(GroupFilter),
 }
 
 impl JobSource {
@@ -253,6 +261,7 @@ impl JobSource {
             }
             JobSource::RoundRobin {
                 options,
+                input,
                 dir,
                 slots,
                 stream: true,
@@ -260,7 +269,7 @@ impl JobSource {
                 make_dir(&dir)?;
                 let mut dealer = Dealer::new(dir.clone(), slots);
                 let cut = split_blocks(
-                    &mut *block_input(&options),
+                    &mut *block_input(&options, input),
                     &options,
                     |header, body| dealer.deal(header, body, take),
                     |warning| eprintln!("fanout map: {warning}"),
@@ -274,6 +283,7 @@ impl JobSource {
             }
             JobSource::RoundRobin {
                 options,
+                input,
                 dir,
                 slots,
                 stream: false,
@@ -282,7 +292,7 @@ impl JobSource {
                 let mut files: Vec<(PathBuf, std::fs::File, u64)> = Vec::new();
                 let mut count = 0;
                 split_blocks(
-                    &mut *block_input(&options),
+                    &mut *block_input(&options, input),
                     &options,
                     |header, body| {
                         let slot = count % slots.max(1);
@@ -320,12 +330,17 @@ impl JobSource {
                 }
                 Ok(())
             }
-            JobSource::Blocks { options, dir, cat } => {
+            JobSource::Blocks {
+                options,
+                input,
+                dir,
+                cat,
+            } => {
                 make_dir(&dir)?;
                 let mut count = 0;
                 let mut stopped = false;
                 let cut = split_blocks(
-                    &mut *block_input(&options),
+                    &mut *block_input(&options, input),
                     &options,
                     |header, body| {
                         count += 1;
@@ -649,7 +664,8 @@ pub(super) fn block_jobs(
     for (given, name) in [
         (args.results.is_some(), "--results"),
         (args.shuf, "--shuf"),
-        (args.colsep.is_some(), "--colsep"),
+        // --group-by splits lines into columns at --colsep.
+        (args.colsep.is_some() && args.group_by.is_none(), "--colsep"),
         (args.csv, "--csv"),
     ] {
         if given {
@@ -658,7 +674,13 @@ pub(super) fn block_jobs(
             )));
         }
     }
-    let header = pipe_header(args)?;
+    if args.group_by.is_some() && args.recstart.is_some() {
+        return Err(CliError::usage(
+            "--group-by and --recstart do not go together: a group's records start where \
+             its value does",
+        ));
+    }
+    let mut header = pipe_header(args)?;
     let block_timeout = args
         .block_timeout
         .as_deref()
@@ -673,17 +695,46 @@ pub(super) fn block_jobs(
             .read_until(b'\n', &mut Vec::new())
             .map_err(|err| input_error(InputError::Stdin(err)))?;
     }
-    let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
+    let (mut recstart, mut recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
+    let size = match &args.block {
+        Some(text) => parse_block_size(text).map_err(CliError::usage)?,
+        None => DEFAULT_BLOCK,
+    };
+    let mut input = BlockInput::Stdin;
+    if let Some(value) = &args.group_by {
+        // The header, if there is one, is read first: it is no group, and a column may
+        // be named in it.
+        let wanted = header.take().or_else(|| {
+            GroupBy::names_a_column(value).then(|| HeaderPattern::parse(":").expect("valid"))
+        });
+        let (head, rest) = match &wanted {
+            Some(pattern) => {
+                let mut rest = Vec::new();
+                let head = read_header(&mut std::io::stdin(), &mut rest, size, pattern)
+                    .map_err(|err| input_error(InputError::Stdin(err)))?;
+                (head, rest)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let colsep = args.colsep.as_deref().unwrap_or("\t");
+        let group_by = GroupBy::parse(value, colsep, &head).map_err(CliError::usage)?;
+        let filter = group_by
+            .filter(rest, std::io::stdin())
+            .map_err(|err| CliError::usage(err.to_string()))?;
+        input = BlockInput::Grouped(filter);
+        header = wanted.map(|_| HeaderPattern::Given(head));
+        // A record starts at each marker, and the markers are taken out.
+        recstart = group_by.marker;
+        recend = Vec::new();
+    }
     let options = BlockOptions {
-        size: match &args.block {
-            Some(text) => parse_block_size(text).map_err(CliError::usage)?,
-            None => DEFAULT_BLOCK,
-        },
+        size,
         recstart,
         recend,
         records: args.max_args.or(args.max_replace_args),
         lines: max_lines(args)?.filter(|&n| n > 0),
         header,
+        remove_marks: args.remove_rec_sep || args.group_by.is_some(),
         skip_empty: args.no_run_if_empty,
         timeout: block_timeout,
     };
@@ -691,6 +742,7 @@ pub(super) fn block_jobs(
         // The number of slots is known later; see `JobSource::set_slots`.
         return Ok(JobSource::RoundRobin {
             options,
+            input,
             dir: dir.to_owned(),
             slots: 1,
             stream: !args.dry_run,
@@ -698,6 +750,7 @@ pub(super) fn block_jobs(
     }
     Ok(JobSource::Blocks {
         options,
+        input,
         dir: dir.to_owned(),
         cat: args.cat,
     })
@@ -705,10 +758,12 @@ pub(super) fn block_jobs(
 
 /// Standard input, as blocks are cut from it: read by a thread of its own when a block
 /// may be cut short (`--block-timeout`).
-fn block_input(options: &BlockOptions) -> Box<dyn BlockSource> {
-    match options.timeout {
-        Some(_) => Box::new(TimedReader::spawn(std::io::stdin())),
-        None => Box::new(std::io::stdin()),
+fn block_input(options: &BlockOptions, input: BlockInput) -> Box<dyn BlockSource> {
+    match (options.timeout, input) {
+        (Some(_), BlockInput::Stdin) => Box::new(TimedReader::spawn(std::io::stdin())),
+        (None, BlockInput::Stdin) => Box::new(std::io::stdin()),
+        (Some(_), BlockInput::Grouped(filter)) => Box::new(TimedReader::spawn(filter)),
+        (None, BlockInput::Grouped(filter)) => Box::new(filter),
     }
 }
 
@@ -882,6 +937,16 @@ fn part_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource
     }
     if args.max_args.or(args.max_replace_args).is_some() {
         return Err(CliError::usage("--pipe-part and -N do not go together"));
+    }
+    for (given, name) in [
+        (args.group_by.is_some(), "--group-by"),
+        (args.remove_rec_sep, "--remove-rec-sep"),
+    ] {
+        if given {
+            return Err(CliError::usage(format!(
+                "--pipe-part and {name} do not go together: use --pipe"
+            )));
+        }
     }
     if args.lines.is_some() || args.max_lines.is_some() {
         return Err(CliError::usage(

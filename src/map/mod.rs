@@ -5,6 +5,7 @@
 mod color;
 mod cpus;
 mod filter;
+mod group_by;
 mod input;
 mod joblog;
 mod options;
@@ -23,6 +24,7 @@ mod table;
 pub use color::{FAILED as COLOR_FAILED, RESET as COLOR_RESET, job_color};
 pub use cpus::CpuCounts;
 pub use filter::Filter;
+pub use group_by::{GroupBy, GroupFilter};
 pub use input::{
     CommandLine, Continued, InputError, InputSource, Inputs, ReadOptions, Records, Separators,
     SourceKind, Trim, group_inputs, header_names, parse_delimiter, read_inputs, row,

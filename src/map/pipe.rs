@@ -29,6 +29,10 @@ pub struct BlockOptions {
     pub lines: Option<usize>,
     /// `--header`: what it matches at the start of the input goes before every block.
     pub header: Option<HeaderPattern>,
+    /// `--remove-rec-sep`: the record marks are taken out of each block (every
+    /// `recend` then `recstart` between records, `recstart` at its start, `recend` at its
+    /// end).
+    pub remove_marks: bool,
     /// `-r`: lines holding only white space are dropped.
     pub skip_empty: bool,
     /// `--block-timeout`: a block not read whole within this long is cut short, after the
@@ -38,9 +42,12 @@ pub struct BlockOptions {
 }
 
 /// `--header` with `--pipe`: the header is what this matches at the very start of the
-/// input.
+/// input, or a header read already (`--group-by` reads it before its filter).
 #[derive(Clone, Debug)]
-pub struct HeaderPattern(Regex);
+pub enum HeaderPattern {
+    Matching(Regex),
+    Given(Vec<u8>),
+}
 
 impl HeaderPattern {
     /// Reads `--header`'s value as GNU parallel does: `:` is the first line, a number N the
@@ -64,19 +71,26 @@ impl HeaderPattern {
             .build()
             .map_err(bad)?;
         Regex::new(&format!(r"(?-u)\A(?:{pattern})"))
-            .map(HeaderPattern)
+            .map(HeaderPattern::Matching)
             .map_err(bad)
     }
 
     /// How long the header at the start of `data` is, if the pattern matches there.
     pub fn find(&self, data: &[u8]) -> Option<usize> {
-        self.0.find(data).map(|m| m.end())
+        match self {
+            HeaderPattern::Matching(pattern) => pattern.find(data).map(|m| m.end()),
+            HeaderPattern::Given(header) => data.starts_with(header).then_some(header.len()),
+        }
     }
 }
 
 impl PartialEq for HeaderPattern {
     fn eq(&self, other: &Self) -> bool {
-        self.0.as_str() == other.0.as_str()
+        match (self, other) {
+            (HeaderPattern::Matching(a), HeaderPattern::Matching(b)) => a.as_str() == b.as_str(),
+            (HeaderPattern::Given(a), HeaderPattern::Given(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -213,6 +227,16 @@ pub fn split_blocks(
     mut block: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
     mut warn: impl FnMut(String),
 ) -> io::Result<()> {
+    let mut block = |header: &[u8], body: &[u8]| -> io::Result<()> {
+        if options.remove_marks {
+            block(
+                header,
+                &without_marks(body, &options.recstart, &options.recend),
+            )
+        } else {
+            block(header, body)
+        }
+    };
     let mut size = options.size.clamp(1, MAX_BLOCK);
     let mut buf: Vec<u8> = Vec::new();
     let header = match &options.header {
@@ -296,6 +320,27 @@ pub fn split_blocks(
     Ok(())
 }
 
+/// `block` without its record marks, as GNU parallel's `--remove-rec-sep` takes them
+/// out: each `recend` followed by `recstart`, then a `recstart` at the start and a `recend`
+/// at the end.
+fn without_marks(block: &[u8], recstart: &[u8], recend: &[u8]) -> Vec<u8> {
+    let between = [recend, recstart].concat();
+    let mut out = Vec::with_capacity(block.len());
+    let mut rest = block;
+    while let Some(at) = memchr::memmem::find(rest, &between).filter(|_| !between.is_empty()) {
+        out.extend_from_slice(&rest[..at]);
+        rest = &rest[at + between.len()..];
+    }
+    out.extend_from_slice(rest);
+    if out.starts_with(recstart) {
+        out.drain(..recstart.len());
+    }
+    if out.ends_with(recend) {
+        out.truncate(out.len() - recend.len());
+    }
+    out
+}
+
 /// The header `pattern` matches at the start of the input, read `size` bytes at a time
 /// until it matches (as GNU parallel reads it); what was read after it stays in `buf`.
 /// When the input ends first there is no header, and what was read is data.
@@ -305,6 +350,9 @@ pub fn read_header(
     size: usize,
     pattern: &HeaderPattern,
 ) -> io::Result<Vec<u8>> {
+    if let HeaderPattern::Given(header) = pattern {
+        return Ok(header.clone());
+    }
     loop {
         let start = buf.len();
         buf.resize(start + size, 0);
@@ -466,6 +514,7 @@ mod tests {
             records: None,
             lines: None,
             header: None,
+            remove_marks: false,
             skip_empty: false,
             timeout: None,
         }
@@ -564,6 +613,23 @@ mod tests {
             err.starts_with("`--header (` is not a regular expression"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn remove_rec_sep_takes_the_record_marks_out_of_each_block() {
+        let options = BlockOptions {
+            remove_marks: true,
+            records: Some(2),
+            ..lines(1000)
+        };
+        assert_eq!(blocks("a\nb\nc\n", &options), ["ab", "c"]);
+        let (recstart, recend) = record_marks(Some(">"), Some(";"));
+        let options = BlockOptions {
+            recstart,
+            recend,
+            ..options
+        };
+        assert_eq!(blocks(">x;>y;>z;", &options), ["xy", "z"]);
     }
 
     #[test]

@@ -690,6 +690,18 @@ fn pipe_refuses_what_it_cannot_do() {
             "--pipe-part and -N do not go together",
         ),
         (
+            &["--pipe", "--group-by", "Nope", "--colsep", ",", "wc"],
+            "`--group-by Nope`: the header names no column Nope",
+        ),
+        (
+            &["--pipe", "--group-by", "1", "--recstart", ">", "wc"],
+            "--group-by and --recstart do not go together",
+        ),
+        (
+            &["--pipe-part", "--group-by", "1", "wc", "::::", "data"],
+            "--pipe-part and --group-by do not go together",
+        ),
+        (
             &["--pipe-part", "-L2", "wc", "::::", "data"],
             "--pipe-part and -L (--max-lines) do not go together",
         ),

@@ -858,6 +858,78 @@ fn table() -> Vec<Case> {
             "echo X; cat",
         ])
         .file("h.csv", "a,b\nc,d\n1,2\n3,4\n"),
+        // --group-by: a group of lines with the same value is one record.
+        case(&[
+            "--pipe",
+            "--colsep",
+            ",",
+            "--header",
+            ":",
+            "--group-by",
+            "UserID",
+            "-N1",
+            "echo X; cat",
+        ])
+        .stdin(b"UserID,C\n123,1\n123,2\n12-3,1\n221,3\n221,1\n2/21,5\n"),
+        case(&[
+            "--pipe",
+            "--colsep",
+            ",",
+            "--group-by",
+            "UserID s/\\D//g",
+            "-N1",
+            "echo X; cat",
+        ])
+        .stdin(b"UserID,C\n123,1\n123,2\n12-3,1\n221,3\n221,1\n2/21,5\n"),
+        case(&["--colsep", ",", "--group-by", "1", "-N2", "echo X; cat"])
+            .stdin(b"123,1\n123,2\n12-3,1\n221,3\n221,1\n2/21,5\n"),
+        case(&["--pipe", "--colsep", ",", "--group-by", "1", "echo X; cat"])
+            .stdin(b"123,1\n123,2\n12-3,1\n221,3\n"),
+        case(&[
+            "--pipe",
+            "--group-by",
+            "s/,.*//",
+            "--block",
+            "10",
+            "echo X; cat",
+        ])
+        .stdin(b"123,1\n123,2\n12-3,1\n221,3\n221,1\n2/21,5\n"),
+        case(&["--pipe", "--group-by", "1", "-N1", "echo X; cat"]).stdin(b"a\tx\na\ty\nb\tz\n"),
+        case(&[
+            "--pipe",
+            "--colsep",
+            " ",
+            "--group-by",
+            "1",
+            "-N1",
+            "echo X; cat",
+        ])
+        .stdin(b"a x\na y\nb z\n"),
+        case(&[
+            "--pipe",
+            "--colsep",
+            ",",
+            "--group-by",
+            "1",
+            "-N1",
+            "--round-robin",
+            "-j2",
+            "sort",
+        ])
+        .stdin(b"1,a\n1,b\n2,c\n3,d\n"),
+        // --remove-rec-sep: the record marks are taken out of each block.
+        case(&["--pipe", "--recend", ";", "--rrs", "-N1", "cat; echo"]).stdin(b"a;b;c;"),
+        case(&["--pipe", "--recstart", ">", "--rrs", "-N1", "cat; echo -"])
+            .stdin(b">x\n1\n>y\n2\n"),
+        case(&[
+            "--pipe",
+            "--remove-rec-sep",
+            "--header",
+            ":",
+            "-N2",
+            "cat; echo -",
+        ])
+        .stdin(b"a\nb\nc\n"),
         // --fifo: the block is a file named by {} (GNU parallel's is a named pipe); with
         // --pipe-part, --cat and --fifo copy each part to one.
         case(&["--fifo", "-N1", "echo X; cat {}"]).stdin(b"1\n2\n3\n"),
