@@ -889,7 +889,6 @@ impl Dealer {
     }
 }
 
-/// Makes `dir`, where `--pipe`'s data waits for its jobs.
 /// Copies the byte `ranges` of `from` to a new file at `to`, one after another.
 fn copy_ranges(
     from: &mut std::fs::File,
@@ -904,6 +903,7 @@ fn copy_ranges(
     out.flush()
 }
 
+/// Makes `dir`, where `--pipe`'s data waits for its jobs.
 fn make_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("failed to make the directory {}", dir.display()))
