@@ -634,6 +634,15 @@ pub struct MapArgs {
         allow_hyphen_values = true
     )]
     pub group_by: Option<String>,
+    /// With --pipe (which it implies): a job per slot, each line going to the job a hash
+    /// of its VALUE picks, so that equal values meet in one job. VALUE: a column number or
+    /// name (--colsep, default `,`), then optionally Perl code changing $_.
+    #[arg(long, value_name = "VALUE", conflicts_with_all = ["group_by", "round_robin", "bin"])]
+    pub shard: Option<String>,
+    /// As --shard, the job picked by the value itself, a number: N to job N, counted round
+    /// the jobs.
+    #[arg(long, value_name = "VALUE", conflicts_with_all = ["group_by", "round_robin"])]
+    pub bin: Option<String>,
     /// With --pipe: give each job its block as a file, named by {}, not on stdin.
     #[arg(long, requires = "pipe_mode")]
     pub cat: bool,

@@ -59,8 +59,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         args.cat = true;
         args.pipe |= !args.pipe_part;
     }
-    // `--group-by` cuts `--pipe`'s blocks.
-    args.pipe |= args.group_by.is_some();
+    // `--group-by` cuts `--pipe`'s blocks; `--shard` and `--bin` deal out its lines.
+    args.pipe |= args.group_by.is_some() || args.shard.is_some() || args.bin.is_some();
     // `--pipe-part` is `--pipe` whose data is a file's parts.
     args.pipe |= args.pipe_part;
     // `--tty` is `-o`, one job at a time, output as it comes, unless told otherwise.
@@ -175,10 +175,18 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     // `--total-jobs N` says how many there are.
     let count_of_all = args.total_jobs.is_none()
         && (template.uses_total() || tagstring.as_ref().is_some_and(Template::uses_total));
-    if args.round_robin && jobs_of_all {
-        return Err(CliError::usage(
-            "--round-robin deals blocks out to a number of job slots: give -j N, not -j 0",
-        ));
+    if jobs_of_all {
+        for (given, name) in [
+            (args.round_robin, "--round-robin deals blocks"),
+            (args.shard.is_some(), "--shard deals lines"),
+            (args.bin.is_some(), "--bin deals lines"),
+        ] {
+            if given {
+                return Err(CliError::usage(format!(
+                    "{name} out to a number of job slots: give -j N, not -j 0"
+                )));
+            }
+        }
     }
     let source = if jobs_of_all || share_of_all || count_of_all {
         JobSource::Read(source.read_all()?)

@@ -18,10 +18,10 @@ use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
     BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, Filter, GroupBy, GroupFilter,
-    HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, Records, Sent, SourceKind, Template,
-    TimedReader, Trim, column_names, group_inputs, header_names, parse_block_size, parse_count,
-    parse_delimiter, parse_seconds, parse_size, part_positions, read_header, read_inputs,
-    record_marks, result_segments, row, split_blocks,
+    HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, Records, Sent, Shard, ShardKind,
+    SourceKind, Template, TimedReader, Trim, column_names, group_inputs, header_names,
+    parse_block_size, parse_count, parse_delimiter, parse_seconds, parse_size, part_positions,
+    read_header, read_inputs, record_marks, result_segments, row, split_blocks,
 };
 use crate::runner::FedTask;
 
@@ -79,6 +79,16 @@ pub(super) enum JobSource {
     RoundRobin {
         options: BlockOptions,
         input: BlockInput,
+        dir: PathBuf,
+        slots: usize,
+        stream: bool,
+    },
+    /// `--pipe --shard` and `--bin`: a job per slot (`slots` of them), each line of
+    /// standard input (`before` first) going to the job its value picks, through a named
+    /// pipe under `dir`. With `stream` false (a dry run), the jobs alone.
+    Sharded {
+        shard: Shard,
+        before: Vec<u8>,
         dir: PathBuf,
         slots: usize,
         stream: bool,
@@ -330,6 +340,36 @@ impl JobSource {
                 }
                 Ok(())
             }
+            JobSource::Sharded {
+                stream: false,
+                slots,
+                ..
+            } => {
+                for _ in 0..slots.max(1) {
+                    if !take(Job::default()) {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            JobSource::Sharded {
+                shard,
+                before,
+                dir,
+                slots,
+                stream: true,
+            } => {
+                make_dir(&dir)?;
+                let slots = slots.max(1);
+                let mut dealer = Dealer::new(dir.clone(), slots);
+                let dealt = deal_lines(&shard, before, &mut dealer, take);
+                match dealt {
+                    Err(_) if dealer.stopped => Ok(()),
+                    dealt => dealt.with_context(|| {
+                        format!("failed to deal standard input out in {}", dir.display())
+                    }),
+                }
+            }
             JobSource::Blocks {
                 options,
                 input,
@@ -385,7 +425,10 @@ impl JobSource {
     /// `--round-robin` deals its blocks out to `slots` jobs; `--pipe-part` sizes its
     /// parts by them.
     pub(super) fn set_slots(&mut self, jobs: usize) {
-        if let JobSource::RoundRobin { slots, .. } | JobSource::Parts { slots, .. } = self {
+        if let JobSource::RoundRobin { slots, .. }
+        | JobSource::Parts { slots, .. }
+        | JobSource::Sharded { slots, .. } = self
+        {
             *slots = jobs;
         }
     }
@@ -665,7 +708,13 @@ pub(super) fn block_jobs(
         (args.results.is_some(), "--results"),
         (args.shuf, "--shuf"),
         // --group-by splits lines into columns at --colsep.
-        (args.colsep.is_some() && args.group_by.is_none(), "--colsep"),
+        (
+            args.colsep.is_some()
+                && args.group_by.is_none()
+                && args.shard.is_none()
+                && args.bin.is_none(),
+            "--colsep",
+        ),
         (args.csv, "--csv"),
     ] {
         if given {
@@ -700,6 +749,33 @@ pub(super) fn block_jobs(
         Some(text) => parse_block_size(text).map_err(CliError::usage)?,
         None => DEFAULT_BLOCK,
     };
+    let sharding = match (&args.shard, &args.bin) {
+        (Some(value), _) => Some((ShardKind::Hash, value)),
+        (None, Some(value)) => Some((ShardKind::Bin, value)),
+        (None, None) => None,
+    };
+    if let Some((kind, value)) = sharding {
+        // A column named is looked up in the first line, which goes to no job (as in GNU
+        // parallel).
+        let wanted = header.take().or_else(|| {
+            GroupBy::names_a_column(value).then(|| HeaderPattern::parse(":").expect("valid"))
+        });
+        let mut before = Vec::new();
+        let head = match &wanted {
+            Some(pattern) => read_header(&mut std::io::stdin(), &mut before, size, pattern)
+                .map_err(|err| input_error(InputError::Stdin(err)))?,
+            None => Vec::new(),
+        };
+        let colsep = args.colsep.as_deref().unwrap_or(",");
+        let shard = Shard::parse(kind, value, colsep, &head).map_err(CliError::usage)?;
+        return Ok(JobSource::Sharded {
+            shard,
+            before,
+            dir: dir.to_owned(),
+            slots: 1,
+            stream: !args.dry_run,
+        });
+    }
     let mut input = BlockInput::Stdin;
     if let Some(value) = &args.group_by {
         // The header, if there is one, is read first: it is no group, and a column may
@@ -783,6 +859,43 @@ struct Dealer {
     stopped: bool,
 }
 
+/// `--shard`, `--bin`: every slot's job started, then each line given to the job its
+/// value picks, a batch at a time.
+fn deal_lines(
+    shard: &Shard,
+    before: Vec<u8>,
+    dealer: &mut Dealer,
+    take: &mut dyn FnMut(Job) -> bool,
+) -> std::io::Result<()> {
+    const BATCH: usize = 256 * 1024;
+    for slot in 0..dealer.slots {
+        dealer.deal_to(slot, &[], take)?;
+    }
+    let mut lines = shard.lines(dealer.slots, before, std::io::stdin())?;
+    let mut batches: Vec<Vec<u8>> = vec![Vec::new(); dealer.slots];
+    let mut held = 0;
+    let mut line = Vec::new();
+    loop {
+        let next = lines.next_line(&mut line)?;
+        if let Some(job) = next {
+            batches[job].extend_from_slice(&line);
+            held += line.len();
+        }
+        if held >= BATCH || next.is_none() {
+            for (slot, batch) in batches.iter_mut().enumerate() {
+                if !batch.is_empty() {
+                    dealer.deal_to(slot, batch, take)?;
+                    batch.clear();
+                }
+            }
+            held = 0;
+        }
+        if next.is_none() {
+            return Ok(());
+        }
+    }
+}
+
 impl Dealer {
     fn new(dir: PathBuf, slots: usize) -> Dealer {
         Dealer {
@@ -833,6 +946,30 @@ impl Dealer {
         }
         self.stopped = true;
         Err(std::io::Error::other("no job reads any more"))
+    }
+
+    /// Gives `body` to `slot`'s job, starting the jobs of the slots up to it first; what a
+    /// job that stopped reading would get is dropped.
+    fn deal_to(
+        &mut self,
+        slot: usize,
+        body: &[u8],
+        take: &mut dyn FnMut(Job) -> bool,
+    ) -> std::io::Result<()> {
+        while self.pipes.len() <= slot {
+            let pipe = self.start(self.pipes.len(), take)?;
+            self.pipes.push(pipe);
+        }
+        if let Some(pipe) = &mut self.pipes[slot] {
+            match pipe.write_all(body) {
+                Ok(()) => {
+                    self.sent[slot].fetch_add(body.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.pipes[slot] = None,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Starts `slot`'s job, reading a named pipe; the pipe's writing end once the job
@@ -940,6 +1077,8 @@ fn part_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource
     }
     for (given, name) in [
         (args.group_by.is_some(), "--group-by"),
+        (args.shard.is_some(), "--shard"),
+        (args.bin.is_some(), "--bin"),
         (args.remove_rec_sep, "--remove-rec-sep"),
     ] {
         if given {

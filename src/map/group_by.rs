@@ -14,8 +14,9 @@ pub struct GroupBy {
     pub marker: Vec<u8>,
 }
 
-/// What the value of `--group-by` names.
-fn column_and_code(value: &str) -> (Option<&str>, &str) {
+/// What the value of `--group-by` (or `--shard`, `--bin`) names: a column (number or
+/// name) and the Perl code after it, or Perl code alone.
+pub(super) fn column_and_code(value: &str) -> (Option<&str>, &str) {
     let word_end = value
         .find(|c: char| c.is_whitespace())
         .unwrap_or(value.len());
@@ -36,6 +37,37 @@ fn column_and_code(value: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// The column `word` (of option's `value`) stands for, from 1: its number, or the
+/// position of the name in `header` split at `colsep`.
+pub(super) fn column_number(
+    option: &str,
+    value: &str,
+    word: &str,
+    colsep: &str,
+    header: &[u8],
+) -> Result<i64, String> {
+    if !GroupBy::names_a_column(word) {
+        return word
+            .parse()
+            .map_err(|_| format!("`{option} {value}`: {word} is not a column"));
+    }
+    let separator = regex::bytes::Regex::new(colsep)
+        .map_err(|err| format!("`--colsep {colsep}` is not a regular expression: {err}"))?;
+    // Its line end is no part of the last name.
+    let header = header.strip_suffix(b"\n").unwrap_or(header);
+    let header = header.strip_suffix(b"\r").unwrap_or(header);
+    let position = separator
+        .split(header)
+        .position(|column| column == word.as_bytes())
+        .ok_or_else(|| {
+            format!(
+                "`{option} {value}`: the header names no column {word} (it is {:?})",
+                String::from_utf8_lossy(header).trim_end()
+            )
+        })?;
+    Ok(position as i64 + 1)
+}
+
 impl GroupBy {
     /// Whether `value` names a column (`UserID`, `UserID s/\D//g`): the first line is then
     /// the header, read before the filter starts.
@@ -50,28 +82,9 @@ impl GroupBy {
     /// changes the value in `$_`, or a Perl expression alone over the whole line.
     pub fn parse(value: &str, colsep: &str, header: &[u8]) -> Result<GroupBy, String> {
         let (column, code) = column_and_code(value);
-        let column: Option<i64> = match column {
-            None => None,
-            Some(word) if !GroupBy::names_a_column(word) => Some(
-                word.parse()
-                    .map_err(|_| format!("`--group-by {value}`: {word} is not a column"))?,
-            ),
-            Some(name) => {
-                let separator = regex::bytes::Regex::new(colsep).map_err(|err| {
-                    format!("`--colsep {colsep}` is not a regular expression: {err}")
-                })?;
-                let position = separator
-                    .split(header)
-                    .position(|column| column == name.as_bytes())
-                    .ok_or_else(|| {
-                        format!(
-                            "`--group-by {value}`: the header names no column {name} (it is {:?})",
-                            String::from_utf8_lossy(header).trim_end()
-                        )
-                    })?;
-                Some(position as i64 + 1)
-            }
-        };
+        let column = column
+            .map(|word| column_number("--group-by", value, word, colsep, header))
+            .transpose()?;
         const LETTERS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         let marker: Vec<u8> = (0..20)
             .map(|_| LETTERS[rand::random_range(0..LETTERS.len())])
@@ -109,36 +122,51 @@ impl GroupBy {
     pub fn filter(
         &self,
         before: Vec<u8>,
-        mut input: impl Read + Send + 'static,
+        input: impl Read + Send + 'static,
     ) -> io::Result<GroupFilter> {
-        let mut child = Command::new("perl")
-            .args(&self.perl_args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|err| {
-                io::Error::other(format!("--group-by needs perl, which did not start: {err}"))
-            })?;
-        let mut stdin = child.stdin.take().expect("a piped stdin");
-        let out = child.stdout.take().expect("a piped stdout");
-        // Fed by a thread of its own, so that reading the filter's output never waits on
-        // writing to it.
-        std::thread::spawn(move || {
-            if stdin.write_all(&before).is_ok() {
-                let _ = io::copy(&mut input, &mut stdin);
-            }
-        });
-        Ok(GroupFilter {
-            child,
-            out,
-            ended: false,
-        })
+        perl_filter("--group-by", &self.perl_args, &[], before, input)
     }
 }
 
-/// The output of `--group-by`'s filter; the end of it is an error if the filter failed.
+/// `perl ARGS` (with `env`) reading `input` (`before` first), fed by a thread of its own
+/// so that reading its output never waits on writing to it; `option` names what wants it,
+/// for errors.
+pub(super) fn perl_filter(
+    option: &'static str,
+    args: &[String],
+    env: &[(&str, &str)],
+    before: Vec<u8>,
+    mut input: impl Read + Send + 'static,
+) -> io::Result<GroupFilter> {
+    let mut child = Command::new("perl")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|err| {
+            io::Error::other(format!("{option} needs perl, which did not start: {err}"))
+        })?;
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    let out = child.stdout.take().expect("a piped stdout");
+    std::thread::spawn(move || {
+        if stdin.write_all(&before).is_ok() {
+            let _ = io::copy(&mut input, &mut stdin);
+        }
+    });
+    Ok(GroupFilter {
+        option,
+        child,
+        out,
+        ended: false,
+    })
+}
+
+/// The output of a perl filter of the input (`--group-by`'s, `--shard`'s); the end of it
+/// is an error if the filter failed.
 pub struct GroupFilter {
+    option: &'static str,
     child: Child,
     out: ChildStdout,
     ended: bool,
@@ -152,7 +180,8 @@ impl Read for GroupFilter {
             let status = self.child.wait()?;
             if !status.success() {
                 return Err(io::Error::other(format!(
-                    "--group-by's perl filter failed ({status})"
+                    "{}'s perl filter failed ({status})",
+                    self.option
                 )));
             }
         }

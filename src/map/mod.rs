@@ -17,6 +17,7 @@ mod quote;
 mod replace;
 mod results;
 mod semaphore;
+mod shard;
 mod shell;
 mod status;
 mod table;
@@ -51,6 +52,7 @@ pub use replace::{
 };
 pub use results::{ResultsWriter, column_names, escape_value, job_dir, result_segments};
 pub use semaphore::{Held, Semaphore, semaphore_root};
+pub use shard::{Shard, ShardKind, ShardLines};
 pub use shell::job_shell;
 pub use status::{MAP_ERROR, MapStatus};
 pub use table::{ResultsTable, TableFormat};

@@ -307,6 +307,38 @@ fn minus_t_prints_each_attempts_command_on_stderr_as_it_starts() {
 }
 
 #[test]
+fn shard_sends_equal_values_to_one_job_each() {
+    let project = Project::new();
+    let input: String = (0..300).map(|i| format!("key{},{i}\n", i % 7)).collect();
+    let (_, code) = map_with_stdin(
+        &project,
+        &["map", "--shard", "1", "-j3", "cat > part.{%}"],
+        input.as_bytes(),
+    );
+    assert_eq!(code, 0);
+    let parts: Vec<String> = (1..=3)
+        .map(|slot| project.read(&format!("part.{slot}")))
+        .collect();
+    // Every line went to one job, in order, and each key to one job only.
+    let mut all: Vec<&str> = parts.iter().flat_map(|p| p.lines()).collect();
+    assert_eq!(all.len(), 300);
+    all.sort_by_key(|line| line.split(',').nth(1).unwrap().parse::<u32>().unwrap());
+    assert_eq!(all.join("\n") + "\n", input);
+    for key in 0..7 {
+        let holding = parts
+            .iter()
+            .filter(|part| part.contains(&format!("key{key},")))
+            .count();
+        assert_eq!(holding, 1, "key{key} went to {holding} jobs");
+    }
+    // More than one job got lines.
+    assert!(
+        parts.iter().filter(|p| !p.is_empty()).count() > 1,
+        "{parts:?}"
+    );
+}
+
+#[test]
 fn a_filter_that_is_not_perl_is_reported_once_and_runs_nothing() {
     let project = Project::new();
     let out = project.fanout(&["map", "--filter", "{} >", "touch", ":::", "a", "b"]);
@@ -691,6 +723,14 @@ fn pipe_refuses_what_it_cannot_do() {
         (
             &["--pipe", "--group-by", "Nope", "--colsep", ",", "wc"],
             "`--group-by Nope`: the header names no column Nope",
+        ),
+        (
+            &["--shard", "s/x//", "wc"],
+            "`--shard s/x//` names no column",
+        ),
+        (
+            &["--bin", "1", "-j0", "wc"],
+            "--bin deals lines out to a number of job slots",
         ),
         (
             &["--pipe", "--group-by", "1", "--recstart", ">", "wc"],

@@ -917,6 +917,34 @@ fn table() -> Vec<Case> {
             "sort",
         ])
         .stdin(b"1,a\n1,b\n2,c\n3,d\n"),
+        // --bin: line N to job N, counted round the jobs (0 to the last); a job per slot.
+        case(&["--pipe", "--bin", "1", "-j3", "echo X; cat"]).stdin(&numbers[..21]),
+        case(&["--pipe", "--bin", "1", "-j3", "echo X; cat"]).stdin(b"1,a\n2,b\n3,c\n4,d\n"),
+        case(&["--pipe", "--bin", "1", "-j3", "echo X; cat"]).stdin(b"1\ta\n2\tb\n5\tc\n"),
+        case(&[
+            "--pipe",
+            "--colsep",
+            ",",
+            "--bin",
+            "2",
+            "-j2",
+            "echo X; cat",
+        ])
+        .stdin(b"1,a\n2,b\n"),
+        case(&[
+            "--pipe",
+            "--colsep",
+            ",",
+            "--header",
+            ":",
+            "--bin",
+            "h",
+            "-j2",
+            "echo X; cat",
+        ])
+        .stdin(b"h,k\n1,a\n2,b\n"),
+        case(&["--pipe", "--bin", "1", "-j4", "echo X; cat"]).stdin(b"1\n2\n"),
+        case(&["--pipe", "--bin", "1 $_*=2", "-j3", "echo X; cat"]).stdin(b"1\n2\n3\n4\n5\n"),
         // --remove-rec-sep: the record marks are taken out of each block.
         case(&["--pipe", "--recend", ";", "--rrs", "-N1", "cat; echo"]).stdin(b"a;b;c;"),
         case(&["--pipe", "--recstart", ">", "--rrs", "-N1", "cat; echo -"])
