@@ -755,17 +755,8 @@ pub(super) fn block_jobs(
         (None, None) => None,
     };
     if let Some((kind, value)) = sharding {
-        // A column named is looked up in the first line, which goes to no job (as in GNU
-        // parallel).
-        let wanted = header.take().or_else(|| {
-            GroupBy::names_a_column(value).then(|| HeaderPattern::parse(":").expect("valid"))
-        });
-        let mut before = Vec::new();
-        let head = match &wanted {
-            Some(pattern) => read_header(&mut std::io::stdin(), &mut before, size, pattern)
-                .map_err(|err| input_error(InputError::Stdin(err)))?,
-            None => Vec::new(),
-        };
+        // The header goes to no job, as in GNU parallel.
+        let (_, head, before) = header_first(header.take(), value, size)?;
         let colsep = args.colsep.as_deref().unwrap_or(",");
         let shard = Shard::parse(kind, value, colsep, &head).map_err(CliError::usage)?;
         return Ok(JobSource::Sharded {
@@ -778,27 +769,15 @@ pub(super) fn block_jobs(
     }
     let mut input = BlockInput::Stdin;
     if let Some(value) = &args.group_by {
-        // The header, if there is one, is read first: it is no group, and a column may
-        // be named in it.
-        let wanted = header.take().or_else(|| {
-            GroupBy::names_a_column(value).then(|| HeaderPattern::parse(":").expect("valid"))
-        });
-        let (head, rest) = match &wanted {
-            Some(pattern) => {
-                let mut rest = Vec::new();
-                let head = read_header(&mut std::io::stdin(), &mut rest, size, pattern)
-                    .map_err(|err| input_error(InputError::Stdin(err)))?;
-                (head, rest)
-            }
-            None => (Vec::new(), Vec::new()),
-        };
+        // The header is no group.
+        let (wanted, head, rest) = header_first(header.take(), value, size)?;
         let colsep = args.colsep.as_deref().unwrap_or("\t");
         let group_by = GroupBy::parse(value, colsep, &head).map_err(CliError::usage)?;
         let filter = group_by
             .filter(rest, std::io::stdin())
             .map_err(|err| CliError::usage(err.to_string()))?;
         input = BlockInput::Grouped(filter);
-        header = wanted.map(|_| HeaderPattern::Given(head));
+        header = wanted.then(|| HeaderPattern::Given(head));
         // A record starts at each marker, and the markers are taken out.
         recstart = group_by.marker;
         recend = Vec::new();
@@ -830,6 +809,26 @@ pub(super) fn block_jobs(
         dir: dir.to_owned(),
         cat: args.cat,
     })
+}
+
+/// The header of stdin, read before a perl filter (`--group-by`, `--shard`) takes the rest:
+/// what `header` matches, else, when `value` names a column, the first line, where the
+/// name is looked up. Whether there was one to read, the header, and what was read past it.
+fn header_first(
+    header: Option<HeaderPattern>,
+    value: &str,
+    size: usize,
+) -> Result<(bool, Vec<u8>, Vec<u8>), CliError> {
+    let wanted = header.or_else(|| {
+        GroupBy::names_a_column(value).then(|| HeaderPattern::parse(":").expect("valid"))
+    });
+    let mut rest = Vec::new();
+    let head = match &wanted {
+        Some(pattern) => read_header(&mut std::io::stdin(), &mut rest, size, pattern)
+            .map_err(|err| input_error(InputError::Stdin(err)))?,
+        None => Vec::new(),
+    };
+    Ok((wanted.is_some(), head, rest))
 }
 
 /// Standard input, as blocks are cut from it: read by a thread of its own when a block
