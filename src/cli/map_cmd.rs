@@ -228,8 +228,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         quote,
         jobs,
         timeout: limits.timeout,
-        // A --round-robin job reads a stream, which a second try could not read again.
-        tries: if args.round_robin {
+        // A --round-robin, --shard or --bin job reads a stream, which a second try could
+        // not read again.
+        tries: if args.round_robin || args.shard.is_some() || args.bin.is_some() {
             1
         } else {
             args.retries.unwrap_or(1)
