@@ -336,6 +336,23 @@ fn shard_sends_equal_values_to_one_job_each() {
         parts.iter().filter(|p| !p.is_empty()).count() > 1,
         "{parts:?}"
     );
+    // A job reads a stream, which a retry could not read again: none is retried.
+    let (_, code) = map_with_stdin(
+        &project,
+        &[
+            "map",
+            "--bin",
+            "1",
+            "-j2",
+            "--retries",
+            "3",
+            "wc -l >> runs.{%}; false",
+        ],
+        b"1\n2\n3\n",
+    );
+    assert_eq!(code, 2);
+    assert_eq!(project.read("runs.1").trim(), "2");
+    assert_eq!(project.read("runs.2").trim(), "1");
 }
 
 #[test]
