@@ -764,6 +764,14 @@ pub struct MapArgs {
     /// --gnu too: fanout reads no profile, and is always itself).
     #[arg(long, hide = true, aliases = ["no-notice", "nonotice", "plain", "gnu"])]
     pub will_cite: bool,
+    /// Accepted for GNU parallel compatibility: output waiting to be printed is kept as
+    /// it is (--compress; --compress-program and --decompress-program PRG are not run).
+    #[arg(long, hide = true)]
+    pub compress: bool,
+    #[arg(long, hide = true, value_name = "PRG")]
+    pub compress_program: Option<String>,
+    #[arg(long, hide = true, value_name = "PRG")]
+    pub decompress_program: Option<String>,
     /// Work as a counting semaphore (as `fanout sem`): run the command once, when one of
     /// -j N slots (default 1) of the semaphore is free, in the background.
     #[arg(long)]

@@ -796,6 +796,15 @@ fn table() -> Vec<Case> {
         // --verbose is -t: the commands go to stderr, not stdout as with -v.
         case(&["--verbose", "echo", ":::", "a", "b"]),
         case(&["-t", "-v", "echo", ":::", "a", "b"]),
+        case(&[
+            "--compress",
+            "--compress-program",
+            "gzip",
+            "echo",
+            ":::",
+            "a",
+            "b",
+        ]),
         // The machine's CPUs, counted alike.
         case(&["--number-of-cores"]),
         case(&["--number-of-cpus"]),
