@@ -267,11 +267,32 @@ impl Template {
                 )
             };
             if options.context && found.iter().any(every_input) {
-                pieces.push(Piece::Context(if options.quote {
-                    vec![Piece::Word(found)]
+                // What repeats is each run of the word without white space that holds
+                // `{}`, as in GNU parallel (`'echo {}'` is `echo 1 2`); with -q, inside the
+                // word, which is then quoted whole.
+                let mut runs = Vec::new();
+                for run in split_at_spaces(found) {
+                    if run.iter().any(every_input) {
+                        runs.push(Piece::Context(run));
+                    } else {
+                        for piece in run {
+                            match piece {
+                                Piece::Text(text) => push_text(&mut runs, &text),
+                                other => runs.push(other),
+                            }
+                        }
+                    }
+                }
+                if options.quote {
+                    pieces.push(Piece::Word(runs));
                 } else {
-                    found
-                }));
+                    for piece in runs {
+                        match piece {
+                            Piece::Text(text) => push_text(&mut pieces, &text),
+                            other => pieces.push(other),
+                        }
+                    }
+                }
             } else if options.quote && text_only {
                 push_text(&mut pieces, &shell_quote(word));
             } else if options.quote && !found.contains(&Piece::Slot) {
@@ -557,6 +578,34 @@ fn perl_value(fill: &Fill<'_>, code: &str, which: usize) -> String {
     } else {
         evaluated.value
     }
+}
+
+/// `pieces` in runs: those without white space, and the white space between them.
+fn split_at_spaces(pieces: Vec<Piece>) -> Vec<Vec<Piece>> {
+    let mut runs: Vec<Vec<Piece>> = vec![Vec::new()];
+    let mut in_space = false;
+    for piece in pieces {
+        let mut start_run = |runs: &mut Vec<Vec<Piece>>, space: bool| {
+            if space != in_space && runs.last().is_some_and(|run| !run.is_empty()) {
+                runs.push(Vec::new());
+            }
+            in_space = space;
+        };
+        match piece {
+            Piece::Text(text) => {
+                for c in text.chars() {
+                    start_run(&mut runs, c.is_whitespace());
+                    let run = runs.last_mut().expect("a run");
+                    push_text(run, c.encode_utf8(&mut [0; 4]));
+                }
+            }
+            other => {
+                start_run(&mut runs, false);
+                runs.last_mut().expect("a run").push(other);
+            }
+        }
+    }
+    runs
 }
 
 /// Appends `text`, to the text piece before it if there is one.

@@ -702,6 +702,14 @@ fn table() -> Vec<Case> {
             "d",
         ]),
         case(&["-N0", "echo", "X{}Y", "{#}"]).stdin(b"a\nb\n"),
+        // What repeats is the run without white space that holds {}, also within one
+        // word given as a whole shell command; with -q, inside the quoted word.
+        case(&["-N3", "echo {}", ":::", "a", "b", "c"]),
+        case(&["-N2", "echo {}; echo done", ":::", "a", "b", "c"]),
+        case(&["-L3", "echo x{}y {#}", ":::", "a", "b", "c"]),
+        case(&["-j1", "-X", "echo x{}y  {.}z {#}", ":::", "a.1", "b.2", "c"]),
+        case(&["-N2", "-q", "echo", "x {} y", ":::", "a", "b", "c"]),
+        case(&["-j1", "-X", "-q", "echo", "x{}y", ":::", "a", "b c", "d"]),
         // -L: at most N lines to a job, a line ending in white space going on in the
         // next; -L (not --max-lines) replaces in context.
         case(&["-L", "2", "echo"]).stdin(b"a b\nc\nd e f\ng\n\nh \ni\nj\n"),
