@@ -881,11 +881,23 @@ fn deal_lines(
             held += line.len();
         }
         if held >= BATCH || next.is_none() {
+            // Once a job stops reading, the others get this batch, and then every job's
+            // input ends, as GNU parallel's sharder dies of the broken pipe: lines meant
+            // for that job could go nowhere else.
+            let mut broken = false;
             for (slot, batch) in batches.iter_mut().enumerate() {
                 if !batch.is_empty() {
-                    dealer.deal_to(slot, batch, take)?;
+                    match dealer.deal_to(slot, batch, take) {
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => broken = true,
+                        dealt => dealt?,
+                    }
                     batch.clear();
                 }
+            }
+            if broken {
+                dealer.pipes.clear();
+                dealer.stopped = true;
+                return Err(std::io::Error::other("a job stopped reading"));
             }
             held = 0;
         }
@@ -947,8 +959,8 @@ impl Dealer {
         Err(std::io::Error::other("no job reads any more"))
     }
 
-    /// Gives `body` to `slot`'s job, starting the jobs of the slots up to it first; what a
-    /// job that stopped reading would get is dropped.
+    /// Gives `body` to `slot`'s job, starting the jobs of the slots up to it first; a
+    /// broken pipe when that job stopped reading.
     fn deal_to(
         &mut self,
         slot: usize,
@@ -959,16 +971,22 @@ impl Dealer {
             let pipe = self.start(self.pipes.len(), take)?;
             self.pipes.push(pipe);
         }
-        if let Some(pipe) = &mut self.pipes[slot] {
-            match pipe.write_all(body) {
-                Ok(()) => {
-                    self.sent[slot].fetch_add(body.len() as u64, Ordering::Relaxed);
+        let written = match &mut self.pipes[slot] {
+            Some(pipe) => pipe.write_all(body),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        match written {
+            Ok(()) => {
+                self.sent[slot].fetch_add(body.len() as u64, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    self.pipes[slot] = None;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.pipes[slot] = None,
-                Err(e) => return Err(e),
+                Err(e)
             }
         }
-        Ok(())
     }
 
     /// Starts `slot`'s job, reading a named pipe; the pipe's writing end once the job

@@ -356,6 +356,43 @@ fn shard_sends_equal_values_to_one_job_each() {
 }
 
 #[test]
+fn an_endless_stream_ends_when_a_shard_job_stops_reading() {
+    use std::io::Write as _;
+    let project = Project::new();
+    for option in ["--bin", "--shard"] {
+        let mut child = project
+            .command(&["map", "-j2", option, "1", "head -1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("fanout starts");
+        let mut stdin = child.stdin.take().expect("a stdin pipe");
+        // Writes until fanout stops reading (or 20 s pass).
+        let writer = std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            let mut i = 0u64;
+            while start.elapsed() < Duration::from_secs(20) {
+                if writeln!(stdin, "{i},a").is_err() {
+                    return;
+                }
+                i += 1;
+            }
+        });
+        let ended = wait_for(Duration::from_secs(20), || {
+            child.try_wait().is_ok_and(|status| status.is_some())
+        });
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("fanout ends");
+        writer.join().unwrap();
+        assert!(
+            ended,
+            "{option}: fanout map went on reading an endless stream"
+        );
+        assert!(!out.stdout.is_empty(), "{option}");
+    }
+}
+
+#[test]
 fn a_filter_that_is_not_perl_is_reported_once_and_runs_nothing() {
     let project = Project::new();
     let out = project.fanout(&["map", "--filter", "{} >", "touch", ":::", "a", "b"]);
