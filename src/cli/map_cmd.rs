@@ -16,7 +16,7 @@ use super::map_jobs::{
 };
 use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
-use crate::events::{Event, EventSink, Fanout};
+use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
     CpuCounts, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE,
     MapSpec, MapStatus, MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template,
@@ -863,6 +863,16 @@ impl EventSink for MapSinks {
             if let Some(block) = info.block {
                 self.blocks.insert(*index, block);
             }
+        }
+        // A job that could not start wrote nothing: where GNU parallel's shell would say
+        // why, fanout does.
+        if let Event::AttemptFinished {
+            index,
+            status: AttemptStatus::SpawnFailed { message },
+            ..
+        } = event
+        {
+            eprintln!("fanout map: job {}: {message}", index + 1);
         }
         if let (Some(traced), Event::TaskStarted { index, slot, .. }) = (&self.traced, event)
             && let Some(command) = traced.get(index)
