@@ -462,14 +462,14 @@ pub struct MapArgs {
     /// whole N-line records. K, M, G: powers of 1024; k, m, g: of 1000.
     #[arg(short = 'L', value_name = "N")]
     pub lines: Option<String>,
-    /// As -L N, N being 1 if not given (or 0): -l, -l2, --max-lines=2.
+    /// As -L N, N being 1 if not given (or 0): -l, -l2, -l 2, --max-lines 2. A word after
+    /// it that is no number is not its N (`-l echo` is -l, then the command).
     #[arg(
         short = 'l',
         long = "max-lines",
         alias = "maxlines",
         value_name = "N",
         num_args = 0..=1,
-        require_equals = true,
         default_missing_value = "1",
         conflicts_with = "lines"
     )]

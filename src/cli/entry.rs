@@ -11,7 +11,22 @@ use clap::Parser;
 /// Parses the process arguments, runs the command, prints any error, and returns the exit
 /// code. `main` only passes it to the OS.
 pub fn main_entry() -> i32 {
-    let cli = match Cli::try_parse_from(args()) {
+    let argv = args();
+    // clap takes any word after `map -l` for its number, where GNU parallel takes only a
+    // number: `-l echo {}` is `-l`, then the command. When -l took a word (which may also
+    // have let an option of the command be read as fanout's, or failed), the arguments are
+    // parsed again with that -l bare, if that is what it was.
+    let again = || {
+        bare_max_lines(&argv)
+            .and_then(|argv| Cli::try_parse_from(argv).ok())
+            .filter(is_bare_max_lines)
+    };
+    let parsed = match Cli::try_parse_from(&argv) {
+        Ok(cli) if max_lines_given(&cli) => Ok(again().unwrap_or(cli)),
+        Ok(cli) => Ok(cli),
+        Err(err) => again().ok_or(err),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             // Help and version are not errors.
@@ -71,6 +86,44 @@ pub(super) fn args() -> Vec<std::ffi::OsString> {
         args.insert(1.min(args.len()), command.into());
     }
     args
+}
+
+/// Whether `fanout map`'s `-l` (`--max-lines`) was given.
+fn max_lines_given(cli: &Cli) -> bool {
+    matches!(&cli.command, Command::Map(map) | Command::Sem(map) if map.max_lines.is_some())
+}
+
+/// Whether `fanout map`'s `-l` was given without a number.
+fn is_bare_max_lines(cli: &Cli) -> bool {
+    matches!(&cli.command, Command::Map(map) | Command::Sem(map) if map.max_lines.as_deref() == Some("1"))
+}
+
+/// The arguments with the first `-l` (or `--max-lines`, or a cluster ending in `l`)
+/// followed by a word that is no number written `--max-lines=1`, to be parsed again so
+/// that the word and what follows it are the command's.
+fn bare_max_lines(argv: &[std::ffi::OsString]) -> Option<Vec<std::ffi::OsString>> {
+    let at = argv.windows(2).position(|pair| {
+        let (Some(option), Some(next)) = (pair[0].to_str(), pair[1].to_str()) else {
+            return false;
+        };
+        let short = option.len() > 1
+            && option.starts_with('-')
+            && !option.starts_with("--")
+            && option.ends_with('l');
+        let long = option == "--max-lines" || option == "--maxlines";
+        (short || long) && next.parse::<f64>().is_err()
+    })?;
+    let mut fixed = argv.to_vec();
+    let option = argv[at].to_str().unwrap_or_default();
+    match option.strip_suffix('l') {
+        // A cluster such as `-kl`: `-k`, then `--max-lines=1`.
+        Some(rest) if rest.len() > 1 && !option.starts_with("--") => {
+            fixed[at] = rest.into();
+            fixed.insert(at + 1, "--max-lines=1".into());
+        }
+        _ => fixed[at] = "--max-lines=1".into(),
+    }
+    Some(fixed)
 }
 
 /// Colour on stderr: `auto` means a terminal and no `NO_COLOR`.

@@ -393,6 +393,21 @@ fn an_endless_stream_ends_when_a_shard_job_stops_reading() {
 }
 
 #[test]
+fn a_job_that_cannot_start_says_why() {
+    let project = Project::new();
+    let out = project.fanout(&["map", "no-such-program-here", ":::", "a", "b"]);
+    out.expect_code(2);
+    for job in ["job 1", "job 2"] {
+        assert!(
+            out.stderr
+                .contains(&format!("{job}: could not start `no-such-program-here`")),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
 fn a_filter_that_is_not_perl_is_reported_once_and_runs_nothing() {
     let project = Project::new();
     let out = project.fanout(&["map", "--filter", "{} >", "touch", ":::", "a", "b"]);
