@@ -325,6 +325,12 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 #[command(
     args_override_self = true,
+    // What --pipe's options go with: --pipe, and the options that imply it.
+    group(
+        clap::ArgGroup::new("pipe_mode")
+            .multiple(true)
+            .args(["pipe", "pipe_part", "group_by", "shard", "bin", "fifo"])
+    ),
     override_usage = "fanout map [OPTIONS] [COMMAND...] [::: VALUES... | :::+ VALUES... | \
 :::: FILES... | ::::+ FILES...]...",
     after_help = "Inputs: `::: a b` gives values; several `:::` groups run every combination \
@@ -597,12 +603,12 @@ pub struct MapArgs {
     pub retry_failed: bool,
     /// Cut stdin into blocks and give each job one block on its stdin (-N: N records per
     /// block).
-    #[arg(long, alias = "spreadstdin", group = "pipe_mode")]
+    #[arg(long, alias = "spreadstdin")]
     pub pipe: bool,
     /// As --pipe, the data the file given with -a (or ::::), each job a part of it read
     /// straight from the file: --block bytes (-N: N parts per job slot; default -10), cut
     /// after a record.
-    #[arg(long, alias = "pipepart", group = "pipe_mode")]
+    #[arg(long, alias = "pipepart")]
     pub pipe_part: bool,
     /// With --pipe: read SIZE bytes at a time; a block ends at the last record end in
     /// them (K, M, G: powers of 1024; k, m, g: of 1000) [default: 1M].
@@ -654,7 +660,7 @@ pub struct MapArgs {
     #[arg(
         long,
         requires = "pipe_mode",
-        conflicts_with_all = ["tee", "cat"],
+        conflicts_with = "tee",
         aliases = ["roundrobin", "round"]
     )]
     pub round_robin: bool,

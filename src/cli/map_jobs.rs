@@ -82,6 +82,8 @@ pub(super) enum JobSource {
         dir: PathBuf,
         slots: usize,
         stream: bool,
+        /// `--cat`, `--fifo`: a job's named pipe is `{}`, not its stdin.
+        cat: bool,
     },
     /// `--pipe --shard` and `--bin`: a job per slot (`slots` of them), each line of
     /// standard input (`before` first) going to the job its value picks, through a named
@@ -275,9 +277,11 @@ impl JobSource {
                 dir,
                 slots,
                 stream: true,
+                cat,
             } => {
                 make_dir(&dir)?;
                 let mut dealer = Dealer::new(dir.clone(), slots);
+                dealer.cat = cat;
                 let cut = split_blocks(
                     &mut *block_input(&options, input),
                     &options,
@@ -297,6 +301,7 @@ impl JobSource {
                 dir,
                 slots,
                 stream: false,
+                cat,
             } => {
                 make_dir(&dir)?;
                 let mut files: Vec<(PathBuf, std::fs::File, u64)> = Vec::new();
@@ -327,9 +332,12 @@ impl JobSource {
                 for (path, file, sent) in files {
                     drop(file);
                     let job = Job {
-                        inputs: Vec::new(),
+                        inputs: match cat {
+                            true => vec![path.display().to_string()],
+                            false => Vec::new(),
+                        },
                         results: None,
-                        stdin: Some(path.clone()),
+                        stdin: (!cat).then(|| path.clone()),
                         sent: Sent::Known(sent),
                         block: Some(path),
                         ranges: Vec::new(),
@@ -801,6 +809,7 @@ pub(super) fn block_jobs(
             dir: dir.to_owned(),
             slots: 1,
             stream: !args.dry_run,
+            cat: args.cat,
         });
     }
     Ok(JobSource::Blocks {
@@ -856,6 +865,8 @@ struct Dealer {
     turn: usize,
     /// The run took no more jobs, or every job stopped reading.
     stopped: bool,
+    /// `--cat`, `--fifo`: a job's named pipe is its input, `{}`, not its stdin.
+    cat: bool,
 }
 
 /// `--shard`, `--bin`: every slot's job started, then each line given to the job its
@@ -916,6 +927,7 @@ impl Dealer {
             sent: Vec::new(),
             turn: 0,
             stopped: false,
+            cat: false,
         }
     }
 
@@ -1003,9 +1015,12 @@ impl Dealer {
         let sent = Arc::new(AtomicU64::new(0));
         self.sent.push(Arc::clone(&sent));
         let job = Job {
-            inputs: Vec::new(),
+            inputs: match self.cat {
+                true => vec![path.display().to_string()],
+                false => Vec::new(),
+            },
             results: None,
-            stdin: Some(path.clone()),
+            stdin: (!self.cat).then(|| path.clone()),
             sent: Sent::Counted(sent),
             block: Some(path.clone()),
             ranges: Vec::new(),

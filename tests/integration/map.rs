@@ -393,6 +393,39 @@ fn an_endless_stream_ends_when_a_shard_job_stops_reading() {
 }
 
 #[test]
+fn round_robin_with_cat_names_each_jobs_pipe_by_braces() {
+    let project = Project::new();
+    let input: String = (1..=2000).map(|i| format!("{i}\n")).collect();
+    let (_, code) = map_with_stdin(
+        &project,
+        &[
+            "map",
+            "--pipe",
+            "--round-robin",
+            "--cat",
+            "-j2",
+            "--block",
+            "1k",
+            "cat {} > out.{%}",
+        ],
+        input.as_bytes(),
+    );
+    assert_eq!(code, 0);
+    let mut lines: Vec<u32> = ["out.1", "out.2"]
+        .iter()
+        .flat_map(|name| {
+            project
+                .read(name)
+                .lines()
+                .map(|l| l.parse().unwrap())
+                .collect::<Vec<u32>>()
+        })
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(lines, (1..=2000).collect::<Vec<u32>>());
+}
+
+#[test]
 fn a_job_that_cannot_start_says_why() {
     let project = Project::new();
     let out = project.fanout(&["map", "no-such-program-here", ":::", "a", "b"]);

@@ -971,6 +971,10 @@ fn table() -> Vec<Case> {
         .stdin(b"h,k\n1,a\n2,b\n"),
         case(&["--pipe", "--bin", "1", "-j4", "echo X; cat"]).stdin(b"1\n2\n"),
         case(&["--pipe", "--bin", "1 $_*=2", "-j3", "echo X; cat"]).stdin(b"1\n2\n3\n4\n5\n"),
+        // --group-by, --shard, --bin and --fifo imply --pipe, for its options too.
+        case(&["--group-by", "1", "--colsep", ",", "-N1", "--cat", "cat {}"])
+            .stdin(b"1,a\n1,b\n2,c\n"),
+        case(&["--fifo", "--recend", ";", "--rrs", "-N1", "cat {}; echo"]).stdin(b"a;b;c;"),
         // --remove-rec-sep: the record marks are taken out of each block.
         case(&["--pipe", "--recend", ";", "--rrs", "-N1", "cat; echo"]).stdin(b"a;b;c;"),
         case(&["--pipe", "--recstart", ">", "--rrs", "-N1", "cat; echo -"])
