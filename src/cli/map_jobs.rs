@@ -288,12 +288,7 @@ impl JobSource {
                     |header, body| dealer.deal(header, body, take),
                     |warning| eprintln!("fanout map: {warning}"),
                 );
-                match cut {
-                    Err(_) if dealer.stopped => Ok(()),
-                    cut => cut.with_context(|| {
-                        format!("failed to deal standard input out in {}", dir.display())
-                    }),
-                }
+                dealer.finish(cut)
             }
             JobSource::RoundRobin {
                 options,
@@ -371,12 +366,7 @@ impl JobSource {
                 let slots = slots.max(1);
                 let mut dealer = Dealer::new(dir.clone(), slots);
                 let dealt = deal_lines(&shard, before, &mut dealer, take);
-                match dealt {
-                    Err(_) if dealer.stopped => Ok(()),
-                    dealt => dealt.with_context(|| {
-                        format!("failed to deal standard input out in {}", dir.display())
-                    }),
-                }
+                dealer.finish(dealt)
             }
             JobSource::Blocks {
                 options,
@@ -928,6 +918,20 @@ impl Dealer {
             turn: 0,
             stopped: false,
             cat: false,
+        }
+    }
+
+    /// The end of the dealing: an error stopping it is none once the jobs stopped reading
+    /// (or the run took no more).
+    fn finish(&self, dealt: std::io::Result<()>) -> anyhow::Result<()> {
+        match dealt {
+            Err(_) if self.stopped => Ok(()),
+            dealt => dealt.with_context(|| {
+                format!(
+                    "failed to deal standard input out in {}",
+                    self.dir.display()
+                )
+            }),
         }
     }
 
