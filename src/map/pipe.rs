@@ -74,14 +74,6 @@ impl HeaderPattern {
             .map(HeaderPattern::Matching)
             .map_err(bad)
     }
-
-    /// How long the header at the start of `data` is, if the pattern matches there.
-    pub fn find(&self, data: &[u8]) -> Option<usize> {
-        match self {
-            HeaderPattern::Matching(pattern) => pattern.find(data).map(|m| m.end()),
-            HeaderPattern::Given(header) => data.starts_with(header).then_some(header.len()),
-        }
-    }
 }
 
 impl PartialEq for HeaderPattern {
@@ -350,9 +342,10 @@ pub fn read_header(
     size: usize,
     pattern: &HeaderPattern,
 ) -> io::Result<Vec<u8>> {
-    if let HeaderPattern::Given(header) = pattern {
-        return Ok(header.clone());
-    }
+    let pattern = match pattern {
+        HeaderPattern::Given(header) => return Ok(header.clone()),
+        HeaderPattern::Matching(pattern) => pattern,
+    };
     loop {
         let start = buf.len();
         buf.resize(start + size, 0);
@@ -361,8 +354,8 @@ pub fn read_header(
         if n == 0 {
             return Ok(Vec::new());
         }
-        if let Some(len) = pattern.find(buf) {
-            return Ok(buf.drain(..len).collect());
+        if let Some(header) = pattern.find(buf) {
+            return Ok(buf.drain(..header.end()).collect());
         }
     }
 }
