@@ -202,6 +202,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
     let mut source = fit_lines(source, &args, &template, quote, jobs)?;
     source.set_slots(jobs);
+    template.set_slot_width(jobs);
+    if let Some(tag) = &mut tagstring {
+        tag.set_slot_width(jobs);
+    }
+    let padded_slot_var = template.padded_slot_variable();
     let total = match &source {
         _ if args.total_jobs.is_some() => args.total_jobs,
         JobSource::Read(all) => Some(all.len()),
@@ -288,6 +293,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         timeout_percent: limits.timeout_percent,
         nice: args.nice,
         slot_var: args.process_slot_var.clone(),
+        padded_slot_var,
         jobs_source: jobs_file.map(|file| file as std::sync::Arc<dyn runner::JobsSource>),
         shell: Some(job_shell()),
         workspace: None,

@@ -177,6 +177,7 @@ pub(crate) fn run_plan_with(
         timeout_percent: None,
         nice: None,
         slot_var: None,
+        padded_slot_var: None,
         jobs_source: None,
         shell: None,
     };

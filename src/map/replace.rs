@@ -1,7 +1,8 @@
 //! Replacement strings: `{}`, `{.}`, `{/}`, `{//}`, `{/.}`, `{#}`, `{%}`, `{N}` and
 //! `{N.}`, `{N/}`, `{N//}`, `{N/.}`, as GNU parallel defines them, and with `--plus` its
 //! further ones (see [`super::plus`]), `{##}` (the number of jobs), `{0#}` (the job number
-//! padded with zeros to that width), `{slot}`, and `{uniq}` and `{choose_k}` (which skip
+//! padded with zeros to that width), `{slot}`, `{0%}` (the slot padded to the width of
+//! the number of jobs), and `{uniq}` and `{choose_k}` (which skip
 //! jobs). A command is parsed once into a [`Template`]; each job's command line is the
 //! template filled with its inputs.
 
@@ -54,6 +55,8 @@ enum Piece {
     Seq,
     /// `{%}`: the slot the job runs in, known only when it starts.
     Slot,
+    /// `{0%}`: the slot, padded with zeros to the width of the number of jobs.
+    PaddedSlot,
     /// `{##}`: how many jobs there are.
     Total,
     /// `{0#}`: the job's sequence number, padded with zeros to the width of the number of
@@ -105,6 +108,8 @@ pub struct Template {
     pieces: Vec<Piece>,
     /// How many jobs there are, for `{##}` and `{0#}`.
     total: Option<usize>,
+    /// How many digits `{0%}` has: those of the number of jobs at once.
+    slot_width: usize,
     /// What evaluates its `{= perl =}` strings, once started.
     perl: PerlLink,
 }
@@ -134,6 +139,7 @@ struct Fill<'a> {
     seq: usize,
     quote: bool,
     total: Option<usize>,
+    slot_width: usize,
     perl: Option<&'a Mutex<Perl>>,
     /// Set when a `{= perl =}` string called `skip()`.
     skip: &'a std::cell::Cell<bool>,
@@ -206,14 +212,54 @@ pub fn expand_user_replacements(text: &str, user: &[UserReplacement]) -> String 
 /// the command refers to the variable the runner sets in every job's environment.
 pub const SLOT_REFERENCE: &str = "${FANOUT_SLOT}";
 
-/// `text` (a filled command or tag) with the slot written in where it refers to it, as
-/// GNU parallel shows `{%}` in `-v`, tags, the job log and `--dry-run`.
-pub fn with_slot(text: &str, slot: usize) -> std::borrow::Cow<'_, str> {
-    if text.contains(SLOT_REFERENCE) {
-        text.replace(SLOT_REFERENCE, &slot.to_string()).into()
+/// The start of every slot reference: `${FANOUT_SLOT}`, or `${FANOUT_SLOT_N}` for the
+/// slot padded to N digits.
+const SLOT_REFERENCE_START: &str = "${FANOUT_SLOT";
+
+/// The variable holding the slot padded with zeros to `width` digits (`{0%}`).
+fn padded_slot_name(width: usize) -> String {
+    format!("FANOUT_SLOT_{width}")
+}
+
+fn padded_slot_reference(width: usize) -> String {
+    if width > 1 {
+        format!("${{{}}}", padded_slot_name(width))
     } else {
-        text.into()
+        SLOT_REFERENCE.to_owned()
     }
+}
+
+/// `text` (a filled command or tag) with the slot written in where it refers to it, as
+/// GNU parallel shows `{%}` and `{0%}` in `-v`, tags, the job log and `--dry-run`.
+pub fn with_slot(text: &str, slot: usize) -> std::borrow::Cow<'_, str> {
+    if !text.contains(SLOT_REFERENCE_START) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(SLOT_REFERENCE_START) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + SLOT_REFERENCE_START.len()..];
+        let width = after
+            .strip_prefix('_')
+            .map(|w| &w[..w.bytes().take_while(u8::is_ascii_digit).count()]);
+        let (width, tail) = match width {
+            None => (Some(1), after),
+            Some(digits) => (digits.parse().ok(), &after[1 + digits.len()..]),
+        };
+        match (width, tail.strip_prefix('}')) {
+            (Some(width), Some(tail)) => {
+                out.push_str(&format!("{slot:0width$}"));
+                rest = tail;
+            }
+            _ => {
+                out.push_str(SLOT_REFERENCE_START);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// How a command's words become a [`Template`].
@@ -295,7 +341,10 @@ impl Template {
                 }
             } else if options.quote && text_only {
                 push_text(&mut pieces, &shell_quote(word));
-            } else if options.quote && !found.contains(&Piece::Slot) {
+            } else if options.quote
+                && !found.contains(&Piece::Slot)
+                && !found.contains(&Piece::PaddedSlot)
+            {
                 pieces.push(Piece::Word(found));
             } else {
                 // The slot is a variable the shell expands, so a quoted word that holds it
@@ -323,6 +372,7 @@ impl Template {
         Template {
             pieces,
             total: None,
+            slot_width: 1,
             perl: PerlLink::default(),
         }
     }
@@ -332,6 +382,7 @@ impl Template {
         Template {
             pieces: scan(text, options),
             total: None,
+            slot_width: 1,
             perl: PerlLink::default(),
         }
     }
@@ -344,6 +395,7 @@ impl Template {
                 transform: Transform::Whole,
             }],
             total: None,
+            slot_width: 1,
             perl: PerlLink::default(),
         }
     }
@@ -383,6 +435,25 @@ impl Template {
         self.total = Some(total);
     }
 
+    /// At most `jobs` jobs run at once, which sets the width of `{0%}`.
+    pub fn set_slot_width(&mut self, jobs: usize) {
+        self.slot_width = jobs.max(1).to_string().len();
+    }
+
+    /// The variable holding the padded slot that jobs' commands refer to, if they do
+    /// (`{0%}` when it is wider than one digit): the runner sets it for each job.
+    pub fn padded_slot_variable(&self) -> Option<(String, usize)> {
+        fn any_padded(pieces: &[Piece]) -> bool {
+            pieces.iter().any(|p| match p {
+                Piece::PaddedSlot => true,
+                Piece::Word(inner) | Piece::Context(inner) => any_padded(inner),
+                _ => false,
+            })
+        }
+        (self.slot_width > 1 && any_padded(&self.pieces))
+            .then(|| (padded_slot_name(self.slot_width), self.slot_width))
+    }
+
     /// Whether a job with inputs `args` is skipped (`{uniq}`, `{choose_k}`).
     pub fn skips(&self, args: &[String]) -> bool {
         fn any_skip(pieces: &[Piece], args: &[String]) -> bool {
@@ -399,7 +470,7 @@ impl Template {
     pub fn uses_slot(&self) -> bool {
         fn any_slot(pieces: &[Piece]) -> bool {
             pieces.iter().any(|p| match p {
-                Piece::Slot => true,
+                Piece::Slot | Piece::PaddedSlot => true,
                 Piece::Word(inner) | Piece::Context(inner) => any_slot(inner),
                 _ => false,
             })
@@ -422,6 +493,7 @@ impl Template {
             seq,
             quote,
             total: self.total,
+            slot_width: self.slot_width,
             perl: self.perl.0.as_deref(),
             skip: &skip,
         };
@@ -463,6 +535,7 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
         seq,
         quote,
         total,
+        slot_width,
         ..
     } = fill;
     let mut out = String::new();
@@ -492,6 +565,7 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
                 out.push_str(&format!("{seq:0width$}"));
             }
             Piece::Slot => out.push_str(SLOT_REFERENCE),
+            Piece::PaddedSlot => out.push_str(&padded_slot_reference(slot_width)),
             Piece::Perl { arg, code } => {
                 let which: Vec<usize> = match arg {
                     None => (1..=args.len()).collect(),
@@ -705,6 +779,7 @@ fn replacement(inner: &str, plus: bool) -> Option<Piece> {
         ("%" | "slot", _) if inner == "%" || plus => return Some(Piece::Slot),
         ("##", true) => return Some(Piece::Total),
         ("0#", true) => return Some(Piece::PaddedSeq),
+        ("0%", true) => return Some(Piece::PaddedSlot),
         _ => {}
     }
     let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
@@ -942,6 +1017,39 @@ mod tests {
             );
         }
         assert!(template(&["echo", "{}{%}"]).uses_slot());
+    }
+
+    #[test]
+    fn padded_slots_are_as_wide_as_the_number_of_jobs() {
+        let plus = TemplateOptions {
+            plus: true,
+            ..TemplateOptions::default()
+        };
+        let words = vec!["echo".to_owned(), "{0%}/{%}".to_owned()];
+        let mut template = Template::from_words(&words, &plus);
+        assert!(template.uses_slot());
+        // One digit of jobs: the slot itself, and no variable of its own.
+        template.set_slot_width(9);
+        assert_eq!(template.padded_slot_variable(), None);
+        let filled = template.fill(&["a".to_owned()], 1, true);
+        assert_eq!(with_slot(&filled, 7), "echo 7/7");
+        template.set_slot_width(120);
+        assert_eq!(
+            template.padded_slot_variable(),
+            Some(("FANOUT_SLOT_3".to_owned(), 3))
+        );
+        let filled = template.fill(&["a".to_owned()], 1, true);
+        assert_eq!(filled, "echo ${FANOUT_SLOT_3}/${FANOUT_SLOT}");
+        assert_eq!(with_slot(&filled, 7), "echo 007/7");
+        assert_eq!(with_slot(&filled, 1234), "echo 1234/1234");
+        // Text that only looks like a reference stays as it is.
+        assert_eq!(
+            with_slot("${FANOUT_SLOT_x} ${FANOUT_SLOT", 2),
+            "${FANOUT_SLOT_x} ${FANOUT_SLOT"
+        );
+        // Without --plus, `{0%}` is not a replacement string.
+        let plain = Template::from_words(&words, &TemplateOptions::default());
+        assert_eq!(plain.padded_slot_variable(), None);
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub struct RunOptions {
     /// Also set this variable to each attempt's slot less one, counting from 0 (GNU
     /// parallel's `--process-slot-var`).
     pub slot_var: Option<String>,
+    /// Also set this variable to each attempt's slot padded with zeros to this many
+    /// digits (GNU parallel's `{0%}`).
+    pub padded_slot_var: Option<(String, usize)>,
     /// Where the number of jobs may change while the run goes on (`fanout map -j FILE`):
     /// asked each time an attempt ends.
     pub jobs_source: Option<Arc<dyn JobsSource>>,
@@ -663,6 +666,9 @@ impl<'a> Dispatcher<'a> {
         if let Some(name) = &self.options.slot_var {
             env.push((name.clone(), (slot - 1).to_string()));
         }
+        if let Some((name, width)) = &self.options.padded_slot_var {
+            env.push((name.clone(), format!("{slot:0width$}")));
+        }
         let stderr_log = self.options.separate_stderr.then(|| stderr_log_path(&log));
         let spec = AttemptSpec {
             index,
@@ -950,6 +956,7 @@ mod tests {
             shell: None,
             nice: None,
             slot_var: None,
+            padded_slot_var: None,
             jobs_source: None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()

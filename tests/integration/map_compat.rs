@@ -1100,6 +1100,32 @@ fn table() -> Vec<Case> {
             "",
             "é€x",
         ]),
+        // `{0%}`: the slot, as wide as the number of jobs; one input, so always slot 1.
+        case(&["--plus", "-j", "12", "echo", "{0%}", "{%}", ":::", "a"]),
+        case(&["--plus", "-j", "3", "echo", "{0%}", ":::", "a"]),
+        case(&["--plus", "-j", "120", "-q", "echo", "<{0%}>", ":::", "a"]),
+        case(&[
+            "--plus",
+            "-j",
+            "12",
+            "-v",
+            "--tag",
+            "--tagstring",
+            "{0%}:",
+            "echo",
+            ":::",
+            "a",
+        ]),
+        case(&[
+            "--plus",
+            "-j",
+            "12",
+            "--dry-run",
+            "echo",
+            "{0%}",
+            ":::",
+            "a",
+        ]),
         case(&["--plus", "echo", "{##}", "{0#}", "{#}"])
             .stdin(b"a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\n"),
         case(&[
