@@ -806,11 +806,9 @@ impl MapSinks {
         let mut sinks = Fanout::new();
         // Before the output, which removes each job's logs once it is done with them: the
         // results copy them, the job log counts their bytes.
+        // The job log is not here: it goes first (see `emit`).
         if let Some(writer) = self.results.as_mut() {
             sinks.push(writer);
-        }
-        if let Some(recorder) = self.joblog.as_mut() {
-            sinks.push(recorder);
         }
         if let Some(table) = self.table.as_mut() {
             sinks.push(table);
@@ -885,6 +883,12 @@ impl EventSink for MapSinks {
         {
             eprintln!("{}", with_slot(command, *slot));
         }
+        // The job log first, so that a log on stdout (`--joblog -`) gives each job's line
+        // to the output before the output sees the job end, to go out after it.
+        if let Some(recorder) = self.joblog.as_mut() {
+            recorder.emit(event);
+        }
+        self.trail_joblog();
         self.sinks().emit(event);
         // A job's `--pipe` block is done with once the job ended for good.
         if let Event::AttemptFinished {
@@ -910,6 +914,22 @@ impl EventSink for MapSinks {
     }
 
     fn flush(&mut self) {
+        if let Some(recorder) = self.joblog.as_mut() {
+            recorder.flush();
+        }
+        self.trail_joblog();
         self.sinks().flush();
+    }
+}
+
+impl MapSinks {
+    /// `--joblog -`: the lines of jobs that ended go to the output, each to go out after
+    /// its job's output.
+    fn trail_joblog(&mut self) {
+        if let Some(recorder) = self.joblog.as_mut() {
+            for (index, line) in recorder.writer_mut().take_stdout_lines() {
+                self.output.trail(index, line);
+            }
+        }
     }
 }

@@ -68,33 +68,71 @@ impl JoblogEntry {
 /// Appends lines to a job log, each written out as soon as its job ends (so that an
 /// interrupted run leaves a log `--resume` can trust).
 pub struct JoblogWriter {
-    file: BufWriter<File>,
+    target: Target,
+}
+
+enum Target {
+    File(BufWriter<File>),
+    /// `--joblog -`: each job's line, by job, until it is taken to go out on stdout after
+    /// the job's output.
+    Stdout(Vec<(usize, String)>),
 }
 
 impl JoblogWriter {
     /// Opens `path`: appending when resuming a log that exists, else starting it afresh
-    /// with the header.
+    /// with the header. `-` is stdout, as in GNU parallel: the header goes out now, and
+    /// each job's line is held for [`JoblogWriter::take_stdout_lines`].
     pub fn open(path: &Path, resume: bool) -> io::Result<JoblogWriter> {
+        if is_stdout(path) {
+            let mut out = io::stdout().lock();
+            writeln!(out, "{JOBLOG_HEADER}")?;
+            out.flush()?;
+            return Ok(JoblogWriter {
+                target: Target::Stdout(Vec::new()),
+            });
+        }
         let append = resume && path.exists();
         let file = if append {
             OpenOptions::new().append(true).open(path)?
         } else {
             File::create(path)?
         };
-        let mut writer = JoblogWriter {
-            file: BufWriter::new(file),
-        };
+        let mut file = BufWriter::new(file);
         if !append {
-            writeln!(writer.file, "{JOBLOG_HEADER}")?;
-            writer.file.flush()?;
+            writeln!(file, "{JOBLOG_HEADER}")?;
+            file.flush()?;
         }
-        Ok(writer)
+        Ok(JoblogWriter {
+            target: Target::File(file),
+        })
     }
 
-    pub fn write(&mut self, entry: &JoblogEntry) -> io::Result<()> {
-        writeln!(self.file, "{}", entry.line())?;
-        self.file.flush()
+    /// The lines of jobs that ended since the last call, each with its job's index, for
+    /// a log on stdout; none for a log in a file.
+    pub fn take_stdout_lines(&mut self) -> Vec<(usize, String)> {
+        match &mut self.target {
+            Target::Stdout(lines) => std::mem::take(lines),
+            Target::File(_) => Vec::new(),
+        }
     }
+
+    fn write(&mut self, index: usize, entry: &JoblogEntry) -> io::Result<()> {
+        match &mut self.target {
+            Target::File(file) => {
+                writeln!(file, "{}", entry.line())?;
+                file.flush()
+            }
+            Target::Stdout(lines) => {
+                lines.push((index, entry.line()));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Whether a job log's name stands for stdout (`--joblog -`).
+fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
 }
 
 /// Where a [`JoblogRecorder`] puts each job's record: the job log, or the results table
@@ -118,11 +156,11 @@ pub trait JobRecords {
 impl JobRecords for JoblogWriter {
     fn record(
         &mut self,
-        _: usize,
+        index: usize,
         entry: &JoblogEntry,
         _: Option<(Option<&Path>, &Path)>,
     ) -> io::Result<()> {
-        self.write(entry)
+        self.write(index, entry)
     }
 }
 
@@ -135,8 +173,11 @@ pub struct LoggedJob {
 }
 
 /// What a job log says about the jobs it lists, by job number. A job listed twice counts
-/// by its last line.
+/// by its last line. A log on stdout (`-`) lists nothing.
 pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, LoggedJob>> {
+    if is_stdout(path) {
+        return Ok(HashMap::new());
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
@@ -371,12 +412,12 @@ mod tests {
             command: "x\ty".into(),
         };
         let mut writer = JoblogWriter::open(&path, false).unwrap();
-        writer.write(&entry(1, 0, 0)).unwrap();
-        writer.write(&entry(2, 3, 0)).unwrap();
+        writer.write(0, &entry(1, 0, 0)).unwrap();
+        writer.write(0, &entry(2, 3, 0)).unwrap();
         drop(writer);
         let mut writer = JoblogWriter::open(&path, true).unwrap();
-        writer.write(&entry(3, 0, 9)).unwrap();
-        writer.write(&entry(2, 0, 0)).unwrap();
+        writer.write(0, &entry(3, 0, 9)).unwrap();
+        writer.write(0, &entry(2, 0, 0)).unwrap();
         drop(writer);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().next(), Some(JOBLOG_HEADER));

@@ -96,6 +96,9 @@ pub struct JobOutput {
     /// With `--line-buffer`: the attempt of each running job; lines of any other (one
     /// that ended, a process left behind by it) are not the job's output.
     running: BTreeMap<usize, u32>,
+    /// Lines that go out on stdout after a job's output (`--joblog -`), by job, until
+    /// they do.
+    trailers: BTreeMap<usize, String>,
     bar: Option<ProgressBar>,
     /// Where the output goes instead of fanout's own stdout and stderr (for tests).
     captured: Option<std::cell::RefCell<(Vec<u8>, Vec<u8>)>>,
@@ -134,6 +137,7 @@ impl JobOutput {
             waiting: BTreeMap::new(),
             held: BTreeMap::new(),
             running: BTreeMap::new(),
+            trailers: BTreeMap::new(),
             bar,
             captured: None,
         }
@@ -213,22 +217,65 @@ impl JobOutput {
         };
     }
 
+    /// A line to go out on stdout after job `index`'s output (its line of `--joblog -`):
+    /// now, if that output went out already (or the job has none: it did not run), else
+    /// when it does. With `--keep-order`, lines of jobs that did not run wait their turn
+    /// too.
+    pub fn trail(&mut self, index: usize, line: String) {
+        let waits = if self.options.keep_order {
+            index >= self.next
+        } else {
+            self.pending(index)
+        };
+        if waits {
+            self.trailers.insert(index, line);
+        } else {
+            self.print_trailer(&line);
+        }
+    }
+
+    fn print_trailer(&self, line: &str) {
+        let print = || self.write(false, |out| writeln!(out, "{line}"));
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    /// Prints the waiting lines of jobs before `end`, in order.
+    fn print_trailers_before(&mut self, end: usize) {
+        let later = self.trailers.split_off(&end);
+        for line in std::mem::replace(&mut self.trailers, later).into_values() {
+            self.print_trailer(&line);
+        }
+    }
+
+    /// Job `index`'s output went out for good: its logs go, and the line after it comes.
+    fn done(&mut self, index: usize, job: &Finished) {
+        discard(job);
+        self.jobs.take(index);
+        if let Some(line) = self.trailers.remove(&index) {
+            self.print_trailer(&line);
+        }
+    }
+
     fn finished(&mut self, index: usize, job: Finished) {
         if !self.options.keep_order {
             self.print(index, &job);
-            discard(&job);
-            self.jobs.take(index);
+            self.done(index, &job);
             return;
         }
         self.waiting.insert(index, job);
         loop {
-            self.next = self.next_pending();
+            let next = self.next_pending();
+            // Jobs passed over did not run; their lines go out in their place.
+            self.print_trailers_before(next);
+            self.next = next;
             let Some(job) = self.waiting.remove(&self.next) else {
                 break;
             };
             self.print(self.next, &job);
-            discard(&job);
-            self.jobs.take(self.next);
+            self.done(self.next, &job);
             self.next += 1;
         }
         // The job whose turn it now is goes out live: first what it wrote so far.
@@ -261,10 +308,11 @@ impl JobOutput {
             left.entry(index).or_insert(Finished::Lines(lines));
         }
         for (index, job) in left {
+            self.print_trailers_before(index);
             self.print(index, &job);
-            discard(&job);
-            self.jobs.take(index);
+            self.done(index, &job);
         }
+        self.print_trailers_before(usize::MAX);
     }
 
     /// The command line to print before `index`'s output, with its newline (`-v`).

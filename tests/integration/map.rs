@@ -68,6 +68,58 @@ fn the_job_log_has_gnu_parallels_format() {
 }
 
 #[test]
+fn a_job_log_on_stdout_follows_each_jobs_output_as_in_gnu_parallel() {
+    let project = Project::new();
+    // The second job ends first, and the third (`{uniq}`: "b b") does not run; with -k each
+    // line still follows its job's output, the skipped job's in its place.
+    let args = [
+        "-k",
+        "-j3",
+        "--plus",
+        "--joblog",
+        "-",
+        "sleep {1}; echo {uniq}",
+        ":::",
+        "0.4",
+        "0.1",
+        "b",
+        ":::+",
+        "a",
+        "c",
+        "b",
+    ];
+    let gnu = Command::new("parallel")
+        .arg("--will-cite")
+        .args(args)
+        .current_dir(project.path())
+        .env("HOME", project.path())
+        .stderr(Stdio::null())
+        .output()
+        .expect("GNU parallel is installed (scripts/test installs it)");
+    let mut map_args = vec!["map"];
+    map_args.extend(args);
+    let ours = project.fanout(&map_args);
+    assert_eq!(Some(ours.code), gnu.status.code(), "{}", ours.stderr);
+    // Starttime and JobRuntime differ from run to run.
+    let timeless = |out: &str| -> Vec<String> {
+        out.lines()
+            .map(|line| {
+                let mut fields: Vec<&str> = line.split('\t').collect();
+                if fields.len() == 9 && fields[0] != "Seq" {
+                    fields[2] = "T";
+                    fields[3] = "T";
+                }
+                fields.join("\t")
+            })
+            .collect()
+    };
+    let expected = timeless(&String::from_utf8_lossy(&gnu.stdout));
+    assert_eq!(timeless(&ours.stdout), expected);
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    assert!(!project.join("-").exists(), "no file named -");
+}
+
+#[test]
 fn an_interrupted_run_resumes_from_its_job_log_and_runs_each_job_once() {
     let project = Project::new();
     std::fs::create_dir(project.join("counts")).unwrap();
