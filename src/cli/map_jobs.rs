@@ -1055,7 +1055,12 @@ impl Dealer {
                 Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) && path.exists() => {
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
-                Err(e) if e.raw_os_error() == Some(nix::libc::ENXIO) => return Ok(None),
+                // The job ended and its pipe was removed, between the test and the open.
+                Err(e)
+                    if matches!(e.raw_os_error(), Some(nix::libc::ENXIO | nix::libc::ENOENT)) =>
+                {
+                    return Ok(None);
+                }
                 Err(e) => return Err(e),
             }
         }

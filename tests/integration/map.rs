@@ -1413,6 +1413,23 @@ fn a_round_robin_job_that_stops_reading_gets_no_more_blocks() {
 }
 
 #[test]
+fn jobs_that_end_without_opening_their_pipe_only_fail() {
+    let project = Project::new();
+    let input: String = (1..=100).map(|n| format!("{n}\n")).collect();
+    // `false` never opens the named pipe `{}`: each job fails, and the dealing ends with
+    // no error of fanout's own (255), however the job's end and the pipe's opening race.
+    for args in [
+        &["map", "--pipe", "--round-robin", "-j2", "--fifo", "false"][..],
+        &["map", "--shard", "1", "-j2", "--cat", "false"][..],
+    ] {
+        for _ in 0..5 {
+            let (_, code) = map_with_stdin(&project, args, input.as_bytes());
+            assert_eq!(code, 2, "{args:?}");
+        }
+    }
+}
+
+#[test]
 fn a_run_stops_without_waiting_for_inputs_that_never_end() {
     let project = Project::new();
     // Interrupted: the job that ran is reported, and fanout ends though stdin is open.
