@@ -626,6 +626,10 @@ pub struct MapArgs {
     /// With --pipe: what a record ends with [default: \n, or nothing with --recstart].
     #[arg(long, value_name = "STR", requires = "pipe_mode")]
     pub recend: Option<String>,
+    /// With --pipe: --recstart and --recend are regular expressions (Perl-like; `^` and `$`
+    /// match at line ends).
+    #[arg(long, requires = "pipe_mode")]
+    pub regexp: bool,
     /// With --pipe: take the --recstart and --recend marks out of each block.
     #[arg(long = "remove-rec-sep", aliases = ["removerecsep", "rrs"], requires = "pipe_mode")]
     pub remove_rec_sep: bool,

@@ -18,11 +18,12 @@ use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
     BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, Filter, GroupBy, GroupFilter,
-    HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, Records, Sent, Shard, ShardKind,
-    SourceKind, Template, TimedReader, Trim, column_names, group_inputs, header_names,
+    HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, RecordPatterns, Records, Sent, Shard,
+    ShardKind, SourceKind, Template, TimedReader, Trim, column_names, group_inputs, header_names,
     parse_block_size, parse_count, parse_delimiter, parse_seconds, parse_size, part_positions,
     read_header, read_inputs, record_marks, result_segments, row, split_blocks,
 };
+use crate::plan::Action;
 use crate::runner::FedTask;
 
 /// One job as read: its inputs; with `--results`, its directory's path segments; with
@@ -68,6 +69,7 @@ pub(super) enum JobSource {
         skip_first_line: bool,
         recstart: Vec<u8>,
         recend: Vec<u8>,
+        patterns: Option<RecordPatterns>,
         header: Option<HeaderPattern>,
         block: PartSize,
         slots: usize,
@@ -186,6 +188,7 @@ impl JobSource {
                 skip_first_line,
                 recstart,
                 recend,
+                patterns,
                 header,
                 block,
                 slots,
@@ -228,6 +231,7 @@ impl JobSource {
                     block,
                     &recend,
                     &recstart,
+                    patterns.as_ref(),
                 )
                 .map_err(read)?;
                 if let Some(dir) = &cat {
@@ -484,6 +488,9 @@ impl JobMaker {
             Some(&ok) => self.resume_failed && !ok,
         };
         let block = job.block.clone();
+        // As GNU parallel, a `--pipe` job whose block is empty (its record marks taken out,
+        // say) does not start its command: the job succeeds at once.
+        let empty_block = block.is_some() && job.stdin.is_some() && job.sent.is_known_empty();
         let stdin = job.stdin.or_else(|| self.tty.clone());
         let (mut task, perl_skip) = self.spec.task(seq, &job.inputs, stdin);
         task.stdin_ranges = job.ranges;
@@ -512,6 +519,9 @@ impl JobMaker {
             block,
             inputs: job.inputs,
         };
+        if empty_block {
+            task.action = Action::Argv(vec!["true".to_owned()]);
+        }
         (FedTask { task, selected }, info)
     }
 }
@@ -721,11 +731,16 @@ pub(super) fn block_jobs(
             )));
         }
     }
-    if args.group_by.is_some() && args.recstart.is_some() {
-        return Err(CliError::usage(
-            "--group-by and --recstart do not go together: a group's records start where \
-             its value does",
-        ));
+    for (given, name) in [
+        (args.recstart.is_some(), "--recstart"),
+        (args.regexp, "--regexp"),
+    ] {
+        if args.group_by.is_some() && given {
+            return Err(CliError::usage(format!(
+                "--group-by and {name} do not go together: a group's records start where \
+                 its value does"
+            )));
+        }
     }
     let mut header = pipe_header(args)?;
     let block_timeout = args
@@ -780,10 +795,12 @@ pub(super) fn block_jobs(
         recstart = group_by.marker;
         recend = Vec::new();
     }
+    let patterns = record_patterns(args)?;
     let options = BlockOptions {
         size,
         recstart,
         recend,
+        patterns,
         records: args.max_args.or(args.max_replace_args),
         lines: max_lines(args)?.filter(|&n| n > 0),
         header,
@@ -1135,6 +1152,7 @@ fn part_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource
     }
     let header = pipe_header(args)?;
     let (recstart, recend) = record_marks(args.recstart.as_deref(), args.recend.as_deref());
+    let patterns = record_patterns(args)?;
     let block = match args.block.as_deref() {
         // --round-robin: one part per job slot.
         None if args.round_robin => PartSize::PerSlot(1),
@@ -1152,10 +1170,21 @@ fn part_jobs(args: &MapArgs, line: &CommandLine, dir: &Path) -> Result<JobSource
         skip_first_line: args.skip_first_line,
         recstart,
         recend,
+        patterns,
         header,
         block,
         slots: 1,
     })
+}
+
+/// `--regexp`: the record marks as patterns.
+fn record_patterns(args: &MapArgs) -> Result<Option<RecordPatterns>, CliError> {
+    if !args.regexp {
+        return Ok(None);
+    }
+    RecordPatterns::new(args.recstart.as_deref(), args.recend.as_deref())
+        .map(Some)
+        .map_err(CliError::usage)
 }
 
 fn part_source_error() -> CliError {

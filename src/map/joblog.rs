@@ -228,6 +228,11 @@ impl Default for Sent {
 }
 
 impl Sent {
+    /// Whether the job is known to be given nothing.
+    pub fn is_known_empty(&self) -> bool {
+        matches!(self, Sent::Known(0))
+    }
+
     pub fn bytes(&self) -> u64 {
         match self {
             Sent::Known(bytes) => *bytes,

@@ -40,8 +40,8 @@ pub use options::{
     parse_seconds, parse_size, parse_timeout,
 };
 pub use pipe::{
-    BlockOptions, BlockSource, DEFAULT_BLOCK, HeaderPattern, TimedReader, parse_block_size,
-    part_positions, read_header, record_marks, split_blocks,
+    BlockOptions, BlockSource, DEFAULT_BLOCK, HeaderPattern, RecordPatterns, TimedReader,
+    parse_block_size, part_positions, read_header, record_marks, split_blocks,
 };
 pub use plan::{MAX_LINE, MapSpec, TooLong, map_plan, pack_inputs};
 pub use plus::{Pattern, Plus, Where};

@@ -22,6 +22,9 @@ pub struct BlockOptions {
     pub recstart: Vec<u8>,
     /// What a record ends with (`--recend`), escapes already read.
     pub recend: Vec<u8>,
+    /// `--regexp`: `--recstart` and `--recend` are regular expressions, and these stand
+    /// for `recstart` and `recend`.
+    pub patterns: Option<RecordPatterns>,
     /// `-N`: each block holds exactly this many records (the last one fewer).
     pub records: Option<usize>,
     /// `-L`: records are this many lines: a block ends after a multiple of them (with
@@ -87,6 +90,108 @@ impl PartialEq for HeaderPattern {
 }
 
 impl Eq for HeaderPattern {}
+
+/// `--regexp`: `--recstart` and `--recend` as regular expressions, matched as GNU
+/// parallel matches them (Perl's `m` flag when cutting blocks from a stream, `s` when
+/// cutting parts of a file and taking marks out). A split between records is where an
+/// end is followed by a start.
+#[derive(Clone, Debug)]
+pub struct RecordPatterns {
+    /// An end then a start, with `^` and `$` at line ends; group 1 is the end.
+    between_lines: Regex,
+    /// An end then a start, `.` matching a newline too; group 1 is the end.
+    between: Regex,
+    /// A start at the start of a block.
+    start: Regex,
+    /// An end at the end of a block, or before its last newline; group 1 is that newline.
+    end: Regex,
+}
+
+impl RecordPatterns {
+    /// The patterns, with GNU parallel's defaults: with neither given a record ends with a
+    /// newline; with one given the other is empty, and an empty `--recend` alone is any
+    /// one byte.
+    pub fn new(recstart: Option<&str>, recend: Option<&str>) -> Result<RecordPatterns, String> {
+        let (start, end) = match (recstart, recend) {
+            (None, None) => ("", "\n"),
+            (Some(start), None) => (start, ""),
+            (None, Some("")) => ("", "(?s:.)"),
+            (None, Some(end)) => ("", end),
+            (Some(start), Some(end)) => (start, end),
+        };
+        for (option, pattern) in [("--recstart", start), ("--recend", end)] {
+            regex::bytes::RegexBuilder::new(pattern)
+                .unicode(false)
+                .build()
+                .map_err(|err| {
+                    format!("`{option} {pattern}` is not a regular expression: {err}")
+                })?;
+        }
+        let build = |pattern: String| {
+            regex::bytes::RegexBuilder::new(&pattern)
+                .unicode(false)
+                .build()
+                .map_err(|err| format!("--recstart and --recend do not go together: {err}"))
+        };
+        Ok(RecordPatterns {
+            between_lines: build(format!("(?m)((?:{end}))(?:{start})"))?,
+            between: build(format!("(?s)((?:{end}))(?:{start})"))?,
+            start: build(format!(r"(?s)\A(?:{start})"))?,
+            end: build(format!(r"(?s)(?:{end})(\n?)\z"))?,
+        })
+    }
+
+    /// Where records split in `haystack`, in order: the ends of the end part of the
+    /// non-overlapping matches of `regex`, none at the very start (a record is never
+    /// empty).
+    fn splits<'h>(regex: &'h Regex, haystack: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+        regex
+            .captures_iter(haystack)
+            .filter_map(|c| c.get(1).map(|end| end.end()))
+            .filter(|&at| at > 0)
+    }
+
+    /// The split after the `n`th record of a stream's buffer.
+    fn nth_split(&self, haystack: &[u8], n: usize) -> Option<usize> {
+        Self::splits(&self.between_lines, haystack).nth(n.max(1) - 1)
+    }
+
+    /// The last split in a stream's buffer.
+    fn last_split(&self, haystack: &[u8]) -> Option<usize> {
+        Self::splits(&self.between_lines, haystack).last()
+    }
+
+    /// With `-N`, the input's first block when it does not start with a record: what comes
+    /// before the first split, as GNU parallel passes it on alone.
+    fn garbage(&self, haystack: &[u8]) -> Option<usize> {
+        if self.start.is_match(haystack) {
+            return None;
+        }
+        Self::splits(&self.between_lines, haystack).next()
+    }
+
+    /// The last split in a part's bytes read so far (`--pipe-part`), as GNU parallel
+    /// matches `^(.*END)START` on what it read.
+    fn last_part_split(&self, haystack: &[u8]) -> Option<usize> {
+        Self::splits(&self.between, haystack).last()
+    }
+
+    /// `block` with its marks taken out (`--remove-rec-sep`), as GNU parallel takes them:
+    /// every end followed by a start, then a start at the start and an end at the end.
+    fn without_marks(&self, block: &[u8]) -> Vec<u8> {
+        let out = self.between_lines.replace_all(block, &b""[..]);
+        let out = self.start.replace(&out, &b""[..]).into_owned();
+        self.end.replace(&out, &b"$1"[..]).into_owned()
+    }
+}
+
+impl PartialEq for RecordPatterns {
+    fn eq(&self, other: &Self) -> bool {
+        self.between_lines.as_str() == other.between_lines.as_str()
+    }
+}
+
+impl Eq for RecordPatterns {}
 
 /// What blocks are cut from: a stream read as it is, or a [`TimedReader`] whose reads
 /// give up at a deadline.
@@ -220,13 +325,13 @@ pub fn split_blocks(
     mut warn: impl FnMut(String),
 ) -> io::Result<()> {
     let mut block = |header: &[u8], body: &[u8]| -> io::Result<()> {
-        if options.remove_marks {
-            block(
+        match (&options.patterns, options.remove_marks) {
+            (Some(patterns), true) => block(header, &patterns.without_marks(body)),
+            (None, true) => block(
                 header,
                 &without_marks(body, &options.recstart, &options.recend),
-            )
-        } else {
-            block(header, body)
+            ),
+            (_, false) => block(header, body),
         }
     };
     let mut size = options.size.clamp(1, MAX_BLOCK);
@@ -239,6 +344,19 @@ pub fn split_blocks(
     let blank_lines = options
         .skip_empty
         .then(|| Regex::new(r"(?m-u)^\s*\n").expect("a valid pattern"));
+    let nth_split = |haystack: &[u8], n: usize| match &options.patterns {
+        Some(patterns) => patterns.nth_split(haystack, n),
+        None => nth_match(haystack, &separator, n.max(1)).map(|at| at + options.recend.len()),
+    };
+    let last_split = |haystack: &[u8]| match &options.patterns {
+        Some(patterns) => patterns.last_split(haystack),
+        None => last_match(haystack, &separator).map(|at| at + options.recend.len()),
+    };
+    // With `--regexp -N`, what comes before the first record is a block of its own.
+    let mut garbage = options
+        .patterns
+        .as_ref()
+        .filter(|_| options.records.is_some());
     loop {
         let want = size - buf.len() % size;
         let deadline = options.timeout.map(|t| Instant::now() + t);
@@ -262,11 +380,15 @@ pub fn split_blocks(
             // Every n records, as far as the buffer goes; a match at the very start
             // does not count (GNU parallel looks from the second byte on).
             Some(n) => {
+                if let Some(end) = garbage.take().and_then(|p| p.garbage(&buf)) {
+                    block(&header, &buf[..end])?;
+                    done = end;
+                }
                 while done < buf.len() {
-                    let Some(at) = nth_match(&buf[done..], &separator, n.max(1)) else {
+                    let Some(at) = nth_split(&buf[done..], n) else {
                         break;
                     };
-                    let end = done + at + options.recend.len();
+                    let end = done + at;
                     block(&header, &buf[done..end])?;
                     done = end;
                 }
@@ -285,8 +407,8 @@ pub fn split_blocks(
             }
             // Up to the last record boundary in the buffer.
             None if !eof => {
-                if let Some(at) = last_match(&buf, &separator) {
-                    done = at + options.recend.len();
+                if let Some(at) = last_split(&buf) {
+                    done = at;
                     if done > 0 {
                         block(&header, &buf[..done])?;
                     }
@@ -440,13 +562,14 @@ pub fn part_positions(
     block: u64,
     recend: &[u8],
     recstart: &[u8],
+    patterns: Option<&RecordPatterns>,
 ) -> io::Result<Vec<u64>> {
     let separator: Vec<u8> = [recend, recstart].concat();
     let block = block.max(1);
     let mut positions = vec![skip];
     let mut pos = block + skip;
     while pos < size {
-        if separator.is_empty() {
+        if separator.is_empty() && patterns.is_none() {
             positions.push(pos);
         } else {
             file.seek(SeekFrom::Start(pos))?;
@@ -458,8 +581,14 @@ pub fn part_positions(
                     break;
                 }
                 buf.extend_from_slice(&chunk[..n]);
-                if let Some(at) = find(&buf, &separator, 0) {
-                    pos += (at + recend.len()) as u64;
+                // A pattern's split is its last in what was read so far, as GNU parallel
+                // matches `^(.*END)START` on each read.
+                let split = match patterns {
+                    Some(patterns) => patterns.last_part_split(&buf),
+                    None => find(&buf, &separator, 0).map(|at| at + recend.len()),
+                };
+                if let Some(at) = split {
+                    pos += at as u64;
                     positions.push(pos);
                     break;
                 }
@@ -504,6 +633,7 @@ mod tests {
             size,
             recstart: Vec::new(),
             recend: b"\n".to_vec(),
+            patterns: None,
             records: None,
             lines: None,
             header: None,
@@ -697,6 +827,7 @@ mod tests {
                 block,
                 recend.as_bytes(),
                 recstart.as_bytes(),
+                None,
             )
             .unwrap()
         };
@@ -712,5 +843,97 @@ mod tests {
         assert_eq!(cut(">a\n>b\n>c\n", 0, 2, "\n", ">"), [0, 3, 6, 9]);
         assert!(cut("", 0, 3, "\n", "").is_empty());
         assert!(cut("h\n", 2, 3, "\n", "").is_empty());
+    }
+
+    fn patterns(recstart: Option<&str>, recend: Option<&str>) -> RecordPatterns {
+        RecordPatterns::new(recstart, recend).unwrap()
+    }
+
+    #[test]
+    fn record_patterns_split_where_an_end_meets_a_start() {
+        let starts = BlockOptions {
+            patterns: Some(patterns(Some(r"a\d"), None)),
+            ..lines(3)
+        };
+        // A block ends before the last start that leaves it whole.
+        assert_eq!(
+            blocks("a1\nb2\na3\nb4\nxa5\n", &starts),
+            ["a1\nb2\n", "a3\nb4\nxa5\n"]
+        );
+        // -N: every N records; a start at the very beginning splits nothing.
+        let one = BlockOptions {
+            records: Some(1),
+            ..starts.clone()
+        };
+        assert_eq!(
+            blocks("a1\nb2\na3\nb4\nxa5\n", &one),
+            ["a1\nb2\n", "a3\nb4\nx", "a5\n"]
+        );
+        // -N: what comes before the first record is a block of its own.
+        let lines_start = BlockOptions {
+            patterns: Some(patterns(Some("^>"), None)),
+            records: Some(2),
+            ..lines(100)
+        };
+        assert_eq!(
+            blocks("junk\n>a\n1\n>b\n2\n>c\n", &lines_start),
+            ["junk\n", ">a\n1\n>b\n2\n", ">c\n"]
+        );
+        // An end alone: a pattern's longest match ends a record.
+        let ends = BlockOptions {
+            patterns: Some(patterns(None, Some(";+"))),
+            records: Some(1),
+            ..lines(100)
+        };
+        assert_eq!(blocks("x;;y;z;;;w\n", &ends), ["x;;", "y;", "z;;;", "w\n"]);
+        // Neither: lines; an empty end alone: any byte.
+        let neither = BlockOptions {
+            patterns: Some(patterns(None, None)),
+            records: Some(1),
+            ..lines(100)
+        };
+        assert_eq!(blocks("a\nb\n", &neither), ["a\n", "b\n"]);
+        let any = BlockOptions {
+            patterns: Some(patterns(None, Some(""))),
+            records: Some(1),
+            ..lines(100)
+        };
+        assert_eq!(blocks("abc", &any), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn record_patterns_come_out_with_remove_rec_sep() {
+        let options = BlockOptions {
+            patterns: Some(patterns(Some(r"a\d"), None)),
+            remove_marks: true,
+            ..lines(3)
+        };
+        assert_eq!(
+            blocks("a1\nb2\na3\nb4\nxa5\n", &options),
+            ["\nb2\n", "\nb4\nx\n"]
+        );
+        // An end at the very end goes, a newline after it stays (Perl's `$`).
+        let ends = patterns(None, Some(";"));
+        assert_eq!(ends.without_marks(b"a;b;\n"), b"ab\n");
+    }
+
+    #[test]
+    fn record_patterns_cut_parts_at_the_last_split_read() {
+        let text = ">a\n1\n>b\n22\n>c\n333\n>d\n4\n";
+        let mut file = io::Cursor::new(text.as_bytes().to_vec());
+        let starts = patterns(Some(">"), None);
+        let cuts =
+            part_positions(&mut file, text.len() as u64, 0, 3, b"", b"", Some(&starts)).unwrap();
+        // The whole rest is read at once from byte 3, and the cut is at the last start in
+        // it, not the first; nothing after it splits.
+        assert_eq!(cuts, [0, 18, 23]);
+    }
+
+    #[test]
+    fn record_patterns_that_do_not_compile_name_their_option() {
+        let err = RecordPatterns::new(Some("a("), None).unwrap_err();
+        assert!(err.contains("`--recstart a(`"), "{err}");
+        let err = RecordPatterns::new(None, Some("[")).unwrap_err();
+        assert!(err.contains("`--recend [`"), "{err}");
     }
 }

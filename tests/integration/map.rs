@@ -891,6 +891,26 @@ fn pipe_refuses_what_it_cannot_do() {
             "--group-by and --recstart do not go together",
         ),
         (
+            &["--pipe", "--group-by", "1", "--regexp", "wc"],
+            "--group-by and --regexp do not go together",
+        ),
+        (
+            &["--pipe", "--regexp", "--recstart", "a(", "wc"],
+            "`--recstart a(` is not a regular expression",
+        ),
+        (
+            &[
+                "--pipe-part",
+                "--regexp",
+                "--recend",
+                "[",
+                "wc",
+                "::::",
+                "data",
+            ],
+            "`--recend [` is not a regular expression",
+        ),
+        (
             &["--pipe-part", "--group-by", "1", "wc", "::::", "data"],
             "--pipe-part and --group-by do not go together",
         ),

@@ -975,6 +975,94 @@ fn table() -> Vec<Case> {
         case(&["--group-by", "1", "--colsep", ",", "-N1", "--cat", "cat {}"])
             .stdin(b"1,a\n1,b\n2,c\n"),
         case(&["--fifo", "--recend", ";", "--rrs", "-N1", "cat {}; echo"]).stdin(b"a;b;c;"),
+        // --regexp: --recstart and --recend are patterns; a block ends at the last end
+        // followed by a start, or after -N of them.
+        case(&[
+            "--pipe",
+            "--regexp",
+            "--recstart",
+            "a\\d",
+            "--block",
+            "3",
+            "cat; echo -",
+        ])
+        .stdin(b"a1\nb2\na3\nb4\nxa5\n"),
+        case(&[
+            "--pipe",
+            "--regexp",
+            "--recstart",
+            "a\\d",
+            "-N1",
+            "cat; echo -",
+        ])
+        .stdin(b"a1\nb2\na3\nb4\nxa5\n"),
+        case(&[
+            "--pipe",
+            "--regexp",
+            "--recstart",
+            "^>",
+            "-N2",
+            "cat; echo -",
+        ])
+        .stdin(b"junk\n>a\n1\n>b\n2\n>c\n"),
+        case(&["--pipe", "--regexp", "--recend", ";+", "-N1", "cat; echo"]).stdin(b"x;;y;z;;;w\n"),
+        case(&[
+            "--pipe",
+            "--regexp",
+            "--recend",
+            ";+",
+            "--block",
+            "2",
+            "cat; echo",
+        ])
+        .stdin(b"x;;y;z;;;w\n"),
+        case(&["--pipe", "--regexp", "--recend", "", "-N1", "cat; echo"]).stdin(b"abc"),
+        case(&[
+            "--pipe",
+            "--regexp",
+            "--recend",
+            "[0-9]\\n",
+            "--recstart",
+            "[a-z]",
+            "-N1",
+            "cat; echo -",
+        ])
+        .stdin(b"a1\nb\nc2\nd3\n"),
+        case(&[
+            "--pipe",
+            "--regexp",
+            "--recstart",
+            "a\\d",
+            "--block",
+            "3",
+            "--rrs",
+            "cat; echo -",
+        ])
+        .stdin(b"a1\nb2\na3\nb4\nxa5\n"),
+        case(&[
+            "--pipe-part",
+            "-a",
+            "f.txt",
+            "--regexp",
+            "--recstart",
+            ">",
+            "--block",
+            "3",
+            "cat; echo -",
+        ])
+        .file("f.txt", ">a\n1\n>b\n22\n>c\n333\n>d\n4\n"),
+        // A block left empty by --rrs does not start its command.
+        case(&[
+            "--pipe",
+            "--recend",
+            ";",
+            "--rrs",
+            "--block",
+            "2",
+            "-v",
+            "echo \"<$(cat)>\"",
+        ])
+        .stdin(b"x;;y;;;w\n"),
         // --remove-rec-sep: the record marks are taken out of each block.
         case(&["--pipe", "--recend", ";", "--rrs", "-N1", "cat; echo"]).stdin(b"a;b;c;"),
         case(&["--pipe", "--recstart", ">", "--rrs", "-N1", "cat; echo -"])
