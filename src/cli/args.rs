@@ -527,6 +527,13 @@ pub struct MapArgs {
     /// is true (`--filter '{1} < {2}'`); the others are skipped. May be repeated.
     #[arg(long, value_name = "TEST")]
     pub filter: Vec<String>,
+    /// Before each job, write FILE with its replacement strings filled in to REPL (a name
+    /// with replacement strings too: `--tmpl conf.tmpl={#}.conf`). May be repeated.
+    #[arg(long, value_name = "FILE=REPL", alias = "tmpl")]
+    pub template: Vec<String>,
+    /// Remove each job's --template files when the job is done.
+    #[arg(long)]
+    pub cleanup: bool,
     /// More replacement strings, as GNU parallel's --plus: {+/} {+.} {..} {/..} {##}
     /// {0#} {:-TEXT} {:N:M} {#RE} {%RE} {/RE/TO} {^RE} {uniq} {choose_k} and more.
     #[arg(long)]
@@ -782,6 +789,26 @@ pub struct MapArgs {
     pub compress_program: Option<String>,
     #[arg(long, hide = true, value_name = "PRG")]
     pub decompress_program: Option<String>,
+    /// Where jobs run: `:`, this machine (`N/:`: N jobs at once), the only place fanout
+    /// map runs them. May be repeated, or separated by commas.
+    #[arg(short = 'S', long, value_name = "LOGIN", hide_short_help = true)]
+    pub sshlogin: Vec<String>,
+    /// --sshlogin entries, one a line (`..`: ~/.parallel/sshloginfile).
+    #[arg(long, alias = "slf", value_name = "FILE", hide_short_help = true)]
+    pub sshloginfile: Vec<PathBuf>,
+    /// Accepted for GNU parallel compatibility, and ignored with a warning as GNU parallel
+    /// ignores them with no remote host: --transfer, --transferfile, --return, --trc,
+    /// --basefile.
+    #[arg(long, hide = true)]
+    pub transfer: bool,
+    #[arg(long = "transferfile", alias = "tf", hide = true, value_name = "FILE")]
+    pub transfer_file: Vec<String>,
+    #[arg(long = "return", hide = true, value_name = "FILE")]
+    pub return_file: Vec<String>,
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub trc: Vec<String>,
+    #[arg(long, alias = "bf", hide = true, value_name = "FILE")]
+    pub basefile: Vec<String>,
     /// Work as a counting semaphore (as `fanout sem`): run the command once, when one of
     /// -j N slots (default 1) of the semaphore is free, in the background.
     #[arg(long)]

@@ -18,11 +18,12 @@ use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
 use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
-    CpuCounts, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR, MAX_LINE,
-    MapSpec, MapStatus, MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat, Template,
-    TemplateOptions, TooLong, UserReplacement, column_names, expand_user_replacements, job_dir,
-    job_shell, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs, parse_load, parse_size,
-    parse_timeout, read_joblog, shell_quote, split_command_line, with_slot,
+    CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR,
+    MAX_LINE, MapSpec, MapStatus, MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat,
+    Template, TemplateOptions, TooLong, UserReplacement, column_names, expand_user_replacements,
+    job_dir, job_shell, local_jobs, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
+    parse_load, parse_size, parse_timeout, read_joblog, read_login_file, shell_quote,
+    split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
@@ -69,6 +70,15 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         args.jobs.get_or_insert_with(|| "1".into());
         args.ungroup |= !(args.group || args.line_buffer);
     }
+    // `-S :` is this machine, where jobs run anyway; `N/:` sets the jobs, unless -j does.
+    let mut logins = args.sshlogin.clone();
+    for file in &args.sshloginfile {
+        logins.extend(read_login_file(file).map_err(CliError::usage)?);
+    }
+    if let Some(jobs) = local_jobs(&logins).map_err(CliError::usage)? {
+        args.jobs.get_or_insert_with(|| jobs.to_string());
+    }
+    warn_remote_only(&args);
     // `--shell-quote` is a dry run whose command lines are quoted for a shell.
     args.dry_run |= args.shell_quote;
     // `--ctag` and `--ctagstring` are `--tag` and `--tagstring`, coloured.
@@ -163,6 +173,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         quote,
         mut tagstring,
         filter,
+        mut files,
     } = templates(&args, &line.command, &names)?;
     let line_buffer = args.line_buffer || args.ungroup;
     // `-j 0` (as many at once as there are jobs), a percentage of the jobs in `--halt`,
@@ -174,7 +185,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let share_of_all = halt.is_some_and(|h| matches!(h.threshold, HaltThreshold::Percent(_)));
     // `--total-jobs N` says how many there are.
     let count_of_all = args.total_jobs.is_none()
-        && (template.uses_total() || tagstring.as_ref().is_some_and(Template::uses_total));
+        && (template.uses_total()
+            || tagstring.as_ref().is_some_and(Template::uses_total)
+            || files
+                .iter_mut()
+                .flat_map(FileTemplate::texts_mut)
+                .any(|t| t.uses_total()));
     if jobs_of_all {
         for (given, name) in [
             (args.round_robin, "--round-robin deals blocks"),
@@ -203,8 +219,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let mut source = fit_lines(source, &args, &template, quote, jobs)?;
     source.set_slots(jobs);
     template.set_slot_width(jobs);
-    if let Some(tag) = &mut tagstring {
-        tag.set_slot_width(jobs);
+    for text in tagstring
+        .iter_mut()
+        .chain(files.iter_mut().flat_map(FileTemplate::texts_mut))
+    {
+        text.set_slot_width(jobs);
     }
     let padded_slot_var = template.padded_slot_variable();
     let total = match &source {
@@ -214,8 +233,11 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
     if let Some(total) = total {
         template.set_total(total);
-        if let Some(tag) = &mut tagstring {
-            tag.set_total(total);
+        for text in tagstring
+            .iter_mut()
+            .chain(files.iter_mut().flat_map(FileTemplate::texts_mut))
+        {
+            text.set_total(total);
         }
     }
     let mut base_dir = std::env::current_dir().context("failed to read the current directory")?;
@@ -252,6 +274,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         resume_failed: args.resume_failed || args.retry_failed,
         filter,
         tty: args.open_tty.then(terminal).flatten(),
+        files,
+        cleanup: args.cleanup,
     };
 
     if args.dry_run {
@@ -428,6 +452,8 @@ struct Templates {
     tagstring: Option<Template>,
     /// `--filter`'s tests.
     filter: Option<Filter>,
+    /// `--template`'s files.
+    files: Vec<FileTemplate>,
 }
 
 fn templates(
@@ -484,12 +510,41 @@ fn templates(
     if let Some(tag) = &mut tagstring {
         tag.start_perl().map_err(CliError::usage)?;
     }
+    let files = args
+        .template
+        .iter()
+        .map(|value| {
+            FileTemplate::parse(value, |t| {
+                let mut template = text(t);
+                template.start_perl()?;
+                Ok(template)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::usage)?;
     Ok(Templates {
         command: template,
         quote,
+        files,
         tagstring,
         filter,
     })
+}
+
+/// Options for remote hosts that do nothing here: the first of them given is ignored
+/// with GNU parallel's warning.
+fn warn_remote_only(args: &MapArgs) {
+    let ignored = [
+        (!args.trc.is_empty(), "--trc"),
+        (args.transfer, "--transfer"),
+        (!args.transfer_file.is_empty(), "--transferfile"),
+        (!args.return_file.is_empty(), "--return"),
+        (args.cleanup && args.template.is_empty(), "--cleanup"),
+        (!args.basefile.is_empty(), "--basefile"),
+    ];
+    if let Some((_, name)) = ignored.iter().find(|(given, _)| *given) {
+        eprintln!("fanout map: {name} ignored as there are no remote --sshlogin");
+    }
 }
 
 /// `--dry-run`: each job's command line on stdout, nothing run.
@@ -500,13 +555,27 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
     let (mut seq, mut k) = (0, 0);
     source.produce(&mut |job| {
         seq += 1;
+        let files: Vec<(String, String)> = maker
+            .files
+            .iter()
+            .map(|file| file.fill(&job.inputs, seq))
+            .collect();
         let (_, info) = maker.make(seq, job);
         if !info.selected {
             return true;
         }
         // The slots the jobs would take were each to end before the next job after
         // them, as GNU parallel's dry run shows them.
-        let mut command = with_slot(&info.command, k % jobs + 1);
+        let slot = k % jobs + 1;
+        // As GNU parallel's dry run, `--template` files are written.
+        for (name, contents) in files {
+            let name = with_slot(&name, slot);
+            let path = maker.spec.base_dir.join(name.as_ref());
+            if let Err(err) = std::fs::write(path, with_slot(&contents, slot).as_bytes()) {
+                eprintln!("fanout map: could not write {name}: {err}");
+            }
+        }
+        let mut command = with_slot(&info.command, slot);
         if quote {
             command = shell_quote(&command).into();
         }
@@ -744,8 +813,9 @@ struct MapSinks {
     results: Option<ResultsWriter>,
     /// `--results FILE.csv` (.tsv, .json).
     table: Option<JoblogRecorder<ResultsTable>>,
-    /// The `--pipe` block of each job that has not ended yet.
-    blocks: std::collections::HashMap<usize, std::path::PathBuf>,
+    /// The `--pipe` block of each job that has not ended yet, and its `--template` files
+    /// to remove (`--cleanup`).
+    blocks: std::collections::HashMap<usize, Vec<std::path::PathBuf>>,
     /// `--files`: print the names of files holding the jobs' output.
     files: bool,
     /// `-t`: the command line of each job not ended yet, printed on stderr as the job
@@ -864,8 +934,9 @@ impl EventSink for MapSinks {
                     writer.forget(*index);
                 }
             }
-            if let Some(block) = info.block {
-                self.blocks.insert(*index, block);
+            let done_with: Vec<_> = info.block.into_iter().chain(info.cleanup).collect();
+            if !done_with.is_empty() {
+                self.blocks.insert(*index, done_with);
             }
         }
         // A job that could not start wrote nothing: where GNU parallel's shell would say
@@ -890,15 +961,18 @@ impl EventSink for MapSinks {
         }
         self.trail_joblog();
         self.sinks().emit(event);
-        // A job's `--pipe` block is done with once the job ended for good.
+        // A job's `--pipe` block and `--template` files are done with once the job ended
+        // for good.
         if let Event::AttemptFinished {
             index,
             retry_in: None,
             ..
         } = event
-            && let Some(block) = self.blocks.remove(index)
+            && let Some(files) = self.blocks.remove(index)
         {
-            let _ = std::fs::remove_file(block);
+            for file in files {
+                let _ = std::fs::remove_file(file);
+            }
         }
         if let (
             Some(traced),

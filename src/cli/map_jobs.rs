@@ -17,11 +17,12 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
-    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, Filter, GroupBy, GroupFilter,
-    HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, RecordPatterns, Records, Sent, Shard,
-    ShardKind, SourceKind, Template, TimedReader, Trim, column_names, group_inputs, header_names,
-    parse_block_size, parse_count, parse_delimiter, parse_seconds, parse_size, part_positions,
-    read_header, read_inputs, record_marks, result_segments, row, split_blocks,
+    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, FileTemplate, Filter,
+    GroupBy, GroupFilter, HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, RecordPatterns,
+    Records, Sent, Shard, ShardKind, SourceKind, Template, TimedReader, Trim, column_names,
+    group_inputs, header_names, parse_block_size, parse_count, parse_delimiter, parse_seconds,
+    parse_size, part_positions, read_header, read_inputs, record_marks, result_segments, row,
+    split_blocks, write_command,
 };
 use crate::plan::Action;
 use crate::runner::FedTask;
@@ -463,6 +464,8 @@ pub(super) struct JobInfo {
     pub(super) block: Option<PathBuf>,
     /// Its inputs (for `--results FILE.csv`).
     pub(super) inputs: Vec<String>,
+    /// Files to remove once the job is done (`--template` with `--cleanup`).
+    pub(super) cleanup: Vec<PathBuf>,
 }
 
 /// Turns jobs into tasks.
@@ -478,6 +481,10 @@ pub(super) struct JobMaker {
     pub(super) filter: Option<Filter>,
     /// `-o`: the terminal, stdin of the jobs that are given none.
     pub(super) tty: Option<PathBuf>,
+    /// `--template`: files each job's shell writes before its command.
+    pub(super) files: Vec<FileTemplate>,
+    /// `--cleanup`: those files are removed once the job is done.
+    pub(super) cleanup: bool,
 }
 
 impl JobMaker {
@@ -509,15 +516,32 @@ impl JobMaker {
             None => job.inputs.join(" "),
         };
 
+        // `--template`: the job's shell writes its files first (`-v` and the job log show
+        // the command alone, as in GNU parallel).
+        let command = task.command_line();
+        let mut cleanup = Vec::new();
+        if !self.files.is_empty() && !empty_block {
+            let mut line = String::new();
+            for file in &self.files {
+                let (name, contents) = file.fill(&job.inputs, seq);
+                line.push_str(&write_command(&name, &contents));
+                if self.cleanup {
+                    cleanup.push(self.spec.base_dir.join(&name));
+                }
+            }
+            line.push_str(&command);
+            task.action = Action::Shell(line);
+        }
         let info = JobInfo {
             tag,
-            command: task.command_line(),
+            command,
             sent: job.sent,
             results: job.results.unwrap_or_default(),
             selected,
             skipped,
             block,
             inputs: job.inputs,
+            cleanup,
         };
         if empty_block {
             task.action = Action::Argv(vec!["true".to_owned()]);

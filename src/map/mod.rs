@@ -4,8 +4,10 @@
 
 mod color;
 mod cpus;
+mod file_template;
 mod filter;
 mod group_by;
+mod hosts;
 mod input;
 mod joblog;
 mod options;
@@ -24,8 +26,10 @@ mod table;
 
 pub use color::{FAILED as COLOR_FAILED, RESET as COLOR_RESET, job_color};
 pub use cpus::CpuCounts;
+pub use file_template::{FileTemplate, write_command};
 pub use filter::Filter;
 pub use group_by::{GroupBy, GroupFilter};
+pub use hosts::{local_jobs, read_login_file};
 pub use input::{
     CommandLine, Continued, InputError, InputSource, Inputs, ReadOptions, Records, Separators,
     SourceKind, Trim, group_inputs, header_names, parse_delimiter, read_inputs, row,

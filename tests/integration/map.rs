@@ -120,6 +120,101 @@ fn a_job_log_on_stdout_follows_each_jobs_output_as_in_gnu_parallel() {
 }
 
 #[test]
+fn template_files_are_written_for_dry_runs_and_removed_with_cleanup() {
+    let project = Project::new();
+    project.file("my.tmpl", "value {} job {#} slot {%}\n");
+    // A dry run writes each job's file (GNU parallel does too), and runs nothing.
+    let out = project.fanout(&[
+        "map",
+        "-j1",
+        "--dry-run",
+        "--tmpl",
+        "my.tmpl=d-{}.t",
+        "cat d-{}.t",
+        ":::",
+        "a",
+        "b",
+    ]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "cat d-a.t\ncat d-b.t\n");
+    assert_eq!(project.read("d-a.t"), "value a job 1 slot 1\n");
+    assert_eq!(project.read("d-b.t"), "value b job 2 slot 1\n");
+    // --cleanup: each job read its file, and none is left.
+    let out = project.fanout(&[
+        "map",
+        "-j1",
+        "--cleanup",
+        "--tmpl",
+        "my.tmpl=c-{}.t",
+        "cat c-{}.t",
+        ":::",
+        "a",
+        "b",
+    ]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "value a job 1 slot 1\nvalue b job 2 slot 1\n");
+    assert!(!project.join("c-a.t").exists() && !project.join("c-b.t").exists());
+    // Without it, the files stay.
+    project
+        .fanout(&["map", "--tmpl", "my.tmpl=k-{}.t", "true", ":::", "a"])
+        .expect_code(0);
+    assert_eq!(project.read("k-a.t"), "value a job 1 slot 1\n");
+    // A template that cannot be read, or a value with no name to write, is a usage error.
+    for value in ["missing.tmpl=x", "my.tmpl"] {
+        let out = project.fanout(&["map", "--tmpl", value, "true", ":::", "a"]);
+        out.expect_code(255);
+        assert!(
+            out.stderr.contains(&format!("`--template {value}`")),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn options_for_remote_hosts_run_here_or_say_why_not() {
+    let project = Project::new();
+    // `N/:` is N jobs at once here: with 3, three jobs that each wait for all to start
+    // (fewer at once, and they time out).
+    let out = project.fanout(&[
+        "map",
+        "-S",
+        "3/:",
+        "--timeout",
+        "20",
+        "touch {}; while [ ! -e a ] || [ ! -e b ] || [ ! -e c ]; do sleep 0.01; done",
+        ":::",
+        "a",
+        "b",
+        "c",
+    ]);
+    out.expect_code(0);
+    // What only a remote host would do is ignored, as GNU parallel ignores it, with its
+    // warning.
+    for (option, value) in [("--trc", "{}.out"), ("--return", "x"), ("--basefile", "y")] {
+        let out = project.fanout(&["map", option, value, "echo", ":::", "a"]);
+        out.expect_code(0);
+        assert_eq!(out.stdout, "a\n");
+        assert!(
+            out.stderr.contains(&format!(
+                "{option} ignored as there are no remote --sshlogin"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    // A remote host is refused before anything runs.
+    let out = project.fanout(&["map", "-S", ":,me@server", "touch", "ran", ":::", "a"]);
+    out.expect_code(255);
+    assert!(
+        out.stderr.contains("`--sshlogin me@server`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!project.join("ran").exists());
+}
+
+#[test]
 fn an_interrupted_run_resumes_from_its_job_log_and_runs_each_job_once() {
     let project = Project::new();
     std::fs::create_dir(project.join("counts")).unwrap();

@@ -1188,6 +1188,49 @@ fn table() -> Vec<Case> {
             "",
             "é€x",
         ]),
+        // -S : is this machine (N/: with N jobs at once); options for remote hosts are
+        // ignored with a warning on stderr.
+        case(&["-S", "2/:", "-j1", "echo", "{%}", ":::", "a", "b"]),
+        case(&["-S", ":,1/:", "echo", "{%}", ":::", "a", "b"]),
+        case(&["--slf", "logins", "echo", ":::", "a"]).file("logins", ":\n# here\n\n3/:\n"),
+        case(&["--trc", "{}.out", "--basefile", "b", "echo", ":::", "a"]),
+        // --template: a file filled in for each job, written as the job starts, so that
+        // one name holds each job's own text (-j1).
+        case(&[
+            "--tmpl",
+            "my.tmpl={#}.t",
+            "cat {#}.t",
+            ":::",
+            "a b",
+            "it's",
+            ":::",
+            "1",
+        ])
+        .file("my.tmpl", "X={1} Y={2} N={#} Q={=1 $_=uc($_) =} $HOME\n"),
+        case(&[
+            "-j1",
+            "--tmpl",
+            "my.tmpl=same.t",
+            "--tmpl",
+            "b.tmpl=b.t",
+            "cat same.t b.t",
+            ":::",
+            "a",
+            "b",
+        ])
+        .file("my.tmpl", "{}\n")
+        .file("b.tmpl", "[{.}]\n"),
+        case(&[
+            "--plus",
+            "-j",
+            "12",
+            "--tmpl",
+            "my.tmpl={0%}.t",
+            "cat {0%}.t",
+            ":::",
+            "a.x",
+        ])
+        .file("my.tmpl", "{%} {0%} {/.}\n"),
         // `{0%}`: the slot, as wide as the number of jobs; one input, so always slot 1.
         case(&["--plus", "-j", "12", "echo", "{0%}", "{%}", ":::", "a"]),
         case(&["--plus", "-j", "3", "echo", "{0%}", ":::", "a"]),
