@@ -279,8 +279,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
 
     if args.dry_run {
-        dry_run(source, &maker, jobs, args.shell_quote)?;
-        return Ok(0);
+        // Skipped jobs count as failed, as in GNU parallel's dry run.
+        let skipped = dry_run(source, &maker, jobs, args.shell_quote)?;
+        return Ok(skipped.min(101) as i32);
     }
 
     let joblog = args
@@ -549,10 +550,11 @@ fn warn_remote_only(args: &MapArgs) {
 
 /// `--dry-run`: each job's command line on stdout, nothing run.
 /// Prints the command lines the jobs would run, one a line (`quote`: each quoted for a
-/// shell, as `--shell-quote` prints them).
-fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> anyhow::Result<()> {
+/// shell, as `--shell-quote` prints them), those of jobs that would be skipped too, as GNU
+/// parallel does; how many those are.
+fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> anyhow::Result<usize> {
     let mut out = std::io::stdout().lock();
-    let (mut seq, mut k) = (0, 0);
+    let (mut seq, mut k, mut skipped) = (0, 0, 0);
     source.produce(&mut |job| {
         seq += 1;
         let files: Vec<(String, String)> = maker
@@ -561,7 +563,9 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
             .map(|file| file.fill(&job.inputs, seq))
             .collect();
         let (_, info) = maker.make(seq, job);
-        if !info.selected {
+        if info.skipped {
+            skipped += 1;
+        } else if !info.selected {
             return true;
         }
         // The slots the jobs would take were each to end before the next job after
@@ -582,7 +586,8 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
         k += 1;
         // A closed pipe (`fanout map --dry-run … | head`) is not an error.
         writeln!(out, "{command}").is_ok()
-    })
+    })?;
+    Ok(skipped)
 }
 
 impl MapSinks {
@@ -898,8 +903,16 @@ impl EventSink for MapSinks {
         if let Event::TaskAdded { index, .. } = event
             && let Ok(info) = self.infos.recv()
         {
-            self.output
-                .add_job(info.tag, info.command.clone(), info.selected);
+            if info.skipped {
+                self.output.add_skipped_job(info.tag, info.command.clone());
+                // `-t`: as if it started.
+                if self.traced.is_some() {
+                    eprintln!("{}", with_slot(&info.command, 1));
+                }
+            } else {
+                self.output
+                    .add_job(info.tag, info.command.clone(), info.selected);
+            }
             if info.selected {
                 self.status.add_job();
             }

@@ -153,6 +153,20 @@ impl JobOutput {
         }
     }
 
+    /// The next task, added while the run is under way, that will not run (`{uniq}`,
+    /// `--filter` skip it): as in GNU parallel, its command line goes out with `-v` in its
+    /// place, as if it ran and wrote nothing.
+    pub fn add_skipped_job(&mut self, tag: String, command: String) {
+        let index = self.jobs.len();
+        let line = self
+            .options
+            .commands
+            .is_some()
+            .then(|| (false, format!("{}\n", with_slot(&command, 1)).into_bytes()));
+        self.jobs.push(Some(Job::new(tag, None)));
+        self.finished(index, Finished::Lines(line.into_iter().collect()));
+    }
+
     /// With `--files`: job `index`'s stdout is kept in `path` already; print that name.
     pub fn set_output_file(&mut self, index: usize, path: PathBuf) {
         if let Some(job) = self.jobs.value_mut(index) {

@@ -1194,6 +1194,51 @@ fn table() -> Vec<Case> {
         case(&["-S", ":,1/:", "echo", "{%}", ":::", "a", "b"]),
         case(&["--slf", "logins", "echo", ":::", "a"]).file("logins", ":\n# here\n\n3/:\n"),
         case(&["--trc", "{}.out", "--basefile", "b", "echo", ":::", "a"]),
+        // Jobs that are skipped show their command lines with --dry-run and -v, as if they
+        // ran, and count as failed.
+        case(&[
+            "--dry-run",
+            "--filter",
+            "{1} < {2}",
+            "echo",
+            "{1}",
+            "{2}",
+            ":::",
+            "1",
+            "2",
+            ":::",
+            "1",
+            "2",
+        ]),
+        case(&[
+            "-v",
+            "--filter",
+            "{1} < {2}",
+            "echo",
+            "{1}",
+            "{2}",
+            ":::",
+            "1",
+            "2",
+            ":::",
+            "1",
+            "2",
+        ]),
+        case(&[
+            "--plus", "--tag", "-v", "echo", "{uniq}", ":::", "a", "b", ":::", "a", "b",
+        ]),
+        case(&[
+            "--plus", "--lb", "-v", "echo", "{uniq}", ":::", "a", "b", ":::", "a", "b",
+        ]),
+        case(&[
+            "--dry-run",
+            "echo",
+            "{= skip() if $_ eq 'b' =}",
+            ":::",
+            "a",
+            "b",
+            "c",
+        ]),
         // --template: a file filled in for each job, written as the job starts, so that
         // one name holds each job's own text (-j1).
         case(&[
