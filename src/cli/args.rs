@@ -523,6 +523,10 @@ pub struct MapArgs {
     /// in {= perl =} (a TAG in braces also works for input N: {2..} for {..}).
     #[arg(long, value_name = "'TAG PERL'")]
     pub rpl: Vec<String>,
+    /// What Perl strings are between, in place of {= and =}: the first half of TEXT is
+    /// the left, the rest the right (`--parens ,,,,`: `,,s/a/b/,,`).
+    #[arg(long, value_name = "TEXT")]
+    pub parens: Option<String>,
     /// Run only the jobs for which TEST, a Perl expression with replacement strings in it,
     /// is true (`--filter '{1} < {2}'`); the others are skipped. May be repeated.
     #[arg(long, value_name = "TEST")]

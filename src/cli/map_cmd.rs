@@ -19,11 +19,11 @@ use super::sem::{self, Turn};
 use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
     CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR,
-    MAX_LINE, MapSpec, MapStatus, MapTimeout, ResultsTable, ResultsWriter, Separators, TableFormat,
-    Template, TemplateOptions, TooLong, UserReplacement, column_names, expand_user_replacements,
-    job_dir, job_shell, local_jobs, map_plan, pack_inputs, parse_delay, parse_halt, parse_jobs,
-    parse_load, parse_size, parse_timeout, read_joblog, read_login_file, shell_quote,
-    split_command_line, with_slot,
+    MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter, Separators,
+    TableFormat, Template, TemplateOptions, TooLong, UserReplacement, column_names,
+    expand_user_replacements, job_dir, job_shell, local_jobs, map_plan, pack_inputs, parse_delay,
+    parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, read_login_file,
+    shell_quote, split_command_line, with_slot,
 };
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
@@ -468,9 +468,13 @@ fn templates(
         .map(|text| UserReplacement::parse(text))
         .collect::<Result<Vec<_>, _>>()
         .map_err(CliError::usage)?;
+    let parens = match &args.parens {
+        Some(text) => Parens::parse(text).map_err(CliError::usage)?,
+        None => Parens::default(),
+    };
     let command: Vec<String> = command
         .iter()
-        .map(|word| expand_user_replacements(word, &user))
+        .map(|word| expand_user_replacements(word, &user, &parens))
         .collect();
     let (mut template, quote) = if command.is_empty() || args.retry_failed {
         (Template::inputs_as_commands(), false)
@@ -486,6 +490,7 @@ fn templates(
                 || args.max_replace_args.is_some()
                 || (args.lines.is_some() && !args.multiple && !args.xargs),
             plus: args.plus,
+            parens: parens.clone(),
         };
         (Template::from_words(&command, &options), true)
     };
@@ -494,9 +499,10 @@ fn templates(
             renames: renames(args),
             names: names.to_vec(),
             plus: args.plus,
+            parens: parens.clone(),
             ..TemplateOptions::default()
         };
-        Template::text(&expand_user_replacements(text, &user), &options)
+        Template::text(&expand_user_replacements(text, &user, &parens), &options)
     };
     let mut tagstring = args.tagstring.as_deref().map(text);
     let mut tests: Vec<Template> = args.filter.iter().map(|test| text(test)).collect();

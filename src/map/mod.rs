@@ -51,7 +51,7 @@ pub use plan::{MAX_LINE, MapSpec, TooLong, map_plan, pack_inputs};
 pub use plus::{Pattern, Plus, Where};
 pub use quote::shell_quote;
 pub use replace::{
-    SLOT_REFERENCE, Template, TemplateOptions, Transform, UserReplacement,
+    Parens, SLOT_REFERENCE, Template, TemplateOptions, Transform, UserReplacement,
     expand_user_replacements, with_slot,
 };
 pub use results::{ResultsWriter, column_names, escape_value, job_dir, result_segments};

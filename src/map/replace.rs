@@ -177,7 +177,7 @@ impl UserReplacement {
 /// stands for; a tag in braces also stands for input N when written `{N…}` (`{2..}` for
 /// `{..}`). The longest tag wins where several start at one place; `text` is read once,
 /// so what a tag becomes is not read again.
-pub fn expand_user_replacements(text: &str, user: &[UserReplacement]) -> String {
+pub fn expand_user_replacements(text: &str, user: &[UserReplacement], parens: &Parens) -> String {
     if user.is_empty() {
         return text.to_owned();
     }
@@ -188,7 +188,7 @@ pub fn expand_user_replacements(text: &str, user: &[UserReplacement]) -> String 
     'scan: while let Some(c) = rest.chars().next() {
         for r in &by_length {
             if rest.starts_with(r.tag.as_str()) {
-                out.push_str(&format!("{{= {} =}}", r.code));
+                out.push_str(&format!("{} {} {}", parens.left, r.code, parens.right));
                 rest = &rest[r.tag.len()..];
                 continue 'scan;
             }
@@ -196,7 +196,8 @@ pub fn expand_user_replacements(text: &str, user: &[UserReplacement]) -> String 
             if let Some(inner) = r.tag.strip_prefix('{').filter(|_| c == '{') {
                 let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
                 if digits > 0 && rest[1 + digits..].starts_with(inner) {
-                    out.push_str(&format!("{{={} {} =}}", &rest[1..1 + digits], r.code));
+                    let n = &rest[1..1 + digits];
+                    out.push_str(&format!("{}{n} {} {}", parens.left, r.code, parens.right));
                     rest = &rest[1 + digits + inner.len()..];
                     continue 'scan;
                 }
@@ -285,6 +286,98 @@ pub struct TemplateOptions {
     pub context: bool,
     /// `--plus`: its replacement strings too.
     pub plus: bool,
+    /// What Perl strings are between (`--parens`), in place of `{=` and `=}`.
+    pub parens: Parens,
+}
+
+/// The left and right of a `{= perl =}` string: `{=` and `=}` unless `--parens` says
+/// otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parens {
+    pub left: String,
+    pub right: String,
+}
+
+impl Default for Parens {
+    fn default() -> Self {
+        Parens {
+            left: "{=".to_owned(),
+            right: "=}".to_owned(),
+        }
+    }
+}
+
+impl Parens {
+    /// `--parens TEXT`, as GNU parallel splits it: its first half is the left, the rest
+    /// the right (`,,,,`: `,,` and `,,`).
+    pub fn parse(text: &str) -> Result<Parens, String> {
+        let half = text.chars().count() / 2;
+        if half == 0 {
+            return Err(format!(
+                "`--parens {text}`: give the left and the right together, as `{{==}}` is `{{=` and `=}}`"
+            ));
+        }
+        let split = text
+            .char_indices()
+            .nth(half)
+            .map_or(text.len(), |(at, _)| at);
+        Ok(Parens {
+            left: text[..split].to_owned(),
+            right: text[split..].to_owned(),
+        })
+    }
+
+    /// Whether `text` leaves a Perl string open: its last left has no right after it.
+    fn opens(&self, text: &str) -> bool {
+        text.rfind(&self.left)
+            .is_some_and(|at| !text[at + self.left.len()..].contains(&self.right))
+    }
+
+    /// `words` with those a Perl string spans joined into one, with spaces (`echo {= s/a/b/
+    /// =}` is five words to the shell): GNU parallel joins a command's words before it
+    /// looks for replacement strings. A string never closed leaves its words as they are.
+    fn join_spanned(&self, words: &[String]) -> Vec<String> {
+        let mut out = Vec::with_capacity(words.len());
+        let mut i = 0;
+        while i < words.len() {
+            let mut word = words[i].clone();
+            i += 1;
+            if self.opens(&word) {
+                let mut joined = word.clone();
+                for (k, next) in words.iter().enumerate().skip(i) {
+                    joined.push(' ');
+                    joined.push_str(next);
+                    if !self.opens(&joined) {
+                        word = joined;
+                        i = k + 1;
+                        break;
+                    }
+                }
+            }
+            out.push(word);
+        }
+        out
+    }
+
+    /// The first Perl string in `text`, as GNU parallel finds it: a left, then the
+    /// shortest text in which neither a left nor a right starts, then a right. Where it
+    /// starts, its code, and where it ends.
+    fn find<'t>(&self, text: &'t str) -> Option<(usize, &'t str, usize)> {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(&self.left).map(|i| i + from) {
+            let inner = at + self.left.len();
+            let end = inner + text[inner..].find(&self.right)?;
+            // No left starts in the code, not even one that runs on into the right.
+            if text[inner..]
+                .find(&self.left)
+                .is_none_or(|left| inner + left >= end)
+            {
+                return Some((at, &text[inner..end], end + self.right.len()));
+            }
+            from = at + self.left.chars().next().map_or(1, char::len_utf8);
+        }
+        None
+    }
 }
 
 impl Template {
@@ -297,6 +390,7 @@ impl Template {
     /// Parses a command given as words, joined with spaces (GNU parallel's way), with
     /// `options`. Without any replacement string, the inputs are appended.
     pub fn from_words(words: &[String], options: &TemplateOptions) -> Template {
+        let words = options.parens.join_spanned(words);
         let mut pieces = Vec::new();
         for (i, word) in words.iter().enumerate() {
             if i > 0 {
@@ -705,6 +799,10 @@ fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
     let mut rest = command;
     loop {
         let brace = rest.find('{');
+        let perl = options
+            .parens
+            .find(rest)
+            .filter(|(at, ..)| brace.is_none_or(|b| *at <= b));
         // The first string of one's own, the longest where several start there.
         let custom = renames
             .iter()
@@ -713,26 +811,24 @@ fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
                 Some((at, text.len(), replacement(stands_for, options.plus)?))
             })
             .min_by_key(|(at, len, _)| (*at, std::cmp::Reverse(*len)))
-            .filter(|(at, ..)| brace.is_none_or(|b| *at <= b));
+            .filter(|(at, ..)| brace.is_none_or(|b| *at <= b))
+            .filter(|(at, ..)| perl.is_none_or(|(p, ..)| *at <= p));
         match (brace, custom) {
             (_, Some((at, len, piece))) => {
                 push_text(&mut pieces, &rest[..at]);
                 pieces.push(piece);
                 rest = &rest[at + len..];
             }
-            (Some(open), _) if rest[open..].starts_with("{=") && rest[open..].contains("=}") => {
+            (_, None) if let Some((open, inner, end)) = perl => {
                 // `{= perl =}`, or `{=N perl =}` for input N.
                 push_text(&mut pieces, &rest[..open]);
-                let after = &rest[open + 2..];
-                let end = after.find("=}").expect("checked above");
-                let inner = &after[..end];
                 let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
                 let arg = inner[..digits].parse::<usize>().ok().filter(|n| *n >= 1);
                 pieces.push(Piece::Perl {
                     arg,
                     code: inner[digits..].to_owned(),
                 });
-                rest = &after[end + 2..];
+                rest = &rest[end..];
             }
             (Some(open), _) => {
                 push_text(&mut pieces, &rest[..open]);
@@ -944,7 +1040,7 @@ mod tests {
             rpl("%% 1 $_=\"pct\""),
         ];
         assert_eq!(
-            expand_user_replacements("echo {..} {2..} {.} %% {}", &user),
+            expand_user_replacements("echo {..} {2..} {.} %% {}", &user, &Parens::default()),
             "echo {= s:\\.[^.]+$::;s:\\.[^.]+$::; =} {=2 s:\\.[^.]+$::;s:\\.[^.]+$::; =} \
              {= s/a/X/ =} {= $_=\"pct\" =} {}"
         );
@@ -1017,6 +1113,55 @@ mod tests {
             );
         }
         assert!(template(&["echo", "{}{%}"]).uses_slot());
+    }
+
+    #[test]
+    fn perl_strings_are_found_as_gnu_parallel_finds_them() {
+        let parens = Parens::default();
+        let find = |text: &str| {
+            parens
+                .find(text)
+                .map(|(at, code, end)| (at, code.to_owned(), end))
+        };
+        assert_eq!(find("a{= s/x/y/ =}b"), Some((1, " s/x/y/ ".to_owned(), 13)));
+        // A left with no right after it, or a right that closes nothing, is text.
+        assert_eq!(find("{=}"), None);
+        assert_eq!(find("a{="), None);
+        // The code holds no left: the string starts at the last left before the right.
+        assert_eq!(find("{=}{=1 =}"), Some((3, "1 ".to_owned(), 9)));
+        assert_eq!(find("{==}"), Some((0, String::new(), 4)));
+        assert_eq!(find("{= {=}{=1 =}"), Some((6, "1 ".to_owned(), 12)));
+        let words = |v: &[&str]| v.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            parens.join_spanned(&words(&["echo", "{=", "s/a/b/", "=}", "{}"])),
+            words(&["echo", "{= s/a/b/ =}", "{}"])
+        );
+        assert_eq!(
+            parens.join_spanned(&words(&["echo", "a{=", "b"])),
+            words(&["echo", "a{=", "b"])
+        );
+        // `{=}` alone is text, not an error (it once ended fanout with a panic).
+        assert_eq!(
+            Template::parse("echo {=}").fill(&["a".to_owned()], 1, true),
+            "echo {=} a"
+        );
+    }
+
+    #[test]
+    fn parens_split_their_text_in_half() {
+        let split = |text: &str| Parens::parse(text).map(|p| (p.left, p.right));
+        assert_eq!(split("{==}"), Ok(("{=".to_owned(), "=}".to_owned())));
+        assert_eq!(split(",,,,"), Ok((",,".to_owned(), ",,".to_owned())));
+        assert_eq!(split("abc"), Ok(("a".to_owned(), "bc".to_owned())));
+        assert_eq!(split("«»"), Ok(("«".to_owned(), "»".to_owned())));
+        assert!(split("x").unwrap_err().contains("`--parens x`"));
+        let options = TemplateOptions {
+            parens: Parens::parse(",,,,").unwrap(),
+            ..TemplateOptions::default()
+        };
+        let template =
+            Template::from_words(&["echo".to_owned(), ",,1 s/a/b/,,".to_owned()], &options);
+        assert_eq!(template.perl_codes(), [" s/a/b/"]);
     }
 
     #[test]
