@@ -3,7 +3,8 @@
 //! GNU parallel, `$_` holds the input and is the value after the expression ran; `@arg`
 //! holds all the job's inputs (from `$arg[1]`); `Q()` quotes for the shell, `uq()` leaves
 //! the value unquoted, `skip()` skips the job, `seq()` is the job number and
-//! `total_jobs()` the number of jobs.
+//! `total_jobs()` the number of jobs; `pQ()` quotes for Perl, `hash()` is Perl's own hash
+//! of a value, and `yyyy_mm_dd()`, `hhmmss()` and the like give the time now.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,6 +18,14 @@ binmode STDIN; binmode STDOUT; $| = 1;
 our (@arg, $_seq, $_total, $_skip, $_uq);
 sub seq { $_seq } sub total_jobs { $_total } sub skip { $_skip = 1 } sub uq { $_uq = 1 }
 sub slot { 1 }
+sub pQ { my $s = shift; $s =~ s/[\\\"\$\@]/\\$&/g if defined $s; $s }
+sub hash { require B; B::hash(@_) }
+use POSIX ();
+sub _now { POSIX::strftime(shift, localtime(time())) }
+sub yyyy_mm_dd_hh_mm_ss { _now("%Y-%m-%dT%H:%M:%S") } sub yyyy_mm_dd_hh_mm { _now("%Y-%m-%dT%H:%M") }
+sub yyyy_mm_dd { _now("%Y-%m-%d") } sub hh_mm_ss { _now("%H:%M:%S") } sub hh_mm { _now("%H:%M") }
+sub yyyymmddhhmmss { _now("%Y%m%d%H%M%S") } sub yyyymmddhhmm { _now("%Y%m%d%H%M") }
+sub yyyymmdd { _now("%Y%m%d") } sub hhmmss { _now("%H%M%S") } sub hhmm { _now("%H%M") }
 sub Q {
     my $s = shift;
     return "''" if $s eq "";

@@ -46,9 +46,9 @@ impl Transform {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Piece {
     Text(String),
-    /// `{}`-like: every input (`arg: None`) or input N (1-based).
+    /// `{}`-like: every input (`arg: None`) or input N (1-based; negative: the Nth last).
     Input {
-        arg: Option<usize>,
+        arg: Option<isize>,
         transform: Transform,
     },
     /// `{#}`: the job's sequence number.
@@ -66,12 +66,12 @@ enum Piece {
     /// its inputs pass the rule.
     Skip {
         rule: SkipRule,
-        arg: Option<usize>,
+        arg: Option<isize>,
     },
     /// `{= perl =}` (every input) or `{=N perl =}` (input N): the value the Perl
     /// expression leaves in `$_`.
     Perl {
-        arg: Option<usize>,
+        arg: Option<isize>,
         code: String,
     },
     /// A word of a quoted command (`-q`) with replacement strings in it: filled, then
@@ -634,14 +634,14 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
     } = fill;
     let mut out = String::new();
     let word = |value: String| if quote { shell_quote(&value) } else { value };
-    let input = |out: &mut String, arg: Option<usize>, transform: &Transform| match arg {
+    let input = |out: &mut String, arg: Option<isize>, transform: &Transform| match arg {
         None => {
             let words: Vec<String> = args.iter().map(|a| word(transform.apply(a))).collect();
             out.push_str(&words.join(" "));
         }
         // An input that does not exist is nothing at all, not an empty word.
         Some(n) => {
-            if let Some(value) = args.get(n - 1) {
+            if let Some(value) = position(n, args.len()).map(|i| &args[i - 1]) {
                 out.push_str(&word(transform.apply(value)));
             }
         }
@@ -663,8 +663,7 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
             Piece::Perl { arg, code } => {
                 let which: Vec<usize> = match arg {
                     None => (1..=args.len()).collect(),
-                    Some(n) if *n <= args.len() => vec![*n],
-                    Some(_) => Vec::new(),
+                    Some(n) => position(*n, args.len()).into_iter().collect(),
                 };
                 let words: Vec<String> = which
                     .into_iter()
@@ -695,6 +694,7 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
 /// `pieces` with input `n` standing for every input (`{}` is `{n}`), as a word of `-X`
 /// repeated for its `n`th input: `{2}` in it still stands for the job's second input.
 fn pinned(pieces: &[Piece], n: usize) -> Vec<Piece> {
+    let arg = Some(n as isize);
     pieces
         .iter()
         .map(|piece| match piece {
@@ -702,15 +702,12 @@ fn pinned(pieces: &[Piece], n: usize) -> Vec<Piece> {
                 arg: None,
                 transform,
             } => Piece::Input {
-                arg: Some(n),
+                arg,
                 transform: transform.clone(),
             },
-            Piece::Skip { rule, arg: None } => Piece::Skip {
-                rule: *rule,
-                arg: Some(n),
-            },
+            Piece::Skip { rule, arg: None } => Piece::Skip { rule: *rule, arg },
             Piece::Perl { arg: None, code } => Piece::Perl {
-                arg: Some(n),
+                arg,
                 code: code.clone(),
             },
             Piece::Word(inner) => Piece::Word(pinned(inner, n)),
@@ -718,6 +715,17 @@ fn pinned(pieces: &[Piece], n: usize) -> Vec<Piece> {
             other => other.clone(),
         })
         .collect()
+}
+
+/// Which of `count` inputs (from 1) `arg` is: itself, or counted from the last when
+/// negative (`{-1}`); none when there is no such input.
+fn position(arg: isize, count: usize) -> Option<usize> {
+    let index = if arg < 0 {
+        count.checked_sub(arg.unsigned_abs() - 1)?
+    } else {
+        arg.unsigned_abs()
+    };
+    (1..=count).contains(&index).then_some(index)
 }
 
 /// What `code` makes of input `which` of the job, quoted unless it called `uq()`. Without
@@ -820,13 +828,12 @@ fn scan(command: &str, options: &TemplateOptions) -> Vec<Piece> {
                 rest = &rest[at + len..];
             }
             (_, None) if let Some((open, inner, end)) = perl => {
-                // `{= perl =}`, or `{=N perl =}` for input N.
+                // `{= perl =}`, or `{=N perl =}` for input N (`{=-N perl =}`: the Nth last).
                 push_text(&mut pieces, &rest[..open]);
-                let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
-                let arg = inner[..digits].parse::<usize>().ok().filter(|n| *n >= 1);
+                let (arg, code) = split_position(inner);
                 pieces.push(Piece::Perl {
-                    arg,
-                    code: inner[digits..].to_owned(),
+                    arg: arg.filter(|n| *n != 0),
+                    code: code.to_owned(),
                 });
                 rest = &rest[end..];
             }
@@ -878,8 +885,7 @@ fn replacement(inner: &str, plus: bool) -> Option<Piece> {
         ("0%", true) => return Some(Piece::PaddedSlot),
         _ => {}
     }
-    let digits = inner.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, op) = inner.split_at(digits);
+    let (number, op) = split_position(inner);
     let rule = match op {
         "uniq" if plus => Some(SkipRule::Unique),
         "choose_k" if plus => Some(SkipRule::Increasing),
@@ -895,18 +901,29 @@ fn replacement(inner: &str, plus: bool) -> Option<Piece> {
         _ if plus => Transform::Plus(plus_op(op)?),
         _ => return None,
     };
-    let arg = if number.is_empty() {
-        None
-    } else {
-        match number.parse::<usize>() {
-            Ok(n) if n >= 1 => Some(n),
-            _ => return None,
-        }
+    let arg = match number {
+        None => None,
+        Some(0) => return None,
+        Some(n) => Some(n),
     };
     Some(match rule {
         Some(rule) => Piece::Skip { rule, arg },
         None => Piece::Input { arg, transform },
     })
+}
+
+/// A position at the start of `inner` (`2` in `{2.}`, `-1` in `{-1}`), and the rest. A
+/// position too large to be one is none, and stays in the rest.
+fn split_position(inner: &str) -> (Option<isize>, &str) {
+    let sign = usize::from(inner.starts_with('-'));
+    let digits = inner[sign..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return (None, inner);
+    }
+    match inner[..sign + digits].parse::<isize>() {
+        Ok(n) => (Some(n), &inner[sign + digits..]),
+        Err(_) => (None, inner),
+    }
 }
 
 /// A column's name with an optional transform after it (`{name}`, `{name/.}`); the
@@ -927,7 +944,7 @@ fn named(inner: &str, names: &[(String, usize)], plus: bool) -> Option<Piece> {
         })
         .max_by_key(|(len, ..)| *len)
         .map(|(_, position, transform)| Piece::Input {
-            arg: Some(position),
+            arg: Some(position as isize),
             transform,
         })
 }
@@ -1116,6 +1133,28 @@ mod tests {
     }
 
     #[test]
+    fn positions_count_from_the_first_input_or_back_from_the_last() {
+        assert_eq!(split_position("2."), (Some(2), "."));
+        assert_eq!(split_position("-1//"), (Some(-1), "//"));
+        assert_eq!(split_position("-"), (None, "-"));
+        assert_eq!(
+            split_position("99999999999999999999"),
+            (None, "99999999999999999999")
+        );
+        assert_eq!(position(1, 2), Some(1));
+        assert_eq!(position(-1, 2), Some(2));
+        assert_eq!(position(-2, 2), Some(1));
+        assert_eq!(position(-3, 2), None);
+        assert_eq!(position(3, 2), None);
+        assert_eq!(position(isize::MIN, 2), None);
+        let values = ["a.x".to_owned(), "b/y".to_owned()];
+        assert_eq!(
+            Template::parse("echo {-1} {-2.} {-3}").fill(&values, 1, true),
+            "echo b/y a "
+        );
+    }
+
+    #[test]
     fn perl_strings_are_found_as_gnu_parallel_finds_them() {
         let parens = Parens::default();
         let find = |text: &str| {
@@ -1266,6 +1305,52 @@ mod tests {
                 expected,
                 "{command}"
             );
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Words and values made of what replacement strings are made of, and more: braces,
+        /// the Perl parens, operators of `--plus`, digits, slashes, dots, multibyte text.
+        fn text() -> impl Strategy<Value = String> {
+            proptest::string::string_regex(r"[{}=,.%#/:^+\-0-9a-c é€\\$'\n]{0,12}")
+                .expect("a valid pattern")
+        }
+
+        proptest! {
+            #[test]
+            fn any_command_parses_and_fills_without_failing(
+                words in prop::collection::vec(text(), 0..4),
+                values in prop::collection::vec(text(), 0..3),
+                plus: bool,
+                quote: bool,
+                context: bool,
+                commas: bool,
+            ) {
+                let options = TemplateOptions {
+                    plus,
+                    quote,
+                    context,
+                    parens: if commas { Parens::parse(",,,,").unwrap() } else { Parens::default() },
+                    ..TemplateOptions::default()
+                };
+                let mut template = Template::from_words(&words, &options);
+                template.set_total(3);
+                template.set_slot_width(12);
+                let (line, _) = template.fill_job(&values, 2, true);
+                let _ = with_slot(&line, 7);
+                let _ = template.skips(&values);
+                let text = Template::text(&words.join(" "), &options);
+                let _ = text.fill(&values, 1, false);
+                // A command with no brace and no Perl parens in it is its words, then the
+                // inputs.
+                if words.iter().all(|w| !w.contains('{') && !w.contains(",,")) && !quote && !words.is_empty() && !context {
+                    let joined = words.join(" ");
+                    prop_assert!(line.starts_with(&joined), "{:?} -> {:?}", words, line);
+                }
+            }
         }
     }
 }

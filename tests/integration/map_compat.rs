@@ -1239,6 +1239,28 @@ fn table() -> Vec<Case> {
             "b",
             "c",
         ]),
+        // Negative positions count from the last input.
+        case(&[
+            "echo",
+            "{-1}",
+            "{-2.}",
+            "{-1//}",
+            "{=-2 $_=uc =}",
+            ":::",
+            "a.x",
+            ":::",
+            "b/y",
+        ]),
+        case(&["-N3", "echo", "{-1}", "{-3/}", ":::", "p/a", "b", "c", "d"]),
+        // Perl helpers: pQ(), hash(), the time now.
+        case(&[
+            "echo",
+            "{= $_ = pQ($_) =}",
+            "{= $_ = hash($_) =~ /^0x[0-9a-f]+$/ ? 'hex' : 'not' =}",
+            "{= $_ = length(yyyy_mm_dd_hh_mm_ss()) . length(yyyy_mm_dd()) . length(hhmm()) =}",
+            ":::",
+            "a$b\\\"c@",
+        ]),
         // Perl strings: over several words of the command (GNU parallel joins them first),
         // between other parens (--parens), and what only looks like one.
         case(&["echo", "{=", "s/a/b/", "=}", "{}", ":::", "a"]),
