@@ -765,6 +765,21 @@ pub struct MapArgs {
     /// VAR included.
     #[arg(long, value_name = "VAR", hide_short_help = true)]
     pub env: Vec<String>,
+    /// Print the GNU parallel version whose behaviour fanout map follows and exit: 0 when
+    /// it is VERSION or later, else 255 (`--minversion 20170422 && …`).
+    #[arg(long, value_name = "VERSION")]
+    pub minversion: Option<String>,
+    /// Print the longest command line -m, -X and --xargs fill, and exit.
+    #[arg(long)]
+    pub max_line_length_allowed: bool,
+    /// Print the longest command line -m, -X and --xargs fill (-s N, else the system's),
+    /// then go on.
+    #[arg(long)]
+    pub show_limits: bool,
+    /// Accepted for GNU parallel compatibility: a command line longer than -s allows is
+    /// always an error.
+    #[arg(short = 'x', long = "exit", hide = true)]
+    pub exit_if_too_long: bool,
     /// Print the number of CPU cores (as GNU parallel counts them) and exit.
     #[arg(long, alias = "number-of-cpus")]
     pub number_of_cores: bool,

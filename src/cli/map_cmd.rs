@@ -33,6 +33,9 @@ use crate::scheduler::{HaltPolicy, HaltThreshold, SchedulerConfig};
 /// in between (milliseconds).
 const GNU_TERMSEQ: &str = "TERM,200,TERM,100,TERM,50,KILL,25";
 
+/// The GNU parallel whose behaviour `fanout map` follows (`--minversion`).
+const GNU_PARALLEL_VERSION: u64 = 20221122;
+
 /// `fanout map`; returns the exit status, errors included (255, printed here).
 pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
     match run(args) {
@@ -45,6 +48,31 @@ pub(crate) fn map(args: MapArgs, color: bool) -> i32 {
 }
 
 fn run(mut args: MapArgs) -> Result<i32, CliError> {
+    if let Some(wanted) = &args.minversion {
+        let wanted = wanted.trim().parse::<u64>().map_err(|_| {
+            CliError::usage_with_help(
+                format!("`--minversion {wanted}` is not a version"),
+                "GNU parallel's versions are dates: `--minversion 20170422`",
+            )
+        })?;
+        println!("{GNU_PARALLEL_VERSION}");
+        return Ok(if wanted <= GNU_PARALLEL_VERSION {
+            0
+        } else {
+            MAP_ERROR
+        });
+    }
+    if args.max_line_length_allowed {
+        println!("{MAX_LINE}");
+        return Ok(0);
+    }
+    if args.show_limits {
+        let most = args
+            .max_chars
+            .map_or(MAX_LINE as u64, |n| n.min(MAX_LINE as u64));
+        println!("Maximal size of command: {MAX_LINE}");
+        println!("Maximal usable size of command: {most}");
+    }
     if args.number_of_cores || args.number_of_threads || args.number_of_sockets {
         let counts = CpuCounts::of_this_machine();
         let count = match (args.number_of_cores, args.number_of_threads) {

@@ -215,6 +215,46 @@ fn options_for_remote_hosts_run_here_or_say_why_not() {
 }
 
 #[test]
+fn versions_and_limits_are_printed_as_gnu_parallel_prints_them() {
+    let project = Project::new();
+    // The GNU parallel fanout map follows; 255 when a script wants a later one.
+    let out = project.fanout(&["map", "--minversion", "20170422"]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "20221122\n");
+    project
+        .fanout(&["map", "--minversion", "20990101"])
+        .expect_code(255);
+    let out = project.fanout(&["map", "--minversion", "soon"]);
+    out.expect_code(255);
+    assert!(
+        out.stderr.contains("`--minversion soon` is not a version"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    // The longest command line -m, -X and --xargs fill.
+    let out = project.fanout(&["map", "--max-line-length-allowed"]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "131072\n");
+    // --show-limits, then the run goes on; -x is accepted.
+    let out = project.fanout(&[
+        "map",
+        "--show-limits",
+        "-x",
+        "-s",
+        "1000",
+        "echo",
+        ":::",
+        "a",
+    ]);
+    out.expect_code(0);
+    assert_eq!(
+        out.stdout,
+        "Maximal size of command: 131072\nMaximal usable size of command: 1000\na\n"
+    );
+}
+
+#[test]
 fn an_interrupted_run_resumes_from_its_job_log_and_runs_each_job_once() {
     let project = Project::new();
     std::fs::create_dir(project.join("counts")).unwrap();
