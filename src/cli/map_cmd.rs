@@ -25,6 +25,7 @@ use crate::map::{
     parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, read_login_file,
     shell_quote, split_command_line, with_slot,
 };
+use crate::plan::FilePart;
 use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
 use crate::scheduler::{HaltPolicy, HaltThreshold, SchedulerConfig};
@@ -591,7 +592,7 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
     let (mut seq, mut k, mut skipped) = (0, 0, 0);
     source.produce(&mut |job| {
         seq += 1;
-        let files: Vec<(String, String)> = maker
+        let files: Vec<_> = maker
             .files
             .iter()
             .map(|file| file.fill(&job.inputs, seq))
@@ -606,10 +607,9 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
         // them, as GNU parallel's dry run shows them.
         let slot = k % jobs + 1;
         // As GNU parallel's dry run, `--template` files are written.
-        for (name, contents) in files {
-            let name = with_slot(&name, slot);
-            let path = maker.spec.base_dir.join(name.as_ref());
-            if let Err(err) = std::fs::write(path, with_slot(&contents, slot).as_bytes()) {
+        for file in files {
+            let name = FilePart::render(&file.name, slot);
+            if let Err(err) = std::fs::write(&name, FilePart::render(&file.contents, slot)) {
                 eprintln!("fanout map: could not write {name}: {err}");
             }
         }
@@ -852,9 +852,12 @@ struct MapSinks {
     results: Option<ResultsWriter>,
     /// `--results FILE.csv` (.tsv, .json).
     table: Option<JoblogRecorder<ResultsTable>>,
-    /// The `--pipe` block of each job that has not ended yet, and its `--template` files
-    /// to remove (`--cleanup`).
+    /// The `--pipe` block of each job that has not ended yet, and the `--template` files
+    /// its attempts wrote, to remove (`--cleanup`).
     blocks: std::collections::HashMap<usize, Vec<std::path::PathBuf>>,
+    /// The names of each job's `--template` files, to remove (`--cleanup`), the slot to
+    /// be written in as each attempt starts.
+    cleanup: std::collections::HashMap<usize, Vec<Vec<FilePart>>>,
     /// `--files`: print the names of files holding the jobs' output.
     files: bool,
     /// `-t`: the command line of each job not ended yet, printed on stderr as the job
@@ -906,6 +909,7 @@ impl MapSinks {
                 .map(ResultsWriter::new),
             table,
             blocks: std::collections::HashMap::new(),
+            cleanup: std::collections::HashMap::new(),
             files: args.files,
             traced: args.trace.then(std::collections::HashMap::new),
         }
@@ -981,9 +985,11 @@ impl EventSink for MapSinks {
                     writer.forget(*index);
                 }
             }
-            let done_with: Vec<_> = info.block.into_iter().chain(info.cleanup).collect();
-            if !done_with.is_empty() {
-                self.blocks.insert(*index, done_with);
+            if let Some(block) = info.block {
+                self.blocks.entry(*index).or_default().push(block);
+            }
+            if !info.cleanup.is_empty() {
+                self.cleanup.insert(*index, info.cleanup);
             }
         }
         // A job that could not start wrote nothing: where GNU parallel's shell would say
@@ -995,6 +1001,14 @@ impl EventSink for MapSinks {
         } = event
         {
             eprintln!("fanout map: job {}: {message}", index + 1);
+        }
+        if let Event::TaskStarted { index, slot, .. } = event
+            && let Some(names) = self.cleanup.get(index)
+        {
+            let written = names
+                .iter()
+                .map(|name| FilePart::render(name, *slot).into());
+            self.blocks.entry(*index).or_default().extend(written);
         }
         if let (Some(traced), Event::TaskStarted { index, slot, .. }) = (&self.traced, event)
             && let Some(command) = traced.get(index)
@@ -1017,6 +1031,7 @@ impl EventSink for MapSinks {
         } = event
             && let Some(files) = self.blocks.remove(index)
         {
+            self.cleanup.remove(index);
             for file in files {
                 let _ = std::fs::remove_file(file);
             }

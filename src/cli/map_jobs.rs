@@ -22,9 +22,9 @@ use crate::map::{
     Records, Sent, Shard, ShardKind, SourceKind, Template, TimedReader, Trim, column_names,
     group_inputs, header_names, parse_block_size, parse_count, parse_delimiter, parse_seconds,
     parse_size, part_positions, read_header, read_inputs, record_marks, result_segments, row,
-    split_blocks, write_command,
+    split_blocks,
 };
-use crate::plan::Action;
+use crate::plan::{Action, FilePart};
 use crate::runner::FedTask;
 
 /// One job as read: its inputs; with `--results`, its directory's path segments; with
@@ -464,8 +464,9 @@ pub(super) struct JobInfo {
     pub(super) block: Option<PathBuf>,
     /// Its inputs (for `--results FILE.csv`).
     pub(super) inputs: Vec<String>,
-    /// Files to remove once the job is done (`--template` with `--cleanup`).
-    pub(super) cleanup: Vec<PathBuf>,
+    /// The names of files to remove once the job is done (`--template` with
+    /// `--cleanup`), the slot still to be written in.
+    pub(super) cleanup: Vec<Vec<FilePart>>,
 }
 
 /// Turns jobs into tasks.
@@ -497,7 +498,7 @@ impl JobMaker {
         let block = job.block.clone();
         // As GNU parallel, a `--pipe` job whose block is empty (its record marks taken out,
         // say) does not start its command: the job succeeds at once.
-        let empty_block = block.is_some() && job.stdin.is_some() && job.sent.is_known_empty();
+        let empty_block = block.is_some() && job.sent.is_known_empty();
         let stdin = job.stdin.or_else(|| self.tty.clone());
         let (mut task, perl_skip) = self.spec.task(seq, &job.inputs, stdin);
         task.stdin_ranges = job.ranges;
@@ -516,22 +517,19 @@ impl JobMaker {
             None => job.inputs.join(" "),
         };
 
-        // `--template`: the job's shell writes its files first (`-v` and the job log show
-        // the command alone, as in GNU parallel).
+        // `--template`: the runner writes the job's files as it starts it.
         let command = task.command_line();
-        let mut cleanup = Vec::new();
-        if !self.files.is_empty() && !empty_block {
-            let mut line = String::new();
-            for file in &self.files {
-                let (name, contents) = file.fill(&job.inputs, seq);
-                line.push_str(&write_command(&name, &contents));
-                if self.cleanup {
-                    cleanup.push(self.spec.base_dir.join(&name));
-                }
-            }
-            line.push_str(&command);
-            task.action = Action::Shell(line);
+        if !empty_block {
+            task.files = self
+                .files
+                .iter()
+                .map(|file| file.fill(&job.inputs, seq))
+                .collect();
         }
+        let cleanup = match self.cleanup {
+            true => task.files.iter().map(|file| file.name.clone()).collect(),
+            false => Vec::new(),
+        };
         let info = JobInfo {
             tag,
             command,

@@ -1,12 +1,11 @@
 //! `--template FILE=REPL` (`--tmpl`): a file whose replacement strings are filled in for
 //! each job and written to REPL (itself a name with replacement strings) as the job starts,
-//! as GNU parallel writes it. The job's shell writes it, just before the job's command, so
-//! that a file every job writes under one name holds each job's own text while it runs.
+//! as GNU parallel writes it. The runner writes it just before it starts the job (a
+//! [`PreparedFile`]), so that a file every job writes under one name holds each job's own
+//! text while it runs, and `{%}` in it is the job's slot.
 
-use regex::Regex;
-
-use super::quote::shell_quote;
 use super::replace::Template;
+use crate::plan::PreparedFile;
 
 /// One `--template`.
 #[derive(Debug)]
@@ -32,20 +31,22 @@ impl FileTemplate {
                 "`--template {value}`: give the template file and the name to write, as FILE=REPL"
             ));
         };
-        let contents = std::fs::read_to_string(file)
+        let bytes = std::fs::read(file)
             .map_err(|err| format!("`--template {value}`: cannot read {file}: {err}"))?;
+        let contents = String::from_utf8(bytes)
+            .map_err(|_| format!("`--template {value}`: {file} is not UTF-8 text"))?;
         Ok(FileTemplate {
             name: template(name)?,
             contents: template(&contents)?,
         })
     }
 
-    /// The name and text of job `seq`'s file, with inputs `args`.
-    pub fn fill(&self, args: &[String], seq: usize) -> (String, String) {
-        (
-            self.name.fill(args, seq, false),
-            self.contents.fill(args, seq, false),
-        )
+    /// Job `seq`'s file, with inputs `args`.
+    pub fn fill(&self, args: &[String], seq: usize) -> PreparedFile {
+        PreparedFile {
+            name: self.name.fill_parts(args, seq),
+            contents: self.contents.fill_parts(args, seq),
+        }
     }
 
     /// The templates' texts, for [`Template::set_total`] and the like.
@@ -54,61 +55,51 @@ impl FileTemplate {
     }
 }
 
-/// A shell command that writes `contents` to the file `name` (a slot reference in either
-/// left for the shell to expand), then goes on.
-pub fn write_command(name: &str, contents: &str) -> String {
-    format!(
-        "printf '%s' {} > {}; ",
-        quote_around_slots(contents),
-        quote_around_slots(name)
-    )
-}
-
-/// `text` quoted for a shell as one word, except for the slot references in it, which the
-/// shell expands (`{%}` and `{0%}` are known only when the job starts).
-fn quote_around_slots(text: &str) -> String {
-    let slots = Regex::new(r"\$\{FANOUT_SLOT(?:_[0-9]+)?\}").expect("a valid pattern");
-    let mut out = String::new();
-    let mut rest = 0;
-    for found in slots.find_iter(text) {
-        out.push_str(&shell_quote(&text[rest..found.start()]));
-        out.push('"');
-        out.push_str(found.as_str());
-        out.push('"');
-        rest = found.end();
-    }
-    if rest < text.len() || out.is_empty() {
-        out.push_str(&shell_quote(&text[rest..]));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::map::TemplateOptions;
+    use crate::plan::FilePart;
+
+    fn text(t: &str) -> Result<Template, String> {
+        let plus = TemplateOptions {
+            plus: true,
+            ..TemplateOptions::default()
+        };
+        Ok(Template::text(t, &plus))
+    }
 
     #[test]
-    fn file_contents_are_one_quoted_word_around_the_slot() {
-        assert_eq!(quote_around_slots("a b"), "'a b'");
-        assert_eq!(quote_around_slots(""), "''");
+    fn files_are_filled_with_the_slot_left_for_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t");
+        std::fs::write(&path, "v={} s={%} p={0%} ${FANOUT_SLOT}\0\n").unwrap();
+        let value = format!("{}=out-{{%}}-{{#}}", path.display());
+        let mut file = FileTemplate::parse(&value, text).unwrap();
+        for t in file.texts_mut() {
+            t.set_slot_width(120);
+        }
+        // An input that looks like the slot's shell reference stays as it is.
+        let prepared = file.fill(&["a ${FANOUT_SLOT}".to_owned()], 4);
+        assert_eq!(FilePart::render(&prepared.name, 7), "out-7-4");
         assert_eq!(
-            quote_around_slots("x=${FANOUT_SLOT} y=${FANOUT_SLOT_2}"),
-            "'x='\"${FANOUT_SLOT}\"' y='\"${FANOUT_SLOT_2}\""
-        );
-        assert_eq!(
-            write_command("it's", "$HOME\n"),
-            "printf '%s' '$HOME\n' > 'it'\"'\"'s'; "
+            FilePart::render(&prepared.contents, 7),
+            "v=a ${FANOUT_SLOT} s=7 p=007 ${FANOUT_SLOT}\0\n"
         );
     }
 
     #[test]
-    fn a_value_without_both_parts_is_refused() {
-        let text = |t: &str| Ok(Template::text(t, &Default::default()));
+    fn a_value_without_both_parts_or_a_file_that_is_not_text_is_refused() {
         for value in ["conf", "=out", "conf="] {
             let err = FileTemplate::parse(value, text).unwrap_err();
             assert!(err.contains("as FILE=REPL"), "{value}: {err}");
         }
         let err = FileTemplate::parse("/no/such/file={#}", text).unwrap_err();
         assert!(err.contains("cannot read /no/such/file"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bin");
+        std::fs::write(&path, b"\xff{}").unwrap();
+        let err = FileTemplate::parse(&format!("{}=x", path.display()), text).unwrap_err();
+        assert!(err.contains("is not UTF-8 text"), "{err}");
     }
 }

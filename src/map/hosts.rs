@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-/// What the logins say of this machine: the number of jobs the last `N/:` gives, if one
+/// What the logins say of this machine: the number of jobs the first `N/:` gives, if one
 /// does. An error names the first login that is not this machine.
 pub fn local_jobs(logins: &[String]) -> Result<Option<usize>, String> {
     let mut jobs = None;
@@ -17,7 +17,8 @@ pub fn local_jobs(logins: &[String]) -> Result<Option<usize>, String> {
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|&n| n > 0);
         match count {
-            Some(n) => jobs = Some(n),
+            // The first count given is the one, as in GNU parallel.
+            Some(n) => jobs = jobs.or(Some(n)),
             None => {
                 return Err(format!(
                     "`--sshlogin {login}`: fanout map runs jobs on this machine only, which \
@@ -60,7 +61,7 @@ mod tests {
     fn this_machine_is_a_colon_with_an_optional_number_of_jobs() {
         assert_eq!(local_jobs(&logins(&[":"])), Ok(None));
         assert_eq!(local_jobs(&logins(&["2/:"])), Ok(Some(2)));
-        assert_eq!(local_jobs(&logins(&[":,3/:", " 4/: "])), Ok(Some(4)));
+        assert_eq!(local_jobs(&logins(&[":,3/:", " 4/: "])), Ok(Some(3)));
         assert_eq!(local_jobs(&[]), Ok(None));
         for remote in ["server", "me@host", "2/host", "0/:", "x/:"] {
             let err = local_jobs(&logins(&[":", remote])).unwrap_err();

@@ -26,7 +26,7 @@ mod table;
 
 pub use color::{FAILED as COLOR_FAILED, RESET as COLOR_RESET, job_color};
 pub use cpus::CpuCounts;
-pub use file_template::{FileTemplate, write_command};
+pub use file_template::FileTemplate;
 pub use filter::Filter;
 pub use group_by::{GroupBy, GroupFilter};
 pub use hosts::{local_jobs, read_login_file};

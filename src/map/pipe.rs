@@ -97,13 +97,13 @@ impl Eq for HeaderPattern {}
 /// end is followed by a start.
 #[derive(Clone, Debug)]
 pub struct RecordPatterns {
-    /// An end then a start, with `^` and `$` at line ends; group 1 is the end.
+    /// An end then a start, with `^` and `$` at line ends; `fanout_end` is the end.
     between_lines: Regex,
-    /// An end then a start, `.` matching a newline too; group 1 is the end.
+    /// An end then a start, `.` matching a newline too; `fanout_end` is the end.
     between: Regex,
     /// A start at the start of a block.
     start: Regex,
-    /// An end at the end of a block, or before its last newline; group 1 is that newline.
+    /// An end at the end of a block, or before its last newline, `fanout_nl`.
     end: Regex,
 }
 
@@ -133,22 +133,27 @@ impl RecordPatterns {
                 .build()
                 .map_err(|err| format!("--recstart and --recend do not go together: {err}"))
         };
+        // Groups of fanout's own are named, so that the patterns' own groups do not count.
         Ok(RecordPatterns {
-            between_lines: build(format!("(?m)((?:{end}))(?:{start})"))?,
-            between: build(format!("(?s)((?:{end}))(?:{start})"))?,
+            between_lines: build(format!("(?m)(?P<fanout_end>(?:{end}))(?:{start})"))?,
+            between: build(format!("(?s)(?P<fanout_end>(?:{end}))(?:{start})"))?,
             start: build(format!(r"(?s)\A(?:{start})"))?,
-            end: build(format!(r"(?s)(?:{end})(\n?)\z"))?,
+            end: build(format!(r"(?s)(?:{end})(?P<fanout_nl>\n?)\z"))?,
         })
     }
 
-    /// Where records split in `haystack`, in order: the ends of the end part of the
-    /// non-overlapping matches of `regex`, none at the very start (a record is never
-    /// empty).
-    fn splits<'h>(regex: &'h Regex, haystack: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+    /// Where records may split in `haystack`, in order: the ends of the end part of the
+    /// non-overlapping matches of `regex`.
+    fn all_splits<'h>(regex: &'h Regex, haystack: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
         regex
             .captures_iter(haystack)
-            .filter_map(|c| c.get(1).map(|end| end.end()))
-            .filter(|&at| at > 0)
+            .filter_map(|c| c.name("fanout_end").map(|end| end.end()))
+    }
+
+    /// [`RecordPatterns::all_splits`] but at the very start: a record in a stream is
+    /// never empty.
+    fn splits<'h>(regex: &'h Regex, haystack: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+        Self::all_splits(regex, haystack).filter(|&at| at > 0)
     }
 
     /// The split after the `n`th record of a stream's buffer.
@@ -173,7 +178,8 @@ impl RecordPatterns {
     /// The last split in a part's bytes read so far (`--pipe-part`), as GNU parallel
     /// matches `^(.*END)START` on what it read.
     fn last_part_split(&self, haystack: &[u8]) -> Option<usize> {
-        Self::splits(&self.between, haystack).last()
+        // At the very start too: the part then ends where the block does.
+        Self::all_splits(&self.between, haystack).last()
     }
 
     /// `block` with its marks taken out (`--remove-rec-sep`), as GNU parallel takes them:
@@ -181,7 +187,7 @@ impl RecordPatterns {
     fn without_marks(&self, block: &[u8]) -> Vec<u8> {
         let out = self.between_lines.replace_all(block, &b""[..]);
         let out = self.start.replace(&out, &b""[..]).into_owned();
-        self.end.replace(&out, &b"$1"[..]).into_owned()
+        self.end.replace(&out, &b"${fanout_nl}"[..]).into_owned()
     }
 }
 
@@ -915,6 +921,9 @@ mod tests {
         // An end at the very end goes, a newline after it stays (Perl's `$`).
         let ends = patterns(None, Some(";"));
         assert_eq!(ends.without_marks(b"a;b;\n"), b"ab\n");
+        // A group in a pattern is the pattern's own.
+        let grouped = patterns(Some("x"), Some("(;)"));
+        assert_eq!(grouped.without_marks(b"xa;xb;"), b"ab");
     }
 
     #[test]
@@ -927,6 +936,12 @@ mod tests {
         // The whole rest is read at once from byte 3, and the cut is at the last start in
         // it, not the first; nothing after it splits.
         assert_eq!(cuts, [0, 18, 23]);
+        // A start just where a block ends cuts the part there.
+        let text = "aa\n>b\n";
+        let mut file = io::Cursor::new(text.as_bytes().to_vec());
+        let cuts =
+            part_positions(&mut file, text.len() as u64, 0, 3, b"", b"", Some(&starts)).unwrap();
+        assert_eq!(cuts, [0, 3, 6]);
     }
 
     #[test]

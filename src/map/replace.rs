@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use super::perl::Perl;
 use super::plus::{Plus, plus_op};
 use super::quote::shell_quote;
+use crate::plan::FilePart;
 
 /// What a replacement string does to an input value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +144,9 @@ struct Fill<'a> {
     perl: Option<&'a Mutex<Perl>>,
     /// Set when a `{= perl =}` string called `skip()`.
     skip: &'a std::cell::Cell<bool>,
+    /// What stands for the slot, with its width between two of these, instead of the
+    /// shell's reference to it ([`Template::fill_parts`]).
+    slot_marker: Option<&'a str>,
 }
 
 /// A replacement string of one's own (`--rpl 'TAG PERL'`): the tag, and the Perl
@@ -192,10 +196,15 @@ pub fn expand_user_replacements(text: &str, user: &[UserReplacement], parens: &P
                 rest = &rest[r.tag.len()..];
                 continue 'scan;
             }
-            // `{N…}`: the same for input N.
+            // `{N…}`: the same for input N (`{-N…}`: the Nth last).
             if let Some(inner) = r.tag.strip_prefix('{').filter(|_| c == '{') {
-                let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
-                if digits > 0 && rest[1 + digits..].starts_with(inner) {
+                let sign = usize::from(rest[1..].starts_with('-'));
+                let digits = rest[1 + sign..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                if digits > 0 && rest[1 + sign + digits..].starts_with(inner) {
+                    let digits = sign + digits;
                     let n = &rest[1..1 + digits];
                     out.push_str(&format!("{}{n} {} {}", parens.left, r.code, parens.right));
                     rest = &rest[1 + digits + inner.len()..];
@@ -327,10 +336,14 @@ impl Parens {
         })
     }
 
-    /// Whether `text` leaves a Perl string open: its last left has no right after it.
+    /// Whether `text` leaves a Perl string open: a left is left over after its Perl
+    /// strings (the left and the right may be the same, as with `--parens ,,,,`).
     fn opens(&self, text: &str) -> bool {
-        text.rfind(&self.left)
-            .is_some_and(|at| !text[at + self.left.len()..].contains(&self.right))
+        let mut rest = text;
+        while let Some((_, _, end)) = self.find(rest) {
+            rest = &rest[end..];
+        }
+        rest.contains(&self.left)
     }
 
     /// `words` with those a Perl string spans joined into one, with spaces (`echo {= s/a/b/
@@ -590,9 +603,41 @@ impl Template {
             slot_width: self.slot_width,
             perl: self.perl.0.as_deref(),
             skip: &skip,
+            slot_marker: None,
         };
         let line = fill_pieces(&self.pieces, &fill);
         (line, skip.get())
+    }
+
+    /// The text of job `seq` (with inputs `args`, unquoted) in parts, the slot a part of
+    /// its own: for text that is written before the job starts, not given to a shell
+    /// (`--template`).
+    pub fn fill_parts(&self, args: &[String], seq: usize) -> Vec<FilePart> {
+        static MARKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let marker =
+            MARKER.get_or_init(|| format!("\u{0}fanout-slot-{:016x}\u{0}", rand::random::<u64>()));
+        let skip = std::cell::Cell::new(false);
+        let fill = Fill {
+            args,
+            seq,
+            quote: false,
+            total: self.total,
+            slot_width: self.slot_width,
+            perl: self.perl.0.as_deref(),
+            skip: &skip,
+            slot_marker: Some(marker),
+        };
+        let text = fill_pieces(&self.pieces, &fill);
+        text.split(marker.as_str())
+            .enumerate()
+            .filter(|(_, part)| !part.is_empty())
+            .map(|(i, part)| match i % 2 {
+                0 => FilePart::Text(part.to_owned()),
+                _ => FilePart::Slot {
+                    width: part.parse().unwrap_or(1),
+                },
+            })
+            .collect()
     }
 
     /// The `{= perl =}` expressions of the command.
@@ -657,6 +702,11 @@ fn fill_pieces(pieces: &[Piece], fill: &Fill<'_>) -> String {
             Piece::PaddedSeq => {
                 let width = total.unwrap_or(0).max(1).to_string().len();
                 out.push_str(&format!("{seq:0width$}"));
+            }
+            Piece::Slot | Piece::PaddedSlot if fill.slot_marker.is_some() => {
+                let marker = fill.slot_marker.unwrap_or_default();
+                let width = if *piece == Piece::Slot { 1 } else { slot_width };
+                out.push_str(&format!("{marker}{width}{marker}"));
             }
             Piece::Slot => out.push_str(SLOT_REFERENCE),
             Piece::PaddedSlot => out.push_str(&padded_slot_reference(slot_width)),
@@ -1178,6 +1228,11 @@ mod tests {
         assert_eq!(
             parens.join_spanned(&words(&["echo", "a{=", "b"])),
             words(&["echo", "a{=", "b"])
+        );
+        let commas = Parens::parse(",,,,").unwrap();
+        assert_eq!(
+            commas.join_spanned(&words(&["echo", ",,", "s/a/b/", ",,", "x"])),
+            words(&["echo", ",, s/a/b/ ,,", "x"])
         );
         // `{=}` alone is text, not an error (it once ended fanout with a panic).
         assert_eq!(

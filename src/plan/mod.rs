@@ -25,8 +25,8 @@ pub use load::{
     project_settings,
 };
 pub use model::{
-    Action, AgentOptions, AgentSettings, Autonomy, Backoff, BudgetSettings, Isolation,
-    LimitSettings, MergeMode, Plan, ProfileSettings, QueueSettings, Rate, Settings, Task,
-    WorktreeSettings, safe_file_stem,
+    Action, AgentOptions, AgentSettings, Autonomy, Backoff, BudgetSettings, FilePart, Isolation,
+    LimitSettings, MergeMode, Plan, PreparedFile, ProfileSettings, QueueSettings, Rate, Settings,
+    Task, WorktreeSettings, safe_file_stem,
 };
 pub use roadmap::{Priority, PriorityStatus, mark_complete, parse_roadmap};

@@ -342,6 +342,42 @@ pub struct Task {
     /// With `stdin`: only these byte ranges of the file, one after another
     /// (`fanout map --pipe-part`); empty: all of it.
     pub stdin_ranges: Vec<std::ops::Range<u64>>,
+    /// Files written just before each attempt starts (`fanout map --template`); plan
+    /// files do not set them.
+    pub files: Vec<PreparedFile>,
+}
+
+/// A file written just before an attempt starts: its name and contents, each made of
+/// parts, the slot the attempt runs in where a part asks for it. A relative name is
+/// relative to fanout's own working directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedFile {
+    pub name: Vec<FilePart>,
+    pub contents: Vec<FilePart>,
+}
+
+/// A part of a [`PreparedFile`]'s name or contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FilePart {
+    Text(String),
+    /// The attempt's slot, padded with zeros to this many digits.
+    Slot {
+        width: usize,
+    },
+}
+
+impl FilePart {
+    /// `parts` with the slot written in.
+    pub fn render(parts: &[FilePart], slot: usize) -> String {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                FilePart::Text(text) => out.push_str(text),
+                FilePart::Slot { width } => out.push_str(&format!("{slot:0width$}")),
+            }
+        }
+        out
+    }
 }
 
 /// What running a task means.
@@ -382,6 +418,7 @@ impl Task {
             agent: AgentOptions::default(),
             stdin: None,
             stdin_ranges: Vec::new(),
+            files: Vec::new(),
         }
     }
 

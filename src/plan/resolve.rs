@@ -303,6 +303,7 @@ impl<'a> Expander<'a> {
             },
             stdin: None,
             stdin_ranges: Vec::new(),
+            files: Vec::new(),
         }
     }
 

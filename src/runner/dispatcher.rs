@@ -28,7 +28,7 @@ use super::rates::RateGate;
 use super::workspace::Workspace;
 use crate::events::{AttemptStatus, Event, EventSink, RunOutcome, StopCause};
 use crate::graph::Dag;
-use crate::plan::{Isolation, Plan, Task};
+use crate::plan::{FilePart, Isolation, Plan, Task};
 use crate::scheduler::{
     Decision, Outcome, SYSTEMIC_FAILURE_THRESHOLD, Scheduler, SchedulerConfig, StopReason,
     TaskState,
@@ -579,6 +579,23 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
+    /// Attempt `attempt` of task `index` ends at once, as a program that cannot start:
+    /// a file it reads could not be written, or it has no command (validation keeps
+    /// agent tasks and empty commands out of a run; should one get here).
+    fn fail_to_start(&mut self, index: usize, attempt: u32, message: String) {
+        let end = AttemptEnd {
+            index,
+            attempt,
+            status: AttemptStatus::SpawnFailed { message },
+            duration: Duration::ZERO,
+            log: None,
+            cache_key: None,
+            hashing: None,
+            workspace: None,
+        };
+        self.units.spawn(async move { end });
+    }
+
     fn launch(&mut self, index: usize, attempt: u32) {
         let task = self.task(index);
         let log = self
@@ -624,23 +641,23 @@ impl<'a> Dispatcher<'a> {
                 Some(increment) => exec.niced(increment),
                 None => exec,
             });
-        let Some(exec) = exec else {
-            // Validation keeps agent tasks and empty commands out of a run; should one get
-            // here, it fails like a program that cannot start.
-            let end = AttemptEnd {
-                index,
-                attempt,
-                status: AttemptStatus::SpawnFailed {
-                    message: "the task has no command to run".into(),
-                },
-                duration: Duration::ZERO,
-                log: None,
-                cache_key: None,
-                hashing: None,
-                workspace: None,
-            };
-            self.units.spawn(async move { end });
-            return;
+        // The files the attempt reads, written as it starts, with its slot in them; one
+        // that cannot be written fails the attempt like a program that cannot start.
+        let written = task.files.iter().try_for_each(|file| {
+            let name = FilePart::render(&file.name, slot);
+            std::fs::write(&name, FilePart::render(&file.contents, slot))
+                .map_err(|err| format!("could not write {name}: {err}"))
+        });
+        let exec = match written {
+            Ok(()) => exec.ok_or_else(|| "the task has no command to run".to_owned()),
+            Err(message) => Err(message),
+        };
+        let exec = match exec {
+            Ok(exec) => exec,
+            Err(message) => {
+                self.fail_to_start(index, attempt, message);
+                return;
+            }
         };
         // A plan or task that sets PATH gets exec's own search, with its PATH.
         let sets_path = self.plan.env.contains_key("PATH") || task.env.contains_key("PATH");

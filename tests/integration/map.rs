@@ -159,6 +159,58 @@ fn template_files_are_written_for_dry_runs_and_removed_with_cleanup() {
         .fanout(&["map", "--tmpl", "my.tmpl=k-{}.t", "true", ":::", "a"])
         .expect_code(0);
     assert_eq!(project.read("k-a.t"), "value a job 1 slot 1\n");
+    // Names with the slot in them are removed too.
+    project
+        .fanout(&[
+            "map",
+            "-j2",
+            "--cleanup",
+            "--tmpl",
+            "my.tmpl=s{%}.t",
+            "cat s{%}.t",
+            ":::",
+            "a",
+            "b",
+        ])
+        .expect_code(0);
+    assert!(!project.join("s1.t").exists() && !project.join("s2.t").exists());
+    // Any text goes in as it is: long, with NUL bytes, with what looks like a shell
+    // variable in an input; the file is written where fanout runs, not in --wd.
+    let big = format!("{}{{}}\0$HOME\n", "x".repeat(200_000));
+    project.file("big.tmpl", &big);
+    std::fs::create_dir(project.join("wd")).unwrap();
+    let out = project.fanout(&[
+        "map",
+        "--wd",
+        "wd",
+        "--tmpl",
+        "big.tmpl=big.out",
+        "true",
+        ":::",
+        "${FANOUT_SLOT}",
+    ]);
+    out.expect_code(0);
+    assert_eq!(
+        std::fs::read(project.join("big.out")).unwrap(),
+        big.replace("{}", "${FANOUT_SLOT}").into_bytes()
+    );
+    assert!(!project.join("wd/big.out").exists());
+    // A file that cannot be written fails its job, which does not run.
+    let out = project.fanout(&[
+        "map",
+        "--tmpl",
+        "my.tmpl=no-dir/{}.t",
+        "touch ran-{}",
+        ":::",
+        "a",
+    ]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("could not write no-dir/a.t"),
+        "{}",
+        out.stderr
+    );
+    assert!(!project.join("ran-a").exists());
     // A template that cannot be read, or a value with no name to write, is a usage error.
     for value in ["missing.tmpl=x", "my.tmpl"] {
         let out = project.fanout(&["map", "--tmpl", value, "true", ":::", "a"]);

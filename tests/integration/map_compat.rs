@@ -1239,6 +1239,54 @@ fn table() -> Vec<Case> {
             "b",
             "c",
         ]),
+        case(&[
+            "--parens", ",,,,", "-X", "echo", ",,", "s/a/b/", ",,", ":::", "a", "a",
+        ]),
+        case(&[
+            "--rpl",
+            "{U} $_=uc",
+            "echo",
+            "{-1U}",
+            "{1U}",
+            ":::",
+            "a",
+            ":::",
+            "b",
+        ]),
+        case(&[
+            "--pipe",
+            "--regexp",
+            "--recstart",
+            "x",
+            "--recend",
+            "(;)",
+            "-N1",
+            "--rrs",
+            "echo \"[$(cat)]\"",
+        ])
+        .stdin(b"xa;xb;"),
+        case(&[
+            "--pipe-part",
+            "-a",
+            "pp.txt",
+            "--regexp",
+            "--recstart",
+            ">",
+            "--block",
+            "3",
+            "echo \"[$(cat)]\"",
+        ])
+        .file("pp.txt", "aa\n>b\n"),
+        case(&[
+            "--pipe",
+            "--recend",
+            ";",
+            "-N1",
+            "--rrs",
+            "--cat",
+            "echo \"[$(cat {})]\"; exit 3",
+        ])
+        .stdin(b";;;"),
         // Negative positions count from the last input.
         case(&[
             "echo",
