@@ -606,8 +606,9 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
         // The slots the jobs would take were each to end before the next job after
         // them, as GNU parallel's dry run shows them.
         let slot = k % jobs + 1;
-        // As GNU parallel's dry run, `--template` files are written.
-        for file in files {
+        // As GNU parallel's dry run, `--template` files are written (for the jobs that
+        // would run, as in a run).
+        for file in files.into_iter().filter(|_| !info.skipped) {
             let name = FilePart::render(&file.name, slot);
             if let Err(err) = std::fs::write(&name, FilePart::render(&file.contents, slot)) {
                 eprintln!("fanout map: could not write {name}: {err}");

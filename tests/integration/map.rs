@@ -139,6 +139,21 @@ fn template_files_are_written_for_dry_runs_and_removed_with_cleanup() {
     assert_eq!(out.stdout, "cat d-a.t\ncat d-b.t\n");
     assert_eq!(project.read("d-a.t"), "value a job 1 slot 1\n");
     assert_eq!(project.read("d-b.t"), "value b job 2 slot 1\n");
+    // Not for a job that would be skipped, as in a run.
+    let out = project.fanout(&[
+        "map",
+        "--dry-run",
+        "--filter",
+        "'{}' ne 'b'",
+        "--tmpl",
+        "my.tmpl=f-{}.t",
+        "true",
+        ":::",
+        "a",
+        "b",
+    ]);
+    out.expect_code(1);
+    assert!(project.join("f-a.t").exists() && !project.join("f-b.t").exists());
     // --cleanup: each job read its file, and none is left.
     let out = project.fanout(&[
         "map",
