@@ -594,19 +594,7 @@ impl Template {
 
     /// [`Template::fill`], and whether a `{= perl =}` string skipped the job.
     pub fn fill_job(&self, args: &[String], seq: usize, quote: bool) -> (String, bool) {
-        let skip = std::cell::Cell::new(false);
-        let fill = Fill {
-            args,
-            seq,
-            quote,
-            total: self.total,
-            slot_width: self.slot_width,
-            perl: self.perl.0.as_deref(),
-            skip: &skip,
-            slot_marker: None,
-        };
-        let line = fill_pieces(&self.pieces, &fill);
-        (line, skip.get())
+        self.fill_with(args, seq, quote, None)
     }
 
     /// The text of job `seq` (with inputs `args`, unquoted) in parts, the slot a part of
@@ -616,18 +604,7 @@ impl Template {
         static MARKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let marker =
             MARKER.get_or_init(|| format!("\u{0}fanout-slot-{:016x}\u{0}", rand::random::<u64>()));
-        let skip = std::cell::Cell::new(false);
-        let fill = Fill {
-            args,
-            seq,
-            quote: false,
-            total: self.total,
-            slot_width: self.slot_width,
-            perl: self.perl.0.as_deref(),
-            skip: &skip,
-            slot_marker: Some(marker),
-        };
-        let text = fill_pieces(&self.pieces, &fill);
+        let (text, _) = self.fill_with(args, seq, false, Some(marker));
         text.split(marker.as_str())
             .enumerate()
             .filter(|(_, part)| !part.is_empty())
@@ -638,6 +615,29 @@ impl Template {
                 },
             })
             .collect()
+    }
+
+    /// The filled text, and whether a `{= perl =}` string skipped the job.
+    fn fill_with(
+        &self,
+        args: &[String],
+        seq: usize,
+        quote: bool,
+        slot_marker: Option<&str>,
+    ) -> (String, bool) {
+        let skip = std::cell::Cell::new(false);
+        let fill = Fill {
+            args,
+            seq,
+            quote,
+            total: self.total,
+            slot_width: self.slot_width,
+            perl: self.perl.0.as_deref(),
+            skip: &skip,
+            slot_marker,
+        };
+        let text = fill_pieces(&self.pieces, &fill);
+        (text, skip.get())
     }
 
     /// The `{= perl =}` expressions of the command.
