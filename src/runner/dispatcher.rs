@@ -579,9 +579,9 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// Attempt `attempt` of task `index` ends at once, as a program that cannot start:
-    /// a file it reads could not be written, or it has no command (validation keeps
-    /// agent tasks and empty commands out of a run; should one get here).
+    /// Attempt `attempt` of task `index` ends at once, as a program that cannot start: it
+    /// has no command (validation keeps agent tasks and empty commands out of a run;
+    /// should one get here).
     fn fail_to_start(&mut self, index: usize, attempt: u32, message: String) {
         let end = AttemptEnd {
             index,
@@ -641,23 +641,9 @@ impl<'a> Dispatcher<'a> {
                 Some(increment) => exec.niced(increment),
                 None => exec,
             });
-        // The files the attempt reads, written as it starts, with its slot in them; one
-        // that cannot be written fails the attempt like a program that cannot start.
-        let written = task.files.iter().try_for_each(|file| {
-            let name = FilePart::render(&file.name, slot);
-            std::fs::write(&name, FilePart::render(&file.contents, slot))
-                .map_err(|err| format!("could not write {name}: {err}"))
-        });
-        let exec = match written {
-            Ok(()) => exec.ok_or_else(|| "the task has no command to run".to_owned()),
-            Err(message) => Err(message),
-        };
-        let exec = match exec {
-            Ok(exec) => exec,
-            Err(message) => {
-                self.fail_to_start(index, attempt, message);
-                return;
-            }
+        let Some(exec) = exec else {
+            self.fail_to_start(index, attempt, "the task has no command to run".into());
+            return;
         };
         // A plan or task that sets PATH gets exec's own search, with its PATH.
         let sets_path = self.plan.env.contains_key("PATH") || task.env.contains_key("PATH");
@@ -703,6 +689,15 @@ impl<'a> Dispatcher<'a> {
             log: log.clone(),
             timeout: task.timeout.or_else(|| self.relative_timeout()),
             termination: self.termination.clone(),
+            // The files the attempt reads, with its slot in them.
+            files: task
+                .files
+                .iter()
+                .map(|file| {
+                    let name = FilePart::render(&file.name, slot);
+                    (name.into(), FilePart::render(&file.contents, slot))
+                })
+                .collect(),
             workspace: match task.isolate {
                 Isolation::Worktree => self.options.workspace.clone(),
                 Isolation::None => None,

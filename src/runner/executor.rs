@@ -64,6 +64,8 @@ pub(crate) struct AttemptSpec {
     pub(crate) notices: mpsc::UnboundedSender<UnitNotice>,
     /// Send each complete line of output to the dispatcher as it is written.
     pub(crate) stream_lines: bool,
+    /// Files written just before the process starts (`fanout map --template`).
+    pub(crate) files: Vec<(PathBuf, String)>,
     /// The task runs in a workspace of its own: prepared before, finished after.
     pub(crate) workspace: Option<Arc<dyn Workspace>>,
     /// For agent tasks: whether the agent's output (and exit code) says it succeeded.
@@ -247,6 +249,14 @@ async fn run_process(
             },
             hit.log,
         );
+    }
+    // A file the process reads that cannot be written fails it as a program that cannot
+    // start.
+    for (path, contents) in &spec.files {
+        if let Err(err) = std::fs::write(path, contents) {
+            let message = format!("could not write {}: {err}", path.display());
+            return end(AttemptStatus::SpawnFailed { message }, None);
+        }
     }
     let (mut child, output, errors) = match spawn(&spec) {
         Ok(spawned) => spawned,
