@@ -268,3 +268,121 @@ fn the_error_can_cross_threads_and_be_a_report() {
     let report = miette::Report::new(err);
     assert!(report.to_string().ends_with("cycle.toml: 1 problem"));
 }
+
+mod properties {
+    //! Any plan text, however wrong, loads or fails with a diagnostic: never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pick(values: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(values)
+    }
+
+    /// One task of a TOML plan, its fields drawn from values both good and bad.
+    fn task() -> impl Strategy<Value = String> {
+        (
+            pick(&["a", "b", "c", "", "a b", "x-{v}", "é", "a\\\"q"]),
+            pick(&["true", "", "echo {v}", "echo {w}"]),
+            prop::collection::vec(pick(&["a", "b", "c", "zz", "", "x-1", "*"]), 0..3),
+            pick(&["", "timeout = \"1s\"", "timeout = \"x\"", "timeout = \"-1s\"", "timeout = 5", "timeout = \"99999999999999999999h\""]),
+            pick(&["", "retries = -1", "retries = 3", "retries = 99999999999999999999", "retries = \"2\""]),
+            pick(&["", "matrix.v = [\"1\", \"2\"]", "matrix.v = []", "matrix.v = [1, true]", "matrix = 3", "matrix.v = [\"1\"]\nmatrix.w = [\"2\", \"3\"]"]),
+            pick(&["", "writes = [\"**\"]", "writes = [\"a/[\"]", "writes = [\"\"]", "writes = \"x\""]),
+            pick(&["", "uses = { db = 1 }", "uses = { gpu = 9 }", "uses = { db = -1 }", "uses = 3"]),
+            pick(&["", "priority = 10", "estimate = \"2s\"", "estimate = \"x\"", "unknown = 1", "backoff = \"fixed\"", "backoff = \"nope\""]),
+        )
+            .prop_map(|(id, run, after, timeout, retries, matrix, writes, uses, other)| {
+                let after: Vec<String> = after.iter().map(|a| format!("\"{a}\"")).collect();
+                format!(
+                    "[[task]]\nid = \"{id}\"\nrun = \"{run}\"\nafter = [{}]\n{timeout}\n{retries}\n{matrix}\n{writes}\n{uses}\n{other}\n",
+                    after.join(", ")
+                )
+            })
+    }
+
+    fn plan() -> impl Strategy<Value = String> {
+        (
+            pick(&[
+                "",
+                "[settings]\njobs = 0",
+                "[settings]\njobs = 2",
+                "[settings]\njobs = -1",
+                "[settings]\njobs = \"x\"\ntimeout = \"1m\"",
+                "[settings]\nkeep_going = 3",
+            ]),
+            pick(&[
+                "",
+                "[resources]\ndb = 1",
+                "[resources]\ndb = 0",
+                "[resources]\ndb = -4",
+                "[resources]\ndb = \"x\"",
+            ]),
+            prop::collection::vec(task(), 0..5),
+        )
+            .prop_map(|(settings, resources, tasks)| {
+                format!("{settings}\n{resources}\n{}", tasks.concat())
+            })
+    }
+
+    fn load_text(text: &str, name: &str) -> Result<Plan, PlanError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        load(&path, &LoadOptions::default())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_toml_plan_loads_or_fails_with_a_diagnostic(text in plan()) {
+            match load_text(&text, "plan.toml") {
+                Ok(plan) => {
+                    // Validation refused cycles: a plan that loads makes a graph.
+                    let deps = plan.tasks.iter().map(|t| t.deps.clone()).collect();
+                    prop_assert!(crate::graph::Dag::new(deps).is_ok());
+                }
+                Err(err) => {
+                    let shown = render(&err);
+                    prop_assert!(!shown.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn any_json_task_array_loads_or_fails_with_a_diagnostic(
+            tasks in prop::collection::vec(
+                (
+                    pick(&["\"1\"", "\"2\"", "1", "null", "\"\"", "[]"]),
+                    pick(&["", ", \"subject\": \"s\"", ", \"subject\": 3"]),
+                    pick(&["", ", \"prompt\": \"p\"", ", \"run\": \"true\"", ", \"run\": [\"true\"]", ", \"run\": []"]),
+                    pick(&["", ", \"blockedBy\": [\"1\"]", ", \"blockedBy\": [\"2\", \"9\"]", ", \"blockedBy\": \"1\"", ", \"blockedBy\": [1]"]),
+                    pick(&["", ", \"type\": \"t\"", ", \"required_skill\": \"k\"", ", \"extra\": {}"]),
+                ),
+                0..4,
+            ),
+        ) {
+            let objects: Vec<String> = tasks
+                .iter()
+                .map(|(id, subject, action, blocked, other)| {
+                    format!("{{\"id\": {id}{subject}{action}{blocked}{other}}}")
+                })
+                .collect();
+            let text = format!("[{}]", objects.join(", "));
+            if let Err(err) = load_text(&text, "tasks.json") {
+                prop_assert!(!render(&err).is_empty());
+            }
+        }
+
+        #[test]
+        fn any_bytes_load_or_fail_with_a_diagnostic(
+            bytes in prop::collection::vec(any::<u8>(), 0..200),
+            name in pick(&["p.toml", "p.yaml", "p.json"]),
+        ) {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(err) = load_text(&text, name) {
+                prop_assert!(!render(&err).is_empty());
+            }
+        }
+    }
+}
