@@ -15,6 +15,8 @@ mod perl;
 mod pipe;
 mod plan;
 mod plus;
+#[cfg(test)]
+mod properties;
 mod quote;
 mod replace;
 mod results;
