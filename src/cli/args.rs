@@ -574,6 +574,11 @@ pub struct MapArgs {
     /// 1024; k, m, g: of 1000).
     #[arg(long, value_name = "SIZE")]
     pub memfree: Option<String>,
+    /// Before each job starts, run COMMAND (a shell command): exit 0 lets the job start;
+    /// any other holds starts back and asks again later. `load N` and `mem SIZE` are
+    /// --load N and --memfree SIZE.
+    #[arg(long, value_name = "COMMAND")]
+    pub limit: Option<String>,
     /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL), or
     /// after N% of the median duration of the jobs that succeeded so far.
     #[arg(long, value_name = "SECS|N%")]

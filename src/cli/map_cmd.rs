@@ -344,6 +344,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         separate_stderr: true,
         stream_lines: line_buffer,
         start_delay: limits.delay,
+        start_limit: limits.start_limit.clone(),
         timeout_percent: limits.timeout_percent,
         nice: args.nice,
         slot_var: args.process_slot_var.clone(),
@@ -401,6 +402,8 @@ struct Limits {
     delay: Option<Duration>,
     max_load: Option<f64>,
     min_free_memory: Option<u64>,
+    /// `--limit COMMAND`: asked before each start.
+    start_limit: Option<String>,
     termination: Termination,
 }
 
@@ -418,14 +421,30 @@ impl Limits {
             .as_deref()
             .map(|value| parse_delay(value).map_err(CliError::usage))
             .transpose()?;
-        let max_load = args
-            .load
-            .as_deref()
+        // `--limit 'load N'` and `--limit 'mem SIZE'` are GNU parallel's own limits,
+        // `--load N` and `--memfree SIZE`; any other is a command asked before each start.
+        let (mut load, mut memfree, mut start_limit) =
+            (args.load.as_deref(), args.memfree.as_deref(), None);
+        if let Some(command) = args.limit.as_deref() {
+            match command
+                .split_once(char::is_whitespace)
+                .map(|(k, v)| (k, v.trim()))
+            {
+                Some(("load", value)) => load = load.or(Some(value)),
+                Some(("mem", value)) => memfree = memfree.or(Some(value)),
+                Some(("io", _)) => {
+                    return Err(CliError::usage_with_help(
+                        format!("`--limit {command}`: the I/O limit is not built"),
+                        "give a command of your own that exits 0 when a job may start",
+                    ));
+                }
+                _ => start_limit = Some(command.to_owned()),
+            }
+        }
+        let max_load = load
             .map(|value| parse_load(value, cpus).map_err(CliError::usage))
             .transpose()?;
-        let min_free_memory = args
-            .memfree
-            .as_deref()
+        let min_free_memory = memfree
             .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
             .transpose()?;
         let termination = Termination::parse(args.termseq.as_deref().unwrap_or(GNU_TERMSEQ))
@@ -437,6 +456,7 @@ impl Limits {
             delay,
             max_load,
             min_free_memory,
+            start_limit,
             termination,
         })
     }

@@ -174,6 +174,7 @@ pub(crate) fn run_plan_with(
         workspace,
         agents,
         start_delay: None,
+        start_limit: None,
         timeout_percent: None,
         nice: None,
         slot_var: None,

@@ -65,6 +65,9 @@ pub struct RunOptions {
     pub agents: Option<Arc<AgentRun>>,
     /// The least time between one start and the next (`fanout map --delay`).
     pub start_delay: Option<Duration>,
+    /// A shell command run before each start: exit 0 lets the task start; any other holds
+    /// starts back, and it is asked again later (`fanout map --limit`).
+    pub start_limit: Option<String>,
     /// Time out tasks without a timeout of their own after this percentage of the median
     /// duration of the successful attempts so far (`fanout map --timeout 200%`); none
     /// before the first success.
@@ -547,6 +550,9 @@ impl<'a> Dispatcher<'a> {
             if !self.rate_allows(start.task) || !self.admit(start.task) {
                 continue;
             }
+            if !self.limit_allows(start.task) {
+                break;
+            }
             self.launch(start.task, start.attempt);
         }
     }
@@ -964,6 +970,7 @@ mod tests {
             workspace: None,
             agents: None,
             start_delay: None,
+            start_limit: None,
             timeout_percent: None,
             shell: None,
             nice: None,

@@ -322,6 +322,63 @@ fn versions_and_limits_are_printed_as_gnu_parallel_prints_them() {
 }
 
 #[test]
+fn a_limit_command_is_asked_before_each_start() {
+    let project = Project::new();
+    // Asked once per job when it lets each start.
+    let out = project.fanout(&[
+        "map",
+        "-k",
+        "--limit",
+        "echo x >> calls",
+        "echo",
+        ":::",
+        "a",
+        "b",
+        "c",
+    ]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "a\nb\nc\n");
+    assert_eq!(project.read("calls").lines().count(), 3);
+    // While it says no, nothing starts; once it says yes, every job does.
+    let go = project.join("go");
+    let opener = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(600));
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        std::fs::write(go, "").unwrap();
+        at
+    });
+    let out = project.fanout(&[
+        "map",
+        "--limit",
+        "[ -e go ]",
+        "date +%s%N > start-{}",
+        ":::",
+        "a",
+        "b",
+    ]);
+    out.expect_code(0);
+    let opened = opener.join().unwrap();
+    for job in ["a", "b"] {
+        let started = read_stamp(&project, &format!("start-{job}"));
+        assert!(
+            started >= opened,
+            "job {job} started before the limit let it"
+        );
+    }
+    // GNU parallel's I/O limit is not built: a usage error.
+    let out = project.fanout(&["map", "--limit", "io 10", "echo", ":::", "a"]);
+    out.expect_code(255);
+    assert!(
+        out.stderr.contains("the I/O limit is not built"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn an_interrupted_run_resumes_from_its_job_log_and_runs_each_job_once() {
     let project = Project::new();
     std::fs::create_dir(project.join("counts")).unwrap();

@@ -41,6 +41,30 @@ impl Dispatcher<'_> {
         false
     }
 
+    /// Whether the start limit's command lets `task` start now; if not, it gives its start
+    /// back and waits a while before the command is asked again. A command that cannot
+    /// run holds nothing back.
+    pub(super) fn limit_allows(&mut self, task: usize) -> bool {
+        let Some(command) = &self.options.start_limit else {
+            return true;
+        };
+        let shell = self.options.shell.as_deref().unwrap_or("/bin/sh");
+        let status = std::process::Command::new(shell)
+            .arg("-c")
+            .arg(command)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status();
+        let allowed = match status {
+            Ok(status) => status.success(),
+            Err(_) => true,
+        };
+        if !allowed {
+            self.scheduler.postpone(task, self.now() + load::RECHECK);
+        }
+        allowed
+    }
+
     /// Whether new starts must wait for the machine; says so when that changes.
     pub(super) fn machine_busy(&mut self) -> bool {
         let Some(load) = &mut self.load else {
