@@ -1006,8 +1006,16 @@ impl EventSink for MapSinks {
                     writer.forget(*index);
                 }
             }
-            if let Some(block) = info.block {
-                self.blocks.entry(*index).or_default().push(block);
+            // The block of a job that will not run goes now: a named pipe dealt to (with
+            // `--round-robin` and `--shard`) then reads as a job that stopped reading.
+            match info.block {
+                Some(block) if info.selected => {
+                    self.blocks.entry(*index).or_default().push(block);
+                }
+                Some(block) => {
+                    let _ = std::fs::remove_file(block);
+                }
+                None => {}
             }
             if !info.cleanup.is_empty() {
                 self.cleanup.insert(*index, info.cleanup);

@@ -907,8 +907,19 @@ fn deal_lines(
     take: &mut dyn FnMut(Job) -> bool,
 ) -> std::io::Result<()> {
     const BATCH: usize = 256 * 1024;
+    // Once a job stops reading (or never starts: `--filter` skipped it), every job's input
+    // ends, as GNU parallel's sharder dies of the broken pipe: lines meant for that job
+    // could go nowhere else.
+    let broken = |dealer: &mut Dealer| {
+        dealer.pipes.clear();
+        dealer.stopped = true;
+        std::io::Error::other("a job stopped reading")
+    };
     for slot in 0..dealer.slots {
-        dealer.deal_to(slot, &[], take)?;
+        match dealer.deal_to(slot, &[], take) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(broken(dealer)),
+            started => started?,
+        }
     }
     let mut lines = shard.lines(dealer.slots, before, std::io::stdin())?;
     let mut batches: Vec<Vec<u8>> = vec![Vec::new(); dealer.slots];
@@ -922,22 +933,19 @@ fn deal_lines(
         }
         if held >= BATCH || next.is_none() {
             // Once a job stops reading, the others get this batch, and then every job's
-            // input ends, as GNU parallel's sharder dies of the broken pipe: lines meant
-            // for that job could go nowhere else.
-            let mut broken = false;
+            // input ends.
+            let mut stopped = false;
             for (slot, batch) in batches.iter_mut().enumerate() {
                 if !batch.is_empty() {
                     match dealer.deal_to(slot, batch, take) {
-                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => broken = true,
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => stopped = true,
                         dealt => dealt?,
                     }
                     batch.clear();
                 }
             }
-            if broken {
-                dealer.pipes.clear();
-                dealer.stopped = true;
-                return Err(std::io::Error::other("a job stopped reading"));
+            if stopped {
+                return Err(broken(dealer));
             }
             held = 0;
         }

@@ -1709,6 +1709,37 @@ fn jobs_that_end_without_opening_their_pipe_only_fail() {
 }
 
 #[test]
+fn dealt_jobs_that_a_filter_skips_end_the_dealing() {
+    let project = Project::new();
+    let input: String = (1..=1000).map(|n| format!("{n}\n")).collect();
+    // Skipped jobs never open their named pipes. Round-robin deals to no job, and each
+    // skipped job counts as failed; a skipped shard or bin job ends every job's input,
+    // as a job that stops reading does. Under `timeout`: these once hung.
+    for (args, code) in [
+        (&["--round-robin", "--pipe", "-j2"][..], 2),
+        (&["--shard", "1", "-j2"][..], 1),
+        (&["--bin", "1", "-j3"][..], 1),
+    ] {
+        let mut all = vec!["30", crate::harness::fanout_bin(), "map"];
+        all.extend(args);
+        all.extend(["--filter", "0", "wc -l"]);
+        let mut child = Command::new("timeout")
+            .args(&all)
+            .current_dir(project.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("timeout starts");
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        assert_eq!(child.wait().unwrap().code(), Some(code), "{args:?}");
+    }
+}
+
+#[test]
 fn a_run_stops_without_waiting_for_inputs_that_never_end() {
     let project = Project::new();
     // Interrupted: the job that ran is reported, and fanout ends though stdin is open.
