@@ -428,23 +428,13 @@ impl Template {
                     if run.iter().any(every_input) {
                         runs.push(Piece::Context(run));
                     } else {
-                        for piece in run {
-                            match piece {
-                                Piece::Text(text) => push_text(&mut runs, &text),
-                                other => runs.push(other),
-                            }
-                        }
+                        push_pieces(&mut runs, run);
                     }
                 }
                 if options.quote {
                     pieces.push(Piece::Word(runs));
                 } else {
-                    for piece in runs {
-                        match piece {
-                            Piece::Text(text) => push_text(&mut pieces, &text),
-                            other => pieces.push(other),
-                        }
-                    }
+                    push_pieces(&mut pieces, runs);
                 }
             } else if options.quote && text_only {
                 push_text(&mut pieces, &shell_quote(word));
@@ -835,6 +825,16 @@ fn split_at_spaces(pieces: Vec<Piece>) -> Vec<Vec<Piece>> {
 }
 
 /// Appends `text`, to the text piece before it if there is one.
+/// `more` after `pieces`, text joined to text.
+fn push_pieces(pieces: &mut Vec<Piece>, more: Vec<Piece>) {
+    for piece in more {
+        match piece {
+            Piece::Text(text) => push_text(pieces, &text),
+            other => pieces.push(other),
+        }
+    }
+}
+
 fn push_text(pieces: &mut Vec<Piece>, text: &str) {
     if text.is_empty() {
         return;
