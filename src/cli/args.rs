@@ -62,6 +62,19 @@ pub enum Command {
     Roadmap(RoadmapArgs),
     /// Run a directory of work items (Markdown prompts) with agents, or show its state.
     Queue(QueueArgs),
+    /// Print a shell's completion script for fanout.
+    ///
+    /// bash: `eval "$(fanout completions bash)"`, or save it as
+    /// `~/.local/share/bash-completion/completions/fanout`. zsh: save it as `_fanout` in a
+    /// folder of `$fpath`. fish: save it as `~/.config/fish/completions/fanout.fish`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -774,6 +787,11 @@ pub struct MapArgs {
     /// it is VERSION or later, else 255 (`--minversion 20170422 && …`).
     #[arg(long, value_name = "VERSION")]
     pub minversion: Option<String>,
+    /// Print the shell code that completes fanout's options and exit (bash, zsh, fish,
+    /// elvish, powershell, or auto: the shell fanout was started from):
+    /// `eval "$(fanout map --shell-completion auto)"`.
+    #[arg(long, alias = "shellcompletion", value_name = "SHELL")]
+    pub shell_completion: Option<String>,
     /// Print the longest command line -m, -X and --xargs fill, and exit.
     #[arg(long)]
     pub max_line_length_allowed: bool,

@@ -2,7 +2,7 @@
 //! outcome to the exit code. The one place where results become exit codes.
 
 use super::args::{Cli, ColorChoice, Command};
-use super::{exit, map_cmd, queue_cmd, roadmap_cmd, run_cmd, skills_cmd, store_cmd};
+use super::{completions, exit, map_cmd, queue_cmd, roadmap_cmd, run_cmd, skills_cmd, store_cmd};
 
 use std::io::IsTerminal;
 
@@ -58,6 +58,9 @@ pub fn main_entry() -> i32 {
         Command::Skills(args) => skills_cmd::run(args),
         Command::Roadmap(args) => roadmap_cmd::roadmap(args, color),
         Command::Queue(args) => queue_cmd::queue(args, color),
+        Command::Completions(args) => {
+            completions::print(args.shell, "fanout").map(|()| exit::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -73,11 +76,7 @@ pub fn main_entry() -> i32 {
 /// unchanged.
 pub(super) fn args() -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let called = args
-        .first()
-        .and_then(|arg0| std::path::Path::new(arg0).file_name())
-        .and_then(|name| name.to_str());
-    let command = match called {
+    let command = match called_as().as_deref() {
         Some("sem") => Some("sem"),
         Some("parallel") => Some("map"),
         _ => None,
@@ -86,6 +85,13 @@ pub(super) fn args() -> Vec<std::ffi::OsString> {
         args.insert(1.min(args.len()), command.into());
     }
     args
+}
+
+/// The name fanout was called by (its file name, without the folder), if it has one.
+pub(super) fn called_as() -> Option<String> {
+    let arg0 = std::env::args_os().next()?;
+    let name = std::path::Path::new(&arg0).file_name()?;
+    name.to_str().map(str::to_string)
 }
 
 /// Whether `fanout map`'s `-l` (`--max-lines`) was given.

@@ -16,6 +16,7 @@ use super::map_jobs::{
 };
 use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
+use super::{completions, entry};
 use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
     CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR,
@@ -62,6 +63,16 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         } else {
             MAP_ERROR
         });
+    }
+    if let Some(shell) = &args.shell_completion {
+        let shell = completions::shell_named(shell)?;
+        // Called as `parallel`, the script completes that name with map's options.
+        let name = match entry::called_as().as_deref() {
+            Some("parallel") => "parallel",
+            _ => "fanout",
+        };
+        completions::print(shell, name)?;
+        return Ok(0);
     }
     if args.max_line_length_allowed {
         println!("{MAX_LINE}");

@@ -3,6 +3,7 @@
 mod agents;
 mod args;
 mod clock;
+mod completions;
 mod dry_run;
 mod entry;
 mod error;

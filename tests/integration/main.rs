@@ -2,6 +2,7 @@
 //! in its own temporary directory.
 
 mod agents;
+mod completions;
 mod harness;
 mod map;
 mod map_compat;
