@@ -772,6 +772,10 @@ pub struct MapArgs {
     /// Where jobs' output waits until it is printed (default: the system's temp directory).
     #[arg(long, value_name = "DIR")]
     pub tmpdir: Option<PathBuf>,
+    /// Ask on the terminal before each job runs (`COMMAND ?...`): only a job whose answer
+    /// begins with y runs; the others are skipped and count as failed.
+    #[arg(short = 'p', long)]
+    pub interactive: bool,
     /// Give each job the terminal as its stdin (for interactive programs), not /dev/null.
     #[arg(short = 'o', long = "open-tty", alias = "opentty")]
     pub open_tty: bool,

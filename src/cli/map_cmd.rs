@@ -19,9 +19,9 @@ use super::sem::{self, Turn};
 use super::{completions, entry};
 use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
-    CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob, MAP_ERROR,
-    MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter, Separators,
-    TableFormat, Template, TemplateOptions, TooLong, UserReplacement, column_names,
+    Asker, CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob,
+    MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter,
+    Separators, TableFormat, Template, TemplateOptions, TooLong, UserReplacement, column_names,
     expand_user_replacements, job_dir, job_shell, local_jobs, map_plan, pack_inputs, parse_delay,
     parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, read_login_file,
     shell_quote, split_command_line, with_slot,
@@ -306,6 +306,17 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         max_load: limits.max_load,
         min_free_memory: limits.min_free_memory,
     };
+    // `-p`: the question takes the place of `-t`'s line, as in GNU parallel.
+    let ask = match args.interactive {
+        true => Some(Asker::open().map_err(|err| {
+            CliError::usage_with_help(
+                format!("-p/--interactive asks on the terminal, and there is none ({err})"),
+                "run fanout map from a terminal, or without -p",
+            )
+        })?),
+        false => None,
+    };
+    args.trace &= ask.is_none();
     let plan = map_plan(&spec, Vec::new());
     let maker = JobMaker {
         spec,
@@ -316,6 +327,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         tty: args.open_tty.then(terminal).flatten(),
         files,
         cleanup: args.cleanup,
+        ask,
     };
 
     if args.dry_run {

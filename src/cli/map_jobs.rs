@@ -17,12 +17,12 @@ use regex::Regex;
 use super::CliError;
 use super::args::MapArgs;
 use crate::map::{
-    BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, FileTemplate, Filter,
+    Asker, BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, FileTemplate, Filter,
     GroupBy, GroupFilter, HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, RecordPatterns,
     Records, Sent, Shard, ShardKind, SourceKind, Template, TimedReader, Trim, column_names,
     group_inputs, header_names, parse_block_size, parse_count, parse_delimiter, parse_seconds,
     parse_size, part_positions, read_header, read_inputs, record_marks, result_segments, row,
-    split_blocks,
+    split_blocks, with_slot,
 };
 use crate::plan::{Action, FilePart};
 use crate::runner::FedTask;
@@ -486,6 +486,8 @@ pub(super) struct JobMaker {
     pub(super) files: Vec<FileTemplate>,
     /// `--cleanup`: those files are removed once the job is done.
     pub(super) cleanup: bool,
+    /// `-p`: the terminal on which each job that would run is put to the user first.
+    pub(super) ask: Option<Asker>,
 }
 
 impl JobMaker {
@@ -504,13 +506,19 @@ impl JobMaker {
         task.stdin_ranges = job.ranges;
         // `{uniq}`, `{choose_k}` and `{= skip() =}` skip jobs; the others keep their
         // numbers.
+        let command = task.command_line();
         let skipped = to_run
             && (perl_skip
                 || self.spec.template.skips(&job.inputs)
                 || self
                     .filter
                     .as_ref()
-                    .is_some_and(|filter| !filter.passes(&job.inputs, seq)));
+                    .is_some_and(|filter| !filter.passes(&job.inputs, seq))
+                // Asked last: only a job that would run is put to the user.
+                || self
+                    .ask
+                    .as_ref()
+                    .is_some_and(|ask| !ask.confirms(&with_slot(&command, 1))));
         let selected = to_run && !skipped;
         let tag = match &self.tagstring {
             Some(tag) => tag.fill(&job.inputs, seq, false),
@@ -518,7 +526,6 @@ impl JobMaker {
         };
 
         // `--template`: the runner writes the job's files as it starts it.
-        let command = task.command_line();
         if !empty_block {
             task.files = self
                 .files

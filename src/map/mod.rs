@@ -9,6 +9,7 @@ mod filter;
 mod group_by;
 mod hosts;
 mod input;
+mod interactive;
 mod joblog;
 mod options;
 mod perl;
@@ -37,6 +38,7 @@ pub use input::{
     SourceKind, Trim, group_inputs, header_names, parse_delimiter, read_inputs, row,
     split_command_line,
 };
+pub use interactive::Asker;
 pub use joblog::{
     JOBLOG_HEADER, JobRecords, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, Sent,
     read_joblog,

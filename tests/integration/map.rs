@@ -583,6 +583,25 @@ fn open_tty_gives_jobs_the_terminal_as_stdin() {
 }
 
 #[test]
+fn interactive_without_a_terminal_is_an_error_before_anything_runs() {
+    let project = Project::new();
+    let out = Command::new("setsid")
+        .args(["-w", crate::harness::fanout_bin()])
+        .args(["map", "-p", "touch {}", ":::", "ran"])
+        .current_dir(project.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("setsid (util-linux) starts");
+    assert_eq!(out.status.code(), Some(255));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("-p/--interactive asks on the terminal, and there is none"),
+        "{stderr}"
+    );
+    assert!(!project.join("ran").exists());
+}
+
+#[test]
 fn minus_t_prints_each_attempts_command_on_stderr_as_it_starts() {
     let project = Project::new();
     let out = project.fanout(&[

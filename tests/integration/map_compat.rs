@@ -1694,3 +1694,70 @@ fn files_name_each_jobs_output_as_gnu_parallel_does() {
         );
     }
 }
+
+/// `program -p ARGS` on a terminal of its own (a pseudo-terminal `script` makes), `answers`
+/// typed there: its stdout (kept apart from the terminal), exit status, job log as
+/// (seq, exit value) pairs in order of seq, and the terminal's text.
+fn answered(program: &str, args: &str, answers: &str) -> (String, i32, Vec<(u32, i32)>, String) {
+    let project = Project::new();
+    let program = match program {
+        "parallel" => "parallel".to_owned(),
+        _ => format!("{} map", crate::harness::fanout_bin()),
+    };
+    let line = format!("{program} -p --joblog log {args} > out");
+    let out = run(
+        {
+            let mut script = Command::new("script");
+            script
+                .args(["-qec", &line, "/dev/null"])
+                .current_dir(project.path())
+                .env("NO_COLOR", "1");
+            script
+        },
+        answers.as_bytes(),
+    );
+    let mut logged: Vec<(u32, i32)> = std::fs::read_to_string(project.join("log"))
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .map(|row| {
+            let fields: Vec<&str> = row.split('\t').collect();
+            (fields[0].parse().unwrap(), fields[6].parse().unwrap())
+        })
+        .collect();
+    logged.sort_unstable();
+    (
+        std::fs::read_to_string(project.join("out")).unwrap_or_default(),
+        out.status.code().unwrap_or(-1),
+        logged,
+        String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+    )
+}
+
+#[test]
+fn interactive_runs_the_jobs_answered_yes_as_gnu_parallel_does() {
+    require_gnu_parallel();
+    // The command line, the answers, and the first question.
+    let cases = [
+        ("-k echo ::: a b c d", "y\nn\nYes\n  nope\n", "echo a ?..."),
+        (
+            "-k -j1 'echo {}; exit {#}' ::: a b c",
+            "y\n\ny\n",
+            "echo a; exit 1 ?...",
+        ),
+        ("-k --tag -t echo ::: 'x y' z", "n\ny\n", "echo 'x y' ?..."),
+    ];
+    for (args, answers, first) in cases {
+        let (gnu, gnu_code, gnu_log, _) = answered("parallel", args, answers);
+        let (ours, our_code, our_log, terminal) = answered("fanout", args, answers);
+        assert_eq!(ours, gnu, "{args}");
+        assert_eq!(our_code, gnu_code, "{args}");
+        assert_eq!(our_log, gnu_log, "{args}");
+        assert!(!ours.is_empty(), "{args}: nothing ran");
+        // Each job is put to the user, in GNU parallel's words, and no -t line is printed.
+        assert!(terminal.contains(first), "{args}: {terminal}");
+        let asked = terminal.matches(" ?...").count();
+        assert_eq!(asked, answers.lines().count(), "{args}: {terminal}");
+        assert!(!terminal.lines().any(|line| line == "echo z"), "{terminal}");
+    }
+}
