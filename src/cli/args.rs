@@ -823,10 +823,18 @@ pub struct MapArgs {
     /// Count sockets, not threads, as the CPUs of -j N% and -j +N.
     #[arg(long, alias = "use-cpus-instead-of-cores")]
     pub use_sockets_instead_of_threads: bool,
-    /// Accepted for GNU parallel compatibility (--will-cite, --no-notice; --plain and
-    /// --gnu too: fanout reads no profile, and is always itself).
-    #[arg(long, hide = true, aliases = ["no-notice", "nonotice", "plain", "gnu"])]
+    /// Accepted for GNU parallel compatibility (--will-cite, --no-notice; --gnu too:
+    /// fanout is always itself).
+    #[arg(long, hide = true, aliases = ["no-notice", "nonotice", "gnu"])]
     pub will_cite: bool,
+    /// Read the options in the profile NAME (a file in ~/.parallel or $PARALLEL_HOME, or
+    /// the path NAME if it begins with / or ./) before the command line's, in place of
+    /// ~/.parallel/config. May be given more than once.
+    #[arg(short = 'J', long, value_name = "NAME")]
+    pub profile: Vec<String>,
+    /// Read no profile (~/.parallel/config, -J) and not $PARALLEL.
+    #[arg(long)]
+    pub plain: bool,
     /// Accepted for GNU parallel compatibility: output waiting to be printed is kept as
     /// it is (--compress; --compress-program and --decompress-program PRG are not run).
     #[arg(long, hide = true)]

@@ -2,7 +2,9 @@
 //! outcome to the exit code. The one place where results become exit codes.
 
 use super::args::{Cli, ColorChoice, Command};
-use super::{completions, exit, map_cmd, queue_cmd, roadmap_cmd, run_cmd, skills_cmd, store_cmd};
+use super::{
+    completions, exit, gnu_argv, map_cmd, queue_cmd, roadmap_cmd, run_cmd, skills_cmd, store_cmd,
+};
 
 use std::io::IsTerminal;
 
@@ -11,7 +13,14 @@ use clap::Parser;
 /// Parses the process arguments, runs the command, prints any error, and returns the exit
 /// code. `main` only passes it to the OS.
 pub fn main_entry() -> i32 {
-    let argv = args();
+    // GNU parallel's profiles, $PARALLEL and #! lines, for `fanout map` and `fanout sem`.
+    let argv = match gnu_argv::expand(args()) {
+        Ok(argv) => argv,
+        Err(err) => {
+            err.print(use_color(ColorChoice::Auto));
+            return crate::map::MAP_ERROR;
+        }
+    };
     // clap takes any word after `map -l` for its number, where GNU parallel takes only a
     // number: `-l echo {}` is `-l`, then the command. When -l took a word (which may also
     // have let an option of the command be read as fanout's, or failed), the arguments are

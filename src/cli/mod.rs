@@ -8,6 +8,7 @@ mod dry_run;
 mod entry;
 mod error;
 pub mod exit;
+mod gnu_argv;
 mod history;
 mod map_cmd;
 mod map_jobs;

@@ -74,6 +74,8 @@ impl Project {
             .current_dir(self.path())
             .env("NO_COLOR", "1")
             .env_remove("FANOUT_STATE_DIR")
+            // `fanout map` reads GNU parallel's options there, as GNU parallel does.
+            .env_remove("PARALLEL")
             .stdin(Stdio::null());
         cmd
     }

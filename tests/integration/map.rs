@@ -583,6 +583,117 @@ fn open_tty_gives_jobs_the_terminal_as_stdin() {
 }
 
 #[test]
+fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
+    // (profile files, $PARALLEL, arguments, what stderr says)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a [&'a str], &'a str);
+    let cases: [Case; 5] = [
+        (&[], "", &["-J", "nosuch"], "no profile `nosuch`"),
+        (&[], "", &["-J", "./nosuch"], "no profile `./nosuch`"),
+        (
+            &[],
+            "-k 'echo",
+            &[],
+            "$PARALLEL: a quote is not closed: -k 'echo",
+        ),
+        (
+            &[(".parallel/config", "# fine\n-k\n--no-such-option\n")],
+            "",
+            &[],
+            "the options in ",
+        ),
+        (
+            &[(".parallel/config", "-k --tagstring 'x\n")],
+            "",
+            &[],
+            ".parallel/config, line 1: a quote is not closed",
+        ),
+    ];
+    for (files, parallel, args, says) in cases {
+        let project = Project::new();
+        for (name, contents) in files {
+            project.file(name, contents);
+        }
+        let mut words = vec!["map"];
+        words.extend(args);
+        words.extend(["touch {}", ":::", "ran"]);
+        let out = project
+            .command(&words)
+            .env("HOME", project.path())
+            .env("PARALLEL", parallel)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(255), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!project.join("ran").exists(), "{args:?}");
+    }
+    // The line of a profile with an option fanout does not know is named.
+    let project = Project::new();
+    project.file(".parallel/config", "-k\n--no-such-option\n");
+    let out = project
+        .command(&["map", "true", ":::", "a"])
+        .env("HOME", project.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(".parallel/config, line 2 are not fanout map's"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`--plain` reads no profile"), "{stderr}");
+    // --plain gets past it.
+    let out = project
+        .command(&["map", "--plain", "echo", ":::", "a"])
+        .env("HOME", project.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a\n");
+}
+
+#[test]
+fn shebang_lines_split_by_env_are_read_too() {
+    let project = Project::new();
+    let fanout = crate::harness::fanout_bin();
+    let scripts = [
+        (
+            "lines",
+            format!("#!/usr/bin/env -S {fanout} map --shebang -k echo got\nq\nr s\n"),
+        ),
+        (
+            "wrapped",
+            format!("#!/usr/bin/env -S {fanout} map --shebang-wrap -k /bin/sh\necho \"<$1>\"\n"),
+        ),
+    ];
+    for (name, text) in &scripts {
+        project.file(name, text);
+        let path = project.join(name);
+        let mut mode = std::fs::metadata(&path).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+        std::fs::set_permissions(&path, mode).unwrap();
+    }
+    let run = |name: &str, args: &[&str]| {
+        let out = Command::new(project.join(name))
+            .args(args)
+            .current_dir(project.path())
+            .env("HOME", project.path())
+            .env_remove("PARALLEL")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run("lines", &[]), (Some(0), "got q\ngot r s\n".into()));
+    // An argument with a space stays one argument (GNU parallel splits it).
+    assert_eq!(
+        run("wrapped", &["a b", "-k"]),
+        (Some(0), "<a b>\n<-k>\n".into())
+    );
+}
+
+#[test]
 fn interactive_without_a_terminal_is_an_error_before_anything_runs() {
     let project = Project::new();
     let out = Command::new("setsid")

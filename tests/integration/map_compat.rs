@@ -64,13 +64,17 @@ fn command(project: &Project, program: &str, args: &[&str]) -> Command {
             .args(args)
             .current_dir(project.path())
             .env("HOME", project.path())
+            .env_remove("PARALLEL")
             // Its colours come from `tput` where there is a terminal; here, never.
             .env("TERM", "dumb");
         command
     } else {
         let mut map_args = vec!["map"];
         map_args.extend(args);
-        project.command(&map_args)
+        // Both read their profiles (~/.parallel/config) in the same fresh folder.
+        let mut command = project.command(&map_args);
+        command.env("HOME", project.path());
+        command
     }
 }
 
@@ -1759,5 +1763,150 @@ fn interactive_runs_the_jobs_answered_yes_as_gnu_parallel_does() {
         let asked = terminal.matches(" ?...").count();
         assert_eq!(asked, answers.lines().count(), "{args}: {terminal}");
         assert!(!terminal.lines().any(|line| line == "echo z"), "{terminal}");
+    }
+}
+
+/// `program ARGS` with `files` (profiles) in a fresh folder that is also its home, and
+/// `env`: stdout and exit status.
+fn with_profiles(
+    program: &str,
+    files: &[(&str, &str)],
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (String, i32) {
+    let project = Project::new();
+    for (name, contents) in files {
+        project.file(name, contents);
+    }
+    let mut command = command(&project, program, args);
+    command.envs(env.iter().copied());
+    let out = run(command, b"");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn profiles_and_the_parallel_variable_add_options_as_in_gnu_parallel() {
+    require_gnu_parallel();
+    let config = (".parallel/config", "# every run\n-k --tag\n\n");
+    let echo: &[&str] = &["echo", ":::", "a", "b c"];
+    // (files, environment, arguments)
+    type Case<'a> = (
+        Vec<(&'a str, &'a str)>,
+        Vec<(&'a str, &'a str)>,
+        Vec<&'a str>,
+    );
+    let cases: [Case; 9] = [
+        // ~/.parallel/config, ~/.parallelrc and $PARALLEL_HOME/config.
+        (vec![config], vec![], echo.to_vec()),
+        (vec![(".parallelrc", "--tag -k")], vec![], echo.to_vec()),
+        (
+            vec![("ph/config", "-k --tagstring '<{}>'")],
+            vec![("PARALLEL_HOME", "ph")],
+            echo.to_vec(),
+        ),
+        // -J: another profile in place of the config, or a path.
+        (
+            vec![config, (".parallel/dry", "-k --dry-run")],
+            vec![],
+            [&["-J", "dry"], echo].concat(),
+        ),
+        (
+            vec![config, ("prof", "-v\n-k")],
+            vec![],
+            [&["--profile", "./prof"], echo].concat(),
+        ),
+        // $PARALLEL: options, and words of the command before the command line's.
+        (
+            vec![],
+            vec![("PARALLEL", "-k 'echo' pre")],
+            vec![":::", "a", "b"],
+        ),
+        (
+            vec![],
+            vec![("PARALLEL", "--tagstring env")],
+            [&["--tagstring", "cli", "-k"], echo].concat(),
+        ),
+        (vec![config], vec![("PARALLEL", "-v")], echo.to_vec()),
+        // --plain reads none of them.
+        (
+            vec![config],
+            vec![("PARALLEL", "--dry-run")],
+            [&["--plain", "-k"], echo].concat(),
+        ),
+    ];
+    for (files, env, args) in &cases {
+        let gnu = with_profiles("parallel", files, env, args);
+        let ours = with_profiles("fanout", files, env, args);
+        assert_eq!(ours, gnu, "{files:?} {env:?} {args:?}");
+        assert_eq!(ours.1, 0, "{files:?} {env:?} {args:?}");
+    }
+}
+
+/// A script whose `#!` line is `#!INTERPRETER LINE`, run with `args` and `stdin` in a
+/// fresh folder: stdout and exit status.
+fn script_run(
+    interpreter: &str,
+    line: &str,
+    body: &str,
+    args: &[&str],
+    stdin: &[u8],
+) -> (String, i32) {
+    let project = Project::new();
+    let interpreter = match interpreter {
+        "fanout" => {
+            std::os::unix::fs::symlink(crate::harness::fanout_bin(), project.join("parallel"))
+                .unwrap();
+            project.join("parallel").display().to_string()
+        }
+        other => other.to_owned(),
+    };
+    project.file("script", &format!("#!{interpreter} {line}\n{body}"));
+    let script = project.join("script");
+    let mut mode = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+    std::fs::set_permissions(&script, mode).unwrap();
+    let mut command = Command::new(&script);
+    command
+        .args(args)
+        .current_dir(project.path())
+        .env("HOME", project.path())
+        .env_remove("PARALLEL");
+    let out = run(command, stdin);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn scripts_run_through_shebang_lines_as_in_gnu_parallel() {
+    require_gnu_parallel();
+    let cases: [(&str, &str, &[&str], &[u8]); 4] = [
+        // --shebang: each line after the first is an input.
+        ("--shebang -k echo got", "a b\nc\n", &[], b""),
+        ("--hashbang -k --tag echo", "x\n\ny\n", &[], b""),
+        // --shebang-wrap: the script runs once per argument.
+        (
+            "--shebang-wrap -k /bin/sh",
+            "echo arg \"$@\"; exit $1\n",
+            &["0", "3"],
+            b"",
+        ),
+        // With --pipe, once per block of its stdin.
+        (
+            "--shebang-wrap -k --pipe -N2 /bin/sh",
+            "echo $(wc -l)\n",
+            &[],
+            b"1\n2\n3\n",
+        ),
+    ];
+    for (line, body, args, stdin) in cases {
+        let gnu = script_run("/usr/bin/parallel", line, body, args, stdin);
+        let ours = script_run("fanout", line, body, args, stdin);
+        assert_eq!(ours, gnu, "{line}");
+        assert!(!ours.0.is_empty(), "{line}: nothing ran");
     }
 }
