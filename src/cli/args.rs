@@ -426,6 +426,11 @@ pub struct MapArgs {
         aliases = ["lb", "linebuffer", "line-buffered", "linebuffered"]
     )]
     pub line_buffer: bool,
+    /// Show each job's latest line of output (stdout or stderr) in a row of its own,
+    /// redrawn as it writes, in place of its whole output; not on a terminal, each job's
+    /// last line as it ends.
+    #[arg(long, aliases = ["ll", "latestline"])]
+    pub latest_line: bool,
     /// Print output as jobs write it (as --line-buffer: whole lines, never mixed), in
     /// the order it comes even with -k.
     #[arg(short = 'u', long, overrides_with_all = ["group", "line_buffer"])]

@@ -27,7 +27,7 @@ use crate::map::{
     shell_quote, split_command_line, with_slot,
 };
 use crate::plan::FilePart;
-use crate::report::{JobOutput, JobOutputOptions, SummaryCollector, render_summary};
+use crate::report::{JobOutput, JobOutputOptions, LatestLines, SummaryCollector, render_summary};
 use crate::runner::{self, RunOptions, TaskFeed, Termination};
 use crate::scheduler::{HaltPolicy, HaltThreshold, SchedulerConfig};
 
@@ -215,7 +215,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         filter,
         mut files,
     } = templates(&args, &line.command, &names)?;
-    let line_buffer = args.line_buffer || args.ungroup;
+    // `--latest-line` shows each line as it is written.
+    let line_buffer = args.line_buffer || args.ungroup || args.latest_line;
     // `-j 0` (as many at once as there are jobs), a percentage of the jobs in `--halt`,
     // and `{##}` need to know how many jobs there are: every input is read first.
     let jobs_of_all = args
@@ -907,6 +908,10 @@ struct MapSinks {
     /// `-t`: the command line of each job not ended yet, printed on stderr as the job
     /// starts.
     traced: Option<std::collections::HashMap<usize, String>>,
+    /// `--latest-line`: each job's latest line, in its place of the output.
+    latest: Option<LatestLines>,
+    /// Whether jobs' lines are tagged.
+    tagged: bool,
 }
 
 impl MapSinks {
@@ -930,9 +935,9 @@ impl MapSinks {
                     color: args.color == ColorChoice::Always && !args.ungroup,
                     color_failed: args.color_failed && !args.ungroup,
                     bar: args.bar,
-                    line_buffer: args.line_buffer || args.ungroup,
+                    line_buffer: (args.line_buffer || args.ungroup) && !args.latest_line,
                     commands: args.verbose.then(Vec::new),
-                    silent: args.results.is_some() && !args.files,
+                    silent: (args.results.is_some() && !args.files) || args.latest_line,
                     files: args
                         .files
                         .then(|| args.tmpdir.clone().unwrap_or_else(std::env::temp_dir)),
@@ -956,6 +961,10 @@ impl MapSinks {
             cleanup: std::collections::HashMap::new(),
             files: args.files,
             traced: args.trace.then(std::collections::HashMap::new),
+            latest: args
+                .latest_line
+                .then(|| LatestLines::new(std::io::stdout().is_terminal(), args.keep_order)),
+            tagged: args.tag || args.tagstring.is_some(),
         }
     }
 
@@ -971,6 +980,9 @@ impl MapSinks {
             sinks.push(table);
         }
         sinks.push(&mut self.output);
+        if let Some(latest) = self.latest.as_mut() {
+            sinks.push(latest);
+        }
         sinks.push(&mut self.status);
         if let Some(collector) = self.collector.as_mut() {
             sinks.push(collector);
@@ -985,6 +997,10 @@ impl EventSink for MapSinks {
         if let Event::TaskAdded { index, .. } = event
             && let Ok(info) = self.infos.recv()
         {
+            if let Some(latest) = self.latest.as_mut() {
+                let tag = self.tagged.then(|| info.tag.clone());
+                latest.add_job(*index, tag, info.selected);
+            }
             if info.skipped {
                 self.output.add_skipped_job(info.tag, info.command.clone());
                 // `-t`: as if it started.

@@ -7,6 +7,7 @@ mod collector;
 mod format;
 mod job_output;
 mod junit;
+mod latest_line;
 mod summary;
 mod summary_text;
 mod terminal;
@@ -15,6 +16,7 @@ pub use collector::SummaryCollector;
 pub use format::{human_duration, signal_name, timestamp};
 pub use job_output::{JobOutput, JobOutputOptions};
 pub use junit::{junit_xml, write_junit};
+pub use latest_line::LatestLines;
 pub use summary::{
     Counts, CriticalPath, Overlap, RUN_SCHEMA_VERSION, RunSummary, TaskRecord, TaskStatus,
     WorktreeRecord,

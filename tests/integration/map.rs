@@ -694,6 +694,78 @@ fn shebang_lines_split_by_env_are_read_too() {
 }
 
 #[test]
+fn latest_line_prints_each_jobs_last_line_as_it_ends_when_not_on_a_terminal() {
+    let project = Project::new();
+    // A progress meter's carriage returns leave its last part; lines on stderr count too;
+    // a job that writes nothing has no row; a retried job's first attempt is forgotten.
+    let out = project.fanout(&[
+        "map",
+        "--ll",
+        "-k",
+        "--tag",
+        "--retries",
+        "2",
+        "echo a{}; printf 'p1\\rp2 {}\\n'; [ {} != 3 ] || [ -e again ] || { touch again; echo first; exit 1; }; [ {} != 2 ] || { sleep 0.3; echo last >&2; }",
+        ":::",
+        "1",
+        "2",
+        "3",
+    ]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "1\tp2 1\n2\tlast\n3\tp2 3\n");
+    let out = project.fanout(&["map", "--latest-line", "-k", "true", ":::", "1", "2"]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "");
+}
+
+/// The screen of a terminal of its own (tmux's, 50 columns wide) once `command` ran in
+/// it, and `END` was printed after it.
+fn terminal_screen(project: &Project, command: &str) -> Vec<String> {
+    let socket = format!("fanout-test-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .current_dir(project.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux starts")
+    };
+    let line = format!("{command} 2>/dev/null; echo END; sleep 60");
+    let started = tmux(&["new-session", "-d", "-x", "50", "-y", "20", &line]);
+    assert!(started.status.success(), "{started:?}");
+    let mut screen = String::new();
+    let ended = crate::harness::wait_for(Duration::from_secs(60), || {
+        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+        screen.contains("END")
+    });
+    tmux(&["kill-server"]);
+    assert!(ended, "the command did not end:\n{screen}");
+    screen
+        .lines()
+        .take_while(|line| *line != "END")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn latest_line_redraws_a_row_per_job_on_a_terminal() {
+    let project = Project::new();
+    let command = format!(
+        "{} map --ll -k --tag -j2 'echo first {{}}; sleep 0.{{}}; printf \"p1\\rp2 {{}}\\n\"; \
+         [ {{}} != 3 ] || echo {}' ::: 3 1 2",
+        crate::harness::fanout_bin(),
+        "x".repeat(60)
+    );
+    let screen = terminal_screen(&project, &command);
+    // A row a job, in job order, each left with its last line; a line too long for the
+    // terminal is cut, with `>` where it is.
+    let long = format!("3       {}>", "x".repeat(40));
+    assert_eq!(screen, [long.as_str(), "1       p2 1", "2       p2 2"]);
+}
+
+#[test]
 fn interactive_without_a_terminal_is_an_error_before_anything_runs() {
     let project = Project::new();
     let out = Command::new("setsid")
