@@ -10,6 +10,7 @@ use clap::Parser;
 
 use super::args::{Cli, Command, MapArgs};
 use super::error::CliError;
+use crate::map::shell_quote;
 
 /// `argv` with what GNU parallel would add to it. Any other subcommand's arguments, and
 /// arguments that do not parse (their error is told when they are parsed for good), are
@@ -34,14 +35,17 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
                 profile.display()
             ))
         })?;
+        // Its lines' words make one list, as in GNU parallel: an option's value may be on
+        // the next line.
+        let mut words = Vec::new();
         for (number, line) in text.lines().enumerate() {
             if line.trim_start().starts_with('#') {
                 continue;
             }
             let source = format!("{}, line {}", profile.display(), number + 1);
-            let words = shell_words(line, &source)?;
-            lists.push((source, words));
+            words.extend(shell_words(line, &source)?);
         }
+        lists.push((profile.display().to_string(), words));
     }
     if let Some(value) = std::env::var_os("PARALLEL").filter(|value| !value.is_empty()) {
         let value = value.to_string_lossy();
@@ -58,7 +62,7 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
     for (source, words) in &lists {
         let (_, (options, rest)) = split_options(head, words).ok_or_else(|| {
             CliError::usage_with_help(
-                format!("the options in {source} are not fanout map's"),
+                format!("in {source}: {}", parse_error(head, words)),
                 "`--plain` reads no profile and no $PARALLEL",
             )
         })?;
@@ -107,6 +111,18 @@ fn split_options<'a>(head: &[OsString], words: &'a [OsString]) -> Option<Split<'
         _ => cut,
     };
     Some((parsed, words.split_at(cut)))
+}
+
+/// Why `words` after `head` do not parse, in clap's words (its first line).
+fn parse_error(head: &[OsString], words: &[OsString]) -> String {
+    match Cli::try_parse_from(head.iter().chain(words)) {
+        Ok(_) => "not fanout map's options".into(),
+        Err(err) => {
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            first.strip_prefix("error: ").unwrap_or(first).to_string()
+        }
+    }
 }
 
 /// A line of a profile or `$PARALLEL` split into words as a shell splits them.
@@ -244,8 +260,24 @@ fn shebang(mut argv: Vec<OsString>, at: usize) -> Result<Vec<OsString>, CliError
     };
     let mut after = after;
     let arguments = after.split_off(script_at + 1);
-    argv.extend(line);
-    argv.extend(after);
+    let script = after
+        .pop()
+        .expect("the script is in the words before its arguments");
+    // The program that runs the script: without one, the script would run itself, and
+    // so fanout again, without end.
+    let mut parser = line;
+    parser.extend(after);
+    let head = &argv[..=at];
+    let program = split_options(head, &parser).is_some_and(|(_, (_, rest))| !rest.is_empty());
+    if !program {
+        return Err(CliError::usage_with_help(
+            "--shebang-wrap needs the program that runs the script, after its options",
+            "`#!/usr/bin/parallel --shebang-wrap -k /usr/bin/python3`",
+        ));
+    }
+    argv.extend(parser);
+    // One word of the command, whatever it holds.
+    argv.push(shell_quote(&script.to_string_lossy()).into());
     if !arguments.is_empty() {
         argv.push(":::".into());
         argv.extend(arguments);

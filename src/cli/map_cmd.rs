@@ -934,7 +934,8 @@ impl MapSinks {
                     // Ungrouped output goes out raw, in GNU parallel uncoloured too.
                     color: args.color == ColorChoice::Always && !args.ungroup,
                     color_failed: args.color_failed && !args.ungroup,
-                    bar: args.bar,
+                    // --latest-line's rows take the terminal.
+                    bar: args.bar && !(args.latest_line && std::io::stdout().is_terminal()),
                     line_buffer: (args.line_buffer || args.ungroup) && !args.latest_line,
                     commands: args.verbose.then(Vec::new),
                     silent: (args.results.is_some() && !args.files) || args.latest_line,

@@ -7,11 +7,32 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{Event, EventSink};
 use crate::map::with_slot;
+
+/// How long the terminal's width, read once, is taken to hold.
+const WIDTH_HOLDS: Duration = Duration::from_millis(500);
+
+/// The terminal's width, read again once it is older than [`WIDTH_HOLDS`]: a job that
+/// writes fast does not cost a system call a line.
+struct Width(std::cell::Cell<Option<(Instant, usize)>>);
+
+impl Width {
+    fn get(&self) -> usize {
+        match self.0.get() {
+            Some((at, width)) if at.elapsed() < WIDTH_HOLDS => width,
+            _ => {
+                let width = console::Term::stdout().size().1 as usize;
+                self.0.set(Some((Instant::now(), width)));
+                width
+            }
+        }
+    }
+}
 
 /// See the module documentation.
 pub struct LatestLines {
@@ -21,6 +42,11 @@ pub struct LatestLines {
     /// On a terminal: the rows, and each job's row from when it starts.
     rows: Option<MultiProgress>,
     bars: BTreeMap<usize, ProgressBar>,
+    /// On a terminal, with `--keep-order`: the last rows of jobs that ended after a job
+    /// still running; each goes above the live rows, for good, once every job before it
+    /// has (so that the live rows are never more than the terminal can show).
+    settled: BTreeMap<usize, String>,
+    width: Width,
     /// Each running job: its attempt, the start of its row (its tag, its slot filled in)
     /// and its latest line.
     running: HashMap<usize, Running>,
@@ -42,10 +68,9 @@ impl Running {
         format!("{}{}", self.tag, self.latest.as_deref().unwrap_or_default())
     }
 
-    /// The row as the terminal shows it: cut to fit in one line short of its width, with
-    /// `>` where it was cut, as GNU parallel cuts it.
-    fn shown(&self) -> String {
-        let width = console::Term::stdout().size().1 as usize;
+    /// The row as a terminal `width` wide shows it: cut to fit in one column short of
+    /// it, with `>` where it was cut, as GNU parallel cuts it.
+    fn shown(&self, width: usize) -> String {
         fit(&untabify(&self.row()), width.saturating_sub(1))
     }
 }
@@ -70,6 +95,8 @@ impl LatestLines {
             tags: HashMap::new(),
             rows: live.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
             bars: BTreeMap::new(),
+            settled: BTreeMap::new(),
+            width: Width(std::cell::Cell::new(None)),
             running: HashMap::new(),
             next: 0,
             ended: BTreeMap::new(),
@@ -96,7 +123,7 @@ impl LatestLines {
             tag,
             latest: None,
         };
-        let row = running.shown();
+        let row = running.shown(self.width.get());
         self.running.insert(index, running);
         let Some(rows) = &self.rows else {
             return;
@@ -130,21 +157,39 @@ impl LatestLines {
         // What a progress meter's carriage returns leave showing.
         running.latest = Some(text.rsplit('\r').next().unwrap_or_default().to_string());
         if let Some(bar) = self.bars.get(&index) {
-            bar.set_message(running.shown());
+            bar.set_message(running.shown(self.width.get()));
         }
     }
 
     fn ended(&mut self, index: usize) {
         self.tags.remove(&index);
-        let row = self
-            .running
-            .remove(&index)
-            .filter(|running| running.latest.is_some())
-            .map(|running| running.row());
-        if let Some(bar) = self.bars.get(&index) {
-            bar.finish();
+        let running = self.running.remove(&index);
+        if let (Some(rows), Some(bar)) = (&self.rows, self.bars.get(&index)) {
+            let width = self.width.get();
+            let shown = running
+                .map(|running| running.shown(width))
+                .unwrap_or_default();
+            if !self.keep_order {
+                rows.remove(bar);
+                let _ = rows.println(shown);
+                self.bars.remove(&index);
+                return;
+            }
+            bar.set_message(shown.clone());
+            self.settled.insert(index, shown);
+            // The rows of the oldest jobs, once they ended, go above for good.
+            while let Some((&first, bar)) = self.bars.first_key_value()
+                && let Some(shown) = self.settled.remove(&first)
+            {
+                rows.remove(bar);
+                let _ = rows.println(shown);
+                self.bars.remove(&first);
+            }
             return;
         }
+        let row = running
+            .filter(|running| running.latest.is_some())
+            .map(|running| running.row());
         if !self.keep_order {
             print_row(row.as_deref());
             return;

@@ -599,7 +599,7 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
             &[(".parallel/config", "# fine\n-k\n--no-such-option\n")],
             "",
             &[],
-            "the options in ",
+            "/.parallel/config: unexpected argument '--no-such-option' found",
         ),
         (
             &[(".parallel/config", "-k --tagstring 'x\n")],
@@ -627,7 +627,7 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
         assert!(!project.join("ran").exists(), "{args:?}");
     }
-    // The line of a profile with an option fanout does not know is named.
+    // The profile with an option fanout does not know is named, and the option.
     let project = Project::new();
     project.file(".parallel/config", "-k\n--no-such-option\n");
     let out = project
@@ -637,7 +637,7 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(".parallel/config, line 2 are not fanout map's"),
+        stderr.contains("/.parallel/config: unexpected argument '--no-such-option' found"),
         "{stderr}"
     );
     assert!(stderr.contains("`--plain` reads no profile"), "{stderr}");
@@ -662,6 +662,15 @@ fn shebang_lines_split_by_env_are_read_too() {
         (
             "wrapped",
             format!("#!/usr/bin/env -S {fanout} map --shebang-wrap -k /bin/sh\necho \"<$1>\"\n"),
+        ),
+        (
+            "in a folder/with a space",
+            format!("#!/usr/bin/env -S {fanout} map --shebang-wrap -k /bin/sh\necho \"[$1]\"\n"),
+        ),
+        // No program to run the script with: it would run itself, without end.
+        (
+            "itself",
+            format!("#!/usr/bin/env -S {fanout} map --shebang-wrap -k\necho no\n"),
         ),
     ];
     for (name, text) in &scripts {
@@ -691,6 +700,11 @@ fn shebang_lines_split_by_env_are_read_too() {
         run("wrapped", &["a b", "-k"]),
         (Some(0), "<a b>\n<-k>\n".into())
     );
+    assert_eq!(
+        run("in a folder/with a space", &["x"]),
+        (Some(0), "[x]\n".into())
+    );
+    assert_eq!(run("itself", &["x"]), (Some(255), String::new()));
 }
 
 #[test]
@@ -721,7 +735,10 @@ fn latest_line_prints_each_jobs_last_line_as_it_ends_when_not_on_a_terminal() {
 /// The screen of a terminal of its own (tmux's, 50 columns wide) once `command` ran in
 /// it, and `END` was printed after it.
 fn terminal_screen(project: &Project, command: &str) -> Vec<String> {
-    let socket = format!("fanout-test-{}", std::process::id());
+    // A server of its own each time: one just killed may still hold its socket.
+    static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let socket = format!("fanout-test-{}-{n}", std::process::id());
     let tmux = |args: &[&str]| {
         Command::new("tmux")
             .args(["-L", &socket])
@@ -737,7 +754,9 @@ fn terminal_screen(project: &Project, command: &str) -> Vec<String> {
     assert!(started.status.success(), "{started:?}");
     let mut screen = String::new();
     let ended = crate::harness::wait_for(Duration::from_secs(60), || {
-        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+        // What scrolled off the top too.
+        let capture = tmux(&["capture-pane", "-p", "-S", "-200"]);
+        screen = String::from_utf8_lossy(&capture.stdout).into_owned();
         screen.contains("END")
     });
     tmux(&["kill-server"]);
@@ -763,6 +782,19 @@ fn latest_line_redraws_a_row_per_job_on_a_terminal() {
     // terminal is cut, with `>` where it is.
     let long = format!("3       {}>", "x".repeat(40));
     assert_eq!(screen, [long.as_str(), "1       p2 1", "2       p2 2"]);
+    // More jobs than the terminal has rows: each row that ended goes above for good.
+    for order in ["-k", "--nok"] {
+        let command = format!(
+            "{} map --ll {order} -j3 'echo start {{}}; sleep 0.0{{}}; echo done {{}}' ::: $(seq 30)",
+            crate::harness::fanout_bin(),
+        );
+        let mut screen = terminal_screen(&project, &command);
+        let expected: Vec<String> = (1..=30).map(|n| format!("done {n}")).collect();
+        if order == "--nok" {
+            screen.sort_by_key(|row| row[5..].parse::<u32>().unwrap_or(0));
+        }
+        assert_eq!(screen, expected, "{order}");
+    }
 }
 
 #[test]

@@ -1798,7 +1798,13 @@ fn profiles_and_the_parallel_variable_add_options_as_in_gnu_parallel() {
         Vec<(&'a str, &'a str)>,
         Vec<&'a str>,
     );
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
+        // An option's value on the next line of a profile.
+        (
+            vec![(".parallel/config", "-k\n--tagstring\n'T {}'\n")],
+            vec![],
+            echo.to_vec(),
+        ),
         // ~/.parallel/config, ~/.parallelrc and $PARALLEL_HOME/config.
         (vec![config], vec![], echo.to_vec()),
         (vec![(".parallelrc", "--tag -k")], vec![], echo.to_vec()),
