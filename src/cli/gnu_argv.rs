@@ -21,6 +21,13 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
     };
     let argv = shebang(argv, at)?;
     let (head, tail) = argv.split_at(at + 1);
+    // Most runs have nothing to add: they are not parsed twice to learn so.
+    if !may_name_profile(tail) && std::env::var_os("PARALLEL").is_none_or(|v| v.is_empty()) {
+        let defaults = profiles(&[])?;
+        if defaults.is_empty() {
+            return Ok(argv);
+        }
+    }
     let Some((given, (options, rest))) = split_options(head, tail) else {
         return Ok(argv);
     };
@@ -73,6 +80,15 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
     all_rest.extend_from_slice(rest);
     all_options.extend(all_rest);
     Ok(all_options)
+}
+
+/// Whether `words` may give `-J`/`--profile` (alone, with its value, or in a cluster of
+/// short options): if not, no profile is named, whatever the words turn out to be.
+fn may_name_profile(words: &[OsString]) -> bool {
+    words.iter().filter_map(|word| word.to_str()).any(|word| {
+        word.starts_with("--profile")
+            || (word.starts_with('-') && !word.starts_with("--") && word.contains('J'))
+    })
 }
 
 /// Where `map` or `sem` is in `argv` (after the program and fanout's global options).
@@ -328,6 +344,16 @@ mod tests {
         assert_eq!(split("-k -- -x"), (words("-k"), words("-- -x")));
         assert_eq!(split("-v").0, words("-v"));
         assert!(split_options(&head, &words("--no-such-option echo")).is_none());
+    }
+
+    #[test]
+    fn words_that_may_name_a_profile_are_seen() {
+        for named in ["-J x", "-kJ x", "-Jx", "--profile x", "--profile=x"] {
+            assert!(may_name_profile(&words(named)), "{named}");
+        }
+        for plain in ["-k echo", "--jobs 2 echo", "echo J", "--tagstring J"] {
+            assert!(!may_name_profile(&words(plain)), "{plain}");
+        }
     }
 
     #[test]
