@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use clap::error::{ContextKind, ContextValue};
 
 use super::args::{Cli, Command, MapArgs};
 use super::error::CliError;
@@ -34,7 +35,7 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
     if given.plain {
         return Ok(argv);
     }
-    let mut lists: Vec<(String, Vec<OsString>)> = Vec::new();
+    let mut lists: Vec<Words> = Vec::new();
     for profile in profiles(&given.profile)? {
         let text = std::fs::read_to_string(&profile).map_err(|err| {
             CliError::usage(format!(
@@ -44,20 +45,32 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
         })?;
         // Its lines' words make one list, as in GNU parallel: an option's value may be on
         // the next line.
-        let mut words = Vec::new();
+        let mut list = Words {
+            source: profile.display().to_string(),
+            words: Vec::new(),
+            lines: Vec::new(),
+        };
         for (number, line) in text.lines().enumerate() {
             if line.trim_start().starts_with('#') {
                 continue;
             }
             let source = format!("{}, line {}", profile.display(), number + 1);
-            words.extend(shell_words(line, &source)?);
+            let words = shell_words(line, &source)?;
+            list.lines.extend(std::iter::repeat_n(
+                (number + 1, line.to_string()),
+                words.len(),
+            ));
+            list.words.extend(words);
         }
-        lists.push((profile.display().to_string(), words));
+        lists.push(list);
     }
     if let Some(value) = std::env::var_os("PARALLEL").filter(|value| !value.is_empty()) {
         let value = value.to_string_lossy();
-        let words = shell_words(&value, "$PARALLEL")?;
-        lists.push(("$PARALLEL".into(), words));
+        lists.push(Words {
+            source: "$PARALLEL".into(),
+            words: shell_words(&value, "$PARALLEL")?,
+            lines: Vec::new(),
+        });
     }
     if lists.is_empty() {
         return Ok(argv);
@@ -66,10 +79,10 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
     // that they win), then the words that are no options, in the same order.
     let mut all_options = head.to_vec();
     let mut all_rest = Vec::new();
-    for (source, words) in &lists {
-        let (_, (options, rest)) = split_options(head, words).ok_or_else(|| {
+    for list in &lists {
+        let (_, (options, rest)) = split_options(head, &list.words).ok_or_else(|| {
             CliError::usage_with_help(
-                format!("in {source}: {}", parse_error(head, words)),
+                list.parse_error(head),
                 "`--plain` reads no profile and no $PARALLEL",
             )
         })?;
@@ -129,15 +142,46 @@ fn split_options<'a>(head: &[OsString], words: &'a [OsString]) -> Option<Split<'
     Some((parsed, words.split_at(cut)))
 }
 
-/// Why `words` after `head` do not parse, in clap's words (its first line).
-fn parse_error(head: &[OsString], words: &[OsString]) -> String {
-    match Cli::try_parse_from(head.iter().chain(words)) {
-        Ok(_) => "not fanout map's options".into(),
-        Err(err) => {
-            let text = err.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            first.strip_prefix("error: ").unwrap_or(first).to_string()
-        }
+/// The words of a profile or of `$PARALLEL`, and where each came from.
+struct Words {
+    /// The profile's path, or `$PARALLEL`.
+    source: String,
+    words: Vec<OsString>,
+    /// For a profile: each word's line, by number and text.
+    lines: Vec<(usize, String)>,
+}
+
+impl Words {
+    /// Why the words do not parse after `head`, in clap's words (its first line), and
+    /// where: the profile's line that gives the word clap names, and its column.
+    fn parse_error(&self, head: &[OsString]) -> String {
+        let err = match Cli::try_parse_from(head.iter().chain(&self.words)) {
+            Ok(_) => return format!("in {}: not fanout map's options", self.source),
+            Err(err) => err,
+        };
+        let text = err.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let why = first.strip_prefix("error: ").unwrap_or(first);
+        // The word clap names: a value it refused, else the argument.
+        let named = [ContextKind::InvalidValue, ContextKind::InvalidArg]
+            .into_iter()
+            .find_map(|kind| match err.get(kind) {
+                Some(ContextValue::String(value)) => value.split_whitespace().next(),
+                _ => None,
+            });
+        let place = named.and_then(|named| {
+            let at = self.words.iter().position(|word| {
+                word.to_str()
+                    .is_some_and(|word| word == named || word.starts_with(&format!("{named}=")))
+            })?;
+            let (number, line) = self.lines.get(at)?;
+            let column = line.find(named).map_or(1, |offset| offset + 1);
+            Some(format!(
+                "{}, line {number}, column {column}: {why}: {line}",
+                self.source
+            ))
+        });
+        place.unwrap_or_else(|| format!("in {}: {why}", self.source))
     }
 }
 

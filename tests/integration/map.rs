@@ -599,7 +599,8 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
             &[(".parallel/config", "# fine\n-k\n--no-such-option\n")],
             "",
             &[],
-            "/.parallel/config: unexpected argument '--no-such-option' found",
+            "/.parallel/config, line 3, column 1: unexpected argument '--no-such-option' \
+             found: --no-such-option",
         ),
         (
             &[(".parallel/config", "-k --tagstring 'x\n")],
@@ -627,9 +628,10 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
         assert!(!project.join("ran").exists(), "{args:?}");
     }
-    // The profile with an option fanout does not know is named, and the option.
+    // The profile's line with an option fanout does not know is named, and the option;
+    // a value on a line of its own is an option's.
     let project = Project::new();
-    project.file(".parallel/config", "-k\n--no-such-option\n");
+    project.file(".parallel/config", "--tagstring\nx\n-k  --no-such-option\n");
     let out = project
         .command(&["map", "true", ":::", "a"])
         .env("HOME", project.path())
@@ -637,7 +639,10 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("/.parallel/config: unexpected argument '--no-such-option' found"),
+        stderr.contains(
+            "/.parallel/config, line 3, column 5: unexpected argument '--no-such-option' \
+             found: -k  --no-such-option"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("`--plain` reads no profile"), "{stderr}");
