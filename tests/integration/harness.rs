@@ -62,6 +62,15 @@ impl Project {
         self
     }
 
+    /// A file that can be run (`#!` and all), written at `rel`.
+    pub(crate) fn script(&self, rel: &str, contents: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        self.file(rel, contents);
+        let path = self.join(rel);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
     pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.join(rel))
             .unwrap_or_else(|e| panic!("failed to read {rel}: {e}"))

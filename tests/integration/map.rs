@@ -679,11 +679,7 @@ fn shebang_lines_split_by_env_are_read_too() {
         ),
     ];
     for (name, text) in &scripts {
-        project.file(name, text);
-        let path = project.join(name);
-        let mut mode = std::fs::metadata(&path).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
-        std::fs::set_permissions(&path, mode).unwrap();
+        project.script(name, text);
     }
     let run = |name: &str, args: &[&str]| {
         let out = Command::new(project.join(name))

@@ -1869,11 +1869,7 @@ fn script_run(
         }
         other => other.to_owned(),
     };
-    project.file("script", &format!("#!{interpreter} {line}\n{body}"));
-    let script = project.join("script");
-    let mut mode = std::fs::metadata(&script).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
-    std::fs::set_permissions(&script, mode).unwrap();
+    let script = project.script("script", &format!("#!{interpreter} {line}\n{body}"));
     let mut command = Command::new(&script);
     command
         .args(args)
