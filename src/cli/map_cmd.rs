@@ -378,7 +378,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         workspace: None,
     };
     let table = results_table(&args, &names, reads_joblog)?;
-    let read_ahead = if args.pipe { jobs } else { READ_AHEAD };
+    // `-p`: a job is asked about as it is made, so that few are made ahead of the run.
+    let read_ahead = match (args.interactive, args.pipe) {
+        (true, _) => 1,
+        (false, true) => jobs,
+        (false, false) => READ_AHEAD,
+    };
     let (feed, infos, feeder) = feed_jobs(source, maker, read_ahead)?;
     let mut sinks = MapSinks::new(&args, &plan, infos, halt, joblog, table);
     let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
@@ -849,8 +854,9 @@ const READ_AHEAD: usize = 1024;
 
 /// The jobs, as tasks on a feed for the run, and what the reporters need to know of each
 /// on a channel beside it (sent before its task). Jobs read already are all on the feed
-/// before the run begins, so it takes them all at once; others are read on a thread of
-/// their own as the run goes, which stops when the run no longer takes them.
+/// before the run begins, so it takes them all at once (unless each is asked about first,
+/// `-p`); others are read on a thread of their own as the run goes, which stops when the
+/// run no longer takes them.
 type Feeder = Option<std::thread::JoinHandle<anyhow::Result<()>>>;
 
 fn feed_jobs(
@@ -859,17 +865,32 @@ fn feed_jobs(
     read_ahead: usize,
 ) -> Result<(TaskFeed, mpsc::Receiver<JobInfo>, Feeder), CliError> {
     let (info_tx, info_rx) = mpsc::channel();
-    if let JobSource::Read(all) = source {
-        let (task_tx, task_rx) = tokio::sync::mpsc::channel(all.len().max(1));
-        for (k, job) in all.into_iter().enumerate() {
-            let (task, info) = maker.make(k + 1, job);
-            let _ = info_tx.send(info);
-            task_tx
-                .try_send(task)
-                .map_err(|_| anyhow::anyhow!("the run's feed holds fewer jobs than were read"))?;
+    match source {
+        // Jobs that are asked about (`-p`) are made as the run goes, even when read
+        // already: the first starts once it is answered, not once every one is.
+        JobSource::Read(all) if maker.ask.is_none() => {
+            let (task_tx, task_rx) = tokio::sync::mpsc::channel(all.len().max(1));
+            for (k, job) in all.into_iter().enumerate() {
+                let (task, info) = maker.make(k + 1, job);
+                let _ = info_tx.send(info);
+                task_tx.try_send(task).map_err(|_| {
+                    anyhow::anyhow!("the run's feed holds fewer jobs than were read")
+                })?;
+            }
+            Ok((task_rx, info_rx, None))
         }
-        return Ok((task_rx, info_rx, None));
+        source => feed_as_made(source, maker, read_ahead, info_tx, info_rx),
     }
+}
+
+/// The jobs of `source`, made on a thread of their own as the run takes them.
+fn feed_as_made(
+    source: JobSource,
+    maker: JobMaker,
+    read_ahead: usize,
+    info_tx: mpsc::Sender<JobInfo>,
+    info_rx: mpsc::Receiver<JobInfo>,
+) -> Result<(TaskFeed, mpsc::Receiver<JobInfo>, Feeder), CliError> {
     let (task_tx, task_rx) = tokio::sync::mpsc::channel(read_ahead.max(1));
     let feeder = std::thread::Builder::new()
         .name("fanout-map-inputs".into())

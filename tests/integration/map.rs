@@ -733,40 +733,104 @@ fn latest_line_prints_each_jobs_last_line_as_it_ends_when_not_on_a_terminal() {
     assert_eq!(out.stdout, "");
 }
 
-/// The screen of a terminal of its own (tmux's, 50 columns wide) once `command` ran in
-/// it, and `END` was printed after it.
-fn terminal_screen(project: &Project, command: &str) -> Vec<String> {
-    // A server of its own each time: one just killed may still hold its socket.
-    static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let socket = format!("fanout-test-{}-{n}", std::process::id());
-    let tmux = |args: &[&str]| {
+/// A terminal of its own (tmux's, 50 columns wide) running a command in a project.
+struct Terminal {
+    socket: String,
+    dir: std::path::PathBuf,
+}
+
+impl Terminal {
+    /// Starts `line` (a shell command line) in a new terminal.
+    fn start(project: &Project, line: &str) -> Terminal {
+        // A server of its own each time: one just killed may still hold its socket.
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let terminal = Terminal {
+            socket: format!("fanout-test-{}-{n}", std::process::id()),
+            dir: project.path().to_path_buf(),
+        };
+        let started = terminal.tmux(&["new-session", "-d", "-x", "50", "-y", "20", line]);
+        assert!(started.status.success(), "{started:?}");
+        terminal
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux")
-            .args(["-L", &socket])
+            .args(["-L", &self.socket])
             .args(args)
-            .current_dir(project.path())
+            .current_dir(&self.dir)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .output()
             .expect("tmux starts")
-    };
-    let line = format!("{command} 2>/dev/null; echo END; sleep 60");
-    let started = tmux(&["new-session", "-d", "-x", "50", "-y", "20", &line]);
-    assert!(started.status.success(), "{started:?}");
-    let mut screen = String::new();
-    let ended = crate::harness::wait_for(Duration::from_secs(60), || {
-        // What scrolled off the top too.
-        let capture = tmux(&["capture-pane", "-p", "-S", "-200"]);
-        screen = String::from_utf8_lossy(&capture.stdout).into_owned();
-        screen.contains("END")
-    });
-    tmux(&["kill-server"]);
-    assert!(ended, "the command did not end:\n{screen}");
-    screen
+    }
+
+    /// What the terminal shows, with what scrolled off its top.
+    fn screen(&self) -> String {
+        let capture = self.tmux(&["capture-pane", "-p", "-S", "-200"]);
+        String::from_utf8_lossy(&capture.stdout).into_owned()
+    }
+
+    /// Waits until the terminal shows `text`; panics with the screen if it never does.
+    fn wait_for(&self, text: &str) -> String {
+        let mut screen = String::new();
+        let shown = crate::harness::wait_for(Duration::from_secs(60), || {
+            screen = self.screen();
+            screen.contains(text)
+        });
+        assert!(shown, "the terminal never showed {text:?}:\n{screen}");
+        screen
+    }
+
+    /// Types `text` and Enter.
+    fn answer(&self, text: &str) {
+        let sent = self.tmux(&["send-keys", "-t", "0", "-l", text]);
+        assert!(sent.status.success(), "{sent:?}");
+        self.tmux(&["send-keys", "-t", "0", "Enter"]);
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// The screen of a terminal of its own once `command` ran in it (its stderr dropped), up
+/// to the `END` printed after it.
+fn terminal_screen(project: &Project, command: &str) -> Vec<String> {
+    let terminal = Terminal::start(
+        project,
+        &format!("{command} 2>/dev/null; echo END; sleep 60"),
+    );
+    terminal
+        .wait_for("END")
         .lines()
         .take_while(|line| *line != "END")
         .map(str::to_string)
         .collect()
+}
+
+#[test]
+fn interactive_starts_each_job_once_it_is_answered() {
+    let project = Project::new();
+    let command = format!(
+        "{} map -p -j1 'touch {{}}' ::: first second; echo END; sleep 60",
+        crate::harness::fanout_bin()
+    );
+    let terminal = Terminal::start(&project, &command);
+    terminal.wait_for("touch first ?...");
+    terminal.answer("y");
+    // The first job runs while the second is still being asked about.
+    terminal.wait_for("touch second ?...");
+    assert!(
+        crate::harness::wait_for(Duration::from_secs(30), || project.join("first").exists()),
+        "the first job did not run before the second was answered:\n{}",
+        terminal.screen()
+    );
+    terminal.answer("n");
+    terminal.wait_for("END");
+    assert!(!project.join("second").exists());
 }
 
 #[test]
