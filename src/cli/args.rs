@@ -801,6 +801,14 @@ pub struct MapArgs {
     /// `eval "$(fanout map --shell-completion auto)"`.
     #[arg(long, alias = "shellcompletion", value_name = "SHELL")]
     pub shell_completion: Option<String>,
+    /// `--shebang`, `--hashbang` or `--shebang-wrap` anywhere but first, where a script's
+    /// `#!` line puts them (read there before the arguments are parsed): an error.
+    #[arg(
+        long = "shebang",
+        aliases = ["hashbang", "shebang-wrap", "shebangwrap"],
+        hide = true
+    )]
+    pub shebang_not_first: bool,
     /// Print the longest command line -m, -X and --xargs fill, and exit.
     #[arg(long)]
     pub max_line_length_allowed: bool,

@@ -274,6 +274,14 @@ fn shebang(mut argv: Vec<OsString>, at: usize) -> Result<Vec<OsString>, CliError
     let Some(first) = argv.get(at + 1).and_then(|word| word.to_str()) else {
         return Ok(argv);
     };
+    // Linux's one word of a `#!` line that has the flag after other options.
+    if first.starts_with('-')
+        && SHEBANG_FLAGS
+            .iter()
+            .any(|flag| first.contains(&format!(" {flag}")))
+    {
+        return Err(not_first());
+    }
     let (wrap, rest) = if let Some(rest) = ["--shebang-wrap", "--shebangwrap"]
         .iter()
         .find_map(|flag| first.strip_prefix(flag))
@@ -343,6 +351,17 @@ fn shebang(mut argv: Vec<OsString>, at: usize) -> Result<Vec<OsString>, CliError
         argv.extend(arguments);
     }
     Ok(argv)
+}
+
+/// The flags of a `#!` line, which come first in it.
+const SHEBANG_FLAGS: [&str; 4] = ["--shebang", "--hashbang", "--shebang-wrap", "--shebangwrap"];
+
+/// The error for a `#!` line's flag that is not its first word.
+pub(super) fn not_first() -> CliError {
+    CliError::usage_with_help(
+        "--shebang, --hashbang and --shebang-wrap must be the first option",
+        "as a script's #! line gives them: `#!/usr/bin/parallel --shebang -k COMMAND`",
+    )
 }
 
 /// Whether `path` is a script whose `#!` line holds `--shebang-wrap`.

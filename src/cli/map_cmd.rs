@@ -16,7 +16,7 @@ use super::map_jobs::{
 };
 use super::run_cmd::{build_dag, new_run_id, seed};
 use super::sem::{self, Turn};
-use super::{completions, entry};
+use super::{completions, entry, gnu_argv};
 use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
     Asker, CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob,
@@ -63,6 +63,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         } else {
             MAP_ERROR
         });
+    }
+    if args.shebang_not_first {
+        return Err(gnu_argv::not_first());
     }
     if let Some(shell) = &args.shell_completion {
         let shell = completions::shell_named(shell)?;

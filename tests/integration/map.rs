@@ -656,6 +656,46 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
 }
 
 #[test]
+fn shebang_flags_anywhere_but_first_are_errors() {
+    let project = Project::new();
+    let fanout = crate::harness::fanout_bin();
+    std::os::unix::fs::symlink(fanout, project.join("parallel")).unwrap();
+    let linked = project.join("parallel").display().to_string();
+    let scripts = [
+        (
+            "split",
+            format!("#!/usr/bin/env -S {fanout} map -k --shebang echo\na\n"),
+        ),
+        (
+            "one-word",
+            format!("#!{linked} -k --shebang-wrap /bin/sh\necho a\n"),
+        ),
+    ];
+    for (name, text) in &scripts {
+        let script = project.script(name, text);
+        let out = Command::new(&script)
+            .arg("x")
+            .current_dir(project.path())
+            .env("HOME", project.path())
+            .env_remove("PARALLEL")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(255), "{name}: {stderr}");
+        assert!(
+            stderr.contains("must be the first option"),
+            "{name}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+    // A command's own word is the command's.
+    let out = project.fanout(&["map", "echo", "--shebang", ":::", "a"]);
+    out.expect_code(0);
+    assert_eq!(out.stdout, "--shebang a\n");
+}
+
+#[test]
 fn shebang_lines_split_by_env_are_read_too() {
     let project = Project::new();
     let fanout = crate::harness::fanout_bin();
