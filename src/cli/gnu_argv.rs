@@ -336,11 +336,20 @@ fn shebang(mut argv: Vec<OsString>, at: usize) -> Result<Vec<OsString>, CliError
     let mut parser = line;
     parser.extend(after);
     let head = &argv[..=at];
-    let program = split_options(head, &parser).is_some_and(|(_, (_, rest))| !rest.is_empty());
-    if !program {
+    let parsed = split_options(head, &parser);
+    if parsed
+        .as_ref()
+        .is_none_or(|(_, (_, program))| program.is_empty())
+    {
         return Err(CliError::usage_with_help(
             "--shebang-wrap needs the program that runs the script, after its options",
             "`#!/usr/bin/parallel --shebang-wrap -k /usr/bin/python3`",
+        ));
+    }
+    if parsed.is_some_and(|(options, _)| options.pipe) && !arguments.is_empty() {
+        return Err(CliError::usage_with_help(
+            "a --shebang-wrap --pipe script reads its data on stdin, and was given arguments",
+            "give the data on stdin: `./script < FILE`",
         ));
     }
     argv.extend(parser);

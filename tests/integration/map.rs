@@ -656,22 +656,31 @@ fn bad_profiles_and_parallel_variables_are_errors_before_anything_runs() {
 }
 
 #[test]
-fn shebang_flags_anywhere_but_first_are_errors() {
+fn shebang_lines_that_cannot_run_are_errors() {
     let project = Project::new();
     let fanout = crate::harness::fanout_bin();
     std::os::unix::fs::symlink(fanout, project.join("parallel")).unwrap();
     let linked = project.join("parallel").display().to_string();
+    let first = "must be the first option";
     let scripts = [
         (
             "split",
             format!("#!/usr/bin/env -S {fanout} map -k --shebang echo\na\n"),
+            first,
         ),
         (
             "one-word",
             format!("#!{linked} -k --shebang-wrap /bin/sh\necho a\n"),
+            first,
+        ),
+        // Its data comes on stdin, not in files named by its arguments.
+        (
+            "piped",
+            format!("#!{linked} --shebang-wrap --pipe /bin/sh\nwc -l\n"),
+            "a --shebang-wrap --pipe script reads its data on stdin, and was given arguments",
         ),
     ];
-    for (name, text) in &scripts {
+    for (name, text, says) in &scripts {
         let script = project.script(name, text);
         let out = Command::new(&script)
             .arg("x")
@@ -683,10 +692,7 @@ fn shebang_flags_anywhere_but_first_are_errors() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(255), "{name}: {stderr}");
-        assert!(
-            stderr.contains("must be the first option"),
-            "{name}: {stderr}"
-        );
+        assert!(stderr.contains(says), "{name}: {stderr}");
         assert!(out.stdout.is_empty(), "{name}");
     }
     // A command's own word is the command's.
