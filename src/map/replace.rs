@@ -758,14 +758,17 @@ fn pinned(pieces: &[Piece], n: usize) -> Vec<Piece> {
 }
 
 /// Which of `count` inputs (from 1) `arg` is: itself, or counted from the last when
-/// negative (`{-1}`); none when there is no such input.
+/// negative (`{-1}`, going round once more as GNU parallel does); none when there is no
+/// such input.
 fn position(arg: isize, count: usize) -> Option<usize> {
-    let index = if arg < 0 {
-        count.checked_sub(arg.unsigned_abs() - 1)?
-    } else {
-        arg.unsigned_abs()
-    };
-    (1..=count).contains(&index).then_some(index)
+    // Back from the last, GNU parallel goes round the inputs once more: of three, -4 is
+    // the last again and -6 the first; -7 is none.
+    if arg < 0 && arg.unsigned_abs() <= 2 * count {
+        let count = count as isize;
+        return Some(((count + arg).rem_euclid(count) + 1) as usize);
+    }
+    let index = arg.unsigned_abs();
+    (arg > 0 && index <= count).then_some(index)
 }
 
 /// What `code` makes of input `which` of the job, quoted unless it called `uq()`. Without
@@ -1194,13 +1197,17 @@ mod tests {
         assert_eq!(position(1, 2), Some(1));
         assert_eq!(position(-1, 2), Some(2));
         assert_eq!(position(-2, 2), Some(1));
-        assert_eq!(position(-3, 2), None);
+        assert_eq!(position(-3, 2), Some(2));
+        assert_eq!(position(-4, 2), Some(1));
+        assert_eq!(position(-5, 2), None);
+        assert_eq!(position(-1, 0), None);
+        assert_eq!(position(0, 2), None);
         assert_eq!(position(3, 2), None);
         assert_eq!(position(isize::MIN, 2), None);
         let values = ["a.x".to_owned(), "b/y".to_owned()];
         assert_eq!(
-            Template::parse("echo {-1} {-2.} {-3}").fill(&values, 1, true),
-            "echo b/y a "
+            Template::parse("echo {-1} {-2.} {-3} {-5}").fill(&values, 1, true),
+            "echo b/y a b/y "
         );
     }
 

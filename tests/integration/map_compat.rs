@@ -1317,6 +1317,21 @@ fn table() -> Vec<Case> {
             "b/y",
         ]),
         case(&["-N3", "echo", "{-1}", "{-3/}", ":::", "p/a", "b", "c", "d"]),
+        // Back from the last, positions go round the inputs once more, then are none.
+        case(&[
+            "echo",
+            "{-4}",
+            "{-6.}",
+            "{-7}",
+            "{=-5 $_=uc =}",
+            ":::",
+            "a.x",
+            ":::",
+            "b",
+            ":::",
+            "c",
+        ]),
+        case(&["-N2", "echo", "{-3}", "{-4}", "{-5}", ":::", "a", "b", "c"]),
         // Perl helpers: pQ(), hash(), the time now.
         case(&[
             "echo",
