@@ -932,6 +932,8 @@ struct MapSinks {
     /// `-t`: the command line of each job not ended yet, printed on stderr as the job
     /// starts.
     traced: Option<std::collections::HashMap<usize, String>>,
+    /// Skipped jobs not logged yet (see [`MapSinks::log_skipped`]).
+    skipped: std::collections::BTreeSet<usize>,
     /// `--latest-line`: each job's latest line, in its place of the output.
     latest: Option<LatestLines>,
     /// Whether jobs' lines are tagged.
@@ -986,11 +988,30 @@ impl MapSinks {
             cleanup: std::collections::HashMap::new(),
             files: args.files,
             traced: args.trace.then(std::collections::HashMap::new),
+            skipped: std::collections::BTreeSet::new(),
             latest: args
                 .latest_line
                 .then(|| LatestLines::new(std::io::stdout().is_terminal(), args.keep_order)),
             tagged: args.tag || args.tagstring.is_some(),
         }
+    }
+
+    /// Logs the skipped jobs before `before` (all of them with `None`) in the job log and
+    /// the results table.
+    fn log_skipped(&mut self, before: Option<usize>) {
+        let later = match before {
+            Some(index) => self.skipped.split_off(&index),
+            None => std::collections::BTreeSet::new(),
+        };
+        for index in std::mem::replace(&mut self.skipped, later) {
+            if let Some(recorder) = self.joblog.as_mut() {
+                recorder.skipped(index);
+            }
+            if let Some(table) = self.table.as_mut() {
+                table.skipped(index);
+            }
+        }
+        self.trail_joblog();
     }
 
     fn sinks(&mut self) -> Fanout<'_> {
@@ -1041,11 +1062,12 @@ impl EventSink for MapSinks {
             }
             if info.skipped {
                 self.status.skipped();
+                self.skipped.insert(*index);
             }
             if let Some(table) = &mut self.table {
                 table.add_job(info.command.clone(), info.sent.clone());
                 table.writer_mut().add_job(info.inputs);
-                if !info.selected {
+                if !info.selected && !info.skipped {
                     table.forget(*index);
                 }
             }
@@ -1054,9 +1076,7 @@ impl EventSink for MapSinks {
             }
             if let Some(recorder) = &mut self.joblog {
                 recorder.add_job(info.command, info.sent);
-                if info.skipped {
-                    recorder.skipped(*index);
-                } else if !info.selected {
+                if !info.selected && !info.skipped {
                     recorder.forget(*index);
                 }
             }
@@ -1066,7 +1086,9 @@ impl EventSink for MapSinks {
                     self.output.set_output_file(*index, stdout);
                 }
                 writer.add_job(info.results);
-                if !info.selected {
+                if info.skipped {
+                    writer.skipped(*index);
+                } else if !info.selected {
                     writer.forget(*index);
                 }
             }
@@ -1107,6 +1129,13 @@ impl EventSink for MapSinks {
             && let Some(command) = traced.get(index)
         {
             eprintln!("{}", with_slot(command, *slot));
+        }
+        // A skipped job's row goes in the job log and the results table where GNU
+        // parallel's goes, which "runs" it in its turn: as the next job starts.
+        match event {
+            Event::TaskStarted { index, .. } => self.log_skipped(Some(*index)),
+            Event::RunFinished { .. } => self.log_skipped(None),
+            _ => {}
         }
         // The job log first, so that a log on stdout (`--joblog -`) gives each job's line
         // to the output before the output sees the job end, to go out after it.

@@ -97,6 +97,16 @@ impl ResultsWriter {
         self.segments.take(index);
     }
 
+    /// Task `index` was skipped (`--filter`, `{uniq}`, `skip()`): its directory holds its
+    /// number and no output, as GNU parallel's does.
+    pub fn skipped(&mut self, index: usize) {
+        if let Err(err) = self.write(index, index + 1, None, None)
+            && self.error.is_none()
+        {
+            self.error = Some(err);
+        }
+    }
+
     /// The first error met writing the results, if any.
     pub fn into_error(self) -> Option<io::Error> {
         self.error
@@ -107,14 +117,14 @@ impl ResultsWriter {
         index: usize,
         seq: usize,
         stdout: Option<&Path>,
-        stderr: &Path,
+        stderr: Option<&Path>,
     ) -> io::Result<()> {
         let dir = job_dir(&self.dir, &self.segments.take(index).unwrap_or_default());
         std::fs::create_dir_all(&dir)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
         std::fs::write(dir.join("seq"), seq.to_string())?;
         copy_or_empty(stdout, &dir.join("stdout"))?;
-        copy_or_empty(Some(stderr), &dir.join("stderr"))
+        copy_or_empty(stderr, &dir.join("stderr"))
     }
 }
 
@@ -149,7 +159,7 @@ impl EventSink for ResultsWriter {
                 ..
             } if *status != AttemptStatus::Cancelled => {
                 let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
-                if let Err(err) = self.write(*index, index + 1, log.as_deref(), &stderr)
+                if let Err(err) = self.write(*index, index + 1, log.as_deref(), Some(&stderr))
                     && self.error.is_none()
                 {
                     self.error = Some(err);

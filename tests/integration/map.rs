@@ -1189,6 +1189,8 @@ fn results_directories_are_laid_out_as_gnu_parallels() {
         &["--retries", "2", "echo {}; exit 1", ":::", "a"],
         &["--colsep", ",", "echo", ":::", "a,b", "c,d"],
         &["true", ":::", "quiet"],
+        // A skipped job has its directory too, with no output.
+        &["--filter", "\"{}\" ne \"b\"", "echo", ":::", "a", "b", "c"],
     ];
     for args in cases {
         let project = Project::new();

@@ -1641,6 +1641,20 @@ fn results_tables_match_gnu_parallels_but_for_times() {
                 "é",
                 "",
             ]),
+            // A skipped job has its row, in its turn.
+            case(&[
+                "-j1",
+                "--results",
+                table,
+                "--filter",
+                "\"{}\" ne \"b\"",
+                "echo",
+                ":::",
+                "b",
+                "a",
+                "b",
+                "c",
+            ]),
         ];
         for case in &cases {
             let (gnu, gnu_code, _) = through(case, "parallel");
