@@ -939,6 +939,14 @@ fn replacement(inner: &str, plus: bool) -> Option<Piece> {
         _ => {}
     }
     let (number, op) = split_position(inner);
+    // `{N#}` and `{N%}`: as GNU parallel reads a position before `#` or `%`, 0 (all the
+    // inputs) gives the job's number or slot, any other position nothing.
+    match (number, op) {
+        (Some(0), "#") => return Some(Piece::Seq),
+        (Some(0), "%") => return Some(Piece::Slot),
+        (Some(_), "#" | "%") => return Some(Piece::Text(String::new())),
+        _ => {}
+    }
     let rule = match op {
         "uniq" if plus => Some(SkipRule::Unique),
         "choose_k" if plus => Some(SkipRule::Increasing),
@@ -954,11 +962,8 @@ fn replacement(inner: &str, plus: bool) -> Option<Piece> {
         _ if plus => Transform::Plus(plus_op(op)?),
         _ => return None,
     };
-    let arg = match number {
-        None => None,
-        Some(0) => return None,
-        Some(n) => Some(n),
-    };
+    // Position 0 is all the inputs, as `{}` is (`{0.}` is `{.}`).
+    let arg = number.filter(|n| *n != 0);
     Some(match rule {
         Some(rule) => Piece::Skip { rule, arg },
         None => Piece::Input { arg, transform },
@@ -1293,7 +1298,7 @@ mod tests {
             with_slot("${FANOUT_SLOT_x} ${FANOUT_SLOT", 2),
             "${FANOUT_SLOT_x} ${FANOUT_SLOT"
         );
-        // Without --plus, `{0%}` is not a replacement string.
+        // Without --plus, `{0%}` is the slot as it is.
         let plain = Template::from_words(&words, &TemplateOptions::default());
         assert_eq!(plain.padded_slot_variable(), None);
     }

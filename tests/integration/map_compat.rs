@@ -1332,6 +1332,14 @@ fn table() -> Vec<Case> {
             "c",
         ]),
         case(&["-N2", "echo", "{-3}", "{-4}", "{-5}", ":::", "a", "b", "c"]),
+        // Position 0 is all the inputs; before # and % it gives the job's number and slot
+        // (one job at a time, so that the slot is known), and any other position nothing.
+        case(&[
+            "-j1", "echo", "[{0}]", "[{0.}]", "[{0/}]", "[{0%}]", "[{0#}]", "[{1%}]", "[{-1#}]",
+            ":::", "a/b.x", "d", ":::", "c",
+        ]),
+        case(&["--plus", "-j12", "echo", "{0%}", "{0#}", "{0}", ":::", "a"]),
+        case(&["-X", "echo", "[{0}]", "[{}]", ":::", "a", "b", "c"]),
         // Perl helpers: pQ(), hash(), the time now.
         case(&[
             "echo",
