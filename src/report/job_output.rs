@@ -164,7 +164,15 @@ impl JobOutput {
             .is_some()
             .then(|| (false, format!("{}\n", with_slot(&command, 1)).into_bytes()));
         self.jobs.push(Some(Job::new(tag, None)));
-        self.finished(index, Finished::Lines(line.into_iter().collect()));
+        // With --files, an empty file's name, as GNU parallel prints for a job it skipped.
+        let job = match (&self.options.files, line) {
+            (Some(_), None) => Finished::Logs {
+                stdout: None,
+                stderr: PathBuf::new(),
+            },
+            (_, line) => Finished::Lines(line.into_iter().collect()),
+        };
+        self.finished(index, job);
     }
 
     /// With `--files`: job `index`'s stdout is kept in `path` already; print that name.

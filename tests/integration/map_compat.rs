@@ -1704,9 +1704,23 @@ fn files_through(args: &[&str], program: &str) -> (Vec<(String, String)>, i32, S
 fn files_name_each_jobs_output_as_gnu_parallel_does() {
     require_gnu_parallel();
     let command = "echo out {}; echo err {} >&2; [ {} != b ]";
-    let cases: [&[&str]; 3] = [
+    let cases: [&[&str]; 4] = [
         &[
             "-k", "--files", "--tmpdir", ".", command, ":::", "a", "b", "",
+        ],
+        // A skipped job's file is empty.
+        &[
+            "-k",
+            "--files",
+            "--tmpdir",
+            ".",
+            "--filter",
+            "\"{}\" ne \"b\"",
+            command,
+            ":::",
+            "a",
+            "b",
+            "c",
         ],
         &[
             "-k", "--tag", "--files", "--tmpdir", ".", command, ":::", "a", "c d",
