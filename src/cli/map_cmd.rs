@@ -999,6 +999,14 @@ impl MapSinks {
     /// Logs the skipped jobs before `before` (all of them with `None`) in the job log and
     /// the results table.
     fn log_skipped(&mut self, before: Option<usize>) {
+        // Most starts have none before them: nothing to do for each.
+        let none = self
+            .skipped
+            .first()
+            .is_none_or(|first| before.is_some_and(|before| *first >= before));
+        if none {
+            return;
+        }
         let later = match before {
             Some(index) => self.skipped.split_off(&index),
             None => std::collections::BTreeSet::new(),
