@@ -269,6 +269,12 @@ pub enum Event {
     HeldBack {
         reason: Option<String>,
     },
+    /// Running tasks were stopped or continued by the memory available (`fanout map
+    /// --memsuspend`): `tasks` are stopped now, `Some(why)` while any are.
+    Suspended {
+        tasks: usize,
+        reason: Option<String>,
+    },
     /// A second interrupt: running tasks are killed at once.
     KillingNow,
     RunFinished {

@@ -592,6 +592,12 @@ pub struct MapArgs {
     /// 1024; k, m, g: of 1000).
     #[arg(long, value_name = "SIZE")]
     pub memfree: Option<String>,
+    /// While less than twice SIZE of memory is available, stop (SIGSTOP) the younger running
+    /// jobs, more of them the less there is (below SIZE, all but the oldest), and continue
+    /// them as memory comes back; start a job only while SIZE more than --memfree is
+    /// available, or none runs.
+    #[arg(long, value_name = "SIZE")]
+    pub memsuspend: Option<String>,
     /// Before each job starts, run COMMAND (a shell command): exit 0 lets the job start;
     /// any other holds starts back and asks again later. `load N` and `mem SIZE` are
     /// --load N and --memfree SIZE.

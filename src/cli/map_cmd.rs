@@ -309,6 +309,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         base_dir,
         max_load: limits.max_load,
         min_free_memory: limits.min_free_memory,
+        mem_suspend: limits.mem_suspend,
     };
     // `-p`: the question takes the place of `-t`'s line, as in GNU parallel.
     let ask = match args.interactive {
@@ -426,7 +427,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
 }
 
 /// The limits `fanout map`'s options set: `--halt`, `--timeout`, `--delay`, `--load`,
-/// `--memfree`, `--termseq`.
+/// `--memfree`, `--memsuspend`, `--termseq`.
 struct Limits {
     halt: Option<HaltPolicy>,
     timeout: Option<Duration>,
@@ -434,6 +435,7 @@ struct Limits {
     delay: Option<Duration>,
     max_load: Option<f64>,
     min_free_memory: Option<u64>,
+    mem_suspend: Option<u64>,
     /// `--limit COMMAND`: asked before each start.
     start_limit: Option<String>,
     termination: Termination,
@@ -479,6 +481,11 @@ impl Limits {
         let min_free_memory = memfree
             .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
             .transpose()?;
+        let mem_suspend = args
+            .memsuspend
+            .as_deref()
+            .map(|value| parse_size("--memsuspend", value).map_err(CliError::usage))
+            .transpose()?;
         let termination = Termination::parse(args.termseq.as_deref().unwrap_or(GNU_TERMSEQ))
             .map_err(CliError::usage)?;
         Ok(Limits {
@@ -488,6 +495,7 @@ impl Limits {
             delay,
             max_load,
             min_free_memory,
+            mem_suspend,
             start_limit,
             termination,
         })
@@ -821,11 +829,13 @@ fn retry_jobs(logged: &std::collections::HashMap<usize, LoggedJob>) -> JobSource
     JobSource::Read(jobs.collect())
 }
 
-/// Says on stderr when jobs begin to wait for the machine (`--load`, `--memfree`), and
-/// why: once each time they begin to, not at each look at the machine.
+/// Says on stderr when jobs begin to wait for the machine (`--load`, `--memfree`), or
+/// running jobs begin to be stopped for memory (`--memsuspend`), and why: once each time
+/// they begin to, not at each look at the machine.
 #[derive(Default)]
 struct HeldBackNotice {
     waiting: bool,
+    suspending: bool,
 }
 
 impl EventSink for HeldBackNotice {
@@ -837,6 +847,14 @@ impl EventSink for HeldBackNotice {
                 eprintln!("fanout map: jobs wait to start: {reason}");
             }
             self.waiting = reason.is_some();
+        }
+        if let Event::Suspended { tasks, reason } = event {
+            if let Some(reason) = reason
+                && !self.suspending
+            {
+                eprintln!("fanout map: {tasks} running job(s) stopped: {reason}");
+            }
+            self.suspending = reason.is_some();
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct MapSpec {
     pub max_load: Option<f64>,
     /// No job starts while less memory than this, in bytes, is available (`--memfree`).
     pub min_free_memory: Option<u64>,
+    /// Running jobs are stopped while less than twice this memory, in bytes, is available
+    /// (`--memsuspend`).
+    pub mem_suspend: Option<u64>,
 }
 
 impl MapSpec {
@@ -41,6 +44,7 @@ impl MapSpec {
             systemic_failure_stop: false,
             max_load: self.max_load,
             min_free_memory: self.min_free_memory,
+            mem_suspend: self.mem_suspend,
             // No reporter of map's tells of slow jobs: the run need not watch for them.
             slow: None,
             ..Settings::default()
@@ -235,6 +239,7 @@ mod tests {
             base_dir: PathBuf::from("/tmp"),
             max_load: Some(2.0),
             min_free_memory: Some(1 << 20),
+            mem_suspend: Some(1 << 30),
         };
         let tasks = vec![
             spec.task(1, &["a b".into()], Some(PathBuf::from("/tmp/block-1")))
@@ -251,6 +256,7 @@ mod tests {
         assert_eq!(plan.settings.jobs, 4);
         assert_eq!(plan.settings.max_load, Some(2.0));
         assert_eq!(plan.settings.min_free_memory, Some(1 << 20));
+        assert_eq!(plan.settings.mem_suspend, Some(1 << 30));
         assert_eq!(plan.tasks[0].stdin, Some(PathBuf::from("/tmp/block-1")));
         assert_eq!(plan.tasks[1].stdin, None);
     }

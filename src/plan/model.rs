@@ -195,6 +195,11 @@ pub struct Settings {
     /// No new task starts while less memory than this, in bytes, is available (`fanout
     /// map --memfree`; plan files do not set it).
     pub min_free_memory: Option<u64>,
+    /// While less than twice this memory, in bytes, is available, only some of the running
+    /// tasks go on and the others are stopped (SIGSTOP) until there is more; no new task
+    /// starts while less than this (beyond `min_free_memory`) is available and a task runs
+    /// (`fanout map --memsuspend`; plan files do not set it).
+    pub mem_suspend: Option<u64>,
     /// No new task starts while this many processes or more are runnable (`max_load`,
     /// `fanout run --load`, `fanout map --load`).
     pub max_load: Option<f64>,
@@ -218,6 +223,7 @@ impl Default for Settings {
             max_cpu: None,
             max_memory: None,
             min_free_memory: None,
+            mem_suspend: None,
             max_load: None,
         }
     }

@@ -342,7 +342,8 @@ impl EventSink for SummaryCollector {
             | Event::AttemptSpawned { .. }
             | Event::TaskSlow { .. }
             | Event::OutputLine { .. }
-            | Event::HeldBack { .. } => {}
+            | Event::HeldBack { .. }
+            | Event::Suspended { .. } => {}
         }
     }
 }

@@ -540,6 +540,13 @@ impl EventSink for TerminalReporter {
                 }
                 self.line(&self.styles.warn.apply_to(text).to_string());
             }
+            Event::Suspended { tasks, reason } => {
+                let text = match reason {
+                    Some(why) => format!("{tasks} running task(s) stopped: {why}"),
+                    None => "memory available again: stopped tasks continued".to_owned(),
+                };
+                self.line(&self.styles.warn.apply_to(text).to_string());
+            }
             Event::KillingNow => {
                 self.line(
                     &self

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod agent_turns;
 mod pacing;
+mod suspend;
 
 use nix::sys::signal::Signal;
 use tokio::signal::unix::{SignalKind, signal};
@@ -279,6 +280,8 @@ struct Dispatcher<'a> {
     slow_checks: BinaryHeap<Reverse<(Duration, usize, u32, Duration)>>,
     /// With [`RunOptions::timeout_percent`]: the successful attempts' durations.
     succeeded: RunningMedian,
+    /// With `mem_suspend` in the settings: the running tasks to stop while memory is short.
+    suspender: Option<suspend::Suspender>,
 }
 
 /// Runs the selected tasks of `plan` to the end (or until interrupted), emitting events.
@@ -345,6 +348,7 @@ pub async fn run_fed(
         last_launch: None,
         slow_checks: BinaryHeap::new(),
         succeeded: RunningMedian::default(),
+        suspender: plan.settings.mem_suspend.map(suspend::Suspender::new),
     };
     dispatcher.sink.emit(&Event::RunStarted {
         run_id: options.run_id.clone(),
@@ -358,9 +362,10 @@ pub async fn run_fed(
     let mut interrupts = 0;
     loop {
         dispatcher.tell_slow();
-        let held_back = dispatcher.machine_busy();
+        dispatcher.suspend_by_memory();
+        let mut held_back = dispatcher.machine_busy();
         if !held_back {
-            dispatcher.start_ready();
+            held_back = dispatcher.start_ready();
         }
         if dispatcher.scheduler.is_stopped() {
             // Tasks that arrive now would not run: stop taking them.
@@ -543,7 +548,9 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    fn start_ready(&mut self) {
+    /// Starts what may start now; whether the machine's load stopped it (then it looks
+    /// again after a while).
+    fn start_ready(&mut self) -> bool {
         while self.delay_end().is_none()
             && let Some(start) = self.scheduler.start_next(self.now())
         {
@@ -554,7 +561,13 @@ impl<'a> Dispatcher<'a> {
                 break;
             }
             self.launch(start.task, start.attempt);
+            // With `mem_suspend`, a task may start while none runs whatever the memory:
+            // the gate is asked again after each start, so that only one does.
+            if self.suspender.is_some() && self.machine_busy() {
+                return true;
+            }
         }
+        false
     }
 
     fn notice(&mut self, notice: UnitNotice) {
@@ -564,13 +577,16 @@ impl<'a> Dispatcher<'a> {
                 attempt,
                 pid,
                 boot_ticks,
-            } => self.sink.emit(&Event::AttemptSpawned {
-                index,
-                task: self.task_id(index),
-                attempt,
-                pid,
-                boot_ticks,
-            }),
+            } => {
+                self.track_spawn(index, pid);
+                self.sink.emit(&Event::AttemptSpawned {
+                    index,
+                    task: self.task_id(index),
+                    attempt,
+                    pid,
+                    boot_ticks,
+                });
+            }
             UnitNotice::Line {
                 index,
                 attempt,
@@ -741,6 +757,7 @@ impl<'a> Dispatcher<'a> {
             workspace,
         } = end;
         self.handles.remove(&index);
+        self.untrack(index);
         if let Some(outcome) = workspace {
             self.sink.emit(&Event::WorkspaceFinished {
                 index,

@@ -614,6 +614,14 @@ async fn terminate(
     let mut status = None;
     'steps: for &(signal, wait) in &termination.steps {
         signal_group(pgid, signal);
+        // A stopped process (`--memsuspend`) acts on its signal only once continued, as
+        // systemd does it.
+        if !matches!(
+            signal,
+            Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU | Signal::SIGCONT
+        ) {
+            signal_group(pgid, Signal::SIGCONT);
+        }
         let deadline = tokio::time::Instant::now() + wait;
         if status.is_none() {
             tokio::select! {

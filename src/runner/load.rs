@@ -3,6 +3,10 @@
 //! is above its limit, no new task starts. CPU use is measured between two readings of /proc/stat; memory use is MemTotal
 //! − MemAvailable of /proc/meminfo; the load is /proc/stat's runnable processes, fanout's
 //! own reading thread not counted.
+//!
+//! `fanout map --memsuspend SIZE` adds to the memory the gate asks for (SIZE more than
+//! `--memfree`, as GNU parallel counts it), and [`to_keep_running`] tells how many of the
+//! running tasks may go on while memory is short; the dispatcher stops the others.
 
 use std::time::{Duration, Instant};
 
@@ -17,12 +21,22 @@ struct CpuSample {
     total: u64,
 }
 
+/// Why new tasks wait for the machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Hold {
+    pub(crate) reason: String,
+    /// Only `--memsuspend`'s share of the memory is short: one task may run all the same,
+    /// as its promise goes, when none does.
+    pub(crate) one_may_run: bool,
+}
+
 /// See the module documentation.
 #[derive(Debug)]
 pub(crate) struct LoadGate {
     max_cpu: Option<u8>,
     max_memory: Option<u8>,
     min_free_memory: Option<u64>,
+    mem_suspend: Option<u64>,
     max_load: Option<f64>,
     last: Option<(Instant, CpuSample)>,
     cpu_percent: Option<f64>,
@@ -35,6 +49,7 @@ impl LoadGate {
             max_cpu: settings.max_cpu,
             max_memory: settings.max_memory,
             min_free_memory: settings.min_free_memory,
+            mem_suspend: settings.mem_suspend,
             max_load: settings.max_load,
             last: None,
             cpu_percent: None,
@@ -42,6 +57,7 @@ impl LoadGate {
         let limited = gate.max_cpu.is_some()
             || gate.max_memory.is_some()
             || gate.min_free_memory.is_some()
+            || gate.mem_suspend.is_some()
             || gate.max_load.is_some();
         limited.then(|| LoadGate {
             last: read_cpu().map(|s| (Instant::now(), s)),
@@ -50,24 +66,56 @@ impl LoadGate {
     }
 
     /// Why new tasks must wait now, or `None` when they may start.
-    pub(crate) fn over(&mut self) -> Option<String> {
-        let meminfo = (self.max_memory.is_some() || self.min_free_memory.is_some())
-            .then(|| std::fs::read_to_string("/proc/meminfo").ok())
-            .flatten();
+    pub(crate) fn over(&mut self) -> Option<Hold> {
+        self.why().map(|(reason, one_may_run)| Hold {
+            reason,
+            one_may_run,
+        })
+    }
+
+    fn why(&mut self) -> Option<(String, bool)> {
+        let meminfo = (self.max_memory.is_some()
+            || self.min_free_memory.is_some()
+            || self.mem_suspend.is_some())
+        .then(|| std::fs::read_to_string("/proc/meminfo").ok())
+        .flatten();
         if let Some(max) = self.max_memory
             && let Some(used) = meminfo.as_deref().and_then(memory_percent)
             && used > f64::from(max)
         {
-            return Some(format!("memory at {used:.0}%, above max_memory = {max}%"));
+            return Some((
+                format!("memory at {used:.0}%, above max_memory = {max}%"),
+                false,
+            ));
         }
         if let Some(min) = self.min_free_memory
             && let Some(free) = meminfo.as_deref().and_then(available_bytes)
             && free < min
         {
-            return Some(format!(
-                "{} of memory available, less than --memfree {}",
-                mebibytes(free),
-                mebibytes(min)
+            return Some((
+                format!(
+                    "{} of memory available, less than --memfree {}",
+                    mebibytes(free),
+                    mebibytes(min)
+                ),
+                false,
+            ));
+        }
+        if let Some(size) = self.mem_suspend
+            && let Some(free) = meminfo.as_deref().and_then(available_bytes)
+            && free < size.saturating_add(self.min_free_memory.unwrap_or(0))
+        {
+            let memfree = match self.min_free_memory {
+                Some(min) => format!(" and --memfree {}", mebibytes(min)),
+                None => String::new(),
+            };
+            return Some((
+                format!(
+                    "{} of memory available, less than --memsuspend {}{memfree}",
+                    mebibytes(free),
+                    mebibytes(size)
+                ),
+                true,
             ));
         }
         if let Some(max) = self.max_load
@@ -76,8 +124,9 @@ impl LoadGate {
                 .and_then(|s| runnable(&s))
             && running as f64 >= max
         {
-            return Some(format!(
-                "{running} processes runnable, at or above the load limit of {max}"
+            return Some((
+                format!("{running} processes runnable, at or above the load limit of {max}"),
+                false,
             ));
         }
         if let Some(max) = self.max_cpu {
@@ -85,7 +134,7 @@ impl LoadGate {
             if let Some(used) = self.cpu_percent
                 && used > f64::from(max)
             {
-                return Some(format!("CPU at {used:.0}%, above max_cpu = {max}%"));
+                return Some((format!("CPU at {used:.0}%, above max_cpu = {max}%"), false));
             }
         }
         None
@@ -156,15 +205,34 @@ fn available_bytes(meminfo: &str) -> Option<u64> {
     meminfo_field(meminfo, "MemAvailable:").map(|kb| (kb * 1024.0) as u64)
 }
 
+/// The memory available now (`MemAvailable` of /proc/meminfo), in bytes.
+pub(crate) fn available_memory() -> Option<u64> {
+    available_bytes(&std::fs::read_to_string("/proc/meminfo").ok()?)
+}
+
+/// Of `running` tasks, how many (the oldest) may go on running while `free` bytes of
+/// memory are available, under `--memsuspend size`: all of them from 2 × size up; below
+/// that, GNU parallel's rule, more the nearer `free` is to 2 × size (1.5 × size: 3,
+/// 1.75 × size: 5), and below size one.
+pub(crate) fn to_keep_running(free: u64, size: u64, running: usize) -> usize {
+    if size == 0 || free >= size.saturating_mul(2) {
+        return running;
+    }
+    let ratio = free as f64 / size as f64;
+    let more = (1.0 / (2.0 - ratio)).floor() as usize;
+    (more.min(running.saturating_sub(1)) + 1).min(running)
+}
+
+/// A byte count for people: whole mebibytes.
+pub(crate) fn mebibytes(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
 /// Runnable processes (`procs_running`), less the thread reading them.
 fn runnable(stat: &str) -> Option<u64> {
     let line = stat.lines().find(|l| l.starts_with("procs_running "))?;
     let running: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(running.saturating_sub(1))
-}
-
-fn mebibytes(bytes: u64) -> String {
-    format!("{:.0} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
 #[cfg(test)]
@@ -211,13 +279,62 @@ mod tests {
             ..Settings::default()
         };
         assert!(gate(free(1)).unwrap().over().is_none());
-        let held = gate(free(u64::MAX)).unwrap().over().unwrap();
+        let held = gate(free(u64::MAX)).unwrap().over().unwrap().reason;
         assert!(held.contains("less than --memfree"), "{held}");
         // Nothing runnable is ever fewer than none.
         let load = Settings {
             max_load: Some(0.0),
             ..Settings::default()
         };
-        assert!(gate(load).unwrap().over().unwrap().contains("runnable"));
+        assert!(
+            gate(load)
+                .unwrap()
+                .over()
+                .unwrap()
+                .reason
+                .contains("runnable")
+        );
+    }
+
+    #[test]
+    fn memsuspend_asks_for_its_size_beyond_memfree_while_a_task_runs() {
+        let gate = |mem_suspend, min_free_memory| {
+            LoadGate::new(&Settings {
+                mem_suspend: Some(mem_suspend),
+                min_free_memory,
+                ..Settings::default()
+            })
+            .unwrap()
+        };
+        let held = gate(u64::MAX / 2, None).over().unwrap();
+        assert!(held.reason.contains("less than --memsuspend"), "{held:?}");
+        // With nothing running, one task may start all the same.
+        assert!(held.one_may_run);
+        assert_eq!(gate(1, None).over(), None);
+        // The two add up: each less than there is, both together more.
+        let part = available_memory().unwrap() / 5 * 3;
+        let held = gate(part, Some(part)).over().unwrap();
+        assert!(held.reason.contains("and --memfree"), "{held:?}");
+        // --memfree alone holds back even with nothing running.
+        assert!(!gate(1, Some(u64::MAX)).over().unwrap().one_may_run);
+    }
+
+    #[test]
+    fn the_nearer_memory_is_to_twice_memsuspend_the_more_tasks_go_on() {
+        let g = 1 << 30;
+        // Plenty: all of them.
+        assert_eq!(to_keep_running(2 * g, g, 8), 8);
+        assert_eq!(to_keep_running(u64::MAX, g, 8), 8);
+        // Below the size: one, the oldest.
+        assert_eq!(to_keep_running(g / 2, g, 8), 1);
+        assert_eq!(to_keep_running(0, g, 8), 1);
+        // GNU parallel's steps between: 1/(2 - free/size) more than one.
+        assert_eq!(to_keep_running(g, g, 8), 2);
+        assert_eq!(to_keep_running(g + g / 2, g, 8), 3);
+        assert_eq!(to_keep_running(g + 3 * g / 4, g, 8), 5);
+        // Never more than run.
+        assert_eq!(to_keep_running(g + 3 * g / 4, g, 2), 2);
+        assert_eq!(to_keep_running(g / 2, g, 0), 0);
+        assert_eq!(to_keep_running(g, 0, 3), 3);
     }
 }

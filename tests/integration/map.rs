@@ -1647,6 +1647,7 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
 
     for (option, message) in [
         (["--memfree", "lots"], "`--memfree lots` is not a size"),
+        (["--memsuspend", "0"], "`--memsuspend 0` is not a size"),
         (["--load", "high"], "`--load high` is not a load"),
         (["-L", "two"], "`-L two` is not a count"),
         (["--max-lines=-1", "-k"], "`--max-lines -1` is not a count"),
@@ -1655,6 +1656,180 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
         expect_map_error(&project, &args, message);
         assert!(!project.join("c").exists());
     }
+}
+
+/// The memory available now, in bytes, as fanout reads it.
+fn available_memory() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kb: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("MemAvailable in /proc/meminfo");
+    kb * 1024
+}
+
+/// The state letter of process `pid` (`S`, `T` for stopped…), if it is there.
+fn process_state(pid: &str) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// How many of jobs `1..=jobs` have written their pid to `pid.N` and are stopped now, and
+/// how many are not.
+fn stopped_and_running(project: &Project, jobs: usize) -> (usize, usize) {
+    let states: Vec<Option<char>> = (1..=jobs)
+        .map(|n| {
+            let pid = std::fs::read_to_string(project.join(&format!("pid.{n}"))).ok()?;
+            process_state(pid.trim())
+        })
+        .collect();
+    let stopped = states.iter().filter(|s| **s == Some('T')).count();
+    let running = states
+        .iter()
+        .filter(|s| matches!(s, Some('S' | 'R')))
+        .count();
+    (stopped, running)
+}
+
+#[test]
+fn memsuspend_stops_the_younger_jobs_while_memory_is_short_and_continues_them_later() {
+    let project = Project::new();
+    // The memory there is, 1.25 × the size: under twice the size, so that (GNU parallel's
+    // rule) two of the running jobs go on and the others are stopped; over the size, so
+    // that all four start. Either holds while memory moves by a fifth.
+    let size = (available_memory() * 4 / 5).to_string();
+    let mut child = project
+        .command(&[
+            "map",
+            "-j4",
+            "--memsuspend",
+            &size,
+            "echo $$ > pid.{}; sleep 3; echo done {}",
+            ":::",
+            "1",
+            "2",
+            "3",
+            "4",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = StreamReader::new(child.stdout.take().unwrap());
+    let stderr = StreamReader::new(child.stderr.take().unwrap());
+    let mut seen = (0, 0);
+    let two_stopped = wait_for(Duration::from_secs(20), || {
+        seen = stopped_and_running(&project, 4);
+        seen == (2, 2)
+    });
+    assert!(
+        two_stopped,
+        "two jobs stopped and two running, not {seen:?}: {}",
+        stderr.text()
+    );
+    let status = child.wait().unwrap();
+    let (stdout, stderr) = (stdout.finish(), stderr.finish());
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    // The stopped ones were continued and ran to their end.
+    let mut done: Vec<&str> = stdout.lines().collect();
+    done.sort_unstable();
+    assert_eq!(done, ["done 1", "done 2", "done 3", "done 4"], "{stderr}");
+    assert_eq!(
+        stderr.matches("2 running job(s) stopped").count(),
+        1,
+        "said once, with why: {stderr}"
+    );
+    assert!(stderr.contains("less than twice --memsuspend"), "{stderr}");
+}
+
+#[test]
+fn memsuspend_beyond_all_memory_runs_one_job_at_a_time() {
+    let project = Project::new();
+    // A size larger than any machine's memory: GNU parallel starts nothing and waits for
+    // ever; fanout keeps one job running, as the option promises.
+    let mut child = project
+        .command(&[
+            "map",
+            "-j3",
+            "--memsuspend",
+            "1P",
+            "mkdir -p t && date +%s%N > t/{}.start && sleep 0.3 && date +%s%N > t/{}.end",
+            ":::",
+            "a",
+            "b",
+            "c",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = StreamReader::new(child.stderr.take().unwrap());
+    let ended = wait_for(Duration::from_secs(60), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !ended {
+        child.kill().unwrap();
+    }
+    let status = child.wait().unwrap();
+    let stderr = stderr.finish();
+    assert!(ended, "the jobs never all ran: {stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let intervals: Vec<(u128, u128)> = ["a", "b", "c"]
+        .iter()
+        .map(|id| interval(&project, id))
+        .collect();
+    assert_eq!(max_overlap(&intervals), 1, "{intervals:?}");
+    assert_eq!(
+        stderr.matches("less than --memsuspend").count(),
+        1,
+        "said once: {stderr}"
+    );
+}
+
+#[test]
+fn a_stopped_job_that_times_out_is_continued_to_act_on_its_sigterm() {
+    let project = Project::new();
+    let size = (available_memory() * 4 / 5).to_string();
+    // Three jobs, two go on and one is stopped; all time out after 3 s. The stopped one
+    // must get to run its trap at SIGTERM at once, not only once the others have ended
+    // (and memory let it go on): each job's trap waits up to 10 s for all three traps.
+    let out = project.fanout(&[
+        "map",
+        "-j3",
+        "--memsuspend",
+        &size,
+        "--timeout",
+        "3",
+        "--termseq",
+        "TERM,20000,KILL,25",
+        "trap 'echo TERM > got.{}; i=0; while [ $i -lt 100 ]; do \
+         [ -e got.1 ] && [ -e got.2 ] && [ -e got.3 ] && touch met.{} && break; \
+         sleep 0.1; i=$((i+1)); done; exit 3' TERM; sleep 30 & wait",
+        ":::",
+        "1",
+        "2",
+        "3",
+    ]);
+    assert!(
+        out.stderr.contains("1 running job(s) stopped"),
+        "one job was stopped: {}",
+        out.stderr
+    );
+    out.expect_code(3);
+    for n in 1..=3 {
+        assert_eq!(
+            project.read(&format!("got.{n}")).trim(),
+            "TERM",
+            "job {n} acted on its SIGTERM: {}",
+            out.stderr
+        );
+    }
+    let met = (1..=3)
+        .filter(|n| project.join(&format!("met.{n}")).exists())
+        .count();
+    assert_eq!(met, 3, "the stopped job's trap ran alongside the others'");
 }
 
 #[test]

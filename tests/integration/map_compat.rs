@@ -1134,6 +1134,7 @@ fn table() -> Vec<Case> {
             "b",
         ]),
         case(&["--load", "10000%", "echo", ":::", "a"]),
+        case(&["--memsuspend", "1k", "-j3", "echo", ":::", "a", "b", "c"]),
         // --pipe: stdin cut into blocks, one per job, on the job's stdin.
         case(&["--pipe", "wc", "-l"]).stdin(&numbers),
         case(&["--pipe", "--block", "1k", "wc", "-c"]).stdin(&numbers),

@@ -24,7 +24,8 @@ impl Dispatcher<'_> {
             .map(at)
             .or_else(|| [retry, recheck].into_iter().flatten().min());
         let slow = self.slow_checks.peek().map(|Reverse((due, ..))| at(*due));
-        [start, slow].into_iter().flatten().min()
+        let memory = self.memory_check_due().map(at);
+        [start, slow, memory].into_iter().flatten().min()
     }
 
     /// Whether the rates of the named limits `task` uses (other than an agent's) let it
@@ -73,14 +74,13 @@ impl Dispatcher<'_> {
         if self.scheduler.is_stopped() {
             return false;
         }
-        let reason = load.over();
+        let hold = load.over();
+        let reason = hold.as_ref().map(|h| h.reason.clone());
         if reason != self.held_back {
             self.held_back.clone_from(&reason);
-            self.sink.emit(&Event::HeldBack {
-                reason: reason.clone(),
-            });
+            self.sink.emit(&Event::HeldBack { reason });
         }
-        reason.is_some()
+        hold.is_some_and(|h| !(h.one_may_run && self.units.is_empty()))
     }
 
     /// How long `index` may run between slow notices: its own `slow`, else the plan's;
