@@ -366,7 +366,7 @@ pub struct MapArgs {
         value_name = "N",
         allow_hyphen_values = true,
         short_alias = 'P',
-        alias = "max-procs"
+        aliases = ["max-procs", "maxprocs"]
     )]
     pub jobs: Option<String>,
     /// Print jobs' output in input order, whatever order they end in.
@@ -446,7 +446,7 @@ pub struct MapArgs {
     pub silent: bool,
     /// Give each job N inputs ({} is all of them, {1} … {N} each); the last job gets what
     /// is left. 0: run the command once per input, without the input.
-    #[arg(short = 'n', long, value_name = "N", alias = "max-args")]
+    #[arg(short = 'n', long, value_name = "N", aliases = ["max-args", "maxargs"])]
     pub max_args: Option<usize>,
     /// Give each job as many inputs as spread them evenly over the job slots (and fit a
     /// command line): {} is all of them.
@@ -460,7 +460,7 @@ pub struct MapArgs {
     pub context_replace: bool,
     /// Command lines shorter than N bytes (-m, -X and --xargs fill them to that; a longer
     /// one is an error).
-    #[arg(short = 's', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 's', long, alias = "maxchars", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_chars: Option<u64>,
     /// As many inputs per job as fit a command line, not spread over the job slots.
     #[arg(
@@ -477,6 +477,7 @@ pub struct MapArgs {
     #[arg(
         short = 'N',
         long = "max-replace-args",
+        alias = "maxreplaceargs",
         value_name = "N",
         conflicts_with = "max_args"
     )]
@@ -575,7 +576,12 @@ pub struct MapArgs {
     /// Keep each job's output in DIR/1/VALUE1/2/VALUE2/…/{seq,stdout,stderr} rather than
     /// print it; with a name ending .csv, .tsv or .json, one table row per job instead
     /// (-.csv and the like: on stdout).
-    #[arg(long, value_name = "DIR", alias = "res", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "DIR",
+        aliases = ["res", "result"],
+        allow_hyphen_values = true
+    )]
     pub results: Option<PathBuf>,
     /// Run the jobs in a random order ({#} numbers them in that order).
     #[arg(long)]
@@ -584,6 +590,10 @@ pub struct MapArgs {
     /// unit: 100ms, 2s, 1m).
     #[arg(long, value_name = "DURATION")]
     pub delay: Option<String>,
+    /// As --delay, when that is not given (GNU parallel's delay between logins to a
+    /// remote host, which stands for --delay there too).
+    #[arg(long, alias = "ssh-delay", value_name = "DURATION", hide = true)]
+    pub sshdelay: Option<String>,
     /// Start a job only while fewer than MAX processes are runnable (MAX, or MAX% of the
     /// CPUs).
     #[arg(long, value_name = "MAX")]
@@ -598,6 +608,10 @@ pub struct MapArgs {
     /// available, or none runs.
     #[arg(long, value_name = "SIZE")]
     pub memsuspend: Option<String>,
+    /// Start a job only while the machine is not swapping (pages both swapped in and out
+    /// since the last look).
+    #[arg(long)]
+    pub noswap: bool,
     /// Before each job starts, run COMMAND (a shell command): exit 0 lets the job start;
     /// any other holds starts back and asks again later. `load N` and `mem SIZE` are
     /// --load N and --memfree SIZE.
@@ -615,11 +629,11 @@ pub struct MapArgs {
         long,
         value_name = "WHEN,WHY=N",
         allow_hyphen_values = true,
-        alias = "halt-on-error"
+        aliases = ["halt-on-error", "haltonerror"]
     )]
     pub halt: Option<String>,
     /// Print the commands that would run, and run nothing.
-    #[arg(long, alias = "dryrun")]
+    #[arg(long, aliases = ["dryrun", "dr"])]
     pub dry_run: bool,
     /// As --dry-run, each command line quoted for a shell (to compose commands for a
     /// further fanout map).
@@ -668,7 +682,7 @@ pub struct MapArgs {
     pub recend: Option<String>,
     /// With --pipe: --recstart and --recend are regular expressions (Perl-like; `^` and `$`
     /// match at line ends).
-    #[arg(long, requires = "pipe_mode")]
+    #[arg(long, alias = "regex", requires = "pipe_mode")]
     pub regexp: bool,
     /// With --pipe: take the --recstart and --recend marks out of each block.
     #[arg(long = "remove-rec-sep", aliases = ["removerecsep", "rrs"], requires = "pipe_mode")]
@@ -719,7 +733,7 @@ pub struct MapArgs {
     #[arg(short = 'd', long, value_name = "DELIM")]
     pub delimiter: Option<String>,
     /// An input equal to STR ends its group: neither it nor what follows is read.
-    #[arg(short = 'E', long = "eof", value_name = "STR")]
+    #[arg(short = 'E', short_alias = 'e', long = "eof", value_name = "STR")]
     pub eof: Option<String>,
     /// Cut white space from the ends of each input (or column): n (none), l, r, lr
     /// [default: lr with --colsep, else n].
@@ -745,10 +759,10 @@ pub struct MapArgs {
     #[arg(short = 'a', long = "arg-file", value_name = "FILE", alias = "argfile")]
     pub arg_file: Vec<PathBuf>,
     /// Use SEP instead of ::: (and SEP+ instead of :::+).
-    #[arg(long, value_name = "SEP")]
+    #[arg(long, alias = "argsep", value_name = "SEP")]
     pub arg_sep: Option<String>,
     /// Use SEP instead of :::: (and SEP+ instead of ::::+).
-    #[arg(long, value_name = "SEP")]
+    #[arg(long, alias = "argfilesep", value_name = "SEP")]
     pub arg_file_sep: Option<String>,
     /// Run jobs at this niceness, added to fanout's own (as `nice -n N`).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
@@ -781,7 +795,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub summary: bool,
     /// Where jobs' output waits until it is printed (default: the system's temp directory).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, alias = "tempdir", value_name = "DIR")]
     pub tmpdir: Option<PathBuf>,
     /// Ask on the terminal before each job runs (`COMMAND ?...`): only a job whose answer
     /// begins with y runs; the others are skipped and count as failed.
@@ -800,7 +814,7 @@ pub struct MapArgs {
     pub env: Vec<String>,
     /// Print the GNU parallel version whose behaviour fanout map follows and exit: 0 when
     /// it is VERSION or later, else 255 (`--minversion 20170422 && …`).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, alias = "min-version", value_name = "VERSION")]
     pub minversion: Option<String>,
     /// Print the shell code that completes fanout's options and exit (bash, zsh, fish,
     /// elvish, powershell, or auto: the shell fanout was started from):
@@ -816,35 +830,46 @@ pub struct MapArgs {
     )]
     pub shebang_not_first: bool,
     /// Print the longest command line -m, -X and --xargs fill, and exit.
-    #[arg(long)]
+    #[arg(long, alias = "maxlinelengthallowed")]
     pub max_line_length_allowed: bool,
     /// Print the longest command line -m, -X and --xargs fill (-s N, else the system's),
     /// then go on.
-    #[arg(long)]
+    #[arg(long, alias = "showlimits")]
     pub show_limits: bool,
     /// Accepted for GNU parallel compatibility: a command line longer than -s allows is
     /// always an error.
     #[arg(short = 'x', long = "exit", hide = true)]
     pub exit_if_too_long: bool,
     /// Print the number of CPU cores (as GNU parallel counts them) and exit.
-    #[arg(long, alias = "number-of-cpus")]
+    #[arg(long, aliases = ["number-of-cpus", "numberofcores", "numberofcpus"])]
     pub number_of_cores: bool,
     /// Print the number of CPU threads (hyperthreads; as GNU parallel counts them) and
     /// exit.
-    #[arg(long)]
+    #[arg(long, alias = "numberofthreads")]
     pub number_of_threads: bool,
     /// Print the number of CPU sockets (as GNU parallel counts them) and exit.
-    #[arg(long)]
+    #[arg(long, alias = "numberofsockets")]
     pub number_of_sockets: bool,
     /// Count cores, not threads, as the CPUs of -j N% and -j +N.
-    #[arg(long)]
+    #[arg(long, alias = "usecoresinsteadofthreads")]
     pub use_cores_instead_of_threads: bool,
     /// Count sockets, not threads, as the CPUs of -j N% and -j +N.
-    #[arg(long, alias = "use-cpus-instead-of-cores")]
+    #[arg(
+        long,
+        aliases = [
+            "usesocketsinsteadofthreads",
+            "use-cpus-instead-of-cores",
+            "usecpusinsteadofcores"
+        ]
+    )]
     pub use_sockets_instead_of_threads: bool,
     /// Accepted for GNU parallel compatibility (--will-cite, --no-notice; --gnu too:
     /// fanout is always itself).
-    #[arg(long, hide = true, aliases = ["no-notice", "nonotice", "gnu"])]
+    #[arg(
+        long,
+        hide = true,
+        aliases = ["willcite", "no-notice", "nonotice", "nn", "gnu"]
+    )]
     pub will_cite: bool,
     /// Read the options in the profile NAME (a file in ~/.parallel or $PARALLEL_HOME, or
     /// the path NAME if it begins with / or ./) before the command line's, in place of
@@ -858,9 +883,19 @@ pub struct MapArgs {
     /// it is (--compress; --compress-program and --decompress-program PRG are not run).
     #[arg(long, hide = true)]
     pub compress: bool,
-    #[arg(long, hide = true, value_name = "PRG")]
+    #[arg(
+        long,
+        hide = true,
+        value_name = "PRG",
+        aliases = ["compressprogram", "use-compress-program", "usecompressprogram"]
+    )]
     pub compress_program: Option<String>,
-    #[arg(long, hide = true, value_name = "PRG")]
+    #[arg(
+        long,
+        hide = true,
+        value_name = "PRG",
+        aliases = ["decompressprogram", "use-decompress-program", "usedecompressprogram"]
+    )]
     pub decompress_program: Option<String>,
     /// Where jobs run: `:`, this machine (`N/:`: N jobs at once), the only place fanout
     /// map runs them. May be repeated, or separated by commas.
@@ -874,7 +909,12 @@ pub struct MapArgs {
     /// --basefile.
     #[arg(long, hide = true)]
     pub transfer: bool,
-    #[arg(long = "transferfile", alias = "tf", hide = true, value_name = "FILE")]
+    #[arg(
+        long = "transferfile",
+        aliases = ["tf", "transfer-file", "transfer-files", "transferfiles"],
+        hide = true,
+        value_name = "FILE"
+    )]
     pub transfer_file: Vec<String>,
     #[arg(long = "return", hide = true, value_name = "FILE")]
     pub return_file: Vec<String>,
@@ -882,6 +922,25 @@ pub struct MapArgs {
     pub trc: Vec<String>,
     #[arg(long, alias = "bf", hide = true, value_name = "FILE")]
     pub basefile: Vec<String>,
+    /// Accepted for GNU parallel compatibility, and ignored as GNU parallel ignores them
+    /// with no remote host: --ssh, --controlmaster (-M), --filter-hosts, --hgrp,
+    /// --rsync-opts.
+    #[arg(long, hide = true, value_name = "COMMAND")]
+    pub ssh: Option<String>,
+    #[arg(short = 'M', long, hide = true)]
+    pub controlmaster: bool,
+    #[arg(long, hide = true, aliases = ["filterhosts", "filter-host"])]
+    pub filter_hosts: bool,
+    #[arg(long, hide = true, aliases = ["hostgrp", "hostgroup", "hostgroups"])]
+    pub hgrp: bool,
+    #[arg(
+        long,
+        hide = true,
+        alias = "rsyncopts",
+        value_name = "OPTIONS",
+        allow_hyphen_values = true
+    )]
+    pub rsync_opts: Option<String>,
     /// Work as a counting semaphore (as `fanout sem`): run the command once, when one of
     /// -j N slots (default 1) of the semaphore is free, in the background.
     #[arg(long)]

@@ -23,8 +23,8 @@ use crate::map::{
     MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter,
     Separators, TableFormat, Template, TemplateOptions, TooLong, UserReplacement, column_names,
     expand_user_replacements, job_dir, job_shell, local_jobs, map_plan, pack_inputs, parse_delay,
-    parse_halt, parse_jobs, parse_load, parse_size, parse_timeout, read_joblog, read_login_file,
-    shell_quote, split_command_line, with_slot,
+    parse_halt, parse_jobs, parse_load, parse_seconds, parse_size, parse_timeout, read_joblog,
+    read_login_file, shell_quote, split_command_line, with_slot,
 };
 use crate::plan::FilePart;
 use crate::report::{JobOutput, JobOutputOptions, LatestLines, SummaryCollector, render_summary};
@@ -310,6 +310,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         max_load: limits.max_load,
         min_free_memory: limits.min_free_memory,
         mem_suspend: limits.mem_suspend,
+        no_swap: args.noswap,
     };
     // `-p`: the question takes the place of `-t`'s line, as in GNU parallel.
     let ask = match args.interactive {
@@ -450,11 +451,15 @@ impl Limits {
             Some(Ok(MapTimeout::Percent(percent))) => (None, Some(percent)),
             Some(Err(message)) => return Err(CliError::usage(message)),
         };
-        let delay = args
-            .delay
-            .as_deref()
-            .map(|value| parse_delay(value).map_err(CliError::usage))
-            .transpose()?;
+        // GNU parallel's --sshdelay spaces the starts on each remote host; with none, it
+        // stands for --delay.
+        let delay = match (&args.delay, &args.sshdelay) {
+            (Some(value), _) => Some(parse_delay(value)),
+            (None, Some(value)) => Some(parse_seconds("--sshdelay", value)),
+            (None, None) => None,
+        }
+        .transpose()
+        .map_err(CliError::usage)?;
         // `--limit 'load N'` and `--limit 'mem SIZE'` are GNU parallel's own limits,
         // `--load N` and `--memfree SIZE`; any other is a command asked before each start.
         let (mut load, mut memfree, mut start_limit) =

@@ -29,6 +29,8 @@ pub struct MapSpec {
     /// Running jobs are stopped while less than twice this memory, in bytes, is available
     /// (`--memsuspend`).
     pub mem_suspend: Option<u64>,
+    /// No job starts while the machine swaps (`--noswap`).
+    pub no_swap: bool,
 }
 
 impl MapSpec {
@@ -45,6 +47,7 @@ impl MapSpec {
             max_load: self.max_load,
             min_free_memory: self.min_free_memory,
             mem_suspend: self.mem_suspend,
+            no_swap: self.no_swap,
             // No reporter of map's tells of slow jobs: the run need not watch for them.
             slow: None,
             ..Settings::default()
@@ -240,6 +243,7 @@ mod tests {
             max_load: Some(2.0),
             min_free_memory: Some(1 << 20),
             mem_suspend: Some(1 << 30),
+            no_swap: true,
         };
         let tasks = vec![
             spec.task(1, &["a b".into()], Some(PathBuf::from("/tmp/block-1")))
@@ -257,6 +261,7 @@ mod tests {
         assert_eq!(plan.settings.max_load, Some(2.0));
         assert_eq!(plan.settings.min_free_memory, Some(1 << 20));
         assert_eq!(plan.settings.mem_suspend, Some(1 << 30));
+        assert!(plan.settings.no_swap);
         assert_eq!(plan.tasks[0].stdin, Some(PathBuf::from("/tmp/block-1")));
         assert_eq!(plan.tasks[1].stdin, None);
     }

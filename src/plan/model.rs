@@ -200,6 +200,9 @@ pub struct Settings {
     /// starts while less than this (beyond `min_free_memory`) is available and a task runs
     /// (`fanout map --memsuspend`; plan files do not set it).
     pub mem_suspend: Option<u64>,
+    /// No new task starts while the machine swaps pages both in and out (`fanout map
+    /// --noswap`; plan files do not set it).
+    pub no_swap: bool,
     /// No new task starts while this many processes or more are runnable (`max_load`,
     /// `fanout run --load`, `fanout map --load`).
     pub max_load: Option<f64>,
@@ -224,6 +227,7 @@ impl Default for Settings {
             max_memory: None,
             min_free_memory: None,
             mem_suspend: None,
+            no_swap: false,
             max_load: None,
         }
     }

@@ -2,7 +2,8 @@
 //! run -l`; `fanout map --load` and `--memfree`): while the machine's CPU, memory or load
 //! is above its limit, no new task starts. CPU use is measured between two readings of /proc/stat; memory use is MemTotal
 //! − MemAvailable of /proc/meminfo; the load is /proc/stat's runnable processes, fanout's
-//! own reading thread not counted.
+//! own reading thread not counted; swapping (`fanout map --noswap`) is pages both swapped
+//! in and swapped out (/proc/vmstat) between two looks.
 //!
 //! `fanout map --memsuspend SIZE` adds to the memory the gate asks for (SIZE more than
 //! `--memfree`, as GNU parallel counts it), and [`to_keep_running`] tells how many of the
@@ -40,6 +41,18 @@ pub(crate) struct LoadGate {
     max_load: Option<f64>,
     last: Option<(Instant, CpuSample)>,
     cpu_percent: Option<f64>,
+    no_swap: bool,
+    /// The last reading of pages swapped in and out, and whether the machine swapped
+    /// both ways between it and the one before.
+    last_swap: Option<(Instant, SwapSample)>,
+    swapping: Option<SwapSample>,
+}
+
+/// Pages swapped in and out since boot, or between two readings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SwapSample {
+    pages_in: u64,
+    pages_out: u64,
 }
 
 impl LoadGate {
@@ -53,14 +66,19 @@ impl LoadGate {
             max_load: settings.max_load,
             last: None,
             cpu_percent: None,
+            no_swap: settings.no_swap,
+            last_swap: None,
+            swapping: None,
         };
         let limited = gate.max_cpu.is_some()
             || gate.max_memory.is_some()
             || gate.min_free_memory.is_some()
             || gate.mem_suspend.is_some()
-            || gate.max_load.is_some();
+            || gate.max_load.is_some()
+            || gate.no_swap;
         limited.then(|| LoadGate {
             last: read_cpu().map(|s| (Instant::now(), s)),
+            last_swap: read_swap().map(|s| (Instant::now(), s)),
             ..gate
         })
     }
@@ -137,6 +155,22 @@ impl LoadGate {
                 return Some((format!("CPU at {used:.0}%, above max_cpu = {max}%"), false));
             }
         }
+        if self.no_swap {
+            self.sample_swap();
+            if let Some(SwapSample {
+                pages_in,
+                pages_out,
+            }) = self.swapping
+            {
+                return Some((
+                    format!(
+                        "the machine swaps: {pages_in} pages swapped in and {pages_out} out \
+                         since the last look (--noswap)"
+                    ),
+                    false,
+                ));
+            }
+        }
         None
     }
 
@@ -154,6 +188,57 @@ impl LoadGate {
         }
         self.last = Some((now, sample));
     }
+}
+
+impl LoadGate {
+    /// Updates whether the machine swaps, when the last reading is old enough to mean
+    /// something.
+    fn sample_swap(&mut self) {
+        let now = Instant::now();
+        if let Some((at, _)) = self.last_swap
+            && now.duration_since(at) < Duration::from_millis(200)
+        {
+            return;
+        }
+        let Some(sample) = read_swap() else { return };
+        if let Some((_, before)) = self.last_swap {
+            self.swapping = swapped_both_ways(before, sample);
+        }
+        self.last_swap = Some((now, sample));
+    }
+}
+
+fn read_swap() -> Option<SwapSample> {
+    std::fs::read_to_string("/proc/vmstat")
+        .ok()
+        .and_then(|s| parse_swap(&s))
+}
+
+/// `pswpin` and `pswpout` of /proc/vmstat.
+fn parse_swap(vmstat: &str) -> Option<SwapSample> {
+    let field = |name: &str| {
+        vmstat
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some(SwapSample {
+        pages_in: field("pswpin")?,
+        pages_out: field("pswpout")?,
+    })
+}
+
+/// The pages swapped in and out between two readings, when both moved (GNU parallel's
+/// rule: swap-in times swap-out above zero).
+fn swapped_both_ways(before: SwapSample, after: SwapSample) -> Option<SwapSample> {
+    let pages_in = after.pages_in.checked_sub(before.pages_in)?;
+    let pages_out = after.pages_out.checked_sub(before.pages_out)?;
+    (pages_in > 0 && pages_out > 0).then_some(SwapSample {
+        pages_in,
+        pages_out,
+    })
 }
 
 fn read_cpu() -> Option<CpuSample> {
@@ -317,6 +402,33 @@ mod tests {
         assert!(held.reason.contains("and --memfree"), "{held:?}");
         // --memfree alone holds back even with nothing running.
         assert!(!gate(1, Some(u64::MAX)).over().unwrap().one_may_run);
+    }
+
+    #[test]
+    fn swapping_is_pages_both_swapped_in_and_out_between_two_looks() {
+        let vmstat = |i, o| format!("nr_free_pages 5\npswpin {i}\npswpout {o}\npgfault 9\n");
+        let sample = |i, o| parse_swap(&vmstat(i, o)).unwrap();
+        assert_eq!(
+            sample(3, 4),
+            SwapSample {
+                pages_in: 3,
+                pages_out: 4
+            }
+        );
+        assert_eq!(parse_swap("pswpin 1\n"), None);
+        assert_eq!(
+            swapped_both_ways(sample(3, 4), sample(5, 10)),
+            Some(SwapSample {
+                pages_in: 2,
+                pages_out: 6
+            })
+        );
+        // One way only, or not at all: not swapping.
+        assert_eq!(swapped_both_ways(sample(3, 4), sample(9, 4)), None);
+        assert_eq!(swapped_both_ways(sample(3, 4), sample(3, 9)), None);
+        assert_eq!(swapped_both_ways(sample(3, 4), sample(3, 4)), None);
+        // This machine's own figures read.
+        assert!(read_swap().is_some());
     }
 
     #[test]

@@ -465,6 +465,13 @@ fn line_buffer_prints_lines_while_the_job_runs() {
 
 #[test]
 fn delay_spaces_out_the_starts_of_jobs_and_of_their_retries() {
+    // GNU parallel's --sshdelay stands for --delay when there is no remote host.
+    for option in ["--delay", "--sshdelay"] {
+        delay_spaces_out_starts(option);
+    }
+}
+
+fn delay_spaces_out_starts(option: &str) {
     let project = Project::new();
     // Four starts: two jobs, each failing its first try. Each start stamps a file, first
     // thing.
@@ -474,7 +481,7 @@ fn delay_spaces_out_the_starts_of_jobs_and_of_their_retries() {
         .fanout(&[
             "map",
             "-j4",
-            "--delay",
+            option,
             "0.3",
             "--retries",
             "2",
@@ -494,12 +501,12 @@ fn delay_spaces_out_the_starts_of_jobs_and_of_their_retries() {
     // too, but only once.
     for pair in starts.windows(2) {
         let gap_ms = (pair[1] - pair[0]) / 1_000_000;
-        assert!(gap_ms >= 150, "starts {gap_ms} ms apart with --delay 0.3");
+        assert!(gap_ms >= 150, "starts {gap_ms} ms apart with {option} 0.3");
     }
     let spread_ms = (starts[3] - starts[0]) / 1_000_000;
     assert!(
         spread_ms >= 750,
-        "four starts over {spread_ms} ms with --delay 0.3"
+        "four starts over {spread_ms} ms with {option} 0.3"
     );
 }
 
@@ -1117,6 +1124,10 @@ fn bad_option_values_of_map_are_errors_of_fanout() {
     let project = Project::new();
     for (option, message) in [
         (["--delay", "soon"], "`--delay soon` is not a duration"),
+        (
+            ["--ssh-delay", "soon"],
+            "`--sshdelay soon` is not a duration",
+        ),
         (["--trim", "both"], "`--trim both` is not a way to trim"),
         (["-d", ""], "`-d` needs a delimiter"),
         (
