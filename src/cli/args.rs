@@ -598,14 +598,14 @@ pub struct MapArgs {
     /// CPUs).
     #[arg(long, value_name = "MAX")]
     pub load: Option<String>,
-    /// Start a job only while at least SIZE of memory is available (K, M, G: powers of
-    /// 1024; k, m, g: of 1000).
+    /// Start a job only while at least SIZE of memory is available (K, M, G, and Ki, Mi,
+    /// Gi: powers of 1024; k, m, g: of 1000; 0: no limit).
     #[arg(long, value_name = "SIZE")]
     pub memfree: Option<String>,
     /// While less than twice SIZE of memory is available, stop (SIGSTOP) the younger running
     /// jobs, more of them the less there is (below SIZE, all but the oldest), and continue
     /// them as memory comes back; start a job only while SIZE more than --memfree is
-    /// available, or none runs.
+    /// available, or none runs (0: never).
     #[arg(long, value_name = "SIZE")]
     pub memsuspend: Option<String>,
     /// Start a job only while the machine is not swapping (pages both swapped in and out

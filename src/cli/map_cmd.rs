@@ -23,8 +23,8 @@ use crate::map::{
     MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter,
     Separators, TableFormat, Template, TemplateOptions, TooLong, UserReplacement, column_names,
     expand_user_replacements, job_dir, job_shell, local_jobs, map_plan, pack_inputs, parse_delay,
-    parse_halt, parse_jobs, parse_load, parse_seconds, parse_size, parse_timeout, read_joblog,
-    read_login_file, shell_quote, split_command_line, with_slot,
+    parse_halt, parse_jobs, parse_limit_size, parse_load, parse_seconds, parse_timeout,
+    read_joblog, read_login_file, shell_quote, split_command_line, with_slot,
 };
 use crate::plan::FilePart;
 use crate::report::{JobOutput, JobOutputOptions, LatestLines, SummaryCollector, render_summary};
@@ -484,13 +484,15 @@ impl Limits {
             .map(|value| parse_load(value, cpus).map_err(CliError::usage))
             .transpose()?;
         let min_free_memory = memfree
-            .map(|value| parse_size("--memfree", value).map_err(CliError::usage))
-            .transpose()?;
+            .map(|value| parse_limit_size("--memfree", value).map_err(CliError::usage))
+            .transpose()?
+            .flatten();
         let mem_suspend = args
             .memsuspend
             .as_deref()
-            .map(|value| parse_size("--memsuspend", value).map_err(CliError::usage))
-            .transpose()?;
+            .map(|value| parse_limit_size("--memsuspend", value).map_err(CliError::usage))
+            .transpose()?
+            .flatten();
         let termination = Termination::parse(args.termseq.as_deref().unwrap_or(GNU_TERMSEQ))
             .map_err(CliError::usage)?;
         Ok(Limits {

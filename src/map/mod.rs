@@ -44,8 +44,8 @@ pub use joblog::{
     read_joblog,
 };
 pub use options::{
-    JobsFile, MapTimeout, parse_count, parse_delay, parse_halt, parse_jobs, parse_load,
-    parse_seconds, parse_size, parse_timeout,
+    JobsFile, MapTimeout, parse_count, parse_delay, parse_halt, parse_jobs, parse_limit_size,
+    parse_load, parse_seconds, parse_size, parse_timeout,
 };
 pub use pipe::{
     BlockOptions, BlockSource, DEFAULT_BLOCK, HeaderPattern, RecordPatterns, TimedReader,

@@ -93,8 +93,8 @@ fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
 }
 
 /// A size for `option` with GNU parallel's unit prefixes: `K M G T P` multiply by powers
-/// of 1024, `k m g t p` by powers of 1000 (`1M` = 1048576, `10k` = 10000, `1.5K` = 1536).
-/// At least one byte.
+/// of 1024, `k m g t p` by powers of 1000, and either followed by `i` by powers of 1024
+/// (`1M` = `1Mi` = `1mi` = 1048576, `10k` = 10000, `1.5K` = 1536). At least one byte.
 pub fn parse_size(option: &str, text: &str) -> Result<u64, String> {
     match scaled(text) {
         Some(bytes) if bytes >= 1 => Ok(bytes),
@@ -102,6 +102,14 @@ pub fn parse_size(option: &str, text: &str) -> Result<u64, String> {
             "`{option} {text}` is not a size: give bytes, optionally with a unit \
              (K, M, G = 1024, 1024², 1024³; k, m, g = 1000, 1000², 1000³), e.g. 1M"
         )),
+    }
+}
+
+/// As [`parse_size`], where `0` turns the limit off (`--memfree 0`, as in GNU parallel).
+pub fn parse_limit_size(option: &str, text: &str) -> Result<Option<u64>, String> {
+    match scaled(text) {
+        Some(0) => Ok(None),
+        _ => parse_size(option, text).map(Some),
     }
 }
 
@@ -121,6 +129,13 @@ pub fn parse_count(option: &str, text: &str) -> Result<usize, String> {
 /// `text` as a number, times its unit's power of 1024 (`K`, `M`, `G`, `T`, `P`) or of
 /// 1000 (the same in lower case), rounded down.
 fn scaled(text: &str) -> Option<u64> {
+    // `Ki`, `mi`, `GI`…: a power of 1024 whatever the letter's case.
+    let (text, binary) = match text.strip_suffix(['i', 'I']) {
+        Some(rest) if rest.ends_with(|c: char| "kmgtp".contains(c.to_ascii_lowercase())) => {
+            (rest, true)
+        }
+        _ => (text, false),
+    };
     let (number, unit) = match text.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], Some(c)),
         _ => (text, None),
@@ -129,7 +144,7 @@ fn scaled(text: &str) -> Option<u64> {
         None => 1.0,
         Some(c) => {
             let power = "kmgtp".find(c.to_ascii_lowercase())? as i32 + 1;
-            let base: f64 = if c.is_ascii_uppercase() {
+            let base: f64 = if binary || c.is_ascii_uppercase() {
                 1024.0
             } else {
                 1000.0
@@ -262,7 +277,13 @@ mod tests {
         assert_eq!(size("1.5K"), Ok(1536));
         assert_eq!(size("300"), Ok(300));
         assert_eq!(size("2g"), Ok(2_000_000_000));
-        for bad in ["", "M", "1x", "-5", "0", "ten"] {
+        assert_eq!(size("1Mi"), Ok(1 << 20));
+        assert_eq!(size("2gi"), Ok(2 << 30));
+        assert_eq!(size("20.5GI"), Ok(41 << 29));
+        assert_eq!(parse_limit_size("--memfree", "0"), Ok(None));
+        assert_eq!(parse_limit_size("--memfree", "1k"), Ok(Some(1000)));
+        assert!(parse_limit_size("--memfree", "1x").is_err());
+        for bad in ["", "M", "1x", "-5", "0", "ten", "1i", "5xi"] {
             let err = size(bad).unwrap_err();
             assert!(
                 err.starts_with(&format!("`--memfree {bad}` is not a size")),

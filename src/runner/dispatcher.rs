@@ -587,6 +587,7 @@ impl<'a> Dispatcher<'a> {
                     boot_ticks,
                 });
             }
+            UnitNotice::Terminating { index } => self.untrack(index),
             UnitNotice::Line {
                 index,
                 attempt,

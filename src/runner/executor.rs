@@ -98,6 +98,8 @@ pub(crate) enum UnitNotice {
         pid: u32,
         boot_ticks: Option<u64>,
     },
+    /// The unit begins to terminate the process (a timeout, or the dispatcher asked).
+    Terminating { index: usize },
     /// A line of output (with its `\n`; the last one of a stream may lack it).
     Line {
         index: usize,
@@ -298,14 +300,28 @@ async fn run_process(
     };
     // A process that has ended by itself ended naturally, whatever else is ready at the
     // same moment: its work is done, and is reported (and logged) as done.
+    let terminating = || {
+        let _ = spec
+            .notices
+            .send(UnitNotice::Terminating { index: spec.index });
+    };
     let (ending, status) = tokio::select! {
         biased;
         status = child.wait() => (Ending::Natural, status),
-        () = timeout => (Ending::TimedOut, terminate(&mut child, pgid, &spec.termination, &mut requests).await),
+        () = timeout => {
+            terminating();
+            (Ending::TimedOut, terminate(&mut child, pgid, &spec.termination, &mut requests).await)
+        }
         request = recv_request(&mut requests) => match (child.try_wait(), request) {
             (Ok(Some(status)), _) => (Ending::Natural, Ok(status)),
-            (_, UnitRequest::Terminate) => (Ending::Cancelled, terminate(&mut child, pgid, &spec.termination, &mut requests).await),
-            (_, UnitRequest::Kill) => (Ending::Cancelled, kill(&mut child, pgid).await),
+            (_, UnitRequest::Terminate) => {
+                terminating();
+                (Ending::Cancelled, terminate(&mut child, pgid, &spec.termination, &mut requests).await)
+            }
+            (_, UnitRequest::Kill) => {
+                terminating();
+                (Ending::Cancelled, kill(&mut child, pgid).await)
+            }
         },
     };
     let status = match (ending, status) {

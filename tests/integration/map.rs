@@ -1648,6 +1648,9 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
             "1k",
             "--load",
             "100000",
+            // 0: no limit, as in GNU parallel.
+            "--memsuspend",
+            "0",
             "touch",
             ":::",
             "a",
@@ -1658,7 +1661,7 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
 
     for (option, message) in [
         (["--memfree", "lots"], "`--memfree lots` is not a size"),
-        (["--memsuspend", "0"], "`--memsuspend 0` is not a size"),
+        (["--memsuspend", "1x"], "`--memsuspend 1x` is not a size"),
         (["--load", "high"], "`--load high` is not a load"),
         (["-L", "two"], "`-L two` is not a count"),
         (["--max-lines=-1", "-k"], "`--max-lines -1` is not a count"),
@@ -1687,20 +1690,21 @@ fn process_state(pid: &str) -> Option<char> {
     stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
-/// How many of jobs `1..=jobs` have written their pid to `pid.N` and are stopped now, and
-/// how many are not.
-fn stopped_and_running(project: &Project, jobs: usize) -> (usize, usize) {
-    let states: Vec<Option<char>> = (1..=jobs)
-        .map(|n| {
-            let pid = std::fs::read_to_string(project.join(&format!("pid.{n}"))).ok()?;
-            process_state(pid.trim())
-        })
-        .collect();
-    let stopped = states.iter().filter(|s| **s == Some('T')).count();
-    let running = states
-        .iter()
-        .filter(|s| matches!(s, Some('S' | 'R')))
-        .count();
+/// Which of jobs `1..=jobs` (that wrote their pid to `pid.N`) are stopped now, and which
+/// are not.
+fn stopped_and_running(project: &Project, jobs: usize) -> (Vec<usize>, Vec<usize>) {
+    let state = |n: usize| {
+        let pid = std::fs::read_to_string(project.join(&format!("pid.{n}"))).ok()?;
+        process_state(pid.trim())
+    };
+    let (mut stopped, mut running) = (Vec::new(), Vec::new());
+    for n in 1..=jobs {
+        match state(n) {
+            Some('T') => stopped.push(n),
+            Some('S' | 'R') => running.push(n),
+            _ => {}
+        }
+    }
     (stopped, running)
 }
 
@@ -1730,14 +1734,16 @@ fn memsuspend_stops_the_younger_jobs_while_memory_is_short_and_continues_them_la
         .unwrap();
     let stdout = StreamReader::new(child.stdout.take().unwrap());
     let stderr = StreamReader::new(child.stderr.take().unwrap());
-    let mut seen = (0, 0);
+    // The youngest by job number are stopped, as in GNU parallel, whatever order the
+    // jobs' processes began in.
+    let mut seen = (Vec::new(), Vec::new());
     let two_stopped = wait_for(Duration::from_secs(20), || {
         seen = stopped_and_running(&project, 4);
-        seen == (2, 2)
+        seen == (vec![3, 4], vec![1, 2])
     });
     assert!(
         two_stopped,
-        "two jobs stopped and two running, not {seen:?}: {}",
+        "jobs 3 and 4 stopped, 1 and 2 running, not {seen:?}: {}",
         stderr.text()
     );
     let status = child.wait().unwrap();

@@ -1,9 +1,11 @@
 //! `fanout map --memsuspend SIZE`: while less than twice SIZE of memory is available, the
-//! oldest running tasks go on and the younger ones are stopped (SIGSTOP to their process
-//! groups), fewer going on the less memory there is ([`load::to_keep_running`]); they are
-//! continued (SIGCONT) as memory comes back, as GNU parallel does. Looked at every
-//! [`load::RECHECK`] while tasks run. A stopped task that is terminated is continued too,
-//! so that it can act on its SIGTERM (see the executor).
+//! oldest running tasks (the first in the plan or feed, as GNU parallel ranks its jobs by
+//! sequence number, a retry keeping its place) go on and the younger ones are stopped
+//! (SIGSTOP to their process groups), fewer going on the less memory there is
+//! ([`load::to_keep_running`]); they are continued (SIGCONT) as memory comes back. Looked
+//! at every [`load::RECHECK`] while tasks run, and at once when one ends. A task that is
+//! being terminated is left alone from then on: the executor continues it after each
+//! signal, so that a stopped one can act on it.
 
 use std::time::Duration;
 
@@ -48,18 +50,28 @@ impl Dispatcher<'_> {
     /// Notes that task `index`'s attempt runs as process group `pgid`.
     pub(super) fn track_spawn(&mut self, index: usize, pgid: u32) {
         if let Some(suspender) = &mut self.suspender {
-            suspender.running.push(Running {
-                index,
-                pgid,
-                stopped: false,
-            });
+            let at = suspender.running.partition_point(|r| r.index < index);
+            suspender.running.insert(
+                at,
+                Running {
+                    index,
+                    pgid,
+                    stopped: false,
+                },
+            );
         }
     }
 
-    /// Forgets task `index`'s attempt, which ended.
+    /// Forgets task `index`'s attempt, which ended or is being terminated; the others are
+    /// looked at again at once, so that a stopped one goes on before a new task starts.
     pub(super) fn untrack(&mut self, index: usize) {
+        let now = self.now();
         if let Some(suspender) = &mut self.suspender {
+            let before = suspender.running.len();
             suspender.running.retain(|r| r.index != index);
+            if suspender.running.len() < before {
+                suspender.next_check = now;
+            }
         }
     }
 
