@@ -5,6 +5,7 @@
 //! Data flows one way: `plan` → `graph` → `scheduler` ↔ `runner` → `events` → `report`.
 
 pub mod agent;
+pub mod bytes;
 pub mod cli;
 pub mod events;
 pub mod graph;

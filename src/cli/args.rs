@@ -979,7 +979,17 @@ pub struct MapArgs {
     #[arg(
         value_name = "COMMAND",
         trailing_var_arg = true,
-        num_args = 0..
+        num_args = 0..,
+        value_parser = any_bytes()
     )]
     pub words: Vec<String>,
+}
+
+/// A word that may hold any bytes: those that are not UTF-8 are carried as
+/// [`crate::bytes`] says.
+fn any_bytes() -> impl clap::builder::TypedValueParser<Value = String> {
+    use clap::builder::TypedValueParser as _;
+    use std::os::unix::ffi::OsStrExt as _;
+    clap::builder::OsStringValueParser::new()
+        .map(|word| crate::bytes::decode(word.as_bytes()).into_owned())
 }

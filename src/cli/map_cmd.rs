@@ -687,7 +687,7 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
         }
         k += 1;
         // A closed pipe (`fanout map --dry-run … | head`) is not an error.
-        writeln!(out, "{command}").is_ok()
+        out.write_all(&crate::bytes::encode(&command)).is_ok() && out.write_all(b"\n").is_ok()
     })?;
     Ok(skipped)
 }
@@ -864,6 +864,13 @@ impl EventSink for HeldBackNotice {
             self.suspending = reason.is_some();
         }
     }
+}
+
+/// `-t`: a command line on stderr, with the bytes its inputs stand for.
+fn print_trace(command: &str) {
+    let mut line = crate::bytes::encode(command).into_owned();
+    line.push(b'\n');
+    let _ = std::io::stderr().write_all(&line);
 }
 
 /// Removes its directory, and everything in it, when dropped.
@@ -1084,7 +1091,7 @@ impl EventSink for MapSinks {
                 self.output.add_skipped_job(info.tag, info.command.clone());
                 // `-t`: as if it started.
                 if self.traced.is_some() {
-                    eprintln!("{}", with_slot(&info.command, 1));
+                    print_trace(&with_slot(&info.command, 1));
                 }
             } else {
                 self.output
@@ -1161,7 +1168,7 @@ impl EventSink for MapSinks {
         if let (Some(traced), Event::TaskStarted { index, slot, .. }) = (&self.traced, event)
             && let Some(command) = traced.get(index)
         {
-            eprintln!("{}", with_slot(command, *slot));
+            print_trace(&with_slot(command, *slot));
         }
         // A skipped job's row goes in the job log and the results table where GNU
         // parallel's goes, which "runs" it in its turn: as the next job starts.

@@ -415,13 +415,13 @@ impl Records {
         loop {
             if self.reader.read_until(last, &mut bytes)? == 0 {
                 // The end: what was read is the last record, if anything was.
-                return Ok((!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into()));
+                return Ok((!bytes.is_empty()).then(|| crate::bytes::decode_owned(bytes)));
             }
             // A CSV record goes on while a quote is open, as GNU parallel counts them.
             let open_quote = self.csv && bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1;
             if bytes.ends_with(&self.separator) && !open_quote {
                 bytes.truncate(bytes.len() - self.separator.len());
-                return Ok(Some(String::from_utf8_lossy(&bytes).into()));
+                return Ok(Some(crate::bytes::decode_owned(bytes)));
             }
         }
     }
@@ -541,7 +541,7 @@ fn csv_fields(record: &str, delimiter: u8) -> Vec<String> {
     match reader.read_byte_record(&mut fields) {
         Ok(true) => fields
             .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .map(|f| crate::bytes::decode(f).into_owned())
             .collect(),
         _ => vec![String::new()],
     }

@@ -119,7 +119,8 @@ impl JoblogWriter {
     fn write(&mut self, index: usize, entry: &JoblogEntry) -> io::Result<()> {
         match &mut self.target {
             Target::File(file) => {
-                writeln!(file, "{}", entry.line())?;
+                file.write_all(&crate::bytes::encode(&entry.line()))?;
+                file.write_all(b"\n")?;
                 file.flush()
             }
             Target::Stdout(lines) => {
@@ -178,8 +179,8 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, LoggedJob>> {
     if is_stdout(path) {
         return Ok(HashMap::new());
     }
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = match std::fs::read(path) {
+        Ok(bytes) => crate::bytes::decode_owned(bytes),
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(err) => return Err(err),
     };

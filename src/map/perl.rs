@@ -141,8 +141,9 @@ impl Perl {
         let index = self.compile(expression)?;
         let mut request = format!("E {index} {seq} {total} {} {which}\n", args.len()).into_bytes();
         for arg in args {
+            let arg = crate::bytes::encode(arg);
             request.extend_from_slice(format!("{}\n", arg.len()).as_bytes());
-            request.extend_from_slice(arg.as_bytes());
+            request.extend_from_slice(&arg);
         }
         self.stdin.write_all(&request).map_err(lost)?;
         self.stdin.flush().map_err(lost)?;
@@ -158,7 +159,7 @@ impl Perl {
         let mut value = vec![0; len];
         self.stdout.read_exact(&mut value).map_err(lost)?;
         Ok(Evaluated {
-            value: String::from_utf8_lossy(&value).into_owned(),
+            value: crate::bytes::decode_owned(value),
             skip: skip == 1,
             unquoted: unquoted == 1,
         })

@@ -131,9 +131,9 @@ impl ResultsWriter {
 /// The directory under `dir` of the job whose path segments are `segments`; its output is
 /// in the files `stdout` and `stderr` there.
 pub fn job_dir(dir: &Path, segments: &[String]) -> PathBuf {
-    segments
-        .iter()
-        .fold(dir.to_owned(), |dir, segment| dir.join(segment))
+    segments.iter().fold(dir.to_owned(), |dir, segment| {
+        dir.join(crate::bytes::to_os(segment))
+    })
 }
 
 /// Copies `from` to `to`; an absent `from` (no output) makes `to` empty.

@@ -138,6 +138,12 @@ impl JobRecords for ResultsTable {
         output: Option<(Option<&Path>, &Path)>,
     ) -> io::Result<()> {
         let inputs = self.inputs.take(index).unwrap_or_default();
+        // Inputs and the command as the bytes they stand for.
+        let inputs: Vec<Vec<u8>> = inputs
+            .iter()
+            .map(|v| crate::bytes::encode(v).into_owned())
+            .collect();
+        let command = crate::bytes::encode(&entry.command);
         let (stdout, stderr) = match output {
             Some((stdout, stderr)) => (read_or_empty(stdout), read_or_empty(Some(stderr))),
             None => (Vec::new(), Vec::new()),
@@ -157,10 +163,10 @@ impl JobRecords for ResultsTable {
             TableFormat::Separated(separator) => {
                 if !self.header_written {
                     self.header_written = true;
-                    let columns: Vec<String> = (0..inputs.len())
+                    let columns: Vec<Vec<u8>> = (0..inputs.len())
                         .map(|k| match self.names.get(k) {
-                            Some(name) => name.clone(),
-                            None => format!("V{}", k + 1),
+                            Some(name) => crate::bytes::encode(name).into_owned(),
+                            None => format!("V{}", k + 1).into_bytes(),
                         })
                         .collect();
                     let mut header: Vec<&[u8]> = [
@@ -177,21 +183,21 @@ impl JobRecords for ResultsTable {
                     .iter()
                     .map(|c| c.as_bytes())
                     .collect();
-                    header.extend(columns.iter().map(String::as_bytes));
+                    header.extend(columns.iter().map(Vec::as_slice));
                     header.extend([&b"Stdout"[..], &b"Stderr"[..]]);
                     self.separated(separator, &header)?;
                 }
                 let mut fields: Vec<&[u8]> = vec![numbers[0].as_bytes(), b":"];
                 fields.extend(numbers[1..].iter().map(String::as_bytes));
-                fields.push(entry.command.as_bytes());
-                fields.extend(inputs.iter().map(String::as_bytes));
+                fields.push(&command);
+                fields.extend(inputs.iter().map(Vec::as_slice));
                 fields.extend([stdout.as_slice(), stderr.as_slice()]);
                 self.separated(separator, &fields)?;
             }
             TableFormat::Json => {
                 let values: Vec<Vec<u8>> = inputs
                     .iter()
-                    .map(|v| [&b"\""[..], &json_text(v.as_bytes()), b"\""].concat())
+                    .map(|v| [&b"\""[..], &json_text(v), b"\""].concat())
                     .collect();
                 let mut line = format!(
                     "{{ \"Seq\": {}, \"Host\": \":\", \"Starttime\": {}, \"JobRuntime\": {}, \
@@ -206,7 +212,7 @@ impl JobRecords for ResultsTable {
                     numbers[6]
                 )
                 .into_bytes();
-                line.extend(json_text(entry.command.as_bytes()));
+                line.extend(json_text(&command));
                 line.extend_from_slice(b"\", \"V\": [ ");
                 line.extend(values.join(&b","[..]));
                 line.extend_from_slice(b" ], \"Stdout\": \"");

@@ -158,11 +158,10 @@ impl JobOutput {
     /// place, as if it ran and wrote nothing.
     pub fn add_skipped_job(&mut self, tag: String, command: String) {
         let index = self.jobs.len();
-        let line = self
-            .options
-            .commands
-            .is_some()
-            .then(|| (false, format!("{}\n", with_slot(&command, 1)).into_bytes()));
+        let line = self.options.commands.is_some().then(|| {
+            let line = format!("{}\n", with_slot(&command, 1));
+            (false, crate::bytes::encode(&line).into_owned())
+        });
         self.jobs.push(Some(Job::new(tag, None)));
         // With --files, an empty file's name, as GNU parallel prints for a job it skipped.
         let job = match (&self.options.files, line) {
@@ -257,7 +256,12 @@ impl JobOutput {
     }
 
     fn print_trailer(&self, line: &str) {
-        let print = || self.write(false, |out| writeln!(out, "{line}"));
+        let print = || {
+            self.write(false, |out| {
+                out.write_all(&crate::bytes::encode(line))?;
+                out.write_all(b"\n")
+            })
+        };
         match &self.bar {
             Some(bar) => bar.suspend(print),
             None => print(),
@@ -338,10 +342,10 @@ impl JobOutput {
     }
 
     /// The command line to print before `index`'s output, with its newline (`-v`).
-    fn command(&self, index: usize) -> Option<String> {
+    fn command(&self, index: usize) -> Option<Vec<u8>> {
         let job = self.jobs.value(index)?;
         let command = with_slot(job.command.as_deref()?, job.slot);
-        Some(format!("{command}\n"))
+        Some(crate::bytes::encode(&format!("{command}\n")).into_owned())
     }
 
     /// With `--line-buffer`: the job's command goes out (or waits its turn) as it starts,
@@ -356,7 +360,7 @@ impl JobOutput {
         if let Some(job) = self.jobs.value_mut(index) {
             job.announced = true;
         }
-        self.line(index, false, command.as_bytes());
+        self.line(index, false, &command);
     }
 
     /// How `index`'s lines are dressed: its tag, and its colour.
@@ -364,7 +368,9 @@ impl JobOutput {
         let job = self.jobs.value(index);
         let tag = match (self.options.tag, job) {
             (false, _) => Vec::new(),
-            (true, Some(job)) => format!("{}\t", with_slot(&job.tag, job.slot)).into_bytes(),
+            (true, Some(job)) => {
+                crate::bytes::encode(&format!("{}\t", with_slot(&job.tag, job.slot))).into_owned()
+            }
             (true, None) => b"\t".to_vec(),
         };
         let failed = self.options.color_failed && job.is_some_and(|job| job.failed);
@@ -412,7 +418,7 @@ impl JobOutput {
         let print = || match job {
             Finished::Logs { stdout, stderr } => {
                 if let Some(command) = self.command(index) {
-                    self.write(false, |out| dress.write_line(out, command.as_bytes()));
+                    self.write(false, |out| dress.write_line(out, &command));
                 }
                 if let Some(path) = stdout {
                     self.write(false, |out| dress.copy_file(path, out));

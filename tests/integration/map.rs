@@ -1672,6 +1672,68 @@ fn jobs_wait_while_the_machine_is_short_of_memory_or_busy() {
     }
 }
 
+#[test]
+fn inputs_that_are_not_utf8_reach_the_job_log_results_and_commands_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    let project = Project::new();
+    // A file name in Latin-1, on the command line, and a stray byte on stdin.
+    let latin1 = OsStr::from_bytes(b"caf\xe9");
+    let out = project
+        .command(&[
+            "map",
+            "-k",
+            "--joblog",
+            "jobs.log",
+            "--results",
+            "res",
+            "printf '%s\\n'",
+            ":::",
+        ])
+        .arg(latin1)
+        .arg("plain")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // The results folder (where the output goes) is named after the input's own bytes.
+    let folder = project.path().join("res/1").join(latin1);
+    assert_eq!(std::fs::read(folder.join("stdout")).unwrap(), b"caf\xe9\n");
+    // The job log holds the command as run, and is read back: nothing runs again.
+    let log = std::fs::read(project.join("jobs.log")).unwrap();
+    assert!(
+        log.windows(6).any(|w| w == b"'caf\xe9'"),
+        "{}",
+        String::from_utf8_lossy(&log)
+    );
+    let again = project
+        .command(&[
+            "map",
+            "-k",
+            "--joblog",
+            "jobs.log",
+            "--resume",
+            "printf '%s\\n'",
+            ":::",
+        ])
+        .arg(latin1)
+        .arg("plain")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    assert_eq!(again.stdout, b"", "every job ran already");
+    // And from stdin: the byte that is not UTF-8 stays itself.
+    let mut child = project
+        .command(&["map", "-k", "echo"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"a\xffb\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.stdout, b"a\xffb\n");
+}
+
 /// The memory available now, in bytes, as fanout reads it.
 fn available_memory() -> u64 {
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();

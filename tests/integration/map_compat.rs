@@ -94,7 +94,9 @@ fn through(case: &Case, program: &str) -> (String, i32, String) {
         out = run(command(&project, program, &args), &case.stdin);
     }
     (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        // Output that is not UTF-8 is compared byte for byte.
+        String::from_utf8(out.stdout)
+            .unwrap_or_else(|err| format!("(not UTF-8) {:?}", err.as_bytes())),
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
@@ -410,6 +412,14 @@ fn table() -> Vec<Case> {
         case(&["-r", "-n2", "echo", ":::", "a", "", "b"]),
         case(&["--delay", "0.1", "-j2", "echo", ":::", "a", "b", "c"]),
         case(&["--sshdelay", "0.1", "-j2", "echo", ":::", "a", "b", "c"]),
+        // Inputs that are not UTF-8 (a file name in Latin-1, stray bytes) reach the
+        // command, and what is printed of them, byte for byte.
+        case(&["echo"]).stdin(b"caf\xe9\na\xffb,c\xfe\n"),
+        case(&["-v", "--tag", "echo", "{.}", "{/}", "{2}", "--colsep", ","])
+            .stdin(b"d/caf\xe9.txt,\xfe\n"),
+        case(&["--dry-run", "-m", "echo"]).stdin(b"caf\xe9\na\xffb\n"),
+        case(&["--tagstring", "[{}]", "--tag", "echo", "{= s/a/x/ =}"]).stdin(b"a\xffa\n"),
+        case(&["-0", "--plus", "echo", "{%.txt}"]).stdin(b"caf\xe9.txt\0"),
         // GNU parallel's other spellings of options.
         case(&[
             "--maxprocs",

@@ -1,0 +1,102 @@
+//! Text that carries bytes which are not UTF-8. Inputs (lines of a file, of stdin) may hold
+//! any bytes, a file name in a legacy encoding say, and must reach the command as they
+//! were. fanout works on them as text: each byte of a sequence that is not UTF-8 stands as
+//! one character of Unicode's last private-use plane, U+10FF80 + (byte - 0x80), and
+//! becomes that byte again where the text leaves fanout (a command's arguments and
+//! environment, what fanout prints of commands and inputs). Text that is UTF-8 goes
+//! through as it is; those 128 characters themselves, given as UTF-8, become bytes too.
+
+use std::borrow::Cow;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt as _;
+
+/// The first of the characters that stand for bytes 0x80..=0xFF.
+const BASE: u32 = 0x10_FF00;
+
+/// `bytes` as text: UTF-8 as it is, each other byte as the character standing for it.
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Cow::Borrowed(text);
+    }
+    let mut text = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for &byte in chunk.invalid() {
+            text.push(stand_in(byte));
+        }
+    }
+    Cow::Owned(text)
+}
+
+/// [`decode`], owned.
+pub fn decode_owned(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => decode(err.as_bytes()).into_owned(),
+    }
+}
+
+fn stand_in(byte: u8) -> char {
+    char::from_u32(BASE + u32::from(byte)).expect("a character of plane 16")
+}
+
+/// The byte `c` stands for, if it stands for one.
+fn byte_of(c: char) -> Option<u8> {
+    let code = u32::from(c);
+    (BASE + 0x80..=BASE + 0xFF)
+        .contains(&code)
+        .then(|| (code - BASE) as u8)
+}
+
+/// `text` as the bytes it stands for.
+pub fn encode(text: &str) -> Cow<'_, [u8]> {
+    if !text.chars().any(|c| byte_of(c).is_some()) {
+        return Cow::Borrowed(text.as_bytes());
+    }
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut utf8 = [0; 4];
+    for c in text.chars() {
+        match byte_of(c) {
+            Some(byte) => bytes.push(byte),
+            None => bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes()),
+        }
+    }
+    Cow::Owned(bytes)
+}
+
+/// `text` as the bytes it stands for, for a command's argument, environment or path.
+pub fn to_os(text: &str) -> OsString {
+    OsString::from_vec(encode(text).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_that_are_not_utf8_come_back_as_they_were() {
+        let raw: &[u8] = b"caf\xe9 \xff\xfe/na\xefve.txt \xe2\x82 end";
+        let text = decode(raw);
+        assert!(text.starts_with("caf"));
+        assert!(text.ends_with(" end"));
+        assert_eq!(encode(&text), raw);
+        assert_eq!(decode_owned(raw.to_vec()), text);
+        assert_eq!(to_os(&text).into_vec(), raw);
+        // Text operations see one character per stray byte, and the rest as it was.
+        assert_eq!(text.rsplit_once('/').unwrap().0.chars().count(), 7);
+    }
+
+    #[test]
+    fn utf8_goes_through_untouched() {
+        for text in ["", "plain", "naïve — ünïcødé ✓ 𝄞", "\u{10FF7F}"] {
+            assert!(matches!(decode(text.as_bytes()), Cow::Borrowed(t) if t == text));
+            assert!(matches!(encode(text), Cow::Borrowed(b) if b == text.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn every_byte_has_its_own_stand_in() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(encode(&decode(&all)), all);
+    }
+}
