@@ -64,6 +64,12 @@ pub fn encode(text: &str) -> Cow<'_, [u8]> {
     Cow::Owned(bytes)
 }
 
+/// How many bytes `text` stands for (a command line's length, say).
+pub fn encoded_len(text: &str) -> usize {
+    // A stand-in is 4 bytes of UTF-8 for 1 byte.
+    text.len() - 3 * text.chars().filter(|&c| byte_of(c).is_some()).count()
+}
+
 /// `text` as the bytes it stands for, for a command's argument, environment or path.
 pub fn to_os(text: &str) -> OsString {
     OsString::from_vec(encode(text).into_owned())
@@ -82,6 +88,7 @@ mod tests {
         assert_eq!(encode(&text), raw);
         assert_eq!(decode_owned(raw.to_vec()), text);
         assert_eq!(to_os(&text).into_vec(), raw);
+        assert_eq!(encoded_len(&text), raw.len());
         // Text operations see one character per stray byte, and the rest as it was.
         assert_eq!(text.rsplit_once('/').unwrap().0.chars().count(), 7);
     }

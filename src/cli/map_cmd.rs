@@ -765,7 +765,7 @@ fn fit_lines(
         }
         JobSource::Read(all) if args.max_chars.is_some() => {
             for (k, job) in all.iter().enumerate() {
-                let len = template.fill(&job.inputs, k + 1, quote).len();
+                let len = crate::bytes::encoded_len(&template.fill(&job.inputs, k + 1, quote));
                 if len >= limit {
                     let input = job.inputs.join(" ");
                     let err = TooLong {

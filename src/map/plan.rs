@@ -8,6 +8,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use super::replace::Template;
+use crate::bytes::encoded_len;
 use crate::plan::{Action, Backoff, Plan, Settings, Task};
 
 /// What a map runs.
@@ -107,15 +108,12 @@ pub fn pack_inputs(
     // word of its own there).
     let gaps = template.input_places();
     let added = |input: &[String]| {
-        let once = template.fill(input, 1, quote).len();
-        let twice = template.fill(&[input, input].concat(), 1, quote).len();
+        let once = encoded_len(&template.fill(input, 1, quote));
+        let twice = encoded_len(&template.fill(&[input, input].concat(), 1, quote));
         twice.saturating_sub(once + gaps)
     };
     let base = match inputs.first() {
-        Some(first) => template
-            .fill(first, 1, quote)
-            .len()
-            .saturating_sub(added(first)),
+        Some(first) => encoded_len(&template.fill(first, 1, quote)).saturating_sub(added(first)),
         None => 0,
     };
     let mut queue: std::collections::VecDeque<Vec<String>> = inputs.into();

@@ -418,6 +418,8 @@ fn table() -> Vec<Case> {
         case(&["-v", "--tag", "echo", "{.}", "{/}", "{2}", "--colsep", ","])
             .stdin(b"d/caf\xe9.txt,\xfe\n"),
         case(&["--dry-run", "-m", "echo"]).stdin(b"caf\xe9\na\xffb\n"),
+        // A line's length counts each such byte once: 15 bytes, one line.
+        case(&["--xargs", "-s", "16", "echo"]).stdin(b"ab\xe9\ncd\xe9\nef\n"),
         case(&["--tagstring", "[{}]", "--tag", "echo", "{= s/a/x/ =}"]).stdin(b"a\xffa\n"),
         case(&["-0", "--plus", "echo", "{%.txt}"]).stdin(b"caf\xe9.txt\0"),
         // GNU parallel's other spellings of options.
