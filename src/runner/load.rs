@@ -39,12 +39,12 @@ pub(crate) struct LoadGate {
     min_free_memory: Option<u64>,
     mem_suspend: Option<u64>,
     max_load: Option<f64>,
-    last: Option<(Instant, CpuSample)>,
+    cpu: Readings<CpuSample>,
     cpu_percent: Option<f64>,
     no_swap: bool,
-    /// The last reading of pages swapped in and out, and whether the machine swapped
-    /// both ways between it and the one before.
-    last_swap: Option<(Instant, SwapSample)>,
+    /// Pages swapped in and out, and whether the machine swapped both ways between the
+    /// last two readings.
+    swap: Readings<SwapSample>,
     swapping: Option<SwapSample>,
 }
 
@@ -64,10 +64,10 @@ impl LoadGate {
             min_free_memory: settings.min_free_memory,
             mem_suspend: settings.mem_suspend,
             max_load: settings.max_load,
-            last: None,
+            cpu: Readings { last: None },
             cpu_percent: None,
             no_swap: settings.no_swap,
-            last_swap: None,
+            swap: Readings { last: None },
             swapping: None,
         };
         let limited = gate.max_cpu.is_some()
@@ -77,8 +77,8 @@ impl LoadGate {
             || gate.max_load.is_some()
             || gate.no_swap;
         limited.then(|| LoadGate {
-            last: read_cpu().map(|s| (Instant::now(), s)),
-            last_swap: read_swap().map(|s| (Instant::now(), s)),
+            cpu: Readings::new(read_cpu),
+            swap: Readings::new(read_swap),
             ..gate
         })
     }
@@ -176,35 +176,45 @@ impl LoadGate {
 
     /// Updates the CPU figure when the last reading is old enough to mean something.
     fn sample_cpu(&mut self) {
+        if let Some((before, after)) = self.cpu.next(read_cpu) {
+            self.cpu_percent = cpu_percent(before, after);
+        }
+    }
+
+    /// Updates whether the machine swaps, likewise.
+    fn sample_swap(&mut self) {
+        if let Some((before, after)) = self.swap.next(read_swap) {
+            self.swapping = swapped_both_ways(before, after);
+        }
+    }
+}
+
+/// Readings of counters of the machine's since boot (/proc), of which two tell what
+/// happened between them.
+#[derive(Debug)]
+struct Readings<T> {
+    last: Option<(Instant, T)>,
+}
+
+impl<T: Copy> Readings<T> {
+    fn new(read: impl FnOnce() -> Option<T>) -> Readings<T> {
+        Readings {
+            last: read().map(|sample| (Instant::now(), sample)),
+        }
+    }
+
+    /// A new reading and the one before it, when that one is old enough for the two to
+    /// mean something.
+    fn next(&mut self, read: impl FnOnce() -> Option<T>) -> Option<(T, T)> {
         let now = Instant::now();
         if let Some((at, _)) = self.last
             && now.duration_since(at) < Duration::from_millis(200)
         {
-            return;
+            return None;
         }
-        let Some(sample) = read_cpu() else { return };
-        if let Some((_, before)) = self.last {
-            self.cpu_percent = cpu_percent(before, sample);
-        }
-        self.last = Some((now, sample));
-    }
-}
-
-impl LoadGate {
-    /// Updates whether the machine swaps, when the last reading is old enough to mean
-    /// something.
-    fn sample_swap(&mut self) {
-        let now = Instant::now();
-        if let Some((at, _)) = self.last_swap
-            && now.duration_since(at) < Duration::from_millis(200)
-        {
-            return;
-        }
-        let Some(sample) = read_swap() else { return };
-        if let Some((_, before)) = self.last_swap {
-            self.swapping = swapped_both_ways(before, sample);
-        }
-        self.last_swap = Some((now, sample));
+        let sample = read()?;
+        let before = self.last.replace((now, sample))?.1;
+        Some((before, sample))
     }
 }
 
