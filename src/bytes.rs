@@ -4,28 +4,49 @@
 //! one character of Unicode's last private-use plane, U+10FF80 + (byte - 0x80), and
 //! becomes that byte again where the text leaves fanout (a command's arguments and
 //! environment, what fanout prints of commands and inputs). Text that is UTF-8 goes
-//! through as it is; those 128 characters themselves, given as UTF-8, become bytes too.
+//! through as it is; those 128 characters themselves, read as UTF-8 from an input, are
+//! carried as the four bytes they are made of, so that every input comes back whole. (In a
+//! plan file, which is text and not decoded, they stand for bytes.)
 
 use std::borrow::Cow;
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt as _;
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+use std::path::Path;
 
 /// The first of the characters that stand for bytes 0x80..=0xFF.
 const BASE: u32 = 0x10_FF00;
 
 /// `bytes` as text: UTF-8 as it is, each other byte as the character standing for it.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.chars().any(|c| byte_of(c).is_some())
+    {
         return Cow::Borrowed(text);
     }
     let mut text = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
-        text.push_str(chunk.valid());
+        for c in chunk.valid().chars() {
+            match byte_of(c) {
+                // One of the stand-ins itself: its own bytes, each stood in for.
+                Some(_) => {
+                    let mut utf8 = [0; 4];
+                    for &byte in c.encode_utf8(&mut utf8).as_bytes() {
+                        text.push(stand_in(byte));
+                    }
+                }
+                None => text.push(c),
+            }
+        }
         for &byte in chunk.invalid() {
             text.push(stand_in(byte));
         }
     }
     Cow::Owned(text)
+}
+
+/// A path as text, its bytes carried as [`decode`] carries them.
+pub fn from_path(path: &Path) -> String {
+    decode(path.as_os_str().as_bytes()).into_owned()
 }
 
 /// [`decode`], owned.
@@ -77,6 +98,8 @@ pub fn to_os(text: &str) -> OsString {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsStr;
+
     use super::*;
 
     #[test]
@@ -95,6 +118,11 @@ mod tests {
 
     #[test]
     fn utf8_goes_through_untouched() {
+        // Even the stand-ins themselves, read from an input.
+        let stand_ins = "a\u{10FFE9}b\u{10FF80}";
+        assert_eq!(encode(&decode(stand_ins.as_bytes())), stand_ins.as_bytes());
+        let path = Path::new(OsStr::from_bytes(b"/tmp/caf\xe9"));
+        assert_eq!(to_os(&from_path(path)), path.as_os_str());
         for text in ["", "plain", "naïve — ünïcødé ✓ 𝄞", "\u{10FF7F}"] {
             assert!(matches!(decode(text.as_bytes()), Cow::Borrowed(t) if t == text));
             assert!(matches!(encode(text), Cow::Borrowed(b) if b == text.as_bytes()));

@@ -37,12 +37,13 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
     }
     let mut lists: Vec<Words> = Vec::new();
     for profile in profiles(&given.profile)? {
-        let text = std::fs::read_to_string(&profile).map_err(|err| {
+        let text = std::fs::read(&profile).map_err(|err| {
             CliError::usage(format!(
                 "cannot read the profile {}: {err}",
                 profile.display()
             ))
         })?;
+        let text = crate::bytes::decode_owned(text);
         // Its lines' words make one list, as in GNU parallel: an option's value may be on
         // the next line.
         let mut list = Words {
@@ -65,7 +66,7 @@ pub(super) fn expand(argv: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
         lists.push(list);
     }
     if let Some(value) = std::env::var_os("PARALLEL").filter(|value| !value.is_empty()) {
-        let value = value.to_string_lossy();
+        let value = crate::bytes::decode(value.as_encoded_bytes());
         lists.push(Words {
             source: "$PARALLEL".into(),
             words: shell_words(&value, "$PARALLEL")?,
@@ -193,7 +194,7 @@ fn shell_words(text: &str, source: &str) -> Result<Vec<OsString>, CliError> {
             "quote as in a shell: `--tagstring 'a b'`",
         )
     })?;
-    Ok(words.into_iter().map(OsString::from).collect())
+    Ok(words.iter().map(|word| crate::bytes::to_os(word)).collect())
 }
 
 /// The folders GNU parallel reads profiles from that exist: `$PARALLEL_HOME`,
@@ -354,7 +355,9 @@ fn shebang(mut argv: Vec<OsString>, at: usize) -> Result<Vec<OsString>, CliError
     }
     argv.extend(parser);
     // One word of the command, whatever it holds.
-    argv.push(shell_quote(&script.to_string_lossy()).into());
+    argv.push(crate::bytes::to_os(&shell_quote(&crate::bytes::decode(
+        script.as_encoded_bytes(),
+    ))));
     if !arguments.is_empty() {
         argv.push(":::".into());
         argv.extend(arguments);

@@ -257,7 +257,7 @@ impl JobSource {
                                 )
                             })?;
                             Job {
-                                inputs: vec![copy.display().to_string()],
+                                inputs: vec![crate::bytes::from_path(&copy)],
                                 sent,
                                 block: Some(copy),
                                 ..Job::default()
@@ -333,7 +333,7 @@ impl JobSource {
                     drop(file);
                     let job = Job {
                         inputs: match cat {
-                            true => vec![path.display().to_string()],
+                            true => vec![crate::bytes::from_path(&path)],
                             false => Vec::new(),
                         },
                         results: None,
@@ -393,7 +393,7 @@ impl JobSource {
                         file.write_all(body)?;
                         let job = Job {
                             inputs: if cat {
-                                vec![path.display().to_string()]
+                                vec![crate::bytes::from_path(&path)]
                             } else {
                                 Vec::new()
                             },
@@ -1074,7 +1074,7 @@ impl Dealer {
         self.sent.push(Arc::clone(&sent));
         let job = Job {
             inputs: match self.cat {
-                true => vec![path.display().to_string()],
+                true => vec![crate::bytes::from_path(&path)],
                 false => Vec::new(),
             },
             results: None,

@@ -135,7 +135,7 @@ pub fn split_command_line(
                 }
                 for (k, path) in group.iter().enumerate() {
                     sources.push(InputSource {
-                        kind: SourceKind::File(PathBuf::from(path)),
+                        kind: SourceKind::File(PathBuf::from(crate::bytes::to_os(path))),
                         linked: linked && k == 0,
                     });
                 }

@@ -113,7 +113,9 @@ impl Perl {
         if let Some(&index) = self.compiled.get(expression) {
             return Ok(index);
         }
-        write!(self.stdin, "D {}\n{expression}", expression.len()).map_err(lost)?;
+        let code = crate::bytes::encode(expression);
+        writeln!(self.stdin, "D {}", code.len()).map_err(lost)?;
+        self.stdin.write_all(&code).map_err(lost)?;
         self.stdin.flush().map_err(lost)?;
         let mut answer = String::new();
         self.stdout.read_line(&mut answer).map_err(lost)?;
@@ -170,7 +172,9 @@ impl Perl {
     /// Whether `code`, compiled afresh (it is not kept), is true; an error when it is not
     /// Perl or dies.
     pub(super) fn test(&mut self, code: &str) -> Result<bool, String> {
-        write!(self.stdin, "T {}\n{code}", code.len()).map_err(lost)?;
+        let code = crate::bytes::encode(code);
+        writeln!(self.stdin, "T {}", code.len()).map_err(lost)?;
+        self.stdin.write_all(&code).map_err(lost)?;
         self.stdin.flush().map_err(lost)?;
         let mut answer = String::new();
         self.stdout.read_line(&mut answer).map_err(lost)?;

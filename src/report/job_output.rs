@@ -394,7 +394,11 @@ impl JobOutput {
         let dress = self.dress(index);
         if let (Some(dir), Finished::Logs { stdout, .. }) = (&self.options.files, job) {
             let line = match self.keep_output(index, dir, stdout.as_deref()) {
-                Ok(path) => format!("{}\n", path.display()),
+                Ok(path) => {
+                    let mut line = path.as_os_str().as_encoded_bytes().to_vec();
+                    line.push(b'\n');
+                    line
+                }
                 Err(err) => {
                     eprintln!(
                         "fanout map: could not keep job {}'s output: {err}",
@@ -408,7 +412,7 @@ impl JobOutput {
                 tag: dress.tag,
                 color: None,
             };
-            let print = || self.write(false, |out| dress.write_line(out, line.as_bytes()));
+            let print = || self.write(false, |out| dress.write_line(out, &line));
             match &self.bar {
                 Some(bar) => bar.suspend(print),
                 None => print(),

@@ -115,7 +115,11 @@ impl LatestLines {
 
     fn started(&mut self, index: usize, attempt: u32, slot: usize) {
         let tag = match self.tags.get(&index) {
-            Some(Some(tag)) => format!("{}\t", with_slot(tag, slot)),
+            // A row is text: bytes that are not UTF-8 show as U+FFFD, as in GNU parallel.
+            Some(Some(tag)) => format!(
+                "{}\t",
+                String::from_utf8_lossy(&crate::bytes::encode(&with_slot(tag, slot)))
+            ),
             _ => String::new(),
         };
         let running = Running {

@@ -1721,6 +1721,15 @@ fn inputs_that_are_not_utf8_reach_the_job_log_results_and_commands_byte_for_byte
         .unwrap();
     assert_eq!(again.status.code(), Some(0), "{again:?}");
     assert_eq!(again.stdout, b"", "every job ran already");
+    // A file of inputs named in Latin-1, and $PARALLEL holding such a byte.
+    std::fs::write(project.path().join(OsStr::from_bytes(b"in\xe9")), "x\n").unwrap();
+    let out = project
+        .command(&["map", "-k", "::::"])
+        .arg(OsStr::from_bytes(b"in\xe9"))
+        .env("PARALLEL", OsStr::from_bytes(b"echo pre\xe9"))
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"pre\xe9 x\n", "{out:?}");
     // And from stdin: the byte that is not UTF-8 stays itself.
     let mut child = project
         .command(&["map", "-k", "echo"])

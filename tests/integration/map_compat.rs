@@ -422,6 +422,8 @@ fn table() -> Vec<Case> {
         case(&["--xargs", "-s", "16", "echo"]).stdin(b"ab\xe9\ncd\xe9\nef\n"),
         case(&["--tagstring", "[{}]", "--tag", "echo", "{= s/a/x/ =}"]).stdin(b"a\xffa\n"),
         case(&["-0", "--plus", "echo", "{%.txt}"]).stdin(b"caf\xe9.txt\0"),
+        case(&["--filter", "length(\"{}\") == 8", "echo", "{= s/x/y/ =}"])
+            .stdin(b"caf\xe9.txt\nx\xe9.txt\n"),
         // GNU parallel's other spellings of options.
         case(&[
             "--maxprocs",
