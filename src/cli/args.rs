@@ -636,9 +636,9 @@ pub struct MapArgs {
     #[arg(long, aliases = ["dryrun", "dr"])]
     pub dry_run: bool,
     /// As --dry-run, each command line quoted for a shell (to compose commands for a
-    /// further fanout map).
-    #[arg(long, aliases = ["shellquote", "shell_quote"])]
-    pub shell_quote: bool,
+    /// further fanout map); given twice, quoted twice.
+    #[arg(long, aliases = ["shellquote", "shell_quote"], action = clap::ArgAction::Count)]
+    pub shell_quote: u8,
     /// Show a progress bar on stderr (also --eta and --progress).
     #[arg(long, alias = "eta", alias = "progress")]
     pub bar: bool,

@@ -123,7 +123,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     }
     warn_remote_only(&args);
     // `--shell-quote` is a dry run whose command lines are quoted for a shell.
-    args.dry_run |= args.shell_quote;
+    args.dry_run |= args.shell_quote > 0;
     // `--ctag` and `--ctagstring` are `--tag` and `--tagstring`, coloured.
     if args.ctag || args.ctagstring.is_some() {
         args.color = ColorChoice::Always;
@@ -338,7 +338,8 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
 
     if args.dry_run {
         // Skipped jobs count as failed, as in GNU parallel's dry run.
-        let skipped = dry_run(source, &maker, jobs, args.shell_quote)?;
+        let tag = args.tag || args.tagstring.is_some();
+        let skipped = dry_run(source, &maker, jobs, args.shell_quote, tag)?;
         return Ok(skipped.min(101) as i32);
     }
 
@@ -651,10 +652,16 @@ fn warn_remote_only(args: &MapArgs) {
 }
 
 /// `--dry-run`: each job's command line on stdout, nothing run.
-/// Prints the command lines the jobs would run, one a line (`quote`: each quoted for a
-/// shell, as `--shell-quote` prints them), those of jobs that would be skipped too, as GNU
-/// parallel does; how many those are.
-fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> anyhow::Result<usize> {
+/// Prints the command lines the jobs would run, one a line (each quoted for a shell
+/// `quotes` times, as `--shell-quote` prints them; after its tag with `tag`), those of
+/// jobs that would be skipped too, as GNU parallel does; how many those are.
+fn dry_run(
+    source: JobSource,
+    maker: &JobMaker,
+    jobs: usize,
+    quotes: u8,
+    tag: bool,
+) -> anyhow::Result<usize> {
     let mut out = std::io::stdout().lock();
     let (mut seq, mut k, mut skipped) = (0, 0, 0);
     source.produce(&mut |job| {
@@ -682,8 +689,12 @@ fn dry_run(source: JobSource, maker: &JobMaker, jobs: usize, quote: bool) -> any
             }
         }
         let mut command = with_slot(&info.command, slot);
-        if quote {
+        for _ in 0..quotes {
             command = shell_quote(&command).into();
+        }
+        // With --tag, the tag before the line, as GNU parallel prints it.
+        if tag {
+            command = format!("{}\t{command}", with_slot(&info.tag, slot)).into();
         }
         k += 1;
         // A closed pipe (`fanout map --dry-run … | head`) is not an error.
@@ -988,8 +999,9 @@ impl MapSinks {
                 JobOutputOptions {
                     // Ungrouped output goes out as it comes, in GNU parallel with -k too.
                     keep_order: args.keep_order && !args.ungroup,
-                    tag: args.tag || args.tagstring.is_some(),
-                    // Ungrouped output goes out raw, in GNU parallel uncoloured too.
+                    // Ungrouped output goes out raw: untagged and, in GNU parallel,
+                    // uncoloured too.
+                    tag: (args.tag || args.tagstring.is_some()) && !args.ungroup,
                     color: args.color == ColorChoice::Always && !args.ungroup,
                     color_failed: args.color_failed && !args.ungroup,
                     // --latest-line's rows take the terminal.

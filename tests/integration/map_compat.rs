@@ -411,6 +411,11 @@ fn table() -> Vec<Case> {
         case(&["-r", "echo", "[{}]"]).stdin(b"a\n\n  \n\tb\n"),
         case(&["-r", "-n2", "echo", ":::", "a", "", "b"]),
         case(&["--delay", "0.1", "-j2", "echo", ":::", "a", "b", "c"]),
+        // A dry run's lines are tagged; ungrouped output is not.
+        case(&["--dry-run", "--tag", "echo", ":::", "a", "b"]),
+        case(&["--dry-run", "--tagstring", "<{}>", "-u", "echo", ":::", "a"]),
+        case(&["-u", "--tag", "echo", ":::", "a"]),
+        case(&["--shellquote", "--shellquote", ":::", "a b", "c$d"]),
         case(&["--sshdelay", "0.1", "-j2", "echo", ":::", "a", "b", "c"]),
         // Inputs that are not UTF-8 (a file name in Latin-1, stray bytes) reach the
         // command, and what is printed of them, byte for byte.
