@@ -20,10 +20,11 @@ impl Asker {
     /// Asks whether `command` may run; `true` when the answer begins (after blanks) with
     /// `y` or `Y`. An end of input is a no.
     pub fn confirms(&self, command: &str) -> bool {
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(stderr, "{command} ?...");
-        let _ = stderr.flush();
-        drop(stderr);
+        // In one write, so that what the user types ahead, which the terminal echoes as
+        // it comes, lands before or after the question and never inside it.
+        let mut question = crate::bytes::encode(command).into_owned();
+        question.extend_from_slice(b" ?...");
+        let _ = std::io::stderr().write_all(&question);
         is_yes(&self.read_line())
     }
 
