@@ -22,7 +22,7 @@ use crate::map::{
     Asker, CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob,
     MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter,
     Separators, TableFormat, Template, TemplateOptions, TooLong, UserReplacement, column_names,
-    expand_user_replacements, job_dir, job_shell, local_jobs, map_plan, pack_inputs, parse_delay,
+    expand_user_replacements, job_shell, local_jobs, map_plan, pack_inputs, parse_delay,
     parse_halt, parse_jobs, parse_limit_size, parse_load, parse_seconds, parse_timeout,
     read_joblog, read_login_file, shell_quote, split_command_line, with_slot,
 };
@@ -215,6 +215,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         command: mut template,
         quote,
         mut tagstring,
+        results_name,
         filter,
         mut files,
     } = templates(&args, &line.command, &names)?;
@@ -327,6 +328,7 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     let maker = JobMaker {
         spec,
         tagstring,
+        results_name,
         done: logged.map(|logged| done_jobs(&logged, args.retry_failed)),
         resume_failed: args.resume_failed || args.retry_failed,
         filter,
@@ -390,8 +392,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         (false, true) => jobs,
         (false, false) => READ_AHEAD,
     };
+    let named_results = maker.results_name.is_some();
     let (feed, infos, feeder) = feed_jobs(source, maker, read_ahead)?;
-    let mut sinks = MapSinks::new(&args, &plan, infos, halt, joblog, table);
+    let mut sinks = MapSinks::new(&args, &plan, infos, halt, joblog, table, named_results);
     let runtime = runner::runtime_for(run_options.scheduler.jobs, cpus)
         .context("failed to start the async runtime")?;
     let result = runtime
@@ -548,6 +551,8 @@ struct Templates {
     /// Whether the command's inputs are quoted for a shell.
     quote: bool,
     tagstring: Option<Template>,
+    /// `--results NAME` where NAME holds replacement strings: each job's own name.
+    results_name: Option<Template>,
     /// `--filter`'s tests.
     filter: Option<Filter>,
     /// `--template`'s files.
@@ -602,6 +607,15 @@ fn templates(
         Template::text(&expand_user_replacements(text, &user, &parens), &options)
     };
     let mut tagstring = args.tagstring.as_deref().map(text);
+    let mut results_name = args
+        .results
+        .as_deref()
+        .filter(|path| TableFormat::of(path).is_none())
+        .map(|path| text(&crate::bytes::from_path(path)))
+        .filter(|name| !name.is_plain());
+    if let Some(name) = &mut results_name {
+        name.start_perl().map_err(CliError::usage)?;
+    }
     let mut tests: Vec<Template> = args.filter.iter().map(|test| text(test)).collect();
     for test in &mut tests {
         test.start_perl().map_err(CliError::usage)?;
@@ -631,6 +645,7 @@ fn templates(
         quote,
         files,
         tagstring,
+        results_name,
         filter,
     })
 }
@@ -992,6 +1007,8 @@ impl MapSinks {
         halt: Option<HaltPolicy>,
         joblog: Option<JoblogWriter>,
         table: Option<JoblogRecorder<ResultsTable>>,
+        // `--results` names each job's files itself.
+        named_results: bool,
     ) -> MapSinks {
         MapSinks {
             infos,
@@ -1026,7 +1043,10 @@ impl MapSinks {
                 .results
                 .clone()
                 .filter(|path| TableFormat::of(path).is_none())
-                .map(ResultsWriter::new),
+                .map(|dir| match named_results {
+                    true => ResultsWriter::named(),
+                    false => ResultsWriter::new(dir),
+                }),
             table,
             blocks: std::collections::HashMap::new(),
             cleanup: std::collections::HashMap::new(),
@@ -1134,7 +1154,7 @@ impl EventSink for MapSinks {
             }
             if let Some(writer) = &mut self.results {
                 if self.files {
-                    let stdout = job_dir(writer.dir(), &info.results).join("stdout");
+                    let stdout = writer.stdout_path(&info.results);
                     self.output.set_output_file(*index, stdout);
                 }
                 writer.add_job(info.results);

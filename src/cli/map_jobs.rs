@@ -474,6 +474,8 @@ pub(super) struct JobMaker {
     pub(super) spec: MapSpec,
     /// `--tagstring`; without it a job's tag is its inputs.
     pub(super) tagstring: Option<Template>,
+    /// `--results NAME` with replacement strings: the job's results are named by it.
+    pub(super) results_name: Option<Template>,
     /// With `--resume`: the jobs the job log has, and whether each succeeded.
     pub(super) done: Option<HashMap<usize, bool>>,
     /// `--resume-failed`: jobs that failed run again.
@@ -537,11 +539,15 @@ impl JobMaker {
             true => task.files.iter().map(|file| file.name.clone()).collect(),
             false => Vec::new(),
         };
+        let results = match &self.results_name {
+            Some(name) => vec![name.fill(&job.inputs, seq, false)],
+            None => job.results.unwrap_or_default(),
+        };
         let info = JobInfo {
             tag,
             command,
             sent: job.sent,
-            results: job.results.unwrap_or_default(),
+            results,
             selected,
             skipped,
             block,

@@ -497,6 +497,11 @@ impl Template {
         }
     }
 
+    /// Whether it is only text, with no replacement string in it.
+    pub fn is_plain(&self) -> bool {
+        self.pieces.iter().all(|p| matches!(p, Piece::Text(_)))
+    }
+
     /// How many places every input goes to (`{}`, `{.}` … and `-X`'s words, not `{N}`):
     /// the spaces one more input adds to a filled line.
     pub fn input_places(&self) -> usize {

@@ -3,6 +3,10 @@
 //! the input's column (or, with `--header :`, the column's name) and each value is escaped
 //! (`\` as `\\`, `/` as `\_`, tab and newline as `\t` and `\n`). A job's files hold its last
 //! attempt's output.
+//!
+//! `--results NAME` where NAME holds replacement strings (`out/{1}.txt`): each job's NAME
+//! filled in is the file of its stdout, with `.err` and `.seq` added for the others; or,
+//! when it ends in `/`, the directory of its `stdout`, `stderr` and `seq`.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -66,6 +70,8 @@ pub fn result_segments(inputs: &[String], names: &[String]) -> Vec<String> {
 /// Writes each finished job's output under its directory (see the module documentation).
 pub struct ResultsWriter {
     dir: PathBuf,
+    /// Each job's segments are one: its name (see the module documentation).
+    named: bool,
     /// Per task: its path segments under `dir`, until its output is written.
     segments: Window<Option<Vec<String>>>,
     log_dir: PathBuf,
@@ -76,6 +82,7 @@ impl ResultsWriter {
     pub fn new(dir: PathBuf) -> ResultsWriter {
         ResultsWriter {
             dir,
+            named: false,
             segments: Window::new(),
             log_dir: PathBuf::new(),
             error: None,
@@ -87,9 +94,31 @@ impl ResultsWriter {
         self.segments.push(Some(segments));
     }
 
-    /// The directory the results go under.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// A writer whose jobs each come with their own name (`--results out/{1}.txt`).
+    pub fn named() -> ResultsWriter {
+        ResultsWriter {
+            named: true,
+            ..ResultsWriter::new(PathBuf::new())
+        }
+    }
+
+    /// The file a job with these segments keeps its stdout in.
+    pub fn stdout_path(&self, segments: &[String]) -> PathBuf {
+        match self.files(segments) {
+            Files::Folder(dir) => dir.join("stdout"),
+            Files::Named(path) => path,
+        }
+    }
+
+    /// Where a job with these segments keeps its output.
+    fn files(&self, segments: &[String]) -> Files {
+        match (self.named, segments) {
+            (true, [name]) if !name.ends_with('/') => {
+                Files::Named(self.dir.join(crate::bytes::to_os(name)))
+            }
+            (true, [name]) => Files::Folder(self.dir.join(crate::bytes::to_os(name))),
+            _ => Files::Folder(job_dir(&self.dir, segments)),
+        }
     }
 
     /// Task `index` will not run: it gets no directory.
@@ -119,13 +148,38 @@ impl ResultsWriter {
         stdout: Option<&Path>,
         stderr: Option<&Path>,
     ) -> io::Result<()> {
-        let dir = job_dir(&self.dir, &self.segments.take(index).unwrap_or_default());
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
-        std::fs::write(dir.join("seq"), seq.to_string())?;
-        copy_or_empty(stdout, &dir.join("stdout"))?;
-        copy_or_empty(stderr, &dir.join("stderr"))
+        let segments = self.segments.take(index).unwrap_or_default();
+        let (dir, [seq_file, out, err]) = match self.files(&segments) {
+            Files::Folder(dir) => {
+                let files = ["seq", "stdout", "stderr"].map(|name| dir.join(name));
+                (dir, files)
+            }
+            Files::Named(path) => {
+                let with = |end: &str| {
+                    let mut name = path.clone().into_os_string();
+                    name.push(end);
+                    PathBuf::from(name)
+                };
+                let dir = path.parent().map(Path::to_owned).unwrap_or_default();
+                (dir, [with(".seq"), path.clone(), with(".err")])
+            }
+        };
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
+        }
+        std::fs::write(seq_file, seq.to_string())?;
+        copy_or_empty(stdout, &out)?;
+        copy_or_empty(stderr, &err)
     }
+}
+
+/// Where a job's output goes.
+enum Files {
+    /// `stdout`, `stderr` and `seq` in this directory.
+    Folder(PathBuf),
+    /// Stdout in this file; stderr and the number beside it, with `.err` and `.seq`.
+    Named(PathBuf),
 }
 
 /// The directory under `dir` of the job whose path segments are `segments`; its output is

@@ -1761,6 +1761,89 @@ fn results_tables_match_gnu_parallels_but_for_times() {
 /// Runs `args` with `--files` through `program` in a fresh directory: per line of stdout,
 /// the line with the file's random part masked and the file's contents; the exit status;
 /// stderr.
+/// Runs `args` through `program` in a fresh directory: every file it left there (other
+/// than GNU parallel's own), each with its contents, its stdout and its exit status.
+fn tree_through(args: &[&str], program: &str) -> (Vec<(String, String)>, String, i32) {
+    let project = Project::new();
+    let out = run(command(&project, program, args), b"");
+    let mut files = Vec::new();
+    let mut dirs = vec![project.path().to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = path
+                .strip_prefix(project.path())
+                .unwrap()
+                .display()
+                .to_string();
+            if name == ".parallel" {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push((name, std::fs::read_to_string(&path).unwrap_or_default()));
+            }
+        }
+    }
+    files.sort();
+    (
+        files,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn results_named_with_replacement_strings_are_files_as_in_gnu_parallel() {
+    require_gnu_parallel();
+    let command = "echo out {}; echo err {} >&2";
+    let cases: [&[&str]; 5] = [
+        // Stdout in the name; stderr and the job number beside it.
+        &["-k", "--results", "my_{}", command, ":::", "foo", "bar"],
+        // Ending in /: a folder of stdout, stderr and seq.
+        &["-k", "--results", "my_{}/", command, ":::", "foo", "bar"],
+        &[
+            "-k",
+            "--results",
+            "o/{1}/{2}.txt",
+            command,
+            ":::",
+            "a",
+            "b",
+            ":::",
+            "c",
+        ],
+        &[
+            "-k",
+            "--header",
+            ":",
+            "--results",
+            "x_{a}",
+            command,
+            ":::",
+            "a",
+            "1",
+            "2",
+        ],
+        &[
+            "-k",
+            "--results",
+            "{= $_=uc($_) =}.out",
+            "--files",
+            command,
+            ":::",
+            "a",
+        ],
+    ];
+    for args in cases {
+        let gnu = tree_through(args, "parallel");
+        let ours = tree_through(args, "fanout");
+        assert_eq!(ours, gnu, "{args:?}");
+        assert!(!ours.0.is_empty(), "{args:?}: no files");
+    }
+}
+
 fn files_through(args: &[&str], program: &str) -> (Vec<(String, String)>, i32, String) {
     let project = Project::new();
     let out = run(command(&project, program, args), b"");
