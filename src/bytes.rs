@@ -9,7 +9,7 @@
 //! plan file, which is text and not decoded, they stand for bytes.)
 
 use std::borrow::Cow;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::path::Path;
 
@@ -93,13 +93,20 @@ pub fn encoded_len(text: &str) -> usize {
 
 /// `text` as the bytes it stands for, for a command's argument, environment or path.
 pub fn to_os(text: &str) -> OsString {
-    OsString::from_vec(encode(text).into_owned())
+    os_str(text).into_owned()
+}
+
+/// [`to_os`], borrowed when `text` stands for no byte that is not UTF-8 (a task's every
+/// argument goes through here as it spawns).
+pub fn os_str(text: &str) -> Cow<'_, OsStr> {
+    match encode(text) {
+        Cow::Borrowed(bytes) => Cow::Borrowed(OsStr::from_bytes(bytes)),
+        Cow::Owned(bytes) => Cow::Owned(OsString::from_vec(bytes)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsStr;
-
     use super::*;
 
     #[test]

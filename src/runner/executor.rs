@@ -513,14 +513,14 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
     let mut command = match &spec.program_path {
         Some(path) => {
             let mut command = Command::new(path);
-            command.arg0(crate::bytes::to_os(&spec.exec.program));
+            command.arg0(crate::bytes::os_str(&spec.exec.program));
             command
         }
-        None => Command::new(crate::bytes::to_os(&spec.exec.program)),
+        None => Command::new(crate::bytes::os_str(&spec.exec.program)),
     };
     command
-        .args(spec.exec.args.iter().map(|a| crate::bytes::to_os(a)))
-        .envs(spec.env.iter().map(|(k, v)| (k, crate::bytes::to_os(v))))
+        .args(spec.exec.args.iter().map(|a| crate::bytes::os_str(a)))
+        .envs(spec.env.iter().map(|(k, v)| (k, crate::bytes::os_str(v))))
         .current_dir(&spec.cwd)
         .stdin(match &spec.stdin {
             StdinFrom::Null => Stdio::null(),
