@@ -19,7 +19,7 @@ const BASE: u32 = 0x10_FF00;
 /// `bytes` as text: UTF-8 as it is, each other byte as the character standing for it.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(text) = std::str::from_utf8(bytes)
-        && !text.chars().any(|c| byte_of(c).is_some())
+        && !has_stand_ins(text)
     {
         return Cow::Borrowed(text);
     }
@@ -52,9 +52,17 @@ pub fn from_path(path: &Path) -> String {
 /// [`decode`], owned.
 pub fn decode_owned(bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {
-        Ok(text) => text,
+        Ok(text) if !has_stand_ins(&text) => text,
+        Ok(text) => decode(text.as_bytes()).into_owned(),
         Err(err) => decode(err.as_bytes()).into_owned(),
     }
+}
+
+/// Whether `text` holds a stand-in. Each is 4 bytes of UTF-8 beginning with 0xF4, as only
+/// characters from U+100000 up do: text without that byte holds none, which is quick to
+/// tell.
+fn has_stand_ins(text: &str) -> bool {
+    text.as_bytes().contains(&0xF4) && text.chars().any(|c| byte_of(c).is_some())
 }
 
 fn stand_in(byte: u8) -> char {
@@ -71,7 +79,7 @@ fn byte_of(c: char) -> Option<u8> {
 
 /// `text` as the bytes it stands for.
 pub fn encode(text: &str) -> Cow<'_, [u8]> {
-    if !text.chars().any(|c| byte_of(c).is_some()) {
+    if !has_stand_ins(text) {
         return Cow::Borrowed(text.as_bytes());
     }
     let mut bytes = Vec::with_capacity(text.len());
@@ -88,7 +96,10 @@ pub fn encode(text: &str) -> Cow<'_, [u8]> {
 /// How many bytes `text` stands for (a command line's length, say).
 pub fn encoded_len(text: &str) -> usize {
     // A stand-in is 4 bytes of UTF-8 for 1 byte.
-    text.len() - 3 * text.chars().filter(|&c| byte_of(c).is_some()).count()
+    match has_stand_ins(text) {
+        true => text.len() - 3 * text.chars().filter(|&c| byte_of(c).is_some()).count(),
+        false => text.len(),
+    }
 }
 
 /// `text` as the bytes it stands for, for a command's argument, environment or path.
@@ -128,6 +139,9 @@ mod tests {
         // Even the stand-ins themselves, read from an input.
         let stand_ins = "a\u{10FFE9}b\u{10FF80}";
         assert_eq!(encode(&decode(stand_ins.as_bytes())), stand_ins.as_bytes());
+        let owned = decode_owned(stand_ins.as_bytes().to_vec());
+        assert_eq!(encode(&owned), stand_ins.as_bytes());
+        assert_eq!(encoded_len(&owned), stand_ins.len());
         let path = Path::new(OsStr::from_bytes(b"/tmp/caf\xe9"));
         assert_eq!(to_os(&from_path(path)), path.as_os_str());
         for text in ["", "plain", "naïve — ünïcødé ✓ 𝄞", "\u{10FF7F}"] {

@@ -699,7 +699,10 @@ fn dry_run(
         // would run, as in a run).
         for file in files.into_iter().filter(|_| !info.skipped) {
             let name = FilePart::render(&file.name, slot);
-            if let Err(err) = std::fs::write(&name, FilePart::render(&file.contents, slot)) {
+            let contents = FilePart::render(&file.contents, slot);
+            if let Err(err) =
+                std::fs::write(crate::bytes::to_os(&name), crate::bytes::encode(&contents))
+            {
                 eprintln!("fanout map: could not write {name}: {err}");
             }
         }
@@ -1194,7 +1197,7 @@ impl EventSink for MapSinks {
         {
             let written = names
                 .iter()
-                .map(|name| FilePart::render(name, *slot).into());
+                .map(|name| crate::bytes::to_os(&FilePart::render(name, *slot)).into());
             self.blocks.entry(*index).or_default().extend(written);
         }
         if let (Some(traced), Event::TaskStarted { index, slot, .. }) = (&self.traced, event)

@@ -541,7 +541,8 @@ fn csv_fields(record: &str, delimiter: u8) -> Vec<String> {
     match reader.read_byte_record(&mut fields) {
         Ok(true) => fields
             .iter()
-            .map(|f| crate::bytes::decode(f).into_owned())
+            // The record is text already, and so each field.
+            .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect(),
         _ => vec![String::new()],
     }

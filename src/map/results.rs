@@ -12,6 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::events::{AttemptStatus, Event, EventSink};
+use crate::map::with_slot;
 use crate::runner::attempt_stderr_log;
 use crate::window::Window;
 
@@ -203,6 +204,13 @@ impl EventSink for ResultsWriter {
     fn emit(&mut self, event: &Event) {
         match event {
             Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
+            // A name's `{%}` is the slot the job got.
+            Event::TaskStarted { index, slot, .. } if self.named => {
+                if let Some(Some([name])) = self.segments.get_mut(*index).map(|s| s.as_deref_mut())
+                {
+                    *name = with_slot(name, *slot).into_owned();
+                }
+            }
             Event::AttemptFinished {
                 index,
                 task,

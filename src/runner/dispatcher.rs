@@ -718,7 +718,10 @@ impl<'a> Dispatcher<'a> {
                 .iter()
                 .map(|file| {
                     let name = FilePart::render(&file.name, slot);
-                    (name.into(), FilePart::render(&file.contents, slot))
+                    (
+                        crate::bytes::to_os(&name).into(),
+                        FilePart::render(&file.contents, slot),
+                    )
                 })
                 .collect(),
             workspace: match task.isolate {

@@ -255,7 +255,7 @@ async fn run_process(
     // A file the process reads that cannot be written fails it as a program that cannot
     // start.
     for (path, contents) in &spec.files {
-        if let Err(err) = std::fs::write(path, contents) {
+        if let Err(err) = std::fs::write(path, crate::bytes::encode(contents)) {
             let message = format!("could not write {}: {err}", path.display());
             return end(AttemptStatus::SpawnFailed { message }, None);
         }

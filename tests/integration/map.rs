@@ -1721,6 +1721,20 @@ fn inputs_that_are_not_utf8_reach_the_job_log_results_and_commands_byte_for_byte
         .unwrap();
     assert_eq!(again.status.code(), Some(0), "{again:?}");
     assert_eq!(again.stdout, b"", "every job ran already");
+    // A --template file named after such an input, holding it.
+    project.file("tpl", "v={}\n");
+    let out = project
+        .command(&["map", "--template", "tpl=t.{}", "cat t.*; true", ":::"])
+        .arg(latin1)
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"v=caf\xe9\n", "{out:?}");
+    assert!(
+        project
+            .path()
+            .join(OsStr::from_bytes(b"t.caf\xe9"))
+            .exists()
+    );
     // A file of inputs named in Latin-1, and $PARALLEL holding such a byte.
     std::fs::write(project.path().join(OsStr::from_bytes(b"in\xe9")), "x\n").unwrap();
     let out = project

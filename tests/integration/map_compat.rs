@@ -427,6 +427,9 @@ fn table() -> Vec<Case> {
         case(&["--xargs", "-s", "16", "echo"]).stdin(b"ab\xe9\ncd\xe9\nef\n"),
         case(&["--tagstring", "[{}]", "--tag", "echo", "{= s/a/x/ =}"]).stdin(b"a\xffa\n"),
         case(&["-0", "--plus", "echo", "{%.txt}"]).stdin(b"caf\xe9.txt\0"),
+        case(&["--csv", "echo", "{2}", "{1}"]).stdin(b"caf\xe9,x\xff\n"),
+        // The characters fanout carries such bytes as, read as UTF-8, stay themselves.
+        case(&["echo", "{= s/a/A/ =}"]).stdin("a\u{10FFE9}b\n".as_bytes()),
         case(&["--filter", "length(\"{}\") == 8", "echo", "{= s/x/y/ =}"])
             .stdin(b"caf\xe9.txt\nx\xe9.txt\n"),
         // GNU parallel's other spellings of options.
@@ -1798,7 +1801,7 @@ fn tree_through(args: &[&str], program: &str) -> (Vec<(String, String)>, String,
 fn results_named_with_replacement_strings_are_files_as_in_gnu_parallel() {
     require_gnu_parallel();
     let command = "echo out {}; echo err {} >&2";
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 6] = [
         // Stdout in the name; stderr and the job number beside it.
         &["-k", "--results", "my_{}", command, ":::", "foo", "bar"],
         // Ending in /: a folder of stdout, stderr and seq.
@@ -1835,6 +1838,8 @@ fn results_named_with_replacement_strings_are_files_as_in_gnu_parallel() {
             ":::",
             "a",
         ],
+        // The slot the job ran in.
+        &["-j1", "--results", "out/{%}/{}", command, ":::", "a", "b"],
     ];
     for args in cases {
         let gnu = tree_through(args, "parallel");
