@@ -69,6 +69,15 @@ fn stand_in(byte: u8) -> char {
     char::from_u32(BASE + u32::from(byte)).expect("a character of plane 16")
 }
 
+/// The character that is byte `byte` in text: itself below 0x80, else its stand-in (an
+/// escape such as `-d '\351'` names a byte).
+pub fn byte_char(byte: u8) -> char {
+    match byte {
+        0..0x80 => char::from(byte),
+        _ => stand_in(byte),
+    }
+}
+
 /// The byte `c` stands for, if it stands for one.
 fn byte_of(c: char) -> Option<u8> {
     let code = u32::from(c);

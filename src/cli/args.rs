@@ -389,7 +389,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub tag: bool,
     /// Prefix each output line with STR (replacement strings filled in) and a tab.
-    #[arg(long, value_name = "STR", alias = "tag-string")]
+    #[arg(long, value_name = "STR", alias = "tag-string", value_parser = any_bytes())]
     pub tagstring: Option<String>,
     /// Colour each job's output lines, a colour per job, as GNU parallel does (and
     /// fanout's own messages: `--color=WHEN` as for every command).
@@ -407,7 +407,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub ctag: bool,
     /// As --tagstring STR and --color.
-    #[arg(long, value_name = "STR", alias = "ctag-string")]
+    #[arg(long, value_name = "STR", alias = "ctag-string", value_parser = any_bytes())]
     pub ctagstring: Option<String>,
     /// Colour a failed job's output lines white on red.
     #[arg(
@@ -540,7 +540,7 @@ pub struct MapArgs {
     pub slot_replace: Option<String>,
     /// A replacement string of one's own: 'TAG PERL', the Perl expression changing $_ as
     /// in {= perl =} (a TAG in braces also works for input N: {2..} for {..}).
-    #[arg(long, value_name = "'TAG PERL'")]
+    #[arg(long, value_name = "'TAG PERL'", value_parser = any_bytes())]
     pub rpl: Vec<String>,
     /// What Perl strings are between, in place of {= and =}: the first half of TEXT is
     /// the left, the rest the right (`--parens ,,,,`: `,,s/a/b/,,`).
@@ -548,7 +548,7 @@ pub struct MapArgs {
     pub parens: Option<String>,
     /// Run only the jobs for which TEST, a Perl expression with replacement strings in it,
     /// is true (`--filter '{1} < {2}'`); the others are skipped. May be repeated.
-    #[arg(long, value_name = "TEST")]
+    #[arg(long, value_name = "TEST", value_parser = any_bytes())]
     pub filter: Vec<String>,
     /// Before each job, write FILE with its replacement strings filled in to REPL (a name
     /// with replacement strings too: `--tmpl conf.tmpl={#}.conf`). May be repeated.
@@ -730,17 +730,29 @@ pub struct MapArgs {
     pub null: bool,
     /// Inputs end with DELIM rather than a newline (\n, \t and octal escapes such as \000
     /// read as in printf).
-    #[arg(short = 'd', long, value_name = "DELIM")]
+    #[arg(short = 'd', long, value_name = "DELIM", value_parser = any_bytes())]
     pub delimiter: Option<String>,
     /// An input equal to STR ends its group: neither it nor what follows is read.
-    #[arg(short = 'E', short_alias = 'e', long = "eof", value_name = "STR")]
+    #[arg(
+        short = 'E',
+        short_alias = 'e',
+        long = "eof",
+        value_name = "STR",
+        value_parser = any_bytes()
+    )]
     pub eof: Option<String>,
     /// Cut white space from the ends of each input (or column): n (none), l, r, lr
     /// [default: lr with --colsep, else n].
     #[arg(long, value_name = "n|l|r|lr")]
     pub trim: Option<String>,
     /// Split each input into columns {1} {2} … at matches of REGEX.
-    #[arg(short = 'C', long, value_name = "REGEX", alias = "col-sep")]
+    #[arg(
+        short = 'C',
+        long,
+        value_name = "REGEX",
+        alias = "col-sep",
+        value_parser = any_bytes()
+    )]
     pub colsep: Option<String>,
     /// Print the name of a file holding each job's stdout instead of the output (kept in
     /// --tmpdir as parXXXXX.par, or in --results DIR); stderr is dropped.

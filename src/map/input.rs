@@ -206,9 +206,10 @@ pub fn parse_delimiter(text: &str) -> Result<String, String> {
         .replace("\\t", "\t")
         .replace("\\n", "\n")
         .replace("\\r", "\r");
+    // An octal escape is a byte, as in GNU parallel (`\351` is 0xE9, not é).
     let octal = |caps: &regex::Captures| {
-        let code = u32::from_str_radix(&caps[1], 8).unwrap_or(0);
-        char::from_u32(code).unwrap_or('\0').to_string()
+        let code = u8::from_str_radix(&caps[1], 8).unwrap_or(0);
+        crate::bytes::byte_char(code).to_string()
     };
     let three = Regex::new(r"\\([0-7]{3})").expect("a valid pattern");
     let one = Regex::new(r"\\([0-7])").expect("a valid pattern");
@@ -379,7 +380,7 @@ impl Records {
     ) -> Records {
         Records {
             reader,
-            separator: options.separator.as_bytes().to_vec(),
+            separator: crate::bytes::encode(&options.separator).into_owned(),
             eof: options.eof.clone(),
             path,
             csv: options.csv.is_some(),

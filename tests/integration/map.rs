@@ -1721,6 +1721,21 @@ fn inputs_that_are_not_utf8_reach_the_job_log_results_and_commands_byte_for_byte
         .unwrap();
     assert_eq!(again.status.code(), Some(0), "{again:?}");
     assert_eq!(again.stdout, b"", "every job ran already");
+    // Options that hold such bytes: a tag, a column separator, an end of input.
+    let out = project
+        .command(&["map", "-k", "--tagstring"])
+        .arg(OsStr::from_bytes(b"T\xe9"))
+        .arg("--colsep")
+        .arg(OsStr::from_bytes(b"\xe9"))
+        .arg("-E")
+        .arg(OsStr::from_bytes(b"end\xff"))
+        .args(["echo", "{2}", ":::"])
+        .arg(OsStr::from_bytes(b"a\xe9b"))
+        .arg(OsStr::from_bytes(b"end\xff"))
+        .arg("c")
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"T\xe9\tb\n", "{out:?}");
     // A --template file named after such an input, holding it.
     project.file("tpl", "v={}\n");
     let out = project

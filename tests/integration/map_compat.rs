@@ -428,6 +428,8 @@ fn table() -> Vec<Case> {
         case(&["--tagstring", "[{}]", "--tag", "echo", "{= s/a/x/ =}"]).stdin(b"a\xffa\n"),
         case(&["-0", "--plus", "echo", "{%.txt}"]).stdin(b"caf\xe9.txt\0"),
         case(&["--csv", "echo", "{2}", "{1}"]).stdin(b"caf\xe9,x\xff\n"),
+        // An octal escape in -d is a byte.
+        case(&["-d", "\\351", "echo"]).stdin(b"a\xe9b\xe9c"),
         // The characters fanout carries such bytes as, read as UTF-8, stay themselves.
         case(&["echo", "{= s/a/A/ =}"]).stdin("a\u{10FFE9}b\n".as_bytes()),
         case(&["--filter", "length(\"{}\") == 8", "echo", "{= s/x/y/ =}"])
