@@ -578,6 +578,10 @@ fn templates(
         .iter()
         .map(|word| expand_user_replacements(word, &user, &parens))
         .collect();
+    // GNU parallel's -N and -L (not -n, nor --max-lines) replace in context, as -X does.
+    let context = args.context_replace
+        || args.max_replace_args.is_some()
+        || (args.lines.is_some() && !args.multiple && !args.xargs);
     let (mut template, quote) = if command.is_empty() || args.retry_failed {
         (Template::inputs_as_commands(), false)
     } else {
@@ -586,11 +590,7 @@ fn templates(
             quote: args.quote,
             names: names.to_vec(),
             no_append: args.pipe && !args.cat,
-            // GNU parallel's -N and -L (not -n, nor --max-lines) replace in context, as -X
-            // does.
-            context: args.context_replace
-                || args.max_replace_args.is_some()
-                || (args.lines.is_some() && !args.multiple && !args.xargs),
+            context,
             plus: args.plus,
             parens: parens.clone(),
         };
@@ -606,12 +606,24 @@ fn templates(
         };
         Template::text(&expand_user_replacements(text, &user, &parens), &options)
     };
-    let mut tagstring = args.tagstring.as_deref().map(text);
+    // A tag and a results name replace in context too, as in GNU parallel.
+    let in_context = |text: &str| {
+        let options = TemplateOptions {
+            renames: renames(args),
+            names: names.to_vec(),
+            context,
+            plus: args.plus,
+            parens: parens.clone(),
+            ..TemplateOptions::default()
+        };
+        Template::text(&expand_user_replacements(text, &user, &parens), &options)
+    };
+    let mut tagstring = args.tagstring.as_deref().map(in_context);
     let mut results_name = args
         .results
         .as_deref()
         .filter(|path| TableFormat::of(path).is_none())
-        .map(|path| text(&crate::bytes::from_path(path)))
+        .map(|path| in_context(&crate::bytes::from_path(path)))
         .filter(|name| !name.is_plain());
     if let Some(name) = &mut results_name {
         name.start_perl().map_err(CliError::usage)?;

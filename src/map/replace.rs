@@ -411,14 +411,6 @@ impl Template {
             }
             let found = scan(word, options);
             let text_only = found.iter().all(|p| matches!(p, Piece::Text(_)));
-            let every_input = |p: &Piece| {
-                matches!(
-                    p,
-                    Piece::Input { arg: None, .. }
-                        | Piece::Perl { arg: None, .. }
-                        | Piece::Skip { arg: None, .. }
-                )
-            };
             if options.context && found.iter().any(every_input) {
                 // What repeats is each run of the word without white space that holds
                 // `{}`, as in GNU parallel (`'echo {}'` is `echo 1 2`); with -q, inside the
@@ -474,10 +466,27 @@ impl Template {
         }
     }
 
-    /// A text with replacement strings and nothing appended (`--tagstring`).
+    /// A text with replacement strings and nothing appended (`--tagstring`); with
+    /// `options.context`, each run without white space that holds `{}` repeats once per
+    /// input, as a command's words do.
     pub fn text(text: &str, options: &TemplateOptions) -> Template {
+        let found = scan(text, options);
+        let pieces = match options.context && found.iter().any(every_input) {
+            true => {
+                let mut runs = Vec::new();
+                for run in split_at_spaces(found) {
+                    if run.iter().any(every_input) {
+                        runs.push(Piece::Context(run));
+                    } else {
+                        push_pieces(&mut runs, run);
+                    }
+                }
+                runs
+            }
+            false => found,
+        };
         Template {
-            pieces: scan(text, options),
+            pieces,
             total: None,
             slot_width: 1,
             perl: PerlLink::default(),
@@ -802,6 +811,17 @@ fn perl_value(fill: &Fill<'_>, code: &str, which: usize) -> String {
     } else {
         evaluated.value
     }
+}
+
+/// Whether `piece` stands for every input (`{}`, `{= =}` and `{uniq}` without a number):
+/// what repeats in context.
+fn every_input(piece: &Piece) -> bool {
+    matches!(
+        piece,
+        Piece::Input { arg: None, .. }
+            | Piece::Perl { arg: None, .. }
+            | Piece::Skip { arg: None, .. }
+    )
 }
 
 /// `pieces` in runs: those without white space, and the white space between them.

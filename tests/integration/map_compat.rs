@@ -411,6 +411,51 @@ fn table() -> Vec<Case> {
         case(&["-r", "echo", "[{}]"]).stdin(b"a\n\n  \n\tb\n"),
         case(&["-r", "-n2", "echo", ":::", "a", "", "b"]),
         case(&["--delay", "0.1", "-j2", "echo", ":::", "a", "b", "c"]),
+        // A tag replaces in context as the command does, with -N, -L and -X.
+        case(&[
+            "-N2",
+            "--tagstring",
+            "x{}y",
+            "echo",
+            ":::",
+            "a",
+            "b",
+            "c",
+            "d",
+        ]),
+        case(&[
+            "-L2",
+            "--tagstring",
+            "x{}y",
+            "echo",
+            ":::",
+            "a",
+            "b",
+            "c",
+            "d",
+        ]),
+        case(&[
+            "-j1",
+            "-X",
+            "--tagstring",
+            "x{}y",
+            "echo",
+            ":::",
+            "a",
+            "b",
+            "c",
+        ]),
+        case(&[
+            "-n2",
+            "--tagstring",
+            "x{}y",
+            "echo",
+            ":::",
+            "a",
+            "b",
+            "c",
+            "d",
+        ]),
         // A dry run's lines are tagged; ungrouped output is not.
         case(&["--dry-run", "--tag", "echo", ":::", "a", "b"]),
         case(&["--dry-run", "--tagstring", "<{}>", "-u", "echo", ":::", "a"]),
@@ -1803,7 +1848,7 @@ fn tree_through(args: &[&str], program: &str) -> (Vec<(String, String)>, String,
 fn results_named_with_replacement_strings_are_files_as_in_gnu_parallel() {
     require_gnu_parallel();
     let command = "echo out {}; echo err {} >&2";
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 7] = [
         // Stdout in the name; stderr and the job number beside it.
         &["-k", "--results", "my_{}", command, ":::", "foo", "bar"],
         // Ending in /: a folder of stdout, stderr and seq.
@@ -1842,6 +1887,8 @@ fn results_named_with_replacement_strings_are_files_as_in_gnu_parallel() {
         ],
         // The slot the job ran in.
         &["-j1", "--results", "out/{%}/{}", command, ":::", "a", "b"],
+        // In context with -N, as the command.
+        &["-k", "-N2", "--results", "o/x{}y", command, ":::", "a", "b"],
     ];
     for args in cases {
         let gnu = tree_through(args, "parallel");
