@@ -412,17 +412,8 @@ impl Template {
             let found = scan(word, options);
             let text_only = found.iter().all(|p| matches!(p, Piece::Text(_)));
             if options.context && found.iter().any(every_input) {
-                // What repeats is each run of the word without white space that holds
-                // `{}`, as in GNU parallel (`'echo {}'` is `echo 1 2`); with -q, inside the
-                // word, which is then quoted whole.
-                let mut runs = Vec::new();
-                for run in split_at_spaces(found) {
-                    if run.iter().any(every_input) {
-                        runs.push(Piece::Context(run));
-                    } else {
-                        push_pieces(&mut runs, run);
-                    }
-                }
+                // With -q, the runs repeat inside the word, which is then quoted whole.
+                let runs = in_context(found);
                 if options.quote {
                     pieces.push(Piece::Word(runs));
                 } else {
@@ -472,17 +463,7 @@ impl Template {
     pub fn text(text: &str, options: &TemplateOptions) -> Template {
         let found = scan(text, options);
         let pieces = match options.context && found.iter().any(every_input) {
-            true => {
-                let mut runs = Vec::new();
-                for run in split_at_spaces(found) {
-                    if run.iter().any(every_input) {
-                        runs.push(Piece::Context(run));
-                    } else {
-                        push_pieces(&mut runs, run);
-                    }
-                }
-                runs
-            }
+            true => in_context(found),
             false => found,
         };
         Template {
@@ -811,6 +792,20 @@ fn perl_value(fill: &Fill<'_>, code: &str, which: usize) -> String {
     } else {
         evaluated.value
     }
+}
+
+/// `pieces` with what repeats in context marked: each run without white space that holds
+/// `{}`, as in GNU parallel (`'echo {}'` is `echo 1 2`).
+fn in_context(pieces: Vec<Piece>) -> Vec<Piece> {
+    let mut runs = Vec::new();
+    for run in split_at_spaces(pieces) {
+        if run.iter().any(every_input) {
+            runs.push(Piece::Context(run));
+        } else {
+            push_pieces(&mut runs, run);
+        }
+    }
+    runs
 }
 
 /// Whether `piece` stands for every input (`{}`, `{= =}` and `{uniq}` without a number):
