@@ -214,6 +214,10 @@ pub enum Event {
         offset: Duration,
         /// The attempt's log file; `None` when it wrote no output.
         log: Option<PathBuf>,
+        /// The attempt's stderr log, when stderr is kept apart from the log and the
+        /// attempt wrote there (or may still).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stderr_log: Option<PathBuf>,
         /// `Some(delay)`: the task will be tried again after `delay`.
         retry_in: Option<Duration>,
         /// The task's cache key, when it declares inputs.
@@ -350,6 +354,7 @@ impl Event {
             at: SystemTime::UNIX_EPOCH,
             offset: Duration::ZERO,
             log: None,
+            stderr_log: None,
             retry_in,
             cache_key: None,
             hashing: None,

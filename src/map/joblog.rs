@@ -6,14 +6,13 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::replace::with_slot;
 use crate::events::{AttemptStatus, Event, EventSink};
-use crate::runner::attempt_stderr_log;
 use crate::window::Window;
 
 /// The first line of every job log.
@@ -146,7 +145,7 @@ pub trait JobRecords {
         &mut self,
         index: usize,
         entry: &JoblogEntry,
-        output: Option<(Option<&Path>, &Path)>,
+        output: Option<(Option<&Path>, Option<&Path>)>,
     ) -> io::Result<()>;
 
     /// Task `index` ended for good, or will never run, and gets no record (fanout
@@ -159,7 +158,7 @@ impl JobRecords for JoblogWriter {
         &mut self,
         index: usize,
         entry: &JoblogEntry,
-        _: Option<(Option<&Path>, &Path)>,
+        _: Option<(Option<&Path>, Option<&Path>)>,
     ) -> io::Result<()> {
         self.write(index, entry)
     }
@@ -206,8 +205,6 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, LoggedJob>> {
 /// `--resume` runs them again.
 pub struct JoblogRecorder<W: JobRecords = JoblogWriter> {
     writer: W,
-    /// Where the attempts' logs are (from the run's start).
-    log_dir: PathBuf,
     /// Per task, until its line is written.
     jobs: Window<Option<Job>>,
     /// The first error writing the log, for the caller to report.
@@ -256,7 +253,6 @@ impl<W: JobRecords> JoblogRecorder<W> {
     pub fn new(writer: W) -> Self {
         JoblogRecorder {
             writer,
-            log_dir: PathBuf::new(),
             jobs: Window::new(),
             error: None,
         }
@@ -317,7 +313,6 @@ impl<W: JobRecords> JoblogRecorder<W> {
 impl<W: JobRecords> EventSink for JoblogRecorder<W> {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
             Event::TaskStarted {
                 index, at, slot, ..
             } => {
@@ -328,12 +323,11 @@ impl<W: JobRecords> EventSink for JoblogRecorder<W> {
             }
             Event::AttemptFinished {
                 index,
-                task,
-                attempt,
                 status,
                 duration,
                 at,
                 log,
+                stderr_log,
                 retry_in: None,
                 ..
             } => {
@@ -368,8 +362,7 @@ impl<W: JobRecords> EventSink for JoblogRecorder<W> {
                     signal,
                     command: with_slot(&job.command, job.slot).into_owned(),
                 };
-                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
-                let output = Some((log.as_deref(), stderr.as_path()));
+                let output = Some((log.as_deref(), stderr_log.as_deref()));
                 if let Err(err) = self.writer.record(*index, &entry, output)
                     && self.error.is_none()
                 {

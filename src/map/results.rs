@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use crate::events::{AttemptStatus, Event, EventSink};
 use crate::map::with_slot;
-use crate::runner::attempt_stderr_log;
 use crate::window::Window;
 
 /// One input value as a directory name. Values that are no name of their own (the empty
@@ -75,7 +74,6 @@ pub struct ResultsWriter {
     named: bool,
     /// Per task: its path segments under `dir`, until its output is written.
     segments: Window<Option<Vec<String>>>,
-    log_dir: PathBuf,
     error: Option<io::Error>,
 }
 
@@ -85,7 +83,6 @@ impl ResultsWriter {
             dir,
             named: false,
             segments: Window::new(),
-            log_dir: PathBuf::new(),
             error: None,
         }
     }
@@ -203,7 +200,6 @@ fn copy_or_empty(from: Option<&Path>, to: &Path) -> io::Result<()> {
 impl EventSink for ResultsWriter {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
             // A name's `{%}` is the slot the job got.
             Event::TaskStarted { index, slot, .. } if self.named => {
                 if let Some(Some([name])) = self.segments.get_mut(*index).map(|s| s.as_deref_mut())
@@ -213,15 +209,14 @@ impl EventSink for ResultsWriter {
             }
             Event::AttemptFinished {
                 index,
-                task,
-                attempt,
                 status,
                 log,
+                stderr_log,
                 retry_in: None,
                 ..
             } if *status != AttemptStatus::Cancelled => {
-                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
-                if let Err(err) = self.write(*index, index + 1, log.as_deref(), Some(&stderr))
+                if let Err(err) =
+                    self.write(*index, index + 1, log.as_deref(), stderr_log.as_deref())
                     && self.error.is_none()
                 {
                     self.error = Some(err);

@@ -135,7 +135,7 @@ impl JobRecords for ResultsTable {
         &mut self,
         index: usize,
         entry: &JoblogEntry,
-        output: Option<(Option<&Path>, &Path)>,
+        output: Option<(Option<&Path>, Option<&Path>)>,
     ) -> io::Result<()> {
         let inputs = self.inputs.take(index).unwrap_or_default();
         // Inputs and the command as the bytes they stand for.
@@ -145,7 +145,7 @@ impl JobRecords for ResultsTable {
             .collect();
         let command = crate::bytes::encode(&entry.command);
         let (stdout, stderr) = match output {
-            Some((stdout, stderr)) => (read_or_empty(stdout), read_or_empty(Some(stderr))),
+            Some((stdout, stderr)) => (read_or_empty(stdout), read_or_empty(stderr)),
             None => (Vec::new(), Vec::new()),
         };
         let start = format!("{:.3}", entry.start_seconds());

@@ -21,7 +21,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::events::{Event, EventSink, StopCause};
 use crate::map::{COLOR_FAILED, COLOR_RESET, job_color, with_slot};
-use crate::runner::attempt_stderr_log;
 use crate::window::Window;
 
 /// How the job output reporter prints.
@@ -58,7 +57,7 @@ enum Finished {
     /// In its log files.
     Logs {
         stdout: Option<PathBuf>,
-        stderr: PathBuf,
+        stderr: Option<PathBuf>,
     },
     /// Lines held back while another job's went out.
     Lines(Vec<Line>),
@@ -87,7 +86,6 @@ pub struct JobOutput {
     /// Per task: the job, until its output went out; `None` for one that does not take
     /// part in the run (`--keep-order` waits only for those that do).
     jobs: Window<Option<Job>>,
-    log_dir: PathBuf,
     /// With `--keep-order`: the next task to print, and finished tasks waiting for it.
     next: usize,
     waiting: BTreeMap<usize, Finished>,
@@ -132,7 +130,6 @@ impl JobOutput {
         JobOutput {
             options,
             jobs,
-            log_dir: PathBuf::new(),
             next: 0,
             waiting: BTreeMap::new(),
             held: BTreeMap::new(),
@@ -167,7 +164,7 @@ impl JobOutput {
         let job = match (&self.options.files, line) {
             (Some(_), None) => Finished::Logs {
                 stdout: None,
-                stderr: PathBuf::new(),
+                stderr: None,
             },
             (_, line) => Finished::Lines(line.into_iter().collect()),
         };
@@ -427,7 +424,9 @@ impl JobOutput {
                 if let Some(path) = stdout {
                     self.write(false, |out| dress.copy_file(path, out));
                 }
-                self.write(true, |out| dress.copy_file(stderr, out));
+                if let Some(path) = stderr {
+                    self.write(true, |out| dress.copy_file(path, out));
+                }
             }
             Finished::Lines(lines) => {
                 for (stderr, line) in lines {
@@ -458,16 +457,15 @@ impl Job {
 /// Removes a printed job's log files.
 fn discard(job: &Finished) {
     if let Finished::Logs { stdout, stderr } = job {
-        remove_logs(stdout.as_deref(), stderr);
+        remove_logs(stdout.as_deref(), stderr.as_deref());
     }
 }
 
 /// Removes an attempt's log files (`stdout`: none when it wrote nothing there).
-fn remove_logs(stdout: Option<&Path>, stderr: &Path) {
-    if let Some(path) = stdout {
+fn remove_logs(stdout: Option<&Path>, stderr: Option<&Path>) {
+    for path in [stdout, stderr].into_iter().flatten() {
         let _ = std::fs::remove_file(path);
     }
-    let _ = std::fs::remove_file(stderr);
 }
 
 /// How a job's lines are dressed, as GNU parallel dresses them: after its tag and a tab
@@ -548,7 +546,6 @@ impl Dress {
 impl EventSink for JobOutput {
     fn emit(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { log_dir, .. } => self.log_dir.clone_from(log_dir),
             Event::TaskStarted {
                 index,
                 attempt,
@@ -573,9 +570,8 @@ impl EventSink for JobOutput {
             }
             Event::AttemptFinished {
                 index,
-                task,
-                attempt,
                 log,
+                stderr_log,
                 retry_in: Some(_),
                 ..
             } => {
@@ -589,15 +585,13 @@ impl EventSink for JobOutput {
                         job.announced = false;
                     }
                 }
-                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
-                remove_logs(log.as_deref(), &stderr);
+                remove_logs(log.as_deref(), stderr_log.as_deref());
             }
             Event::AttemptFinished {
                 index,
-                task,
-                attempt,
                 status,
                 log,
+                stderr_log,
                 retry_in: None,
                 ..
             } => {
@@ -607,10 +601,9 @@ impl EventSink for JobOutput {
                 if let Some(job) = self.jobs.value_mut(*index) {
                     job.failed = !status.is_success();
                 }
-                let stderr = attempt_stderr_log(&self.log_dir, task, *index, *attempt);
                 let job = if self.options.line_buffer {
                     // The lines are here; the logs are not needed.
-                    remove_logs(log.as_deref(), &stderr);
+                    remove_logs(log.as_deref(), stderr_log.as_deref());
                     self.running.remove(index);
                     if self.live(*index) {
                         // Out already, line by line.
@@ -621,7 +614,7 @@ impl EventSink for JobOutput {
                 } else {
                     Finished::Logs {
                         stdout: log.clone(),
-                        stderr,
+                        stderr: stderr_log.clone(),
                     }
                 };
                 self.finished(*index, job);

@@ -114,11 +114,6 @@ pub fn stderr_log_path(log: &Path) -> PathBuf {
     log.with_extension("stderr")
 }
 
-/// The stderr log of task `id`'s (at `index`) attempt in a run whose logs are in `log_dir`.
-pub fn attempt_stderr_log(log_dir: &Path, id: &str, index: usize, attempt: u32) -> PathBuf {
-    stderr_log_path(&log_dir.join(log_file_name(id, index, attempt)))
-}
-
 /// How the run ended, for the exit code.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -612,6 +607,7 @@ impl<'a> Dispatcher<'a> {
             status: AttemptStatus::SpawnFailed { message },
             duration: Duration::ZERO,
             log: None,
+            stderr_log: None,
             cache_key: None,
             hashing: None,
             workspace: None,
@@ -756,6 +752,7 @@ impl<'a> Dispatcher<'a> {
             status,
             duration,
             log,
+            stderr_log,
             cache_key,
             hashing,
             workspace,
@@ -810,6 +807,7 @@ impl<'a> Dispatcher<'a> {
             at: SystemTime::now(),
             offset: self.now(),
             log,
+            stderr_log,
             retry_in,
             cache_key,
             hashing,

@@ -127,6 +127,9 @@ pub(crate) struct AttemptEnd {
     pub(crate) duration: Duration,
     /// The log file: the attempt's when it wrote output, the earlier one's when cached.
     pub(crate) log: Option<PathBuf>,
+    /// The separate stderr log ([`AttemptSpec::stderr_log`]) unless the attempt surely
+    /// wrote nothing there.
+    pub(crate) stderr_log: Option<PathBuf>,
     pub(crate) cache_key: Option<String>,
     pub(crate) hashing: Option<HashingStats>,
     /// What became of the task's workspace, when it had one.
@@ -184,6 +187,7 @@ pub(crate) async fn run_attempt(
                 status: AttemptStatus::WorkspaceFailed { message },
                 duration: started.elapsed(),
                 log: None,
+                stderr_log: None,
                 cache_key: None,
                 hashing: None,
                 workspace: None,
@@ -240,6 +244,7 @@ async fn run_process(
         status,
         duration: started.elapsed(),
         log,
+        stderr_log: None,
         cache_key: cache_key.clone(),
         hashing: hashing.clone(),
         workspace: None,
@@ -339,10 +344,18 @@ async fn run_process(
         // Still copying what leftover processes write, or the copy failed: look.
         Ok(Err(_)) | Err(_) => spec.log.exists(),
     };
-    if let Some(error_copy) = error_copy {
-        let _ = tokio::time::timeout(LEAK_TIMEOUT, error_copy).await;
-    }
-    end(status, has_log.then(|| spec.log.clone()))
+    // Whether anything went to the stderr log; when the copy goes on (leftover processes)
+    // or failed, maybe.
+    let has_stderr_log = match error_copy {
+        Some(error_copy) => !matches!(
+            tokio::time::timeout(LEAK_TIMEOUT, error_copy).await,
+            Ok(Ok(false))
+        ),
+        None => false,
+    };
+    let mut end = end(status, has_log.then(|| spec.log.clone()));
+    end.stderr_log = spec.stderr_log.filter(|_| has_stderr_log);
+    end
 }
 
 /// Computes the task's cache key off the runtime thread (it reads files) and looks it up.
@@ -419,10 +432,12 @@ async fn copy_output(
     log: PathBuf,
     mut lines: Option<LineSender>,
 ) -> bool {
-    let mut buf = vec![0u8; 16 * 1024];
+    // Not zeroed: `read_buf` writes only into what it then counts as read.
+    let mut buf = Vec::with_capacity(16 * 1024);
     let mut file: Option<Option<File>> = None;
     loop {
-        let n = match output.read(&mut buf).await {
+        buf.clear();
+        let n = match output.read_buf(&mut buf).await {
             Ok(0) | Err(_) => {
                 if let Some(lines) = lines {
                     lines.finish();
@@ -453,6 +468,16 @@ fn output_pipe() -> std::io::Result<(pipe::Receiver, OwnedFd)> {
         pipe::Receiver::from_owned_fd_unchecked(reader)?,
         OwnedFd::from(writer),
     ))
+}
+
+/// A new descriptor of /dev/null for a task's stdin: a copy of one opened once, which
+/// spares each spawn a path lookup.
+fn dev_null() -> std::io::Result<OwnedFd> {
+    static DEV_NULL: std::sync::OnceLock<std::io::Result<File>> = std::sync::OnceLock::new();
+    match DEV_NULL.get_or_init(|| File::open("/dev/null")) {
+        Ok(file) => Ok(OwnedFd::from(file.try_clone()?)),
+        Err(err) => Err(std::io::Error::new(err.kind(), err.to_string())),
+    }
 }
 
 /// A request, or never when the dispatcher dropped its sender.
@@ -523,7 +548,10 @@ fn spawn(spec: &AttemptSpec) -> Result<Spawned, String> {
         .envs(spec.env.iter().map(|(k, v)| (k, crate::bytes::os_str(v))))
         .current_dir(&spec.cwd)
         .stdin(match &spec.stdin {
-            StdinFrom::Null => Stdio::null(),
+            StdinFrom::Null => Stdio::from(
+                dev_null()
+                    .map_err(|e| format!("failed to open /dev/null for the task's stdin: {e}"))?,
+            ),
             StdinFrom::Text(_) => Stdio::piped(),
             StdinFrom::Ranges(..) => match &ranges_pipe {
                 Some((reader, _)) => Stdio::from(

@@ -21,8 +21,8 @@ pub use agents::{
 pub use cache::{Cache, CacheHit, CacheKey};
 pub use command::{ExecPlan, needs_shell};
 pub use dispatcher::{
-    FedTask, JobsSource, RunOptions, RunResult, TaskFeed, Termination, attempt_stderr_log,
-    log_file_name, run, run_fed, stderr_log_path,
+    FedTask, JobsSource, RunOptions, RunResult, TaskFeed, Termination, log_file_name, run, run_fed,
+    stderr_log_path,
 };
 pub use runtime::{available_cpus, runtime_for};
 #[cfg(test)]
