@@ -141,11 +141,34 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         joblog_append = true;
     }
     let reads_joblog = args.resume || args.resume_failed || args.retry_failed;
-    if reads_joblog && args.joblog.is_none() {
+    // Without a job log, `--resume` and `--resume-failed` go by a `--results` directory:
+    // a job with output there is done (`--resume-failed` cannot tell failures from it, and
+    // runs every job, as GNU parallel does).
+    let results_dir = args
+        .results
+        .clone()
+        .filter(|path| TableFormat::of(path).is_none());
+    if args.retry_failed && args.joblog.is_none() {
         return Err(CliError::usage_with_help(
-            "--resume, --resume-failed and --retry-failed read the job log, and no --joblog \
-             was given",
+            "--retry-failed reads the job log, and no --joblog was given",
             "add `--joblog FILE` naming the log of the earlier run",
+        ));
+    }
+    if reads_joblog && args.joblog.is_none() && results_dir.is_none() {
+        let help = match &args.results {
+            Some(_) => {
+                "add `--joblog FILE` naming the log of the earlier run: a results table \
+                        cannot tell which jobs ran"
+            }
+            None => {
+                "add `--joblog FILE` naming the log of the earlier run, or `--results DIR` \
+                     naming its results"
+            }
+        };
+        return Err(CliError::usage_with_help(
+            "--resume and --resume-failed read the job log or the results directory, and \
+             neither was given",
+            help,
         ));
     }
     let logged = match &args.joblog {
@@ -325,12 +348,20 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     };
     args.trace &= ask.is_none();
     let plan = map_plan(&spec, Vec::new());
+    let resume_results =
+        results_dir
+            .filter(|_| args.resume)
+            .map(|dir| match results_name.is_some() {
+                true => (std::path::PathBuf::new(), true),
+                false => (dir, false),
+            });
     let maker = JobMaker {
         spec,
         tagstring,
         results_name,
         done: logged.map(|logged| done_jobs(&logged, args.retry_failed)),
         resume_failed: args.resume_failed || args.retry_failed,
+        resume_results,
         filter,
         tty: args.open_tty.then(terminal).flatten(),
         files,

@@ -20,9 +20,9 @@ use crate::map::{
     Asker, BlockOptions, BlockSource, CommandLine, Continued, DEFAULT_BLOCK, FileTemplate, Filter,
     GroupBy, GroupFilter, HeaderPattern, InputError, Inputs, MapSpec, ReadOptions, RecordPatterns,
     Records, Sent, Shard, ShardKind, SourceKind, Template, TimedReader, Trim, column_names,
-    group_inputs, header_names, parse_block_size, parse_count, parse_delimiter, parse_seconds,
-    parse_size, part_positions, read_header, read_inputs, record_marks, result_segments, row,
-    split_blocks, with_slot,
+    group_inputs, has_results, header_names, parse_block_size, parse_count, parse_delimiter,
+    parse_seconds, parse_size, part_positions, read_header, read_inputs, record_marks,
+    result_segments, row, split_blocks, with_slot,
 };
 use crate::plan::{Action, FilePart};
 use crate::runner::FedTask;
@@ -480,6 +480,9 @@ pub(super) struct JobMaker {
     pub(super) done: Option<HashMap<usize, bool>>,
     /// `--resume-failed`: jobs that failed run again.
     pub(super) resume_failed: bool,
+    /// `--resume` with a `--results` directory (or names: `true`): a job whose output is
+    /// there already is done.
+    pub(super) resume_results: Option<(PathBuf, bool)>,
     /// `--filter`: jobs that fail its tests are skipped.
     pub(super) filter: Option<Filter>,
     /// `-o`: the terminal, stdin of the jobs that are given none.
@@ -495,10 +498,17 @@ pub(super) struct JobMaker {
 impl JobMaker {
     /// Job `seq` (from 1) as a task, and what the reporters need to know of it.
     pub(super) fn make(&self, seq: usize, job: Job) -> (FedTask, JobInfo) {
+        let results = match &self.results_name {
+            Some(name) => vec![name.fill(&job.inputs, seq, false)],
+            None => job.results.unwrap_or_default(),
+        };
         let to_run = match self.done.as_ref().and_then(|done| done.get(&seq)) {
             None => true,
             Some(&ok) => self.resume_failed && !ok,
-        };
+        } && !self
+            .resume_results
+            .as_ref()
+            .is_some_and(|(dir, named)| has_results(dir, *named, &results));
         let block = job.block.clone();
         // As GNU parallel, a `--pipe` job whose block is empty (its record marks taken out,
         // say) does not start its command: the job succeeds at once.
@@ -538,10 +548,6 @@ impl JobMaker {
         let cleanup = match self.cleanup {
             true => task.files.iter().map(|file| file.name.clone()).collect(),
             false => Vec::new(),
-        };
-        let results = match &self.results_name {
-            Some(name) => vec![name.fill(&job.inputs, seq, false)],
-            None => job.results.unwrap_or_default(),
         };
         let info = JobInfo {
             tag,

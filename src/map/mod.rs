@@ -58,7 +58,9 @@ pub use replace::{
     Parens, SLOT_REFERENCE, Template, TemplateOptions, Transform, UserReplacement,
     expand_user_replacements, with_slot,
 };
-pub use results::{ResultsWriter, column_names, escape_value, job_dir, result_segments};
+pub use results::{
+    ResultsWriter, column_names, escape_value, has_results, job_dir, result_segments,
+};
 pub use semaphore::{Held, Semaphore, semaphore_root};
 pub use shard::{Shard, ShardKind, ShardLines};
 pub use shell::job_shell;

@@ -110,13 +110,7 @@ impl ResultsWriter {
 
     /// Where a job with these segments keeps its output.
     fn files(&self, segments: &[String]) -> Files {
-        match (self.named, segments) {
-            (true, [name]) if !name.ends_with('/') => {
-                Files::Named(self.dir.join(crate::bytes::to_os(name)))
-            }
-            (true, [name]) => Files::Folder(self.dir.join(crate::bytes::to_os(name))),
-            _ => Files::Folder(job_dir(&self.dir, segments)),
-        }
+        files(&self.dir, self.named, segments)
     }
 
     /// Task `index` will not run: it gets no directory.
@@ -169,6 +163,26 @@ impl ResultsWriter {
         std::fs::write(seq_file, seq.to_string())?;
         copy_or_empty(stdout, &out)?;
         copy_or_empty(stderr, &err)
+    }
+}
+
+/// Where a job with these segments keeps its output under `dir` (`named`: its one
+/// segment is its name).
+fn files(dir: &Path, named: bool, segments: &[String]) -> Files {
+    match (named, segments) {
+        (true, [name]) if !name.ends_with('/') => Files::Named(dir.join(crate::bytes::to_os(name))),
+        (true, [name]) => Files::Folder(dir.join(crate::bytes::to_os(name))),
+        _ => Files::Folder(job_dir(dir, segments)),
+    }
+}
+
+/// Whether an earlier run left a job's output under `dir` (see [`ResultsWriter::new`] and
+/// [`ResultsWriter::named`] for `named`): what `--resume` skips a job for when there is no
+/// job log, as in GNU parallel: its `stdout`, or the file its name gives.
+pub fn has_results(dir: &Path, named: bool, segments: &[String]) -> bool {
+    match files(dir, named, segments) {
+        Files::Folder(dir) => dir.join("stdout").exists(),
+        Files::Named(path) => path.is_file(),
     }
 }
 

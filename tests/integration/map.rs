@@ -2580,3 +2580,31 @@ fn round_robin_deals_every_record_once_to_at_most_one_job_per_slot() {
     records.sort_unstable();
     assert_eq!(records, (1..=1000).collect::<Vec<_>>());
 }
+
+#[test]
+fn resuming_needs_a_job_log_or_a_results_directory_to_go_by() {
+    let project = Project::new();
+    let cases: [(&[&str], &str); 3] = [
+        (&["--resume"], "add `--joblog FILE`"),
+        (
+            &["--resume-failed", "--results", "r.csv"],
+            "a results table cannot tell",
+        ),
+        (
+            &["--retry-failed", "--results", "out"],
+            "--retry-failed reads the job log",
+        ),
+    ];
+    for (options, says) in cases {
+        let mut args = vec!["map"];
+        args.extend_from_slice(options);
+        args.extend_from_slice(&["touch ran-{}", ":::", "a"]);
+        let out = project.fanout(&args);
+        out.expect_code(255);
+        assert!(out.stderr.contains(says), "{options:?}: {}", out.stderr);
+        // Nothing ran, nothing was written.
+        assert!(!project.join("ran-a").exists(), "{options:?}");
+        assert!(!project.join("r.csv").exists(), "{options:?}");
+        assert!(!project.join("out").exists(), "{options:?}");
+    }
+}

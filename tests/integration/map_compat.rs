@@ -1813,9 +1813,30 @@ fn results_tables_match_gnu_parallels_but_for_times() {
 /// stderr.
 /// Runs `args` through `program` in a fresh directory: every file it left there (other
 /// than GNU parallel's own), each with its contents, its stdout and its exit status.
-fn tree_through(args: &[&str], program: &str) -> (Vec<(String, String)>, String, i32) {
+fn tree_through(args: &[&str], program: &str) -> (Files, String, i32) {
+    let (files, mut ends) = tree_after(&[args], program);
+    let (stdout, code) = ends.pop().expect("one run");
+    (files, stdout, code)
+}
+
+/// Files by name, with their contents.
+type Files = Vec<(String, String)>;
+
+/// Runs each of `runs` through `program`, one after another in one fresh directory: every
+/// file they left there (other than GNU parallel's own) with its contents, and each run's
+/// stdout and exit status.
+fn tree_after(runs: &[&[&str]], program: &str) -> (Files, Vec<(String, i32)>) {
     let project = Project::new();
-    let out = run(command(&project, program, args), b"");
+    let ends = runs
+        .iter()
+        .map(|args| {
+            let out = run(command(&project, program, args), b"");
+            (
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                out.status.code().unwrap_or(-1),
+            )
+        })
+        .collect();
     let mut files = Vec::new();
     let mut dirs = vec![project.path().to_owned()];
     while let Some(dir) = dirs.pop() {
@@ -1837,11 +1858,70 @@ fn tree_through(args: &[&str], program: &str) -> (Vec<(String, String)>, String,
         }
     }
     files.sort();
-    (
-        files,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    (files, ends)
+}
+
+#[test]
+fn resume_goes_by_the_results_directory_without_a_job_log_as_in_gnu_parallel() {
+    require_gnu_parallel();
+    let first = "echo {}; [ {} != b ]";
+    let cases: [&[&[&str]]; 3] = [
+        // --resume: a job with output in the directory is done; the others run.
+        &[
+            &["-k", "--results", "out", first, ":::", "a", "b", "c"],
+            &[
+                "-k",
+                "--resume",
+                "--results",
+                "out",
+                "echo again {}",
+                ":::",
+                "a",
+                "b",
+                "c",
+                "d",
+            ],
+        ],
+        // --resume-failed cannot tell failures from the directory: every job runs again.
+        &[
+            &["-k", "--results", "out", first, ":::", "a", "b", "c"],
+            &[
+                "-k",
+                "--resume-failed",
+                "--results",
+                "out",
+                "echo again {}",
+                ":::",
+                "a",
+                "b",
+                "d",
+            ],
+        ],
+        // Results named by the job: the file is what counts.
+        &[
+            &["-k", "--results", "o/{}.txt", first, ":::", "a", "b"],
+            &[
+                "-k",
+                "--resume",
+                "--results",
+                "o/{}.txt",
+                "echo again {}",
+                ":::",
+                "a",
+                "b",
+                "c",
+            ],
+        ],
+    ];
+    for runs in cases {
+        let gnu = tree_after(runs, "parallel");
+        let ours = tree_after(runs, "fanout");
+        assert_eq!(ours, gnu, "{runs:?}");
+        assert!(
+            ours.0.iter().any(|(_, text)| text.starts_with("again")),
+            "{runs:?}: the second run ran nothing"
+        );
+    }
 }
 
 #[test]
