@@ -875,14 +875,19 @@ pub struct MapArgs {
         ]
     )]
     pub use_sockets_instead_of_threads: bool,
-    /// Accepted for GNU parallel compatibility (--will-cite, --no-notice; --gnu too:
-    /// fanout is always itself).
+    /// Accepted for GNU parallel compatibility (--will-cite, --no-notice).
     #[arg(
         long,
         hide = true,
-        aliases = ["willcite", "no-notice", "nonotice", "nn", "gnu"]
+        aliases = ["willcite", "no-notice", "nonotice", "nn"]
     )]
     pub will_cite: bool,
+    /// Accepted for GNU parallel compatibility: fanout is always itself. Lets --tollef by.
+    #[arg(long, hide = true)]
+    pub gnu: bool,
+    /// GNU parallel's retired options: each is an error that names what replaced it.
+    #[command(flatten)]
+    pub retired: RetiredOptions,
     /// Read the options in the profile NAME (a file in ~/.parallel or $PARALLEL_HOME, or
     /// the path NAME if it begins with / or ./) before the command line's, in place of
     /// ~/.parallel/config. May be given more than once.
@@ -1004,4 +1009,54 @@ fn any_bytes() -> impl clap::builder::TypedValueParser<Value = String> {
     use std::os::unix::ffi::OsStrExt as _;
     clap::builder::OsStringValueParser::new()
         .map(|word| crate::bytes::decode(word.as_bytes()).into_owned())
+}
+
+/// Options GNU parallel has retired. Each is an error that names its replacement, as in
+/// GNU parallel, rather than an unknown option.
+#[derive(Args, Clone, Debug, Default)]
+pub struct RetiredOptions {
+    #[arg(short = 'g', hide = true)]
+    pub g: bool,
+    #[arg(short = 'B', hide = true, value_name = "FILE")]
+    pub b: Option<String>,
+    #[arg(short = 'T', hide = true)]
+    pub t: bool,
+    #[arg(short = 'U', hide = true, value_name = "STRING")]
+    pub u: Option<String>,
+    #[arg(short = 'W', hide = true, value_name = "DIR")]
+    pub w: Option<String>,
+    #[arg(short = 'Y', hide = true)]
+    pub y: bool,
+    #[arg(short = 'H', hide = true, value_name = "N")]
+    pub h: Option<String>,
+    #[arg(long, hide = true, value_name = "DBURL")]
+    pub sql: Option<String>,
+    #[arg(long, hide = true, alias = "ctrl-c")]
+    pub ctrlc: bool,
+    #[arg(long, hide = true, aliases = ["no-ctrl-c", "no-ctrlc"])]
+    pub noctrlc: bool,
+    #[arg(long, hide = true)]
+    pub tollef: bool,
+}
+
+impl RetiredOptions {
+    /// The first retired option given, and what to use instead (if anything).
+    pub fn given(&self, gnu: bool) -> Option<(&'static str, Option<&'static str>)> {
+        [
+            (self.g, "-g", Some("--group")),
+            (self.b.is_some(), "-B", Some("--bf")),
+            (self.t, "-T", Some("--tty")),
+            (self.u.is_some(), "-U", Some("--er")),
+            (self.w.is_some(), "-W", Some("--wd")),
+            (self.y, "-Y", Some("--shebang")),
+            (self.h.is_some(), "-H", Some("--halt")),
+            (self.sql.is_some(), "--sql", None),
+            (self.ctrlc, "--ctrlc", None),
+            (self.noctrlc, "--noctrlc", None),
+            (self.tollef && !gnu, "--tollef", None),
+        ]
+        .into_iter()
+        .find(|(given, ..)| *given)
+        .map(|(_, option, instead)| (option, instead))
+    }
 }

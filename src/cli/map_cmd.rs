@@ -67,6 +67,23 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     if args.shebang_not_first {
         return Err(gnu_argv::not_first());
     }
+    if let Some((option, instead)) = args.retired.given(args.gnu) {
+        let message = format!("{option} has been retired from GNU parallel");
+        return Err(match (instead, option) {
+            (Some(instead), _) => {
+                CliError::usage_with_help(message, format!("use {instead} instead"))
+            }
+            (None, "--tollef") => {
+                CliError::usage_with_help(message, "remove --tollef, or add --gnu to let it by")
+            }
+            // GNU parallel's --sqlmaster took its place; fanout map keeps no SQL table.
+            (None, "--sql") => CliError::usage_with_help(
+                message,
+                "fanout map keeps its jobs in --joblog FILE or --results FILE.csv instead",
+            ),
+            (None, _) => CliError::usage_with_help(message, "remove it"),
+        });
+    }
     if let Some(shell) = &args.shell_completion {
         let shell = completions::shell_named(shell)?;
         // Called as `parallel`, the script completes that name with map's options.

@@ -2608,3 +2608,30 @@ fn resuming_needs_a_job_log_or_a_results_directory_to_go_by() {
         assert!(!project.join("out").exists(), "{options:?}");
     }
 }
+
+#[test]
+fn options_gnu_parallel_retired_name_their_replacement() {
+    let project = Project::new();
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["-g"], "-g has been retired", "use --group instead"),
+        (&["-H", "2"], "-H has been retired", "use --halt instead"),
+        (&["-W", "dir"], "-W has been retired", "use --wd instead"),
+        (&["--ctrl-c"], "--ctrlc has been retired", "remove it"),
+        (&["--tollef"], "--tollef has been retired", "add --gnu"),
+    ];
+    for (options, says, hint) in cases {
+        let mut args = vec!["map"];
+        args.extend_from_slice(options);
+        args.extend_from_slice(&["touch ran-{}", ":::", "a"]);
+        let out = project.fanout(&args);
+        out.expect_code(255);
+        assert!(out.stderr.contains(says), "{options:?}: {}", out.stderr);
+        assert!(out.stderr.contains(hint), "{options:?}: {}", out.stderr);
+        assert!(!project.join("ran-a").exists(), "{options:?}: a job ran");
+    }
+    // --gnu lets --tollef by, as in GNU parallel.
+    project
+        .fanout(&["map", "--tollef", "--gnu", "touch ran-{}", ":::", "a"])
+        .expect_code(0);
+    assert!(project.join("ran-a").exists());
+}

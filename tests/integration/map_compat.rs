@@ -513,6 +513,11 @@ fn table() -> Vec<Case> {
             "y",
         ]),
         case(&["-e", "b", "echo", ":::", "a", "b", "c"]),
+        // Retired options: an error, nothing run.
+        case(&["-g", "echo", ":::", "a"]),
+        case(&["-T", "echo", ":::", "a"]),
+        case(&["--tollef", "echo", ":::", "a"]),
+        case(&["--tollef", "--gnu", "echo", ":::", "a"]),
         case(&[
             "--haltonerror",
             "now,fail=1",
