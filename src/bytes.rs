@@ -102,6 +102,13 @@ pub fn encode(text: &str) -> Cow<'_, [u8]> {
     Cow::Owned(bytes)
 }
 
+/// Writes `text` to stderr as the bytes it stands for, as GNU parallel shows an input
+/// or a command in its messages. A closed stderr is not an error to report.
+pub fn eprint(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(&encode(text));
+}
+
 /// How many bytes `text` stands for (a command line's length, say).
 pub fn encoded_len(text: &str) -> usize {
     // A stand-in is 4 bytes of UTF-8 for 1 byte.

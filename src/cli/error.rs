@@ -68,6 +68,6 @@ impl CliError {
             }
             CliError::Internal(err) => format!("error: {err:#}\n"),
         };
-        eprint!("{text}");
+        crate::bytes::eprint(&text);
     }
 }

@@ -763,7 +763,7 @@ fn dry_run(
             if let Err(err) =
                 std::fs::write(crate::bytes::to_os(&name), crate::bytes::encode(&contents))
             {
-                eprintln!("fanout map: could not write {name}: {err}");
+                crate::bytes::eprint(&format!("fanout map: could not write {name}: {err}\n"));
             }
         }
         let mut command = with_slot(&info.command, slot);
@@ -1250,7 +1250,7 @@ impl EventSink for MapSinks {
             ..
         } = event
         {
-            eprintln!("fanout map: job {}: {message}", index + 1);
+            crate::bytes::eprint(&format!("fanout map: job {}: {message}\n", index + 1));
         }
         if let Event::TaskStarted { index, slot, .. } = event
             && let Some(names) = self.cleanup.get(index)

@@ -291,7 +291,7 @@ impl JobSource {
                     &mut *block_input(&options, input),
                     &options,
                     |header, body| dealer.deal(header, body, take),
-                    |warning| eprintln!("fanout map: {warning}"),
+                    |warning| crate::bytes::eprint(&format!("fanout map: {warning}\n")),
                 );
                 dealer.finish(cut)
             }
@@ -324,7 +324,7 @@ impl JobSource {
                         *bytes += body.len() as u64;
                         Ok(())
                     },
-                    |warning| eprintln!("fanout map: {warning}"),
+                    |warning| crate::bytes::eprint(&format!("fanout map: {warning}\n")),
                 )
                 .with_context(|| {
                     format!("failed to deal standard input out in {}", dir.display())
@@ -410,7 +410,7 @@ impl JobSource {
                             Err(std::io::Error::other("the run no longer takes jobs"))
                         }
                     },
-                    |warning| eprintln!("fanout map: {warning}"),
+                    |warning| crate::bytes::eprint(&format!("fanout map: {warning}\n")),
                 );
                 match cut {
                     Err(_) if stopped => Ok(()),

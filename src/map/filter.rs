@@ -42,7 +42,9 @@ impl Filter {
                 Ok(false) => return false,
                 Err(why) => {
                     if !self.warned.swap(true, Ordering::Relaxed) {
-                        eprintln!("fanout map: --filter `{code}` (job {seq}): {why}");
+                        crate::bytes::eprint(&format!(
+                            "fanout map: --filter `{code}` (job {seq}): {why}\n"
+                        ));
                     }
                     return false;
                 }

@@ -2635,3 +2635,19 @@ fn options_gnu_parallel_retired_name_their_replacement() {
         .expect_code(0);
     assert!(project.join("ran-a").exists());
 }
+
+#[test]
+fn messages_show_an_inputs_stray_bytes_as_the_bytes_themselves() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    let project = Project::new();
+    // An input too long for -s: the error names it.
+    let out = project
+        .command(&["map", "-s", "5", "echo", ":::"])
+        .arg(OsStr::from_bytes(b"a\xe9b"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    let says = |needle: &[u8]| out.stderr.windows(needle.len()).any(|w| w == needle);
+    assert!(says(b"input 1: a\xe9b\n"), "{out:?}");
+}
