@@ -2596,17 +2596,25 @@ fn resuming_needs_a_job_log_or_a_results_directory_to_go_by() {
         ),
     ];
     for (options, says) in cases {
-        let mut args = vec!["map"];
-        args.extend_from_slice(options);
-        args.extend_from_slice(&["touch ran-{}", ":::", "a"]);
-        let out = project.fanout(&args);
-        out.expect_code(255);
-        assert!(out.stderr.contains(says), "{options:?}: {}", out.stderr);
-        // Nothing ran, nothing was written.
-        assert!(!project.join("ran-a").exists(), "{options:?}");
+        refused(&project, options, &[says]);
+        // Nothing was written.
         assert!(!project.join("r.csv").exists(), "{options:?}");
         assert!(!project.join("out").exists(), "{options:?}");
     }
+}
+
+/// `fanout map OPTIONS touch ran-{} ::: a` is an error (255) whose message says each of
+/// `says`, and runs nothing.
+fn refused(project: &Project, options: &[&str], says: &[&str]) {
+    let mut args = vec!["map"];
+    args.extend_from_slice(options);
+    args.extend_from_slice(&["touch ran-{}", ":::", "a"]);
+    let out = project.fanout(&args);
+    out.expect_code(255);
+    for said in says {
+        assert!(out.stderr.contains(said), "{options:?}: {}", out.stderr);
+    }
+    assert!(!project.join("ran-a").exists(), "{options:?}: a job ran");
 }
 
 #[test]
@@ -2620,14 +2628,7 @@ fn options_gnu_parallel_retired_name_their_replacement() {
         (&["--tollef"], "--tollef has been retired", "add --gnu"),
     ];
     for (options, says, hint) in cases {
-        let mut args = vec!["map"];
-        args.extend_from_slice(options);
-        args.extend_from_slice(&["touch ran-{}", ":::", "a"]);
-        let out = project.fanout(&args);
-        out.expect_code(255);
-        assert!(out.stderr.contains(says), "{options:?}: {}", out.stderr);
-        assert!(out.stderr.contains(hint), "{options:?}: {}", out.stderr);
-        assert!(!project.join("ran-a").exists(), "{options:?}: a job ran");
+        refused(&project, options, &[says, hint]);
     }
     // --gnu lets --tollef by, as in GNU parallel.
     project
