@@ -389,7 +389,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub tag: bool,
     /// Prefix each output line with STR (replacement strings filled in) and a tab.
-    #[arg(long, value_name = "STR", alias = "tag-string", value_parser = any_bytes())]
+    #[arg(allow_hyphen_values = true, long, value_name = "STR", alias = "tag-string", value_parser = any_bytes())]
     pub tagstring: Option<String>,
     /// Colour each job's output lines, a colour per job, as GNU parallel does (and
     /// fanout's own messages: `--color=WHEN` as for every command).
@@ -407,7 +407,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub ctag: bool,
     /// As --tagstring STR and --color.
-    #[arg(long, value_name = "STR", alias = "ctag-string", value_parser = any_bytes())]
+    #[arg(allow_hyphen_values = true, long, value_name = "STR", alias = "ctag-string", value_parser = any_bytes())]
     pub ctagstring: Option<String>,
     /// Colour a failed job's output lines white on red.
     #[arg(
@@ -485,7 +485,7 @@ pub struct MapArgs {
     /// Give each job at most N inputs, an input ending in white space going on in the
     /// next (as -N: a word holding {} is repeated once per input). With --pipe: blocks of
     /// whole N-line records. K, M, G: powers of 1024; k, m, g: of 1000.
-    #[arg(short = 'L', value_name = "N")]
+    #[arg(allow_hyphen_values = true, short = 'L', value_name = "N")]
     pub lines: Option<String>,
     /// As -L N, N being 1 if not given (or 0): -l, -l2, -l 2, --max-lines 2. A word after
     /// it that is no number is not its N (`-l echo` is -l, then the command).
@@ -504,7 +504,7 @@ pub struct MapArgs {
     #[arg(long, alias = "skipfirstline")]
     pub skip_first_line: bool,
     /// Use STR instead of {} for the whole input.
-    #[arg(short = 'I', value_name = "STR")]
+    #[arg(allow_hyphen_values = true, short = 'I', value_name = "STR")]
     pub replace: Option<String>,
     /// As -I STR (the old spelling: -iSTR, --replace=STR; with no STR, {} stays).
     #[arg(
@@ -517,42 +517,63 @@ pub struct MapArgs {
     )]
     pub replace_deprecated: Option<String>,
     /// Use STR instead of {.} (the input without its extension).
-    #[arg(long = "extensionreplace", visible_alias = "er", value_name = "STR")]
+    #[arg(
+        allow_hyphen_values = true,
+        long = "extensionreplace",
+        visible_alias = "er",
+        value_name = "STR"
+    )]
     pub extension_replace: Option<String>,
     /// Use STR instead of {/} (the input's basename).
-    #[arg(long = "basenamereplace", visible_alias = "bnr", value_name = "STR")]
+    #[arg(
+        allow_hyphen_values = true,
+        long = "basenamereplace",
+        visible_alias = "bnr",
+        value_name = "STR"
+    )]
     pub basename_replace: Option<String>,
     /// Use STR instead of {//} (the input's dirname).
-    #[arg(long = "dirnamereplace", visible_alias = "dnr", value_name = "STR")]
+    #[arg(
+        allow_hyphen_values = true,
+        long = "dirnamereplace",
+        visible_alias = "dnr",
+        value_name = "STR"
+    )]
     pub dirname_replace: Option<String>,
     /// Use STR instead of {/.} (the input's basename without its extension).
     #[arg(
+        allow_hyphen_values = true,
         long = "basenameextensionreplace",
         visible_alias = "bner",
         value_name = "STR"
     )]
     pub basename_extension_replace: Option<String>,
     /// Use STR instead of {#} (the job number).
-    #[arg(long = "seqreplace", value_name = "STR")]
+    #[arg(allow_hyphen_values = true, long = "seqreplace", value_name = "STR")]
     pub seq_replace: Option<String>,
     /// Use STR instead of {%} (the job slot).
-    #[arg(long = "slotreplace", value_name = "STR")]
+    #[arg(allow_hyphen_values = true, long = "slotreplace", value_name = "STR")]
     pub slot_replace: Option<String>,
     /// A replacement string of one's own: 'TAG PERL', the Perl expression changing $_ as
     /// in {= perl =} (a TAG in braces also works for input N: {2..} for {..}).
-    #[arg(long, value_name = "'TAG PERL'", value_parser = any_bytes())]
+    #[arg(allow_hyphen_values = true, long, value_name = "'TAG PERL'", value_parser = any_bytes())]
     pub rpl: Vec<String>,
     /// What Perl strings are between, in place of {= and =}: the first half of TEXT is
     /// the left, the rest the right (`--parens ,,,,`: `,,s/a/b/,,`).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(allow_hyphen_values = true, long, value_name = "TEXT")]
     pub parens: Option<String>,
     /// Run only the jobs for which TEST, a Perl expression with replacement strings in it,
     /// is true (`--filter '{1} < {2}'`); the others are skipped. May be repeated.
-    #[arg(long, value_name = "TEST", value_parser = any_bytes())]
+    #[arg(allow_hyphen_values = true, long, value_name = "TEST", value_parser = any_bytes())]
     pub filter: Vec<String>,
     /// Before each job, write FILE with its replacement strings filled in to REPL (a name
     /// with replacement strings too: `--tmpl conf.tmpl={#}.conf`). May be repeated.
-    #[arg(long, value_name = "FILE=REPL", alias = "tmpl")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "FILE=REPL",
+        alias = "tmpl"
+    )]
     pub template: Vec<String>,
     /// Remove each job's --template files when the job is done.
     #[arg(long)]
@@ -571,7 +592,7 @@ pub struct MapArgs {
     /// file of :::: names its own, {FILE}). With --pipe, the header that goes before every
     /// block: `:` the first line, N the first N lines, else a regular expression matched
     /// at the start of stdin.
-    #[arg(long, value_name = ":|N|REGEX")]
+    #[arg(allow_hyphen_values = true, long, value_name = ":|N|REGEX")]
     pub header: Option<String>,
     /// Keep each job's output in DIR/1/VALUE1/2/VALUE2/…/{seq,stdout,stderr} rather than
     /// print it; with a name ending .csv, .tsv or .json, one table row per job instead
@@ -588,25 +609,31 @@ pub struct MapArgs {
     pub shuf: bool,
     /// Wait at least DURATION between starting one job and the next (seconds, or with a
     /// unit: 100ms, 2s, 1m).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(allow_hyphen_values = true, long, value_name = "DURATION")]
     pub delay: Option<String>,
     /// As --delay, when that is not given (GNU parallel's delay between logins to a
     /// remote host, which stands for --delay there too).
-    #[arg(long, alias = "ssh-delay", value_name = "DURATION", hide = true)]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        alias = "ssh-delay",
+        value_name = "DURATION",
+        hide = true
+    )]
     pub sshdelay: Option<String>,
     /// Start a job only while fewer than MAX processes are runnable (MAX, or MAX% of the
     /// CPUs).
-    #[arg(long, value_name = "MAX")]
+    #[arg(allow_hyphen_values = true, long, value_name = "MAX")]
     pub load: Option<String>,
     /// Start a job only while at least SIZE of memory is available (K, M, G, and Ki, Mi,
     /// Gi: powers of 1024; k, m, g: of 1000; 0: no limit).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(allow_hyphen_values = true, long, value_name = "SIZE")]
     pub memfree: Option<String>,
     /// While less than twice SIZE of memory is available, stop (SIGSTOP) the younger running
     /// jobs, more of them the less there is (below SIZE, all but the oldest), and continue
     /// them as memory comes back; start a job only while SIZE more than --memfree is
     /// available, or none runs (0: never).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(allow_hyphen_values = true, long, value_name = "SIZE")]
     pub memsuspend: Option<String>,
     /// Start a job only while the machine is not swapping (pages both swapped in and out
     /// since the last look).
@@ -615,11 +642,11 @@ pub struct MapArgs {
     /// Before each job starts, run COMMAND (a shell command): exit 0 lets the job start;
     /// any other holds starts back and asks again later. `load N` and `mem SIZE` are
     /// --load N and --memfree SIZE.
-    #[arg(long, value_name = "COMMAND")]
+    #[arg(allow_hyphen_values = true, long, value_name = "COMMAND")]
     pub limit: Option<String>,
     /// Terminate a job after SECS seconds (SIGTERM to its process group, then SIGKILL), or
     /// after N% of the median duration of the jobs that succeeded so far.
-    #[arg(long, value_name = "SECS|N%")]
+    #[arg(allow_hyphen_values = true, long, value_name = "SECS|N%")]
     pub timeout: Option<String>,
     /// Try each failing job up to N times in all.
     #[arg(long, value_name = "N")]
@@ -643,7 +670,7 @@ pub struct MapArgs {
     #[arg(long, alias = "eta", alias = "progress")]
     pub bar: bool,
     /// Log each finished job to FILE in GNU parallel's format (+FILE: append to it).
-    #[arg(long, value_name = "FILE", alias = "jl")]
+    #[arg(allow_hyphen_values = true, long, value_name = "FILE", alias = "jl")]
     pub joblog: Option<PathBuf>,
     /// Skip the jobs the job log lists (it needs --joblog).
     #[arg(long)]
@@ -675,10 +702,20 @@ pub struct MapArgs {
     )]
     pub block: Option<String>,
     /// With --pipe: what a record starts with (\n, \t, \0 … read as in printf).
-    #[arg(long, value_name = "STR", requires = "pipe_mode")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "STR",
+        requires = "pipe_mode"
+    )]
     pub recstart: Option<String>,
     /// With --pipe: what a record ends with [default: \n, or nothing with --recstart].
-    #[arg(long, value_name = "STR", requires = "pipe_mode")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "STR",
+        requires = "pipe_mode"
+    )]
     pub recend: Option<String>,
     /// With --pipe: --recstart and --recend are regular expressions (Perl-like; `^` and `$`
     /// match at line ends).
@@ -701,11 +738,11 @@ pub struct MapArgs {
     /// With --pipe (which it implies): a job per slot, each line going to the job a hash
     /// of its VALUE picks, so that equal values meet in one job. VALUE: a column number or
     /// name (--colsep, default `,`), then optionally Perl code changing $_.
-    #[arg(long, value_name = "VALUE", conflicts_with_all = ["group_by", "round_robin", "bin"])]
+    #[arg(allow_hyphen_values = true, long, value_name = "VALUE", conflicts_with_all = ["group_by", "round_robin", "bin"])]
     pub shard: Option<String>,
     /// As --shard, the job picked by the value itself, a number: N to job N, counted round
     /// the jobs.
-    #[arg(long, value_name = "VALUE", conflicts_with_all = ["group_by", "round_robin"])]
+    #[arg(allow_hyphen_values = true, long, value_name = "VALUE", conflicts_with_all = ["group_by", "round_robin"])]
     pub bin: Option<String>,
     /// With --pipe: give each job its block as a file, named by {}, not on stdin.
     #[arg(long, requires = "pipe_mode")]
@@ -730,10 +767,10 @@ pub struct MapArgs {
     pub null: bool,
     /// Inputs end with DELIM rather than a newline (\n, \t and octal escapes such as \000
     /// read as in printf).
-    #[arg(short = 'd', long, value_name = "DELIM", value_parser = any_bytes())]
+    #[arg(allow_hyphen_values = true, short = 'd', long, value_name = "DELIM", value_parser = any_bytes())]
     pub delimiter: Option<String>,
     /// An input equal to STR ends its group: neither it nor what follows is read.
-    #[arg(
+    #[arg(allow_hyphen_values = true,
         short = 'E',
         short_alias = 'e',
         long = "eof",
@@ -743,10 +780,10 @@ pub struct MapArgs {
     pub eof: Option<String>,
     /// Cut white space from the ends of each input (or column): n (none), l, r, lr
     /// [default: lr with --colsep, else n].
-    #[arg(long, value_name = "n|l|r|lr")]
+    #[arg(allow_hyphen_values = true, long, value_name = "n|l|r|lr")]
     pub trim: Option<String>,
     /// Split each input into columns {1} {2} … at matches of REGEX.
-    #[arg(
+    #[arg(allow_hyphen_values = true,
         short = 'C',
         long,
         value_name = "REGEX",
@@ -768,13 +805,24 @@ pub struct MapArgs {
     #[arg(long)]
     pub csv: bool,
     /// Read inputs from FILE, one per line (may be repeated).
-    #[arg(short = 'a', long = "arg-file", value_name = "FILE", alias = "argfile")]
+    #[arg(
+        allow_hyphen_values = true,
+        short = 'a',
+        long = "arg-file",
+        value_name = "FILE",
+        alias = "argfile"
+    )]
     pub arg_file: Vec<PathBuf>,
     /// Use SEP instead of ::: (and SEP+ instead of :::+).
-    #[arg(long, alias = "argsep", value_name = "SEP")]
+    #[arg(allow_hyphen_values = true, long, alias = "argsep", value_name = "SEP")]
     pub arg_sep: Option<String>,
     /// Use SEP instead of :::: (and SEP+ instead of ::::+).
-    #[arg(long, alias = "argfilesep", value_name = "SEP")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        alias = "argfilesep",
+        value_name = "SEP"
+    )]
     pub arg_file_sep: Option<String>,
     /// Run jobs at this niceness, added to fanout's own (as `nice -n N`).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
@@ -782,11 +830,16 @@ pub struct MapArgs {
     /// How a job is terminated (--timeout, --halt now, Ctrl-C): signals each followed by
     /// the milliseconds to wait for it to end (default TERM,200,TERM,100,TERM,50,KILL,25);
     /// a SIGKILL follows to whatever is left.
-    #[arg(long, value_name = "SEQUENCE", alias = "term-seq")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "SEQUENCE",
+        alias = "term-seq"
+    )]
     pub termseq: Option<String>,
     /// With --pipe: a block not read whole within DURATION is cut short, after the last
     /// whole record read so far (for slow streams: `tail -f`).
-    #[arg(
+    #[arg(allow_hyphen_values = true,
         long,
         value_name = "DURATION",
         aliases = ["blocktimeout", "bt"],
@@ -798,16 +851,26 @@ pub struct MapArgs {
     #[arg(long, value_name = "N", aliases = ["totaljobs", "total"])]
     pub total_jobs: Option<usize>,
     /// Set the environment variable VAR to each job's slot less one (from 0).
-    #[arg(long, value_name = "VAR", alias = "processslotvar")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "VAR",
+        alias = "processslotvar"
+    )]
     pub process_slot_var: Option<String>,
     /// Run jobs in DIR (made if missing) rather than the current directory.
-    #[arg(long, value_name = "DIR", aliases = ["work-dir", "workdir"])]
+    #[arg(allow_hyphen_values = true, long, value_name = "DIR", aliases = ["work-dir", "workdir"])]
     pub wd: Option<PathBuf>,
     /// Print the run summary on stderr at the end (default: when stderr is a terminal).
     #[arg(long)]
     pub summary: bool,
     /// Where jobs' output waits until it is printed (default: the system's temp directory).
-    #[arg(long, alias = "tempdir", value_name = "DIR")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        alias = "tempdir",
+        value_name = "DIR"
+    )]
     pub tmpdir: Option<PathBuf>,
     /// Ask on the terminal before each job runs (`COMMAND ?...`): only a job whose answer
     /// begins with y runs; the others are skipped and count as failed.
@@ -822,16 +885,31 @@ pub struct MapArgs {
     pub tty: bool,
     /// Accepted for GNU parallel compatibility: jobs here inherit the whole environment,
     /// VAR included.
-    #[arg(long, value_name = "VAR", hide_short_help = true)]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "VAR",
+        hide_short_help = true
+    )]
     pub env: Vec<String>,
     /// Print the GNU parallel version whose behaviour fanout map follows and exit: 0 when
     /// it is VERSION or later, else 255 (`--minversion 20170422 && …`).
-    #[arg(long, alias = "min-version", value_name = "VERSION")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        alias = "min-version",
+        value_name = "VERSION"
+    )]
     pub minversion: Option<String>,
     /// Print the shell code that completes fanout's options and exit (bash, zsh, fish,
     /// elvish, powershell, or auto: the shell fanout was started from):
     /// `eval "$(fanout map --shell-completion auto)"`.
-    #[arg(long, alias = "shellcompletion", value_name = "SHELL")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        alias = "shellcompletion",
+        value_name = "SHELL"
+    )]
     pub shell_completion: Option<String>,
     /// `--shebang`, `--hashbang` or `--shebang-wrap` anywhere but first, where a script's
     /// `#!` line puts them (read there before the arguments are parsed): an error.
@@ -891,7 +969,7 @@ pub struct MapArgs {
     /// Read the options in the profile NAME (a file in ~/.parallel or $PARALLEL_HOME, or
     /// the path NAME if it begins with / or ./) before the command line's, in place of
     /// ~/.parallel/config. May be given more than once.
-    #[arg(short = 'J', long, value_name = "NAME")]
+    #[arg(allow_hyphen_values = true, short = 'J', long, value_name = "NAME")]
     pub profile: Vec<String>,
     /// Read no profile (~/.parallel/config, -J) and not $PARALLEL.
     #[arg(long)]
@@ -900,14 +978,14 @@ pub struct MapArgs {
     /// it is (--compress; --compress-program and --decompress-program PRG are not run).
     #[arg(long, hide = true)]
     pub compress: bool,
-    #[arg(
+    #[arg(allow_hyphen_values = true,
         long,
         hide = true,
         value_name = "PRG",
         aliases = ["compressprogram", "use-compress-program", "usecompressprogram"]
     )]
     pub compress_program: Option<String>,
-    #[arg(
+    #[arg(allow_hyphen_values = true,
         long,
         hide = true,
         value_name = "PRG",
@@ -916,33 +994,56 @@ pub struct MapArgs {
     pub decompress_program: Option<String>,
     /// Where jobs run: `:`, this machine (`N/:`: N jobs at once), the only place fanout
     /// map runs them. May be repeated, or separated by commas.
-    #[arg(short = 'S', long, value_name = "LOGIN", hide_short_help = true)]
+    #[arg(
+        allow_hyphen_values = true,
+        short = 'S',
+        long,
+        value_name = "LOGIN",
+        hide_short_help = true
+    )]
     pub sshlogin: Vec<String>,
     /// --sshlogin entries, one a line (`..`: ~/.parallel/sshloginfile).
-    #[arg(long, alias = "slf", value_name = "FILE", hide_short_help = true)]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        alias = "slf",
+        value_name = "FILE",
+        hide_short_help = true
+    )]
     pub sshloginfile: Vec<PathBuf>,
     /// Accepted for GNU parallel compatibility, and ignored with a warning as GNU parallel
     /// ignores them with no remote host: --transfer, --transferfile, --return, --trc,
     /// --basefile.
     #[arg(long, hide = true)]
     pub transfer: bool,
-    #[arg(
+    #[arg(allow_hyphen_values = true,
         long = "transferfile",
         aliases = ["tf", "transfer-file", "transfer-files", "transferfiles"],
         hide = true,
         value_name = "FILE"
     )]
     pub transfer_file: Vec<String>,
-    #[arg(long = "return", hide = true, value_name = "FILE")]
+    #[arg(
+        allow_hyphen_values = true,
+        long = "return",
+        hide = true,
+        value_name = "FILE"
+    )]
     pub return_file: Vec<String>,
-    #[arg(long, hide = true, value_name = "FILE")]
+    #[arg(allow_hyphen_values = true, long, hide = true, value_name = "FILE")]
     pub trc: Vec<String>,
-    #[arg(long, alias = "bf", hide = true, value_name = "FILE")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        alias = "bf",
+        hide = true,
+        value_name = "FILE"
+    )]
     pub basefile: Vec<String>,
     /// Accepted for GNU parallel compatibility, and ignored as GNU parallel ignores them
     /// with no remote host: --ssh, --controlmaster (-M), --filter-hosts, --hgrp,
     /// --rsync-opts.
-    #[arg(long, hide = true, value_name = "COMMAND")]
+    #[arg(allow_hyphen_values = true, long, hide = true, value_name = "COMMAND")]
     pub ssh: Option<String>,
     #[arg(short = 'M', long, hide = true)]
     pub controlmaster: bool,
@@ -964,6 +1065,7 @@ pub struct MapArgs {
     pub semaphore: bool,
     /// The semaphore's name (default: the terminal's name, else `default`).
     #[arg(
+        allow_hyphen_values = true,
         long = "semaphore-name",
         visible_alias = "id",
         alias = "semaphorename",

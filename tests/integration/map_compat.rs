@@ -513,6 +513,13 @@ fn table() -> Vec<Case> {
             "y",
         ]),
         case(&["-e", "b", "echo", ":::", "a", "b", "c"]),
+        // Option values that begin with a dash are values.
+        case(&["--colsep", "-+", "echo", "{2}", ":::", "a--b"]),
+        case(&["-k", "--tagstring", "-> {}", "echo", "x", ":::", "a", "b"]),
+        case(&["-d", "--", "echo", ":::", "a--b"]),
+        case(&["-I", "-X-", "echo", "-X-", ":::", "a"]),
+        case(&["--arg-sep", "-x-", "echo", "-x-", "a", "b"]),
+        case(&["--rpl", "-X- s/a/b/", "echo", "-X-", ":::", "a"]),
         // Retired options: an error, nothing run.
         case(&["-g", "echo", ":::", "a"]),
         case(&["-T", "echo", ":::", "a"]),
