@@ -327,6 +327,11 @@ pub fn read_inputs(
         for value in values {
             rows.extend(row(value?, options));
         }
+        // Beside other sources, an empty one is one empty value, as in GNU parallel: the
+        // other sources' jobs still run (`::: a b :::` is `a ` and `b `).
+        if rows.is_empty() && sources.len() > 1 {
+            rows.push(vec![String::new()]);
+        }
         match groups.last_mut() {
             Some(previous) if source.linked && !options.link => {
                 previous.truncate(rows.len());

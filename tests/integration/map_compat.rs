@@ -513,6 +513,20 @@ fn table() -> Vec<Case> {
             "y",
         ]),
         case(&["-e", "b", "echo", ":::", "a", "b", "c"]),
+        // An empty source beside others is one empty value; alone, no jobs.
+        case(&["-k", "echo", "{1}-{2}", ":::", "a", "b", ":::"]),
+        case(&[
+            "-k",
+            "echo",
+            "{1}-{2}",
+            "::::",
+            "/dev/null",
+            ":::",
+            "a",
+            "b",
+        ]),
+        case(&["-k", "echo", "{1}-{2}", ":::", "a", "b", ":::+"]),
+        case(&["echo", "x", "::::", "/dev/null"]),
         // Option values that begin with a dash are values.
         case(&["--colsep", "-+", "echo", "{2}", ":::", "a--b"]),
         case(&["-k", "--tagstring", "-> {}", "echo", "x", ":::", "a", "b"]),
