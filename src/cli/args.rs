@@ -450,12 +450,12 @@ pub struct MapArgs {
     pub max_args: Option<usize>,
     /// Give each job as many inputs as spread them evenly over the job slots (and fit a
     /// command line): {} is all of them.
-    #[arg(short = 'm', conflicts_with_all = ["max_args", "max_replace_args", "pipe", "results"])]
+    #[arg(short = 'm', conflicts_with_all = ["pipe", "results"])]
     pub multiple: bool,
     /// As -m, each word holding {} repeated once per input: `x{}y` is `x1y x2y`.
     #[arg(
         short = 'X',
-        conflicts_with_all = ["max_args", "max_replace_args", "pipe", "multiple", "results"]
+        conflicts_with_all = ["pipe", "multiple", "results"]
     )]
     pub context_replace: bool,
     /// Command lines shorter than N bytes (-m, -X and --xargs fill them to that; a longer
@@ -465,7 +465,7 @@ pub struct MapArgs {
     /// As many inputs per job as fit a command line, not spread over the job slots.
     #[arg(
         long,
-        conflicts_with_all = ["max_args", "max_replace_args", "pipe", "multiple", "context_replace", "results"]
+        conflicts_with_all = ["pipe", "results"]
     )]
     pub xargs: bool,
     /// Take the input groups side by side (as `:::+` does), the shorter ones starting

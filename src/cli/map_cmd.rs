@@ -115,6 +115,14 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         println!("{count}");
         return Ok(0);
     }
+    // As in GNU parallel: -N sizes the jobs itself, and -m, -X and --xargs give way to
+    // it; -m and -X spread the inputs over the slots, with --xargs too.
+    if args.max_replace_args.is_some() {
+        args.multiple = false;
+        args.context_replace = false;
+        args.xargs = false;
+    }
+    args.xargs &= !(args.multiple || args.context_replace);
     // `--fifo` is `--cat`, and `--pipe` unless it is `--pipe-part`.
     if args.fifo {
         args.cat = true;
@@ -842,8 +850,12 @@ fn fit_lines(
     Ok(match source {
         JobSource::Read(all) if args.multiple || args.context_replace || args.xargs => {
             let inputs = all.into_iter().map(|job| job.inputs).collect();
-            // -m and -X spread the inputs over the slots; --xargs fills each line.
-            let most = max_lines(args)?;
+            // -m and -X spread the inputs over the slots; --xargs fills each line. -L and
+            // -n cap the inputs of a line.
+            let most = match (max_lines(args)?, args.max_args) {
+                (Some(lines), Some(n)) => Some(lines.min(n)),
+                (lines, n) => lines.or(n),
+            };
             let packed = pack_inputs(inputs, template, quote, jobs, !args.xargs, most, limit)
                 .map_err(|err| CliError::usage(err.to_string()))?;
             let packed = packed.into_iter().map(|inputs| Job {

@@ -1979,8 +1979,7 @@ fn multiple_inputs_per_job_fill_command_lines_no_longer_than_the_limit() {
     }
     // Ways of grouping inputs that do not go together are usage errors.
     for args in [
-        &["-m", "-n", "2"][..],
-        &["-X", "-m"],
+        &["-X", "-m"][..],
         &["-X", "--pipe"],
         &["-m", "--results", "r"],
     ] {

@@ -513,6 +513,23 @@ fn table() -> Vec<Case> {
             "y",
         ]),
         case(&["-e", "b", "echo", ":::", "a", "b", "c"]),
+        // -n caps -m's and -X's lines; -N sizes the jobs instead; -m spreads with --xargs.
+        case(&[
+            "-k", "-X", "-n5", "-j3", "echo", ":::", "a", "b", "c", "d", "e", "f", "g",
+        ]),
+        case(&[
+            "-k", "-X", "-n2", "echo", "{#}", "{}", ":::", "a", "b", "c", "d", "e",
+        ]),
+        case(&[
+            "-k", "-m", "-N2", "-j3", "echo", "{#}", ":::", "a", "b", "c", "d", "e",
+        ]),
+        case(&["-k", "-X", "-N2", "echo", "x{}y", ":::", "a", "b", "c"]),
+        case(&[
+            "-k", "-m", "--xargs", "-j2", "echo", ":::", "a", "b", "c", "d", "e",
+        ]),
+        case(&[
+            "-k", "--xargs", "-n2", "-j2", "echo", ":::", "a", "b", "c", "d", "e",
+        ]),
         // An empty source beside others is one empty value; alone, no jobs.
         case(&["-k", "echo", "{1}-{2}", ":::", "a", "b", ":::"]),
         case(&[
