@@ -3,7 +3,8 @@
 //! GNU parallel, `$_` holds the input and is the value after the expression ran; `@arg`
 //! holds all the job's inputs (from `$arg[1]`); `Q()` quotes for the shell, `uq()` leaves
 //! the value unquoted, `skip()` skips the job, `seq()` is the job number and
-//! `total_jobs()` the number of jobs; `pQ()` quotes for Perl, `hash()` is Perl's own hash
+//! `total_jobs()` the number of jobs (`$job->seq()` too, as GNU parallel's job object);
+//! an expression that dies skips its job with a warning; `pQ()` quotes for Perl, `hash()` is Perl's own hash
 //! of a value, and `yyyy_mm_dd()`, `hhmmss()` and the like give the time now.
 
 use std::collections::HashMap;
@@ -18,6 +19,8 @@ binmode STDIN; binmode STDOUT; $| = 1;
 our (@arg, $_seq, $_total, $_skip, $_uq);
 sub seq { $_seq } sub total_jobs { $_total } sub skip { $_skip = 1 } sub uq { $_uq = 1 }
 sub slot { 1 }
+{ package _FanoutJob; sub seq { $main::_seq } sub slot { 1 } }
+our $job = bless {}, "_FanoutJob";
 sub pQ { my $s = shift; $s =~ s/[\\\"\$\@]/\\$&/g if defined $s; $s }
 sub hash { require B; B::hash(@_) }
 use POSIX ();
@@ -57,8 +60,9 @@ while (1) {
         @arg = @a; $_seq = $seq; $_total = $total; $_skip = 0; $_uq = 0;
         local $_ = defined $a[$which] ? $a[$which] : "";
         eval { $subs[$idx]->() };
+        my $e = $@; $e =~ s/\s+$//; $e =~ s/\n/ /g;
         my $v = defined $_ ? "$_" : "";
-        print length($v), " ", ($_skip ? 1 : 0), " ", ($_uq ? 1 : 0), "\n", $v;
+        print length($v), " ", ($_skip ? 1 : 0), " ", ($_uq ? 1 : 0), " ", length($e), "\n", $v, $e;
     }
 }
 "#;
@@ -81,6 +85,8 @@ pub(super) struct Evaluated {
     pub(super) skip: bool,
     /// `uq()` was called: the value goes in unquoted.
     pub(super) unquoted: bool,
+    /// What Perl said when the expression died.
+    pub(super) error: Option<String>,
 }
 
 impl Perl {
@@ -155,15 +161,18 @@ impl Perl {
             .split_whitespace()
             .filter_map(|f| f.parse().ok())
             .collect();
-        let [len, skip, unquoted] = fields[..] else {
+        let [len, skip, unquoted, error_len] = fields[..] else {
             return Err("perl stopped answering".into());
         };
         let mut value = vec![0; len];
         self.stdout.read_exact(&mut value).map_err(lost)?;
+        let mut error = vec![0; error_len];
+        self.stdout.read_exact(&mut error).map_err(lost)?;
         Ok(Evaluated {
             value: crate::bytes::decode_owned(value),
             skip: skip == 1,
             unquoted: unquoted == 1,
+            error: (!error.is_empty()).then(|| crate::bytes::decode_owned(error)),
         })
     }
 }

@@ -784,6 +784,14 @@ fn perl_value(fill: &Fill<'_>, code: &str, which: usize) -> String {
             value
         };
     };
+    if let Some(error) = &evaluated.error {
+        // Not a command to run: the job is skipped, and the user told why.
+        crate::bytes::eprint(&format!(
+            "fanout map: `{{={code}=}}` died for job {}, which is skipped: {error}\n",
+            fill.seq
+        ));
+        fill.skip.set(true);
+    }
     if evaluated.skip {
         fill.skip.set(true);
     }

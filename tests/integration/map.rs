@@ -2651,3 +2651,27 @@ fn messages_show_an_inputs_stray_bytes_as_the_bytes_themselves() {
     let says = |needle: &[u8]| out.stderr.windows(needle.len()).any(|w| w == needle);
     assert!(says(b"input 1: a\xe9b\n"), "{out:?}");
 }
+
+#[test]
+fn a_perl_expression_that_dies_skips_its_job_and_says_why() {
+    let project = Project::new();
+    let out = project.fanout(&[
+        "map",
+        "-k",
+        "echo {= die \"no $_\" if /b/ =}; touch ran-{}",
+        ":::",
+        "a",
+        "b",
+        "c",
+    ]);
+    // The job is not run with its input unchanged: it is skipped, and counts as failed.
+    out.expect_code(1);
+    assert_eq!(out.stdout, "a\nc\n");
+    assert!(!project.join("ran-b").exists());
+    assert!(
+        out.stderr
+            .contains("died for job 2, which is skipped: no b"),
+        "{}",
+        out.stderr
+    );
+}

@@ -530,6 +530,8 @@ fn table() -> Vec<Case> {
         case(&[
             "-k", "--xargs", "-n2", "-j2", "echo", ":::", "a", "b", "c", "d", "e",
         ]),
+        // GNU parallel's job object in Perl expressions.
+        case(&["-k", "echo", "{= $_=$job->seq() =}", ":::", "a", "b"]),
         // An empty source beside others is one empty value; alone, no jobs.
         case(&["-k", "echo", "{1}-{2}", ":::", "a", "b", ":::"]),
         case(&[
