@@ -1142,20 +1142,29 @@ pub struct RetiredOptions {
 }
 
 impl RetiredOptions {
-    /// The first retired option given, and what to use instead (if anything).
-    pub fn given(&self, gnu: bool) -> Option<(&'static str, Option<&'static str>)> {
+    /// The first retired option given, and what to do instead.
+    pub fn given(&self, gnu: bool) -> Option<(&'static str, &'static str)> {
         [
-            (self.g, "-g", Some("--group")),
-            (self.b.is_some(), "-B", Some("--bf")),
-            (self.t, "-T", Some("--tty")),
-            (self.u.is_some(), "-U", Some("--er")),
-            (self.w.is_some(), "-W", Some("--wd")),
-            (self.y, "-Y", Some("--shebang")),
-            (self.h.is_some(), "-H", Some("--halt")),
-            (self.sql.is_some(), "--sql", None),
-            (self.ctrlc, "--ctrlc", None),
-            (self.noctrlc, "--noctrlc", None),
-            (self.tollef && !gnu, "--tollef", None),
+            (self.g, "-g", "use --group instead"),
+            (self.b.is_some(), "-B", "use --bf instead"),
+            (self.t, "-T", "use --tty instead"),
+            (self.u.is_some(), "-U", "use --er instead"),
+            (self.w.is_some(), "-W", "use --wd instead"),
+            (self.y, "-Y", "use --shebang instead"),
+            (self.h.is_some(), "-H", "use --halt instead"),
+            // GNU parallel's --sqlmaster took its place; fanout map keeps no SQL table.
+            (
+                self.sql.is_some(),
+                "--sql",
+                "fanout map keeps its jobs in --joblog FILE or --results FILE.csv instead",
+            ),
+            (self.ctrlc, "--ctrlc", "remove it"),
+            (self.noctrlc, "--noctrlc", "remove it"),
+            (
+                self.tollef && !gnu,
+                "--tollef",
+                "remove --tollef, or add --gnu to let it by",
+            ),
         ]
         .into_iter()
         .find(|(given, ..)| *given)

@@ -68,21 +68,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         return Err(gnu_argv::not_first());
     }
     if let Some((option, instead)) = args.retired.given(args.gnu) {
-        let message = format!("{option} has been retired from GNU parallel");
-        return Err(match (instead, option) {
-            (Some(instead), _) => {
-                CliError::usage_with_help(message, format!("use {instead} instead"))
-            }
-            (None, "--tollef") => {
-                CliError::usage_with_help(message, "remove --tollef, or add --gnu to let it by")
-            }
-            // GNU parallel's --sqlmaster took its place; fanout map keeps no SQL table.
-            (None, "--sql") => CliError::usage_with_help(
-                message,
-                "fanout map keeps its jobs in --joblog FILE or --results FILE.csv instead",
-            ),
-            (None, _) => CliError::usage_with_help(message, "remove it"),
-        });
+        return Err(CliError::usage_with_help(
+            format!("{option} has been retired from GNU parallel"),
+            instead,
+        ));
     }
     if let Some(shell) = &args.shell_completion {
         let shell = completions::shell_named(shell)?;
@@ -182,12 +171,12 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     if reads_joblog && args.joblog.is_none() && results_dir.is_none() {
         let help = match &args.results {
             Some(_) => {
-                "add `--joblog FILE` naming the log of the earlier run: a results table \
-                        cannot tell which jobs ran"
+                "add `--joblog FILE` naming the log of the earlier run: a results \
+                        table cannot tell which jobs ran"
             }
             None => {
-                "add `--joblog FILE` naming the log of the earlier run, or `--results DIR` \
-                     naming its results"
+                "add `--joblog FILE` naming the log of the earlier run, or \
+                     `--results DIR` naming its results"
             }
         };
         return Err(CliError::usage_with_help(
