@@ -1011,6 +1011,15 @@ pub struct MapArgs {
         hide_short_help = true
     )]
     pub sshloginfile: Vec<PathBuf>,
+    /// Run every job on every --sshlogin, one job at a time on each: here, on this
+    /// machine, the jobs one after another in input order; `--tag` shows the host (`:`);
+    /// the exit status is 1 if any job failed.
+    #[arg(long, hide_short_help = true)]
+    pub onall: bool,
+    /// --onall, and with no input source given the command runs once, with no input
+    /// (stdin is not read).
+    #[arg(long, hide_short_help = true)]
+    pub nonall: bool,
     /// Accepted for GNU parallel compatibility, and ignored with a warning as GNU parallel
     /// ignores them with no remote host: --transfer, --transferfile, --return, --trc,
     /// --basefile.

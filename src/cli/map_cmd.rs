@@ -21,10 +21,10 @@ use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
     Asker, CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob,
     MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter,
-    Separators, TableFormat, Template, TemplateOptions, TooLong, UserReplacement, column_names,
-    expand_user_replacements, job_shell, local_jobs, map_plan, pack_inputs, parse_delay,
-    parse_halt, parse_jobs, parse_limit_size, parse_load, parse_seconds, parse_timeout,
-    read_joblog, read_login_file, shell_quote, split_command_line, with_slot,
+    Separators, SourceKind, TableFormat, Template, TemplateOptions, TooLong, UserReplacement,
+    column_names, expand_user_replacements, job_shell, local_jobs, map_plan, pack_inputs,
+    parse_delay, parse_halt, parse_jobs, parse_limit_size, parse_load, parse_seconds,
+    parse_timeout, read_joblog, read_login_file, shell_quote, split_command_line, with_slot,
 };
 use crate::plan::FilePart;
 use crate::report::{JobOutput, JobOutputOptions, LatestLines, SummaryCollector, render_summary};
@@ -136,6 +136,17 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         args.jobs.get_or_insert_with(|| jobs.to_string());
     }
     warn_remote_only(&args);
+    // `--onall`/`--nonall`: every job on every host, one at a time on each. The one host
+    // is this machine: the jobs run one after another, tagged with the host, and the
+    // halt policy and exit status count hosts, not jobs.
+    let on_all = args.onall || args.nonall;
+    if on_all {
+        args.jobs = Some("1".into());
+        args.halt = None;
+        if args.tag && args.tagstring.is_none() {
+            args.tagstring = Some(":".into());
+        }
+    }
     // `--shell-quote` is a dry run whose command lines are quoted for a shell.
     args.dry_run |= args.shell_quote > 0;
     // `--ctag` and `--ctagstring` are `--tag` and `--tagstring`, coloured.
@@ -237,7 +248,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         .join(format!("fanout-map-{run_id}-{}", std::process::id()));
     // The job logs, and `--pipe`'s blocks, are only a place for data to wait in.
     let _scratch = Scratch(log_dir.clone());
-    let (source, names) = if semaphore {
+    // `--nonall` with no input source: the command once, with nothing appended.
+    let nothing_to_read = args.nonall
+        && matches!(line.sources.as_slice(), [source] if source.kind == SourceKind::Stdin);
+    let (source, names) = if semaphore || nothing_to_read {
         // One job, with nothing appended to its command (GNU parallel's empty input).
         (JobSource::Read(vec![Job::default()]), Vec::new())
     } else if let Some(logged) = logged.as_ref().filter(|_| args.retry_failed) {
@@ -387,7 +401,10 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
         // Skipped jobs count as failed, as in GNU parallel's dry run.
         let tag = args.tag || args.tagstring.is_some();
         let skipped = dry_run(source, &maker, jobs, args.shell_quote, tag)?;
-        return Ok(skipped.min(101) as i32);
+        return Ok(match on_all {
+            true => skipped.min(1),
+            false => skipped.min(101),
+        } as i32);
     }
 
     let joblog = args
@@ -471,6 +488,9 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
     } else if semaphore {
         // A semaphore's one job: its own status, as a shell reports it.
         sinks.status.last_status()
+    } else if on_all {
+        // One host, which failed if any of its jobs did.
+        sinks.status.exit_code().min(1)
     } else {
         sinks.status.exit_code()
     })

@@ -282,6 +282,37 @@ fn options_for_remote_hosts_run_here_or_say_why_not() {
 }
 
 #[test]
+fn onall_runs_the_jobs_here_one_at_a_time_and_nonall_runs_the_command_once() {
+    let project = Project::new();
+    // Whatever -j says, the one host runs its jobs one after another, in input order.
+    let out = project.fanout(&[
+        "map",
+        "--onall",
+        "-j4",
+        "echo start {} >> log; sleep 0.2; echo end {} >> log; test {} != b",
+        ":::",
+        "a",
+        "b",
+        "c",
+    ]);
+    // One host, and it failed.
+    out.expect_code(1);
+    assert_eq!(
+        project.read("log"),
+        "start a\nend a\nstart b\nend b\nstart c\nend c\n"
+    );
+    // No input source: once, with nothing appended, and stdin left unread.
+    project.file("in", "x\ny\n");
+    let out = project
+        .command(&["map", "--nonall", "--tag", "echo", "once", "[{}]"])
+        .stdin(std::fs::File::open(project.join("in")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), ":\tonce []\n");
+}
+
+#[test]
 fn versions_and_limits_are_printed_as_gnu_parallel_prints_them() {
     let project = Project::new();
     // The GNU parallel fanout map follows; 255 when a script wants a later one.

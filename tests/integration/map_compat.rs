@@ -1387,6 +1387,23 @@ fn table() -> Vec<Case> {
         case(&["-S", ":,1/:", "echo", "{%}", ":::", "a", "b"]),
         case(&["--slf", "logins", "echo", ":::", "a"]).file("logins", ":\n# here\n\n3/:\n"),
         case(&["--trc", "{}.out", "--basefile", "b", "echo", ":::", "a"]),
+        // --onall/--nonall: every job on every host, one at a time on each; here the one
+        // host is this machine, the tag is `:` and the status counts failed hosts.
+        case(&["--onall", "--tag", "echo {#} {%} {}", ":::", "a", "b", "c"]),
+        case(&["--onall", "-j4", "echo {}; exit 3", ":::", "a", "b"]),
+        case(&[
+            "--onall",
+            "--halt",
+            "now,fail=1",
+            "echo {}; false",
+            ":::",
+            "a",
+            "b",
+        ]),
+        case(&["--onall", "echo"]).stdin(b"x\ny\n"),
+        case(&["--nonall", "--tag", "echo", "[{}]", "{#}"]).stdin(b"x\ny\n"),
+        case(&["--nonall", "echo", "hi", ":::", "a", "b", ":::", "c"]),
+        case(&["--nonall", "exit 3"]),
         // Jobs that are skipped show their command lines with --dry-run and -v, as if they
         // ran, and count as failed.
         case(&[
