@@ -966,6 +966,17 @@ pub struct MapArgs {
     /// GNU parallel's retired options: each is an error that names what replaced it.
     #[command(flatten)]
     pub retired: RetiredOptions,
+    /// GNU parallel's options that fanout map does not have: each is an error that says
+    /// what to use instead.
+    #[command(flatten)]
+    pub unbuilt: UnbuiltOptions,
+    /// Write the names of the environment's variables to `ignored_vars` in GNU parallel's
+    /// folder ($PARALLEL_HOME or ~/.parallel), for `--env _`, and exit.
+    #[arg(long, alias = "recordenv", hide_short_help = true)]
+    pub record_env: bool,
+    /// Accepted for GNU parallel compatibility and ignored: it is for env_parallel.
+    #[arg(long, hide = true)]
+    pub session: bool,
     /// Read the options in the profile NAME (a file in ~/.parallel or $PARALLEL_HOME, or
     /// the path NAME if it begins with / or ./) before the command line's, in place of
     /// ~/.parallel/config. May be given more than once.
@@ -1148,6 +1159,47 @@ pub struct RetiredOptions {
     pub noctrlc: bool,
     #[arg(long, hide = true)]
     pub tollef: bool,
+}
+
+/// GNU parallel's options that fanout map does not have.
+#[derive(Args, Debug, Clone, Default)]
+pub struct UnbuiltOptions {
+    #[arg(long, hide = true)]
+    pub embed: bool,
+    #[arg(long, hide = true)]
+    pub tmux: bool,
+    #[arg(long, hide = true, alias = "tmux-pane")]
+    pub tmuxpane: bool,
+    #[arg(long, hide = true, alias = "sqlmaster", value_name = "DBURL")]
+    pub sql_master: Option<String>,
+    #[arg(long, hide = true, alias = "sqlworker", value_name = "DBURL")]
+    pub sql_worker: Option<String>,
+    #[arg(long, hide = true, alias = "sqlandworker", value_name = "DBURL")]
+    pub sql_and_worker: Option<String>,
+}
+
+impl UnbuiltOptions {
+    /// The first option given that fanout map does not have, and what to do instead.
+    pub fn given(&self) -> Option<(&'static str, &'static str)> {
+        let sql = "fanout map keeps its jobs in --joblog FILE or --results FILE.csv instead";
+        let watch = "watch each job's output as it comes with --line-buffer --tag, or \
+                     --latest-line";
+        [
+            (
+                self.embed,
+                "--embed",
+                "fanout is one program: ship it beside your script and call `fanout map`",
+            ),
+            (self.tmux, "--tmux", watch),
+            (self.tmuxpane, "--tmuxpane", watch),
+            (self.sql_master.is_some(), "--sql-master", sql),
+            (self.sql_worker.is_some(), "--sql-worker", sql),
+            (self.sql_and_worker.is_some(), "--sql-and-worker", sql),
+        ]
+        .into_iter()
+        .find(|(given, ..)| *given)
+        .map(|(_, option, instead)| (option, instead))
+    }
 }
 
 impl RetiredOptions {

@@ -197,6 +197,27 @@ fn shell_words(text: &str, source: &str) -> Result<Vec<OsString>, CliError> {
     Ok(words.iter().map(|word| crate::bytes::to_os(word)).collect())
 }
 
+/// `--record-env`: the names of the environment's variables, one a line, in
+/// `ignored_vars` of GNU parallel's folder (the first of [`config_dirs`], else
+/// `~/.parallel`), which `--env _` leaves out.
+pub(super) fn record_env() -> Result<(), CliError> {
+    let dir = config_dirs().into_iter().next().unwrap_or_else(|| {
+        Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".parallel")
+    });
+    let path = dir.join("ignored_vars");
+    let mut names = Vec::new();
+    for (name, _) in std::env::vars_os() {
+        names.extend_from_slice(name.as_encoded_bytes());
+        names.push(b'\n');
+    }
+    std::fs::write(&path, names).map_err(|err| {
+        CliError::usage_with_help(
+            format!("cannot write to {}: {err}", path.display()),
+            "make the folder first, or set PARALLEL_HOME to one that exists",
+        )
+    })
+}
+
 /// The folders GNU parallel reads profiles from that exist: `$PARALLEL_HOME`,
 /// `$XDG_CONFIG_HOME/parallel`, each of `$XDG_CONFIG_DIRS` with `/parallel`, and
 /// `~/.parallel`.

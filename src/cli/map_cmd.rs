@@ -73,6 +73,15 @@ fn run(mut args: MapArgs) -> Result<i32, CliError> {
             instead,
         ));
     }
+    if let Some((option, instead)) = args.unbuilt.given() {
+        return Err(CliError::usage_with_help(
+            format!("fanout map does not have GNU parallel's {option}"),
+            instead,
+        ));
+    }
+    if args.record_env {
+        return gnu_argv::record_env().map(|()| 0);
+    }
     if let Some(shell) = &args.shell_completion {
         let shell = completions::shell_named(shell)?;
         // Called as `parallel`, the script completes that name with map's options.

@@ -2668,6 +2668,63 @@ fn options_gnu_parallel_retired_name_their_replacement() {
 }
 
 #[test]
+fn gnu_parallel_options_fanout_map_lacks_say_what_to_use_instead() {
+    let project = Project::new();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--embed"], "ship it beside your script"),
+        (&["--tmux"], "--line-buffer --tag"),
+        (&["--tmuxpane"], "--line-buffer --tag"),
+        (&["--sqlmaster", "sqlite3:///x.db/t"], "--joblog FILE"),
+    ];
+    for (options, hint) in cases {
+        refused(
+            &project,
+            options,
+            &["does not have GNU parallel's --", hint],
+        );
+    }
+    // --session is for env_parallel, and ignored here as GNU parallel ignores it.
+    project
+        .fanout(&["map", "--session", "touch ran-{}", ":::", "a"])
+        .expect_code(0);
+    assert!(project.join("ran-a").exists());
+}
+
+#[test]
+fn record_env_writes_the_environments_names_for_env_underscore() {
+    let project = Project::new();
+    let home = project.join("home");
+    // GNU parallel's folder must exist, as it must for GNU parallel.
+    let out = project
+        .command(&["map", "--record-env", "touch ran-{}", ":::", "a"])
+        .env("HOME", &home)
+        .env_remove("PARALLEL_HOME")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ignored_vars"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::create_dir_all(home.join(".parallel")).unwrap();
+    let out = project
+        .command(&["map", "--record-env", "touch ran-{}", ":::", "a"])
+        .env("HOME", &home)
+        .env_remove("PARALLEL_HOME")
+        .env("FANOUT_RECORDED", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let names = std::fs::read_to_string(home.join(".parallel/ignored_vars")).unwrap();
+    let names: Vec<&str> = names.lines().collect();
+    assert!(names.contains(&"FANOUT_RECORDED"), "{names:?}");
+    assert!(names.contains(&"HOME"), "{names:?}");
+    // It records, and runs nothing.
+    assert!(!project.join("ran-a").exists());
+}
+
+#[test]
 fn messages_show_an_inputs_stray_bytes_as_the_bytes_themselves() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt as _;

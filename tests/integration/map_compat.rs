@@ -1404,6 +1404,8 @@ fn table() -> Vec<Case> {
         case(&["--nonall", "--tag", "echo", "[{}]", "{#}"]).stdin(b"x\ny\n"),
         case(&["--nonall", "echo", "hi", ":::", "a", "b", ":::", "c"]),
         case(&["--nonall", "exit 3"]),
+        // --session is for env_parallel, and ignored.
+        case(&["--session", "echo", ":::", "a"]),
         // Jobs that are skipped show their command lines with --dry-run and -v, as if they
         // ran, and count as failed.
         case(&[
