@@ -20,10 +20,10 @@ use super::{completions, entry, gnu_argv};
 use crate::events::{AttemptStatus, Event, EventSink, Fanout};
 use crate::map::{
     Asker, CpuCounts, FileTemplate, Filter, JoblogRecorder, JoblogWriter, JobsFile, LoggedJob,
-    MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, ResultsTable, ResultsWriter,
-    Separators, SourceKind, TableFormat, Template, TemplateOptions, TooLong, UserReplacement,
-    column_names, expand_user_replacements, job_shell, local_jobs, map_plan, pack_inputs,
-    parse_delay, parse_halt, parse_jobs, parse_limit_size, parse_load, parse_seconds,
+    MAP_ERROR, MAX_LINE, MapSpec, MapStatus, MapTimeout, Parens, Received, ResultsTable,
+    ResultsWriter, Separators, SourceKind, TableFormat, Template, TemplateOptions, TooLong,
+    UserReplacement, column_names, expand_user_replacements, job_shell, local_jobs, map_plan,
+    pack_inputs, parse_delay, parse_halt, parse_jobs, parse_limit_size, parse_load, parse_seconds,
     parse_timeout, read_joblog, read_login_file, shell_quote, split_command_line, with_slot,
 };
 use crate::plan::FilePart;
@@ -938,7 +938,8 @@ fn results_table(
     };
     let table = ResultsTable::create(path, format, names, resumed)
         .with_context(|| format!("failed to write the results table {}", path.display()))?;
-    Ok(Some(JoblogRecorder::new(table)))
+    let received = Received::with(args.ungroup, args.line_buffer);
+    Ok(Some(JoblogRecorder::new(table).counting(received)))
 }
 
 /// `--retry-failed`: a job for each number up to the last the job log lists, its input the
@@ -1131,7 +1132,9 @@ impl MapSinks {
             collector: (args.summary || std::io::stderr().is_terminal())
                 .then(|| SummaryCollector::new(plan, &[])),
             held_back: HeldBackNotice::default(),
-            joblog: joblog.map(JoblogRecorder::new),
+            joblog: joblog.map(|writer| {
+                JoblogRecorder::new(writer).counting(Received::with(args.ungroup, args.line_buffer))
+            }),
             results: args
                 .results
                 .clone()

@@ -205,10 +205,35 @@ pub fn read_joblog(path: &Path) -> io::Result<HashMap<usize, LoggedJob>> {
 /// `--resume` runs them again.
 pub struct JoblogRecorder<W: JobRecords = JoblogWriter> {
     writer: W,
+    /// What the Receive column counts.
+    received: Received,
     /// Per task, until its line is written.
     jobs: Window<Option<Job>>,
     /// The first error writing the log, for the caller to report.
     error: Option<io::Error>,
+}
+
+/// What a job log's Receive column counts, as GNU parallel counts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Received {
+    /// The job's stdout (grouped output, the default).
+    #[default]
+    Stdout,
+    /// Its stdout and its stderr (`--line-buffer`).
+    Both,
+    /// Nothing (`--ungroup`: the output went straight out, uncounted).
+    Nothing,
+}
+
+impl Received {
+    /// What is counted with `--ungroup` and `--line-buffer` given or not.
+    pub fn with(ungroup: bool, line_buffer: bool) -> Received {
+        match (ungroup, line_buffer) {
+            (true, _) => Received::Nothing,
+            (false, true) => Received::Both,
+            (false, false) => Received::Stdout,
+        }
+    }
 }
 
 /// The bytes a job is given on stdin: known when the job is made, or counted while it
@@ -253,9 +278,16 @@ impl<W: JobRecords> JoblogRecorder<W> {
     pub fn new(writer: W) -> Self {
         JoblogRecorder {
             writer,
+            received: Received::Stdout,
             jobs: Window::new(),
             error: None,
         }
+    }
+
+    /// The recorder, its Receive column counting `received`.
+    pub fn counting(mut self, received: Received) -> Self {
+        self.received = received;
+        self
     }
 
     /// The next task, added while the run is under way: its command line and the bytes it
@@ -354,10 +386,16 @@ impl<W: JobRecords> EventSink for JoblogRecorder<W> {
                     start: job.start.unwrap_or(*at),
                     runtime: *duration,
                     sent: job.sent.bytes(),
-                    received: log
-                        .as_deref()
-                        .and_then(|p| p.metadata().ok())
-                        .map_or(0, |m| m.len()),
+                    received: {
+                        let size = |path: Option<&std::path::Path>| {
+                            path.and_then(|p| p.metadata().ok()).map_or(0, |m| m.len())
+                        };
+                        match self.received {
+                            Received::Stdout => size(log.as_deref()),
+                            Received::Both => size(log.as_deref()) + size(stderr_log.as_deref()),
+                            Received::Nothing => 0,
+                        }
+                    },
                     exit_value,
                     signal,
                     command: with_slot(&job.command, job.slot).into_owned(),

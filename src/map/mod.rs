@@ -40,8 +40,8 @@ pub use input::{
 };
 pub use interactive::Asker;
 pub use joblog::{
-    JOBLOG_HEADER, JobRecords, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, Sent,
-    read_joblog,
+    JOBLOG_HEADER, JobRecords, JoblogEntry, JoblogRecorder, JoblogWriter, LoggedJob, Received,
+    Sent, read_joblog,
 };
 pub use options::{
     JobsFile, MapTimeout, parse_count, parse_delay, parse_halt, parse_jobs, parse_limit_size,

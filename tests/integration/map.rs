@@ -68,6 +68,24 @@ fn the_job_log_has_gnu_parallels_format() {
 }
 
 #[test]
+fn the_job_logs_receive_counts_what_gnu_parallel_counts() {
+    let project = Project::new();
+    // stdout is 6 bytes, stderr 4 more.
+    for (mode, received) in [
+        (None, "6"),
+        (Some("--line-buffer"), "10"),
+        (Some("-u"), "0"),
+    ] {
+        let mut args = vec!["map", "--joblog", "log"];
+        args.extend(mode);
+        args.extend(["echo out{}; echo e{} >&2", ":::", "ab"]);
+        project.fanout(&args).expect_code(0);
+        let lines = joblog_lines(&project, "log");
+        assert_eq!(lines[1][5], received, "{mode:?}: {lines:?}");
+    }
+}
+
+#[test]
 fn a_job_log_on_stdout_follows_each_jobs_output_as_in_gnu_parallel() {
     let project = Project::new();
     // The second job ends first, and the third (`{uniq}`: "b b") does not run; with -k each
