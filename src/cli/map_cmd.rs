@@ -938,8 +938,7 @@ fn results_table(
     };
     let table = ResultsTable::create(path, format, names, resumed)
         .with_context(|| format!("failed to write the results table {}", path.display()))?;
-    let received = Received::with(args.ungroup, args.line_buffer);
-    Ok(Some(JoblogRecorder::new(table).counting(received)))
+    Ok(Some(JoblogRecorder::new(table)))
 }
 
 /// `--retry-failed`: a job for each number up to the last the job log lists, its input the
@@ -1104,6 +1103,8 @@ impl MapSinks {
         // `--results` names each job's files itself.
         named_results: bool,
     ) -> MapSinks {
+        // The job log and the results table count a job's output alike.
+        let received = Received::with(args.ungroup, args.line_buffer);
         MapSinks {
             infos,
             output: JobOutput::new(
@@ -1132,9 +1133,7 @@ impl MapSinks {
             collector: (args.summary || std::io::stderr().is_terminal())
                 .then(|| SummaryCollector::new(plan, &[])),
             held_back: HeldBackNotice::default(),
-            joblog: joblog.map(|writer| {
-                JoblogRecorder::new(writer).counting(Received::with(args.ungroup, args.line_buffer))
-            }),
+            joblog: joblog.map(|writer| JoblogRecorder::new(writer).counting(received)),
             results: args
                 .results
                 .clone()
@@ -1143,7 +1142,7 @@ impl MapSinks {
                     true => ResultsWriter::named(),
                     false => ResultsWriter::new(dir),
                 }),
-            table,
+            table: table.map(|table| table.counting(received)),
             blocks: std::collections::HashMap::new(),
             cleanup: std::collections::HashMap::new(),
             files: args.files,
